@@ -1,0 +1,47 @@
+// `metallb-ts` command dispatcher. Each subcommand lives in its own module and exports
+// `run(argv): Promise<number>` returning the process exit code.
+
+type Command = (argv: string[]) => Promise<number>;
+
+const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
+  validate: { summary: 'check MetalLB configuration files', load: async () => (await import('./validate.ts')).run },
+  convert: { summary: 'convert a legacy ConfigMap to metallb.io CRDs', load: async () => (await import('./convert.ts')).run },
+  plan: { summary: 'show which IP each Service gets and what every router receives', load: async () => (await import('./plan.ts')).run },
+  standalone: { summary: 'run allocator + speaker on this machine from a folder of YAML', load: async () => (await import('./standalone.ts')).run },
+  controller: { summary: 'run the Kubernetes controller (IP assignment)', load: async () => (await import('./controller.ts')).run },
+  speaker: { summary: 'run the Kubernetes speaker (BGP / Layer 2 announcements)', load: async () => (await import('./speaker.ts')).run },
+};
+
+export function usage(): string {
+  const lines = ['usage: metallb-ts <command> [options]', '', 'commands:'];
+  for (const [name, c] of Object.entries(COMMANDS)) lines.push(`  ${name.padEnd(11)} ${c.summary}`);
+  lines.push('', 'Run `metallb-ts <command> --help` for the options of a command.');
+  return lines.join('\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(usage() + '\n');
+    return name ? 0 : 2;
+  }
+  if (name === '--version') {
+    process.stdout.write('metallb-ts 0.1.0\n');
+    return 0;
+  }
+  const cmd = COMMANDS[name];
+  if (!cmd) {
+    process.stderr.write(`metallb-ts: unknown command "${name}"\n${usage()}\n`);
+    return 2;
+  }
+  try {
+    return await (await cmd.load())(rest);
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    if (e && e.code === 'ERR_MODULE_NOT_FOUND') {
+      process.stderr.write(`metallb-ts: command "${name}" is not available in this build\n`);
+      return 2;
+    }
+    throw err;
+  }
+}

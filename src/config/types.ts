@@ -1,0 +1,152 @@
+// The resolved, validated configuration: what every consumer (allocator, planner, speaker,
+// controller) reads. Produced by `buildConfig` from the metallb.io CRDs and/or the legacy
+// ConfigMap. Plain data only; every cross-reference is already resolved and checked.
+//
+// Ordering contract: every list is sorted by `name` (byte order) so that consumers are
+// deterministic without sorting again.
+
+import type { IP, IPRange, Prefix } from '../ip/index.ts';
+import type { LabelSelector } from '../model/selector.ts';
+
+/** Where an object came from, for error messages and `/status`. */
+export interface SourceRef {
+  file: string;
+  line: number;
+  kind: string;
+  name: string;
+  namespace?: string;
+}
+
+/** One line of `validate` output: `FILE:LINE: Kind/name: field.path: message`. */
+export interface Diagnostic {
+  file: string;
+  line: number;
+  kind: string;
+  name: string;
+  /** Dotted field path inside the object, e.g. `spec.addresses[1]`; empty for the whole object. */
+  field: string;
+  message: string;
+}
+
+export interface ServiceAllocation {
+  /** Lower is tried first; undefined sorts after every number. */
+  priority?: number;
+  namespaces: string[];
+  namespaceSelectors: LabelSelector[];
+  serviceSelectors: LabelSelector[];
+}
+
+export interface Pool {
+  name: string;
+  /** The address entries as written, each turned into an inclusive range (in written order). */
+  ranges: IPRange[];
+  /** Each range decomposed into CIDRs (used for aggregationLength checks). */
+  cidrs: Prefix[];
+  autoAssign: boolean;
+  avoidBuggyIPs: boolean;
+  /** Set when the pool has a `serviceAllocation` stanza. */
+  serviceAllocation?: ServiceAllocation;
+  /** metadata.labels of the IPAddressPool (for ipAddressPoolSelectors). */
+  labels: Record<string, string>;
+  source: SourceRef;
+}
+
+/** A standard (RFC 1997) community is a uint32; a large (RFC 8092) one three uint32s. */
+export type Community =
+  | { kind: 'standard'; value: number }
+  | { kind: 'large'; global: number; local1: number; local2: number };
+
+export interface BGPAdvertisement {
+  name: string;
+  /** Names of the pools this advertisement applies to (selectors already resolved). */
+  pools: string[];
+  aggregationLength: number; // default 32
+  aggregationLengthV6: number; // default 128
+  localPref?: number;
+  /** Aliases already resolved; deduplicated, sorted. */
+  communities: Community[];
+  /** BGPPeer names; empty = every peer. */
+  peers: string[];
+  /** Empty = every node. */
+  nodeSelectors: LabelSelector[];
+  /** Empty = every Service. */
+  serviceSelectors: LabelSelector[];
+  source: SourceRef;
+}
+
+export interface PreferredNodeSelector {
+  weight: number; // 1..100
+  selector: LabelSelector;
+}
+
+export interface L2Advertisement {
+  name: string;
+  pools: string[];
+  /** Restrict announcements to these interfaces; empty = automatic selection. */
+  interfaces: string[];
+  nodeSelectors: LabelSelector[];
+  serviceSelectors: LabelSelector[];
+  preferredNodeSelectors: PreferredNodeSelector[];
+  source: SourceRef;
+}
+
+export interface SecretRef {
+  name: string;
+  namespace: string;
+}
+
+export interface Peer {
+  name: string;
+  myASN: number;
+  /** 0 when `dynamicASN` is set. */
+  peerASN: number;
+  dynamicASN?: 'internal' | 'external';
+  /** Local AS presented to the peer instead of myASN (local-as), when set. */
+  localASN?: number;
+  /** Exactly one of address / interface is set. */
+  address?: IP;
+  interface?: string;
+  port: number; // default 179
+  sourceAddress?: IP;
+  /** IPv4-format BGP identifier override. */
+  routerID?: IP;
+  /** Seconds; undefined = not configured (session default 90 / 30). */
+  holdTime?: number;
+  keepaliveTime?: number;
+  /** Milliseconds between connection attempts; undefined = default. */
+  connectTime?: number;
+  ebgpMultiHop: boolean;
+  /** Cleartext TCP-MD5 password, when given inline. */
+  password?: string;
+  /** Basic-auth Secret holding key `password`, resolved by the runtime. */
+  passwordSecret?: SecretRef;
+  bfdProfile?: string;
+  nodeSelectors: LabelSelector[];
+  vrf: string; // "" = default VRF
+  enableGracefulRestart: boolean;
+  disableMP: boolean;
+  dualStackAddressFamily: boolean;
+  source: SourceRef;
+}
+
+export interface BFDProfile {
+  name: string;
+  receiveInterval: number; // ms, default 300
+  transmitInterval: number; // ms, default 300
+  detectMultiplier: number; // default 3
+  echoInterval: number; // ms, default 50
+  echoMode: boolean;
+  passiveMode: boolean;
+  minimumTtl: number; // default 254
+  source: SourceRef;
+}
+
+export interface Config {
+  pools: Pool[];
+  peers: Peer[];
+  bgpAdvertisements: BGPAdvertisement[];
+  l2Advertisements: L2Advertisement[];
+  bfdProfiles: BFDProfile[];
+  /** Community aliases (Community CRs and legacy bgp-communities), alias -> value. */
+  communityAliases: Record<string, Community>;
+}

@@ -1,0 +1,53 @@
+// Output of the pure planner: for each node, the BGP sessions it opens and, per session, the
+// exact routes on the wire; and the Layer 2 owners. The BGP speaker consumes `SessionPlan`;
+// `metallb-ts plan` prints `PlanOutput` (see planToJSON for the stable JSON form).
+
+import type { IP, Prefix } from '../ip/index.ts';
+import type { Community, Peer } from '../config/types.ts';
+
+export interface PlannedRoute {
+  prefix: Prefix;
+  /** Undefined = the session's local address (the usual case). */
+  nextHop?: IP;
+  /** Only set on iBGP sessions. */
+  localPref?: number;
+  /** Standard communities as uint32 values, sorted, deduplicated. */
+  communities: number[];
+  /** Large communities, sorted, deduplicated. */
+  largeCommunities: [number, number, number][];
+}
+
+export interface SessionPlan {
+  node: string;
+  /** BGPPeer name. */
+  peer: string;
+  /** The resolved peer config (address, ASNs, timers, password, ...). */
+  config: Peer;
+  ebgp: boolean;
+  /** Routes sorted by prefix (family, network, length). */
+  routes: PlannedRoute[];
+}
+
+export interface ServicePlan {
+  namespace: string;
+  name: string;
+  ips: string[];
+  pool: string | null;
+  endpointsAssumed: boolean;
+  error: string | null;
+}
+
+export interface Layer2Plan {
+  ip: string;
+  services: string[]; // ns/name
+  node: string | null;
+  interfaces: string[];
+}
+
+export interface PlanOutput {
+  services: ServicePlan[];
+  bgp: SessionPlan[];
+  layer2: Layer2Plan[];
+}
+
+export type { Community };
