@@ -24,6 +24,12 @@ export interface SessionPlan {
   /** The resolved peer config (address, ASNs, timers, password, ...). */
   config: Peer;
   ebgp: boolean;
+  /**
+   * The node's own addresses (the peer's sourceAddress first, then the Node's InternalIP and
+   * ExternalIP addresses): what the router sees as next hop for routes whose `nextHop` is unset,
+   * the first one of the route's family. Informational (plan output); optional.
+   */
+  nodeAddresses?: IP[];
   /** Routes sorted by prefix (family, network, length). */
   routes: PlannedRoute[];
 }

@@ -20,11 +20,14 @@ export interface AfiSafi {
 
 export type Capability =
   | { code: 1; kind: 'multiprotocol'; afi: number; safi: number }
-  | { code: 2; kind: 'route-refresh' }
+  /** Code 2 (RFC 2918); 128 is the pre-standard Cisco code, accepted and re-encoded as received. */
+  | { code: 2 | 128; kind: 'route-refresh' }
   | {
       code: 64;
       kind: 'graceful-restart';
       restartState: boolean;
+      /** RFC 8538 "N" bit (graceful notification support); absent = false. */
+      notification?: boolean;
       restartTime: number;
       families: { afi: number; safi: number; forwardingState: boolean }[];
     }
@@ -174,4 +177,6 @@ export interface CodecOptions {
   fourOctetAS: boolean;
   /** Add-path is not supported: always false. */
   addPath?: false;
+  /** Largest message accepted/produced (default 4096; up to 65535 with RFC 8654). */
+  maxMessageSize?: number;
 }

@@ -1,0 +1,112 @@
+// Benchmark 4, failure detection, per sender (metallb-ts standalone, GoBGP, BIRD), hold time
+// 3 s / keepalive 1 s configured on the sender (the BIRD receiver keeps its 240 s default, so
+// the session negotiates 3 s):
+//   - "sender-kill": kill -9 the sender. The kernel closes its TCP socket, so the receiver
+//     learns at once; time until BIRD has withdrawn every route.
+//   - "sender-freeze": SIGSTOP the sender (a hung or powered-off node: the socket stays open,
+//     nothing is sent); time until BIRD's hold timer fires and every route is withdrawn.
+//   - "receiver-kill": kill -9 BIRD; time until the sender reports the session down
+//     (metallb-ts: /status; GoBGP: `gobgp neighbor`; BIRD: `birdc show protocols`).
+
+import { createLab } from './lib/netns.ts';
+import { BenchError, nowEpoch, sleep, waitFor } from './lib/proc.ts';
+import { makeReceiver, makeSender } from './lib/senders.ts';
+import type { Impl } from './lib/senders.ts';
+import { emitJson, fmtSpread, log, printTable, putSpread } from './lib/stats.ts';
+import type { BenchResult } from './lib/stats.ts';
+
+export const FAILURE_SCENARIOS = ['sender-kill', 'sender-freeze', 'receiver-kill'] as const;
+export type FailureScenario = (typeof FAILURE_SCENARIOS)[number];
+
+export interface FailureOptions {
+  runs: number;
+  impls: Impl[];
+  /** Routes announced (default 100). */
+  n?: number;
+  holdTime?: number;
+  keepaliveTime?: number;
+  keep?: boolean;
+}
+
+export async function failureRun(impl: Impl, scenario: FailureScenario, n: number, holdTime: number, keepaliveTime: number, keep = false): Promise<number> {
+  const lab = await createLab({ keepDir: keep });
+  try {
+    const sender = makeSender(impl, { lab, n, holdTime, keepaliveTime });
+    await sender.start();
+    const rx = makeReceiver(lab, [lab.rxAddr]);
+    await rx.start();
+    await waitFor(`${impl} routes at BIRD`, async () => {
+      const p = await rx.protocol('tx0');
+      return p.established && p.imported >= n ? true : undefined;
+    }, 120000, 50);
+    // let a few keepalives go by so that the hold timer is measured from a steady state
+    await sleep(1500);
+    let t0: number;
+    let t1: number;
+    switch (scenario) {
+      case 'sender-kill':
+      case 'sender-freeze': {
+        t0 = nowEpoch();
+        process.kill(sender.pid, scenario === 'sender-kill' ? 'SIGKILL' : 'SIGSTOP');
+        t1 = await waitFor('BIRD to withdraw the routes', async () => ((await rx.protocol('tx0')).imported === 0 ? nowEpoch() : undefined), (holdTime + 30) * 1000, 10);
+        break;
+      }
+      case 'receiver-kill': {
+        await waitFor(`${impl} to report the session established`, async () => ((await sender.establishedCount()) >= 1 ? true : undefined), 30000, 50);
+        t0 = nowEpoch();
+        process.kill(rx.pid, 'SIGKILL');
+        t1 = await waitFor(`${impl} to report the session down`, async () => ((await sender.establishedCount()) === 0 ? nowEpoch() : undefined), (holdTime + 30) * 1000, 5);
+        break;
+      }
+    }
+    if (scenario === 'sender-freeze') {
+      try {
+        process.kill(sender.pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }
+    await sender.stop();
+    await rx.stop();
+    if (t1 < t0) throw new BenchError('clock went backwards');
+    return t1 - t0;
+  } finally {
+    await lab.destroy();
+  }
+}
+
+export async function failure(o: FailureOptions): Promise<BenchResult[]> {
+  const n = o.n ?? 100;
+  const hold = o.holdTime ?? 3;
+  const ka = o.keepaliveTime ?? 1;
+  const results: BenchResult[] = [];
+  for (const scenario of FAILURE_SCENARIOS) {
+    for (const impl of o.impls) {
+      const secs: number[] = [];
+      for (let i = 0; i < o.runs; i++) {
+        log(`failure ${scenario} impl=${impl} run ${i + 1}/${o.runs}`);
+        try {
+          const s = await failureRun(impl, scenario, n, hold, ka, o.keep);
+          log(`  ${s.toFixed(3)} s`);
+          secs.push(s);
+        } catch (e) {
+          log(`  failed: ${e instanceof Error ? e.message : String(e)}`);
+        }
+      }
+      const r: BenchResult = { bench: 'failure', n, impl, scenario, holdTime: hold, runs: secs.length };
+      if (secs.length === 0) r['error'] = 'every run failed';
+      putSpread(r, 'seconds', secs);
+      emitJson(r);
+      results.push(r);
+    }
+  }
+  printTable(
+    `Failure detection (hold ${hold} s, keepalive ${ka} s; median (min–max) of ${o.runs} runs, seconds)`,
+    ['impl', ...FAILURE_SCENARIOS],
+    o.impls.map((impl) => [impl, ...FAILURE_SCENARIOS.map((sc) => {
+      const r = results.find((x) => x.impl === impl && x['scenario'] === sc);
+      return r ? fmtSpread(r, 'seconds') : '-';
+    })]),
+  );
+  return results;
+}

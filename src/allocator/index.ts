@@ -1,0 +1,68 @@
+// The allocator: which IP each LoadBalancer Service gets (MetalLB semantics, fully
+// deterministic). `allocate` is the one-shot pure function; `Allocator` the incremental engine
+// the controller and standalone mode keep in memory.
+
+import type { Service } from '../model/objects.ts';
+import { objectKey } from '../model/objects.ts';
+import { Allocator, sameAssignment } from './allocator.ts';
+import { analyzeService } from './service.ts';
+import type { AllocationInput, AllocationOutput, Assignment, ServiceResult } from './types.ts';
+
+export { Allocator, sameAssignment } from './allocator.ts';
+export type { AllocatorOptions } from './allocator.ts';
+export { analyzeService, isManaged, annotation, backendKeyOf } from './service.ts';
+export type { ServiceInfo, FamilyWant } from './service.ts';
+export { RunSet } from './runset.ts';
+export * from './types.ts';
+
+/**
+ * One-shot allocation. Order of decisions (deterministic, same input -> same output):
+ * 1. previous assignments still valid are restored, by key;
+ * 2. services requesting specific IPs are placed, by key;
+ * 3. the other services, by key (lowest free address of the first pool that can serve them,
+ *    preferring the address they held before when it is free again).
+ */
+export function allocate(input: AllocationInput): AllocationOutput {
+  const opts: { loadBalancerClass?: string; namespaces?: NonNullable<AllocationInput['namespaces']> } = {};
+  if (input.loadBalancerClass !== undefined) opts.loadBalancerClass = input.loadBalancerClass;
+  if (input.namespaces !== undefined) opts.namespaces = input.namespaces;
+  const alloc = new Allocator(input.config, opts);
+
+  const byKey = new Map<string, Service>();
+  for (const svc of input.services) {
+    const key = objectKey(svc.metadata);
+    if (!byKey.has(key)) byKey.set(key, svc);
+  }
+  const keys = [...byKey.keys()].sort();
+  const results = new Map<string, ServiceResult>();
+  const pending: { key: string; svc: Service; requested: boolean }[] = [];
+
+  for (const key of keys) {
+    const svc = byKey.get(key) as Service;
+    const prev = input.previous[key];
+    if (!alloc.manages(svc)) {
+      if (prev) results.set(key, { key, changed: true });
+      continue;
+    }
+    if (prev && alloc.restore(key, svc, prev)) {
+      const a = alloc.get(key) as Assignment;
+      results.set(key, { key, assignment: a, changed: !sameAssignment(a, prev) });
+      continue;
+    }
+    const info = analyzeService(svc);
+    pending.push({ key, svc, requested: !('error' in info) && info.requested.length > 0 });
+  }
+  const ordered = [...pending.filter((p) => p.requested), ...pending.filter((p) => !p.requested)];
+  for (const { key, svc } of ordered) {
+    const prev = input.previous[key];
+    const r = alloc.assign(svc, prev?.ips ?? []);
+    const res: ServiceResult = { key, changed: !sameAssignment(r.assignment, prev) };
+    if (r.assignment) res.assignment = r.assignment;
+    if (r.error !== undefined) res.error = r.error;
+    results.set(key, res);
+  }
+  return {
+    assignments: alloc.snapshot(),
+    results: [...results.keys()].sort().map((k) => results.get(k) as ServiceResult),
+  };
+}

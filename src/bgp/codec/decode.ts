@@ -1,0 +1,578 @@
+// BGP-4 message decoder. Never throws: every input gives a DecodeResult, classified per
+// RFC 4271 §6 and RFC 7606 (session reset / treat-as-withdraw / attribute discard).
+// See docs/bgp-codec.md for the table of checks and outcomes.
+
+import {
+  AFI_IPV4,
+  AFI_IPV6,
+  AS_TRANS,
+  AttrFlag,
+  AttrType,
+  BGP_VERSION,
+  CapabilityCode,
+  HEADER_LENGTH,
+  SAFI_UNICAST,
+  notification,
+  u16Bytes,
+} from './common.ts';
+import { ErrorCode, HeaderSubcode, MessageType, OpenSubcode, UpdateSubcode } from './messages.ts';
+import type {
+  AsPathSegment,
+  Capability,
+  CodecOptions,
+  DecodeResult,
+  NLRI,
+  NotificationMessage,
+  OpenMessage,
+  PathAttributes,
+  UpdateMessage,
+} from './messages.ts';
+
+function u16(b: Uint8Array, at: number): number {
+  return ((b[at] ?? 0) << 8) | (b[at + 1] ?? 0);
+}
+
+function u32(b: Uint8Array, at: number): number {
+  return (((b[at] ?? 0) << 24) | ((b[at + 1] ?? 0) << 16) | ((b[at + 2] ?? 0) << 8) | (b[at + 3] ?? 0)) >>> 0;
+}
+
+function bigAt(b: Uint8Array, at: number, n: number): bigint {
+  let v = 0n;
+  for (let i = 0; i < n; i++) v = (v << 8n) | BigInt(b[at + i] ?? 0);
+  return v;
+}
+
+function err(code: number, subcode: number, reason: string, data?: Uint8Array): DecodeResult {
+  return { kind: 'error', notification: notification(code, subcode, data), reason };
+}
+
+function badLength(bodyLength: number, reason: string): DecodeResult {
+  return err(ErrorCode.MESSAGE_HEADER, HeaderSubcode.BAD_MESSAGE_LENGTH, reason, u16Bytes(Math.min(HEADER_LENGTH + bodyLength, 0xffff)));
+}
+
+/**
+ * Decodes the body of one framed message (`type` and `body` as returned by MessageFramer).
+ * Never throws.
+ */
+export function decodeMessage(type: number, body: Uint8Array, opts: CodecOptions): DecodeResult {
+  try {
+    switch (type) {
+      case MessageType.OPEN:
+        return decodeOpen(body);
+      case MessageType.UPDATE:
+        return decodeUpdate(body, opts);
+      case MessageType.NOTIFICATION:
+        return decodeNotification(body);
+      case MessageType.KEEPALIVE:
+        if (body.length !== 0) return badLength(body.length, 'KEEPALIVE with a body');
+        return { kind: 'ok', message: { type: 4 } };
+      case MessageType.ROUTE_REFRESH:
+        return decodeRouteRefresh(body);
+      default:
+        return err(ErrorCode.MESSAGE_HEADER, HeaderSubcode.BAD_MESSAGE_TYPE, `unknown message type ${type}`, Uint8Array.of(type & 0xff));
+    }
+  } catch (e) {
+    // Defensive net: the decoder is written not to throw; if it ever does, the session is reset
+    // with an unspecific error of the message's kind rather than crashing the process.
+    const code = type === MessageType.OPEN ? ErrorCode.OPEN_MESSAGE : type === MessageType.UPDATE ? ErrorCode.UPDATE_MESSAGE : ErrorCode.MESSAGE_HEADER;
+    return err(code, 0, `internal decoder error: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// NOTIFICATION / ROUTE-REFRESH
+
+function decodeNotification(body: Uint8Array): DecodeResult {
+  if (body.length < 2) return badLength(body.length, 'NOTIFICATION shorter than 21 bytes');
+  const message: NotificationMessage = { type: 3, code: body[0] ?? 0, subcode: body[1] ?? 0, data: body.slice(2) };
+  return { kind: 'ok', message };
+}
+
+function decodeRouteRefresh(body: Uint8Array): DecodeResult {
+  if (body.length < 4) return badLength(body.length, 'ROUTE-REFRESH shorter than 23 bytes');
+  const afi = u16(body, 0);
+  const subtype = body[2] ?? 0;
+  const safi = body[3] ?? 0;
+  if ((subtype === 1 || subtype === 2) && body.length !== 4) {
+    // RFC 7313 §5: the data is the complete ROUTE-REFRESH message.
+    const whole = new Uint8Array(HEADER_LENGTH + body.length);
+    whole.fill(0xff, 0, 16);
+    whole.set(u16Bytes(Math.min(HEADER_LENGTH + body.length, 0xffff)), 16);
+    whole[18] = MessageType.ROUTE_REFRESH;
+    whole.set(body, HEADER_LENGTH);
+    return err(ErrorCode.ROUTE_REFRESH, 1, `enhanced ROUTE-REFRESH subtype ${subtype} with ${body.length}-byte body`, whole);
+  }
+  // Subtype 0 may carry ORF entries (RFC 5291), which are ignored; subtypes >= 3 are reserved
+  // and must be ignored by the receiver (RFC 7313), which the session does.
+  return { kind: 'ok', message: { type: 5, afi, subtype, safi } };
+}
+
+// ---------------------------------------------------------------------------------------------
+// OPEN
+
+function openErr(subcode: number, reason: string, data?: Uint8Array): DecodeResult {
+  return err(ErrorCode.OPEN_MESSAGE, subcode, reason, data);
+}
+
+function decodeOpen(body: Uint8Array): DecodeResult {
+  if (body.length < 10) return badLength(body.length, 'OPEN shorter than 29 bytes');
+  const version = body[0] ?? 0;
+  if (version !== BGP_VERSION) {
+    return openErr(OpenSubcode.UNSUPPORTED_VERSION, `unsupported BGP version ${version}`, u16Bytes(BGP_VERSION));
+  }
+  const myAS = u16(body, 1);
+  const holdTime = u16(body, 3);
+  const bgpId = u32(body, 5);
+  const optLen = body[9] ?? 0;
+
+  // Optional parameters: classic (1-octet type and length) or RFC 9072 extended.
+  const params: { type: number; value: Uint8Array }[] = [];
+  if (optLen === 255 && body[10] === 255) {
+    if (body.length < 13) return openErr(0, 'extended optional parameters length truncated');
+    const extLen = u16(body, 11);
+    if (13 + extLen !== body.length) return openErr(0, `extended optional parameters length ${extLen} does not match the message`);
+    let p = 13;
+    while (p < body.length) {
+      if (p + 3 > body.length) return openErr(0, 'optional parameter header truncated');
+      const t = body[p] ?? 0;
+      const l = u16(body, p + 1);
+      if (p + 3 + l > body.length) return openErr(0, `optional parameter ${t} overruns the message`);
+      params.push({ type: t, value: body.subarray(p + 3, p + 3 + l) });
+      p += 3 + l;
+    }
+  } else {
+    if (10 + optLen !== body.length) return openErr(0, `optional parameters length ${optLen} does not match the message`);
+    let p = 10;
+    while (p < body.length) {
+      if (p + 2 > body.length) return openErr(0, 'optional parameter header truncated');
+      const t = body[p] ?? 0;
+      const l = body[p + 1] ?? 0;
+      if (p + 2 + l > body.length) return openErr(0, `optional parameter ${t} overruns the message`);
+      params.push({ type: t, value: body.subarray(p + 2, p + 2 + l) });
+      p += 2 + l;
+    }
+  }
+
+  const capabilities: Capability[] = [];
+  for (const param of params) {
+    if (param.type !== 2) {
+      return openErr(OpenSubcode.UNSUPPORTED_OPTIONAL_PARAMETER, `unsupported optional parameter type ${param.type}`);
+    }
+    const v = param.value;
+    let p = 0;
+    while (p < v.length) {
+      if (p + 2 > v.length) return openErr(0, 'capability header truncated');
+      const code = v[p] ?? 0;
+      const len = v[p + 1] ?? 0;
+      if (p + 2 + len > v.length) return openErr(0, `capability ${code} overruns its optional parameter`);
+      const c = p + 2;
+      p = c + len;
+      switch (code) {
+        case CapabilityCode.MULTIPROTOCOL:
+          if (len !== 4) return openErr(0, `multiprotocol capability with length ${len} (expected 4)`);
+          capabilities.push({ code: 1, kind: 'multiprotocol', afi: u16(v, c), safi: v[c + 3] ?? 0 });
+          break;
+        case CapabilityCode.ROUTE_REFRESH:
+        case CapabilityCode.ROUTE_REFRESH_CISCO:
+          // The value is defined as empty; anything in it is ignored.
+          capabilities.push({ code, kind: 'route-refresh' });
+          break;
+        case CapabilityCode.GRACEFUL_RESTART: {
+          if (len < 2 || (len - 2) % 4 !== 0) return openErr(0, `graceful-restart capability with length ${len}`);
+          const flags = u16(v, c);
+          const families: { afi: number; safi: number; forwardingState: boolean }[] = [];
+          for (let q = c + 2; q < c + len; q += 4) {
+            families.push({ afi: u16(v, q), safi: v[q + 2] ?? 0, forwardingState: ((v[q + 3] ?? 0) & 0x80) !== 0 });
+          }
+          capabilities.push({
+            code: 64,
+            kind: 'graceful-restart',
+            restartState: (flags & 0x8000) !== 0,
+            notification: (flags & 0x4000) !== 0,
+            restartTime: flags & 0x0fff,
+            families,
+          });
+          break;
+        }
+        case CapabilityCode.FOUR_OCTET_AS: {
+          if (len !== 4) return openErr(0, `4-octet AS capability with length ${len} (expected 4)`);
+          const asn = u32(v, c);
+          if (asn === 0) return openErr(OpenSubcode.BAD_PEER_AS, 'AS 0 in the 4-octet AS capability (RFC 7607)');
+          capabilities.push({ code: 65, kind: 'four-octet-as', asn });
+          break;
+        }
+        default:
+          capabilities.push({ code, kind: 'unknown', data: v.slice(c, c + len) });
+      }
+    }
+  }
+
+  if (myAS === 0) return openErr(OpenSubcode.BAD_PEER_AS, 'AS 0 in OPEN (RFC 7607)', u16Bytes(0));
+  if (holdTime === 1 || holdTime === 2) {
+    return openErr(OpenSubcode.UNACCEPTABLE_HOLD_TIME, `hold time ${holdTime} (must be 0 or >= 3)`);
+  }
+  if (bgpId === 0) return openErr(OpenSubcode.BAD_BGP_IDENTIFIER, 'BGP identifier 0.0.0.0');
+
+  const message: OpenMessage = { type: 1, version, myAS, holdTime, bgpId, capabilities };
+  return { kind: 'ok', message };
+}
+
+// ---------------------------------------------------------------------------------------------
+// NLRI
+
+/**
+ * Parses a sequence of prefixes in body[start, end). Host bits beyond the prefix length are
+ * cleared (RFC 4271 §4.3: they are irrelevant). Returns an error string on a syntax error.
+ */
+function parsePrefixes(b: Uint8Array, start: number, end: number, family: 4 | 6, out: NLRI[]): string | undefined {
+  const width = family === 4 ? 32 : 128;
+  let p = start;
+  while (p < end) {
+    const len = b[p] ?? 0;
+    if (len > width) return `prefix length ${len} exceeds ${width}`;
+    const n = (len + 7) >>> 3;
+    if (p + 1 + n > end) return `prefix /${len} overruns its field`;
+    let network: bigint;
+    if (family === 4) {
+      let v = 0;
+      for (let i = 0; i < 4; i++) v = v * 256 + (i < n ? (b[p + 1 + i] ?? 0) : 0);
+      if (len < 32) v = len === 0 ? 0 : v - (v % 2 ** (32 - len));
+      network = BigInt(v);
+    } else {
+      let v = bigAt(b, p + 1, n) << BigInt(128 - n * 8);
+      if (len < 128) v &= ((1n << 128n) - 1n) ^ ((1n << BigInt(128 - len)) - 1n);
+      network = v;
+    }
+    out.push({ family, network, length: len });
+    p += 1 + n;
+  }
+  return undefined;
+}
+
+// ---------------------------------------------------------------------------------------------
+// UPDATE
+
+const EXPECTED_FLAGS: Record<number, number> = {
+  [AttrType.ORIGIN]: AttrFlag.TRANSITIVE,
+  [AttrType.AS_PATH]: AttrFlag.TRANSITIVE,
+  [AttrType.NEXT_HOP]: AttrFlag.TRANSITIVE,
+  [AttrType.MULTI_EXIT_DISC]: AttrFlag.OPTIONAL,
+  [AttrType.LOCAL_PREF]: AttrFlag.TRANSITIVE,
+  [AttrType.ATOMIC_AGGREGATE]: AttrFlag.TRANSITIVE,
+  [AttrType.AGGREGATOR]: AttrFlag.OPTIONAL | AttrFlag.TRANSITIVE,
+  [AttrType.COMMUNITIES]: AttrFlag.OPTIONAL | AttrFlag.TRANSITIVE,
+  [AttrType.MP_REACH_NLRI]: AttrFlag.OPTIONAL,
+  [AttrType.MP_UNREACH_NLRI]: AttrFlag.OPTIONAL,
+  [AttrType.AS4_PATH]: AttrFlag.OPTIONAL | AttrFlag.TRANSITIVE,
+  [AttrType.AS4_AGGREGATOR]: AttrFlag.OPTIONAL | AttrFlag.TRANSITIVE,
+  [AttrType.LARGE_COMMUNITY]: AttrFlag.OPTIONAL | AttrFlag.TRANSITIVE,
+};
+
+/** Attributes whose malformation is handled by "attribute discard" rather than treat-as-withdraw. */
+const DISCARD_ON_ERROR = new Set<number>([AttrType.ATOMIC_AGGREGATE, AttrType.AGGREGATOR, AttrType.AS4_PATH, AttrType.AS4_AGGREGATOR]);
+
+type AttrOutcome =
+  | undefined
+  | { kind: 'discard'; reason: string }
+  | { kind: 'withdraw'; reason: string }
+  | { kind: 'reset'; subcode: number; reason: string; data?: Uint8Array };
+
+function parseSegments(v: Uint8Array, asSize: 2 | 4, allowConfed: boolean): AsPathSegment[] | string {
+  const out: AsPathSegment[] = [];
+  let p = 0;
+  while (p < v.length) {
+    if (p + 2 > v.length) return 'segment header truncated';
+    const t = v[p] ?? 0;
+    const n = v[p + 1] ?? 0;
+    if (t < 1 || t > 4 || (!allowConfed && t > 2)) return `segment type ${t}`;
+    if (n === 0) return 'empty segment';
+    if (p + 2 + n * asSize > v.length) return 'segment overruns the attribute';
+    const asns: number[] = new Array<number>(n);
+    for (let i = 0; i < n; i++) asns[i] = asSize === 4 ? u32(v, p + 2 + i * 4) : u16(v, p + 2 + i * 2);
+    out.push({ type: t as 1 | 2 | 3 | 4, asns });
+    p += 2 + n * asSize;
+  }
+  return out;
+}
+
+function pathCount(path: AsPathSegment[]): number {
+  let n = 0;
+  for (const s of path) {
+    if (s.type === 2) n += s.asns.length;
+    else if (s.type === 1) n += 1;
+  }
+  return n;
+}
+
+/** RFC 6793 §4.2.3: rebuild the 4-octet path from AS_PATH and AS4_PATH. */
+function mergeAs4Path(asPath: AsPathSegment[], as4Path: AsPathSegment[]): AsPathSegment[] | undefined {
+  let need = pathCount(asPath) - pathCount(as4Path);
+  if (need < 0) return undefined;
+  const lead: AsPathSegment[] = [];
+  for (const s of asPath) {
+    if (s.type === 3 || s.type === 4) {
+      lead.push({ type: s.type, asns: [...s.asns] });
+      continue;
+    }
+    if (need <= 0) break;
+    if (s.type === 1) {
+      lead.push({ type: 1, asns: [...s.asns] });
+      need -= 1;
+    } else {
+      const take = Math.min(need, s.asns.length);
+      lead.push({ type: 2, asns: s.asns.slice(0, take) });
+      need -= take;
+    }
+  }
+  const out = [...lead];
+  as4Path.forEach((s, i) => {
+    const last = out[out.length - 1];
+    // The leading AS_SEQUENCE part and the first AS4_PATH sequence form one sequence.
+    if (i === 0 && last && last.type === 2 && s.type === 2 && last.asns.length + s.asns.length <= 255) {
+      out[out.length - 1] = { type: 2, asns: [...last.asns, ...s.asns] };
+    } else {
+      out.push({ type: s.type, asns: [...s.asns] });
+    }
+  });
+  return out;
+}
+
+function decodeUpdate(body: Uint8Array, opts: CodecOptions): DecodeResult {
+  const uerr = (subcode: number, reason: string, data?: Uint8Array): DecodeResult => err(ErrorCode.UPDATE_MESSAGE, subcode, reason, data);
+  const len = body.length;
+  if (len < 4) return badLength(len, 'UPDATE shorter than 23 bytes');
+  const wlen = u16(body, 0);
+  if (2 + wlen + 2 > len) return uerr(UpdateSubcode.MALFORMED_ATTRIBUTE_LIST, `withdrawn routes length ${wlen} exceeds the message`);
+  const tpal = u16(body, 2 + wlen);
+  const attrStart = 4 + wlen;
+  const attrEnd = attrStart + tpal;
+  if (attrEnd > len) return uerr(UpdateSubcode.MALFORMED_ATTRIBUTE_LIST, `total path attribute length ${tpal} exceeds the message`);
+
+  const withdrawn: NLRI[] = [];
+  const werr = parsePrefixes(body, 2, 2 + wlen, 4, withdrawn);
+  if (werr !== undefined) return uerr(UpdateSubcode.INVALID_NETWORK_FIELD, `withdrawn routes: ${werr}`);
+  const nlri: NLRI[] = [];
+  const nerr = parsePrefixes(body, attrEnd, len, 4, nlri);
+  if (nerr !== undefined) return uerr(UpdateSubcode.INVALID_NETWORK_FIELD, `NLRI: ${nerr}`);
+
+  const four = opts.fourOctetAS;
+  const attrs: PathAttributes = {};
+  const discarded: number[] = [];
+  let withdrawReason: string | undefined;
+  const seen = new Set<number>();
+  let as4Path: AsPathSegment[] | undefined;
+  let as4Agg: { asn: number; address: bigint } | undefined;
+
+  let p = attrStart;
+  while (p < attrEnd) {
+    // RFC 7606 §4: an attribute header or value that overruns the attribute list is handled
+    // with treat-as-withdraw; the NLRI are located from the Total Path Attribute Length.
+    const flags = body[p] ?? 0;
+    const ext = (flags & AttrFlag.EXTENDED_LENGTH) !== 0;
+    const hdr = ext ? 4 : 3;
+    if (p + hdr > attrEnd) {
+      withdrawReason ??= 'path attribute header overruns the attribute list (RFC 7606 §4)';
+      break;
+    }
+    const type = body[p + 1] ?? 0;
+    const alen = ext ? u16(body, p + 2) : (body[p + 2] ?? 0);
+    if (p + hdr + alen > attrEnd) {
+      withdrawReason ??= `attribute ${type} length ${alen} overruns the attribute list (RFC 7606 §4)`;
+      break;
+    }
+    const whole = body.subarray(p, p + hdr + alen);
+    const v = body.subarray(p + hdr, p + hdr + alen);
+    p += hdr + alen;
+
+    if (seen.has(type)) {
+      if (type === AttrType.MP_REACH_NLRI || type === AttrType.MP_UNREACH_NLRI) {
+        return uerr(UpdateSubcode.MALFORMED_ATTRIBUTE_LIST, `attribute ${type} appears more than once`);
+      }
+      // RFC 7606 §3.g: later occurrences are discarded.
+      discarded.push(type);
+      continue;
+    }
+    seen.add(type);
+
+    const outcome = decodeAttribute(type, flags, v, whole, four, attrs, (x) => (as4Path = x), (x) => (as4Agg = x));
+    if (outcome === undefined) continue;
+    if (outcome.kind === 'reset') return uerr(outcome.subcode, outcome.reason, outcome.data);
+    if (outcome.kind === 'withdraw') withdrawReason ??= outcome.reason;
+    else discarded.push(type);
+  }
+
+  // RFC 6793 §4.2.3: reconcile AS4_AGGREGATOR / AS4_PATH on a session with a 2-octet peer.
+  if (!four) {
+    let ignoreAs4Path = false;
+    if (attrs.aggregator !== undefined && attrs.aggregator.asn !== AS_TRANS) {
+      if (as4Agg !== undefined) discarded.push(AttrType.AS4_AGGREGATOR);
+      if (as4Path !== undefined) discarded.push(AttrType.AS4_PATH);
+      ignoreAs4Path = true;
+    } else if (as4Agg !== undefined) {
+      if (attrs.aggregator !== undefined) attrs.aggregator = as4Agg;
+      else discarded.push(AttrType.AS4_AGGREGATOR);
+    }
+    if (as4Path !== undefined && !ignoreAs4Path) {
+      const merged = attrs.asPath !== undefined ? mergeAs4Path(attrs.asPath, as4Path) : undefined;
+      if (merged === undefined) discarded.push(AttrType.AS4_PATH);
+      else attrs.asPath = merged;
+    }
+  }
+
+  // RFC 7606 §3.d: missing well-known mandatory attributes → treat-as-withdraw. NEXT_HOP is
+  // only mandatory with classic NLRI (RFC 4760).
+  const hasMpReach = attrs.mpReach !== undefined;
+  if (nlri.length > 0 || hasMpReach) {
+    const missing: number[] = [];
+    if (attrs.origin === undefined && !seen.has(AttrType.ORIGIN)) missing.push(AttrType.ORIGIN);
+    if (attrs.asPath === undefined && !seen.has(AttrType.AS_PATH)) missing.push(AttrType.AS_PATH);
+    if (nlri.length > 0 && attrs.nextHop === undefined && !seen.has(AttrType.NEXT_HOP)) missing.push(AttrType.NEXT_HOP);
+    if (missing.length > 0) withdrawReason ??= `missing well-known attribute ${missing.join(', ')} (3/3)`;
+  }
+
+  const message: UpdateMessage = { type: 2, withdrawn, attributes: attrs, nlri };
+  if (withdrawReason !== undefined) return { kind: 'treat-as-withdraw', message, reason: withdrawReason };
+  if (discarded.length > 0) return { kind: 'ok', message, discarded };
+  return { kind: 'ok', message };
+}
+
+function decodeAttribute(
+  type: number,
+  flags: number,
+  v: Uint8Array,
+  whole: Uint8Array,
+  four: boolean,
+  attrs: PathAttributes,
+  setAs4Path: (p: AsPathSegment[]) => void,
+  setAs4Agg: (a: { asn: number; address: bigint }) => void,
+): AttrOutcome {
+  const expected = EXPECTED_FLAGS[type];
+  if (expected === undefined) {
+    if ((flags & AttrFlag.OPTIONAL) === 0) {
+      return { kind: 'reset', subcode: UpdateSubcode.UNRECOGNIZED_WELL_KNOWN_ATTRIBUTE, reason: `unrecognized well-known attribute ${type}`, data: whole.slice() };
+    }
+    (attrs.unknown ??= []).push({ flags: flags & 0xf0, type, value: v.slice() });
+    return undefined;
+  }
+  const malformed = (subcode: number, what: string): AttrOutcome => {
+    const reason = `${what} (${ErrorCode.UPDATE_MESSAGE}/${subcode})`;
+    if (type === AttrType.MP_REACH_NLRI || type === AttrType.MP_UNREACH_NLRI) {
+      return { kind: 'reset', subcode, reason, data: whole.slice() };
+    }
+    return DISCARD_ON_ERROR.has(type) ? { kind: 'discard', reason } : { kind: 'withdraw', reason };
+  };
+  // RFC 7606 §3.c: Optional/Transitive bits in conflict with the attribute's definition.
+  if ((flags & (AttrFlag.OPTIONAL | AttrFlag.TRANSITIVE)) !== expected) {
+    return malformed(UpdateSubcode.ATTRIBUTE_FLAGS_ERROR, `attribute ${type} flags 0x${flags.toString(16)}`);
+  }
+  const L = v.length;
+  switch (type) {
+    case AttrType.ORIGIN: {
+      if (L !== 1) return malformed(UpdateSubcode.ATTRIBUTE_LENGTH_ERROR, `ORIGIN length ${L}`);
+      const o = v[0] ?? 0;
+      if (o > 2) return malformed(UpdateSubcode.INVALID_ORIGIN_ATTRIBUTE, `ORIGIN value ${o}`);
+      attrs.origin = o;
+      return undefined;
+    }
+    case AttrType.AS_PATH: {
+      const segs = parseSegments(v, four ? 4 : 2, true);
+      if (typeof segs === 'string') return malformed(UpdateSubcode.MALFORMED_AS_PATH, `AS_PATH: ${segs}`);
+      attrs.asPath = segs;
+      return undefined;
+    }
+    case AttrType.NEXT_HOP: {
+      if (L !== 4) return malformed(UpdateSubcode.ATTRIBUTE_LENGTH_ERROR, `NEXT_HOP length ${L}`);
+      const nh = u32(v, 0);
+      const first = nh >>> 24;
+      if (first === 0 || first >= 224) return malformed(UpdateSubcode.INVALID_NEXT_HOP_ATTRIBUTE, 'NEXT_HOP is not a valid host address');
+      attrs.nextHop = { family: 4, value: BigInt(nh) };
+      return undefined;
+    }
+    case AttrType.MULTI_EXIT_DISC:
+      if (L !== 4) return malformed(UpdateSubcode.ATTRIBUTE_LENGTH_ERROR, `MULTI_EXIT_DISC length ${L}`);
+      attrs.med = u32(v, 0);
+      return undefined;
+    case AttrType.LOCAL_PREF:
+      if (L !== 4) return malformed(UpdateSubcode.ATTRIBUTE_LENGTH_ERROR, `LOCAL_PREF length ${L}`);
+      attrs.localPref = u32(v, 0);
+      return undefined;
+    case AttrType.ATOMIC_AGGREGATE:
+      if (L !== 0) return malformed(UpdateSubcode.ATTRIBUTE_LENGTH_ERROR, `ATOMIC_AGGREGATE length ${L}`);
+      attrs.atomicAggregate = true;
+      return undefined;
+    case AttrType.AGGREGATOR: {
+      const want = four ? 8 : 6;
+      if (L !== want) return malformed(UpdateSubcode.ATTRIBUTE_LENGTH_ERROR, `AGGREGATOR length ${L} (expected ${want})`);
+      const asn = four ? u32(v, 0) : u16(v, 0);
+      if (asn === 0) return malformed(UpdateSubcode.OPTIONAL_ATTRIBUTE_ERROR, 'AGGREGATOR with AS 0 (RFC 7607)');
+      attrs.aggregator = { asn, address: BigInt(u32(v, want - 4)) };
+      return undefined;
+    }
+    case AttrType.COMMUNITIES: {
+      if (L === 0 || L % 4 !== 0) return malformed(UpdateSubcode.OPTIONAL_ATTRIBUTE_ERROR, `COMMUNITIES length ${L}`);
+      const cs: number[] = new Array<number>(L / 4);
+      for (let i = 0; i < L / 4; i++) cs[i] = u32(v, i * 4);
+      attrs.communities = cs;
+      return undefined;
+    }
+    case AttrType.LARGE_COMMUNITY: {
+      if (L === 0 || L % 12 !== 0) return malformed(UpdateSubcode.OPTIONAL_ATTRIBUTE_ERROR, `LARGE_COMMUNITY length ${L}`);
+      const lc: [number, number, number][] = [];
+      for (let i = 0; i < L; i += 12) lc.push([u32(v, i), u32(v, i + 4), u32(v, i + 8)]);
+      attrs.largeCommunities = lc;
+      return undefined;
+    }
+    case AttrType.MP_REACH_NLRI: {
+      if (L < 5) return malformed(UpdateSubcode.OPTIONAL_ATTRIBUTE_ERROR, `MP_REACH_NLRI length ${L}`);
+      const afi = u16(v, 0);
+      const safi = v[2] ?? 0;
+      const nhLen = v[3] ?? 0;
+      if (4 + nhLen + 1 > L) return malformed(UpdateSubcode.OPTIONAL_ATTRIBUTE_ERROR, `MP_REACH_NLRI next hop length ${nhLen} overruns the attribute`);
+      const fam = afi === AFI_IPV4 ? 4 : afi === AFI_IPV6 ? 6 : undefined;
+      if (fam === undefined || safi !== SAFI_UNICAST) return { kind: 'discard', reason: `MP_REACH_NLRI for unsupported AFI ${afi} SAFI ${safi} ignored` };
+      const nextHops: { family: 4 | 6; value: bigint }[] = [];
+      if (nhLen === 4 && fam === 4) nextHops.push({ family: 4, value: BigInt(u32(v, 4)) });
+      else if (nhLen === 16 || nhLen === 32) {
+        nextHops.push({ family: 6, value: bigAt(v, 4, 16) });
+        if (nhLen === 32) nextHops.push({ family: 6, value: bigAt(v, 20, 16) });
+      } else {
+        return malformed(UpdateSubcode.OPTIONAL_ATTRIBUTE_ERROR, `MP_REACH_NLRI next hop length ${nhLen} inconsistent with AFI ${afi}`);
+      }
+      const list: NLRI[] = [];
+      const e = parsePrefixes(v, 4 + nhLen + 1, L, fam, list);
+      if (e !== undefined) return malformed(UpdateSubcode.OPTIONAL_ATTRIBUTE_ERROR, `MP_REACH_NLRI: ${e}`);
+      attrs.mpReach = { afi, safi, nextHops, nlri: list };
+      return undefined;
+    }
+    case AttrType.MP_UNREACH_NLRI: {
+      if (L < 3) return malformed(UpdateSubcode.OPTIONAL_ATTRIBUTE_ERROR, `MP_UNREACH_NLRI length ${L}`);
+      const afi = u16(v, 0);
+      const safi = v[2] ?? 0;
+      const fam = afi === AFI_IPV4 ? 4 : afi === AFI_IPV6 ? 6 : undefined;
+      if (fam === undefined || safi !== SAFI_UNICAST) return { kind: 'discard', reason: `MP_UNREACH_NLRI for unsupported AFI ${afi} SAFI ${safi} ignored` };
+      const list: NLRI[] = [];
+      const e = parsePrefixes(v, 3, L, fam, list);
+      if (e !== undefined) return malformed(UpdateSubcode.OPTIONAL_ATTRIBUTE_ERROR, `MP_UNREACH_NLRI: ${e}`);
+      attrs.mpUnreach = { afi, safi, withdrawn: list };
+      return undefined;
+    }
+    case AttrType.AS4_PATH: {
+      // RFC 6793 §4.1: a 4-octet speaker discards AS4_PATH from another 4-octet speaker.
+      if (four) return { kind: 'discard', reason: 'AS4_PATH from a 4-octet AS speaker' };
+      const segs = parseSegments(v, 4, false);
+      if (typeof segs === 'string') return malformed(UpdateSubcode.OPTIONAL_ATTRIBUTE_ERROR, `AS4_PATH: ${segs}`);
+      setAs4Path(segs);
+      return undefined;
+    }
+    case AttrType.AS4_AGGREGATOR: {
+      if (four) return { kind: 'discard', reason: 'AS4_AGGREGATOR from a 4-octet AS speaker' };
+      if (L !== 8) return malformed(UpdateSubcode.OPTIONAL_ATTRIBUTE_ERROR, `AS4_AGGREGATOR length ${L}`);
+      const asn = u32(v, 0);
+      if (asn === 0) return malformed(UpdateSubcode.OPTIONAL_ATTRIBUTE_ERROR, 'AS4_AGGREGATOR with AS 0');
+      setAs4Agg({ asn, address: BigInt(u32(v, 4)) });
+      return undefined;
+    }
+    default:
+      return undefined;
+  }
+}

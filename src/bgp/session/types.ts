@@ -1,0 +1,100 @@
+// Types of the pure BGP session state machine (RFC 4271 §8). No sockets, no timers, no clock:
+// the FSM consumes events and returns actions; timers are requested as actions and the driver
+// (the speaker) runs them on an injected Clock.
+
+import type { AfiSafi, BGPMessage, NotificationMessage, UpdateMessage } from '../codec/messages.ts';
+
+export type SessionState = 'Idle' | 'Connect' | 'Active' | 'OpenSent' | 'OpenConfirm' | 'Established';
+
+/** The timers the FSM asks for. `connectRetry` doubles as our own TCP connect timeout in Connect. */
+export type TimerName = 'connectRetry' | 'hold' | 'keepalive';
+
+/** Injectable clock (real one: Date.now + setTimeout). */
+export interface Clock {
+  now(): number;
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
+};
+
+export interface SessionConfig {
+  /** The AS presented in our OPEN (Peer.localASN ?? Peer.myASN). */
+  localASN: number;
+  /** Expected peer AS; 0 = not fixed (dynamicASN). */
+  peerASN: number;
+  dynamicASN?: 'internal' | 'external';
+  /** Our BGP identifier as uint32 (non-zero). */
+  routerId: number;
+  /** Proposed hold time in seconds: 0 (no keepalives) or >= 3. */
+  holdTime: number;
+  /** Configured keepalive interval in seconds; undefined/0 = a third of the negotiated hold time. */
+  keepaliveTime?: number;
+  /** Address families offered in the multiprotocol capability. */
+  families: AfiSafi[];
+  /** Advertise the graceful-restart capability (RFC 4724) with this restart time. */
+  gracefulRestart?: { restartTime: number };
+  /** First connect-retry delay in ms (backoff base). */
+  connectRetryBaseMs: number;
+  /** Upper bound of the connect-retry delay in ms. */
+  connectRetryMaxMs: number;
+  /** How long one TCP connection attempt may take before it is abandoned (ms). */
+  connectTimeoutMs: number;
+  /** Random source in [0, 1) for jitter; default Math.random. */
+  random?: () => number;
+}
+
+/** What both OPENs agreed on. */
+export interface Negotiated {
+  peerASN: number;
+  peerRouterId: number;
+  /** Negotiated hold time in seconds (0 = none). */
+  holdTime: number;
+  /** Keepalive interval in seconds (0 = none). */
+  keepaliveTime: number;
+  /** Families both sides announced (IPv4 unicast implied when the peer sent no MP capability). */
+  families: AfiSafi[];
+  fourOctetAS: boolean;
+  peerRouteRefresh: boolean;
+  /** Both sides advertised graceful restart. */
+  gracefulRestart: boolean;
+}
+
+export type SessionEvent =
+  /** Administrative start (RFC event 1). */
+  | { type: 'ManualStart' }
+  /**
+   * Administrative stop (event 2): Cease with this subcode (default 2, administrative shutdown).
+   * `silent`: close TCP without a NOTIFICATION (graceful restart: the peer keeps our routes).
+   */
+  | { type: 'ManualStop'; subcode?: number; silent?: boolean }
+  /** Our outgoing TCP connection is up (event 17). */
+  | { type: 'TcpConnectionConfirmed' }
+  /** The TCP connection attempt failed or an established connection closed (events 18). */
+  | { type: 'TcpConnectionFails'; reason: string }
+  | { type: 'TimerExpired'; timer: TimerName }
+  /** A decoded message (UPDATEs classified treat-as-withdraw also arrive here). */
+  | { type: 'MessageReceived'; message: BGPMessage }
+  /** The framer/decoder classified input as a session-resetting error. */
+  | { type: 'DecodeError'; notification: NotificationMessage; reason: string }
+  /** Collision resolution (§6.8) decided this connection loses (event 23). */
+  | { type: 'OpenCollisionDump' };
+
+export type SessionAction =
+  /** Open the TCP connection. */
+  | { type: 'Connect' }
+  /** Close the TCP connection after flushing what was sent before. */
+  | { type: 'Disconnect'; reason: string }
+  | { type: 'Send'; message: BGPMessage }
+  | { type: 'StartTimer'; timer: TimerName; ms: number }
+  | { type: 'StopTimer'; timer: TimerName }
+  | { type: 'StateChanged'; from: SessionState; to: SessionState; reason?: string }
+  | { type: 'Established'; negotiated: Negotiated }
+  /** The session left Established. */
+  | { type: 'Down'; reason: string }
+  | { type: 'UpdateReceived'; message: UpdateMessage }
+  | { type: 'RouteRefreshRequested'; afi: number; safi: number };

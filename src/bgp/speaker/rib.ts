@@ -1,0 +1,124 @@
+// Adj-RIB-Out computation for one session: planned routes -> exact prefixes and path attributes
+// on the wire, and the difference between two tables. Pure.
+//
+// Attributes (MetalLB's behaviour): ORIGIN INCOMPLETE; AS_PATH empty on iBGP, [local AS] on eBGP;
+// NEXT_HOP (IPv4) or MP_REACH_NLRI next hop (IPv6) = the route's nextHop, else the session's
+// local address of the route's family, else the node's address of that family (dual-stack); LOCAL_PREF on iBGP only = the advertisement's localPref,
+// else 0 (MetalLB: "localpref set to zero" by default); COMMUNITIES; LARGE_COMMUNITIES.
+
+import type { IP } from '../../ip/index.ts';
+import { formatIP, formatPrefix } from '../../ip/index.ts';
+import type { PlannedRoute } from '../../planner/types.ts';
+import type { AfiSafi, NLRI, PathAttributes } from '../codec/messages.ts';
+import { Origin } from '../codec/messages.ts';
+
+export interface RibContext {
+  ebgp: boolean;
+  /** AS prepended on eBGP (the AS presented to the peer). */
+  localASN: number;
+  /** The session's local addresses (the TCP local address, by family). */
+  localAddress: { 4?: IP; 6?: IP };
+  /**
+   * Next hop for a family the TCP connection does not have (dual-stack sessions): the node's
+   * own address of that family (SessionPlan.nodeAddresses).
+   */
+  otherAddress?: { 4?: IP; 6?: IP };
+  /** Families negotiated on the session. */
+  families: AfiSafi[];
+}
+
+export interface RibEntry {
+  /** Canonical prefix string, e.g. `192.0.2.1/32`. */
+  key: string;
+  nlri: NLRI;
+  /** Attributes; for IPv6 `mpReach` carries the next hop with an empty `nlri` list. */
+  attributes: PathAttributes;
+  /** Canonical form of `attributes`: equal keys = identical attributes (packable together). */
+  attrKey: string;
+}
+
+export type AdjRibOut = Map<string, RibEntry>;
+
+export interface SkippedRoute {
+  prefix: string;
+  reason: string;
+}
+
+function familyNegotiated(families: AfiSafi[], family: 4 | 6): boolean {
+  return families.some((f) => f.afi === (family === 4 ? 1 : 2) && f.safi === 1);
+}
+
+export function attrKey(a: PathAttributes): string {
+  return JSON.stringify(a, (_k, v: unknown) => (typeof v === 'bigint' ? `n${v.toString(16)}` : v));
+}
+
+/** The table a session should carry for the planned routes. */
+export function buildRib(routes: readonly PlannedRoute[], ctx: RibContext): { rib: AdjRibOut; skipped: SkippedRoute[] } {
+  const rib: AdjRibOut = new Map();
+  const skipped: SkippedRoute[] = [];
+  for (const r of routes) {
+    const fam = r.prefix.family;
+    const key = formatPrefix(r.prefix);
+    if (!familyNegotiated(ctx.families, fam)) {
+      skipped.push({ prefix: key, reason: `IPv${fam} unicast was not negotiated on this session` });
+      continue;
+    }
+    let nh: IP | undefined = r.nextHop ?? ctx.localAddress[fam] ?? ctx.otherAddress?.[fam];
+    if (nh && nh.family !== fam) {
+      skipped.push({ prefix: key, reason: `next hop ${formatIP(nh)} is not an IPv${fam} address` });
+      continue;
+    }
+    if (!nh) {
+      skipped.push({
+        prefix: key,
+        reason: `no IPv${fam} next hop: the session has no local IPv${fam} address, the node none either, and the route sets none`,
+      });
+      continue;
+    }
+    nh = { family: nh.family, value: nh.value };
+    const a: PathAttributes = {
+      origin: Origin.INCOMPLETE,
+      asPath: ctx.ebgp ? [{ type: 2, asns: [ctx.localASN] }] : [],
+    };
+    if (fam === 4) a.nextHop = { family: 4, value: nh.value };
+    else a.mpReach = { afi: 2, safi: 1, nextHops: [nh], nlri: [] };
+    if (!ctx.ebgp) a.localPref = r.localPref ?? 0;
+    if (r.communities.length > 0) a.communities = [...r.communities];
+    if (r.largeCommunities.length > 0) a.largeCommunities = r.largeCommunities.map((c) => [c[0], c[1], c[2]]);
+    const nlri: NLRI = { family: fam, network: r.prefix.network, length: r.prefix.length };
+    rib.set(key, { key, nlri, attributes: a, attrKey: attrKey(a) });
+  }
+  return { rib, skipped };
+}
+
+export interface RibDiff {
+  /** Prefixes to (re-)announce, grouped by identical attributes (groups in first-seen order). */
+  announce: { attributes: PathAttributes; prefixes: NLRI[]; attrKey: string }[];
+  withdraw: NLRI[];
+}
+
+/** Group entries with identical attributes. */
+export function groupEntries(entries: Iterable<RibEntry>): RibDiff['announce'] {
+  const groups = new Map<string, RibDiff['announce'][number]>();
+  for (const e of entries) {
+    let g = groups.get(e.attrKey);
+    if (!g) {
+      g = { attributes: e.attributes, prefixes: [], attrKey: e.attrKey };
+      groups.set(e.attrKey, g);
+    }
+    g.prefixes.push(e.nlri);
+  }
+  return [...groups.values()];
+}
+
+/** What to send to move the peer from `current` to `next`. */
+export function diffRib(current: AdjRibOut, next: AdjRibOut): RibDiff {
+  const withdraw: NLRI[] = [];
+  for (const [k, e] of current) if (!next.has(k)) withdraw.push(e.nlri);
+  const changed: RibEntry[] = [];
+  for (const [k, e] of next) {
+    const old = current.get(k);
+    if (!old || old.attrKey !== e.attrKey) changed.push(e);
+  }
+  return { announce: groupEntries(changed), withdraw };
+}

@@ -1,0 +1,518 @@
+// One BGP session: drives the pure SessionFSM with a real (or injected) TCP transport and clock,
+// frames/decodes received bytes, and keeps the session's Adj-RIB-Out in sync with the plan.
+
+import type net from 'node:net';
+import type { Logger } from 'pino';
+import type { IP } from '../../ip/index.ts';
+import { formatIP, tryParseIP } from '../../ip/index.ts';
+import type { Peer } from '../../config/types.ts';
+import type { PlannedRoute } from '../../planner/types.ts';
+import type { AfiSafi, BGPMessage, CodecOptions, NLRI, PathAttributes } from '../codec/messages.ts';
+import { MessageFramer, decodeMessage, encodeMessage, packUpdates, endOfRib, notificationName } from '../codec/index.ts';
+import { SessionFSM } from '../session/fsm.ts';
+import { IPV4_UNICAST, IPV6_UNICAST, formatBgpId } from '../session/open.ts';
+import type { Clock, SessionAction, SessionConfig, SessionEvent, SessionState, TimerName } from '../session/types.ts';
+import type { Connector } from '../transport/index.ts';
+import { buildRib, diffRib, groupEntries } from './rib.ts';
+import type { AdjRibOut } from './rib.ts';
+
+/** Default first connect-retry delay when the peer has no connectTime (ms). */
+export const DEFAULT_CONNECT_RETRY_BASE_MS = 2_000;
+/** Upper bound of the exponential connect-retry backoff (ms). */
+export const DEFAULT_CONNECT_RETRY_MAX_MS = 60_000;
+/** Our TCP connect timeout (ms). */
+export const CONNECT_TIMEOUT_MS = 5_000;
+export const DEFAULT_HOLD_TIME = 90;
+export const GRACEFUL_RESTART_TIME = 120;
+
+export interface SessionCounters {
+  messagesSent: number;
+  messagesReceived: number;
+  updatesSent: number;
+  updatesReceived: number;
+  prefixesAnnounced: number;
+  prefixesWithdrawn: number;
+  notificationsSent: number;
+  notificationsReceived: number;
+  bytesSent: number;
+  connectAttempts: number;
+}
+
+export interface PeerSessionDeps {
+  logger: Logger;
+  clock: Clock;
+  connect: Connector;
+  /** BGP identifier when the peer sets no routerID (uint32). */
+  routerId: number;
+  onState: () => void;
+  /** Coalescing scheduler for route flushes (default setImmediate). */
+  defer?: (fn: () => void) => void;
+}
+
+export interface PeerSessionParams {
+  peer: Peer;
+  ebgp: boolean;
+  /** The node's own addresses (next hops for the family the TCP connection lacks). */
+  nodeAddresses?: IP[];
+}
+
+export function ipToBgpId(ip: IP): number {
+  return Number(ip.value & 0xffffffffn) >>> 0;
+}
+
+/** Families offered on a session: the transport's, both with dualStackAddressFamily. */
+export function sessionFamilies(peer: Peer): AfiSafi[] {
+  const transport = peer.address?.family ?? 4;
+  if (peer.dualStackAddressFamily) return [IPV4_UNICAST, IPV6_UNICAST];
+  return [transport === 4 ? IPV4_UNICAST : IPV6_UNICAST];
+}
+
+export function sessionConfig(peer: Peer, routerId: number): SessionConfig {
+  const fixed = peer.connectTime !== undefined && peer.connectTime > 0;
+  const cfg: SessionConfig = {
+    localASN: peer.localASN ?? peer.myASN,
+    peerASN: peer.peerASN,
+    routerId: peer.routerID ? ipToBgpId(peer.routerID) : routerId,
+    holdTime: peer.holdTime ?? DEFAULT_HOLD_TIME,
+    families: sessionFamilies(peer),
+    connectRetryBaseMs: fixed ? (peer.connectTime as number) : DEFAULT_CONNECT_RETRY_BASE_MS,
+    connectRetryMaxMs: fixed ? (peer.connectTime as number) : DEFAULT_CONNECT_RETRY_MAX_MS,
+    connectTimeoutMs: CONNECT_TIMEOUT_MS,
+  };
+  if (peer.dynamicASN) cfg.dynamicASN = peer.dynamicASN;
+  if (peer.keepaliveTime !== undefined) cfg.keepaliveTime = peer.keepaliveTime;
+  if (peer.enableGracefulRestart) cfg.gracefulRestart = { restartTime: GRACEFUL_RESTART_TIME };
+  return cfg;
+}
+
+function nlriString(n: NLRI): string {
+  return `${formatIP({ family: n.family, value: n.network })}/${n.length}`;
+}
+
+function errMessage(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+export class PeerSession {
+  readonly fsm: SessionFSM;
+  readonly counters: SessionCounters = {
+    messagesSent: 0,
+    messagesReceived: 0,
+    updatesSent: 0,
+    updatesReceived: 0,
+    prefixesAnnounced: 0,
+    prefixesWithdrawn: 0,
+    notificationsSent: 0,
+    notificationsReceived: 0,
+    bytesSent: 0,
+    connectAttempts: 0,
+  };
+  /** Last error or notable condition, for /status. */
+  lastError: string | undefined;
+  localAddress: string | undefined;
+  /** What the peer currently holds from us. */
+  adjRibOut: AdjRibOut = new Map();
+
+  private socket: net.Socket | undefined;
+  private framer = new MessageFramer();
+  private codec: CodecOptions = { fourOctetAS: false };
+  private timers = new Map<TimerName, unknown>();
+  private connectAbort: AbortController | undefined;
+  private connectSeq = 0;
+  private routes: readonly PlannedRoute[] = [];
+  private flushPending = false;
+  private establishedAt: number | undefined;
+  private skippedLogged = new Set<string>();
+  /** Settles when the last socket we closed has flushed and closed. */
+  private closing: Promise<void> = Promise.resolve();
+  private stopped = false;
+  private readonly log: Logger;
+
+  constructor(
+    readonly params: PeerSessionParams,
+    private readonly deps: PeerSessionDeps,
+  ) {
+    this.fsm = new SessionFSM(sessionConfig(params.peer, deps.routerId));
+    const p = params.peer;
+    this.log = deps.logger.child({ peer: p.name, peerAddress: p.address ? formatIP(p.address) : p.interface, peerPort: p.port });
+  }
+
+  get state(): SessionState {
+    return this.fsm.state;
+  }
+
+  uptimeSeconds(): number {
+    return this.establishedAt === undefined ? 0 : Math.max(0, Math.floor((this.deps.clock.now() - this.establishedAt) / 1000));
+  }
+
+  start(): void {
+    const p = this.params.peer;
+    if (!p.address) {
+      this.lastError = `interface peering (${p.interface ?? '?'}) is not supported: configure peerAddress`;
+      this.log.warn(this.lastError);
+      this.deps.onState();
+      return;
+    }
+    if (p.vrf !== '') {
+      this.lastError = `VRF ${p.vrf} is not supported by this speaker; session not started`;
+      this.log.warn(this.lastError);
+      this.deps.onState();
+      return;
+    }
+    if (p.passwordSecret && !p.password) {
+      this.lastError = `TCP-MD5 passwordSecret ${p.passwordSecret.namespace}/${p.passwordSecret.name} was not resolved to a password; session not started`;
+      this.log.error(this.lastError);
+      this.deps.onState();
+      return;
+    }
+    this.dispatch({ type: 'ManualStart' });
+  }
+
+  /** New desired routes: the difference reaches the wire on the next tick. */
+  setRoutes(routes: readonly PlannedRoute[]): void {
+    this.routes = routes;
+    this.scheduleFlush();
+  }
+
+  /**
+   * Stop the session. `withdraw`: send withdrawals first. `graceful`: with graceful restart
+   * negotiated and no withdrawal, just close TCP (the peer keeps our routes as stale).
+   */
+  stop(opts: { subcode?: number; withdraw?: boolean; graceful?: boolean } = {}): Promise<void> {
+    this.stopped = true;
+    if (this.fsm.state === 'Established') {
+      if (opts.withdraw && this.adjRibOut.size > 0) {
+        const withdraw = [...this.adjRibOut.values()].map((e) => e.nlri);
+        this.sendUpdates([], withdraw);
+        this.adjRibOut.clear();
+      }
+    }
+    const silent = opts.graceful === true && !opts.withdraw && this.fsm.negotiated?.gracefulRestart === true;
+    if (silent) this.log.info('stopping without NOTIFICATION (graceful restart: the peer keeps our routes as stale)');
+    this.dispatch({ type: 'ManualStop', silent, ...(opts.subcode === undefined ? {} : { subcode: opts.subcode }) });
+    this.clearTimers();
+    this.closeSocket();
+    return this.closing;
+  }
+
+  // --- FSM plumbing --------------------------------------------------------------------------
+
+  private dispatch(ev: SessionEvent): void {
+    const actions = this.fsm.handle(ev);
+    for (const a of actions) this.perform(a);
+  }
+
+  private perform(a: SessionAction): void {
+    switch (a.type) {
+      case 'Connect':
+        this.doConnect();
+        return;
+      case 'Disconnect':
+        this.closeSocket();
+        return;
+      case 'Send':
+        this.send(a.message);
+        return;
+      case 'StartTimer': {
+        this.stopTimer(a.timer);
+        const h = this.deps.clock.setTimeout(() => {
+          this.timers.delete(a.timer);
+          this.dispatch({ type: 'TimerExpired', timer: a.timer });
+        }, a.ms);
+        this.timers.set(a.timer, h);
+        return;
+      }
+      case 'StopTimer':
+        this.stopTimer(a.timer);
+        return;
+      case 'StateChanged':
+        if (a.reason !== undefined && a.to !== 'Established') this.lastError = a.reason;
+        this.log.info({ from: a.from, to: a.to, reason: a.reason }, `BGP session ${a.from} -> ${a.to}`);
+        this.deps.onState();
+        return;
+      case 'Established':
+        this.establishedAt = this.deps.clock.now();
+        this.lastError = undefined;
+        this.codec = { fourOctetAS: a.negotiated.fourOctetAS };
+        this.log.info(
+          {
+            peerRouterId: formatBgpId(a.negotiated.peerRouterId),
+            peerASN: a.negotiated.peerASN,
+            holdTime: a.negotiated.holdTime,
+            families: a.negotiated.families,
+          },
+          'BGP session established',
+        );
+        this.adjRibOut = new Map();
+        this.sendFullTable(true);
+        return;
+      case 'Down':
+        this.establishedAt = undefined;
+        this.adjRibOut = new Map();
+        this.log.warn({ reason: a.reason }, 'BGP session down');
+        return;
+      case 'UpdateReceived':
+        // Received routes are never imported; the UPDATE was parsed and validated.
+        this.log.debug({ nlri: a.message.nlri.length, withdrawn: a.message.withdrawn.length }, 'ignoring received UPDATE');
+        return;
+      case 'RouteRefreshRequested':
+        this.onRouteRefresh(a.afi, a.safi);
+        return;
+    }
+  }
+
+  private stopTimer(t: TimerName): void {
+    const h = this.timers.get(t);
+    if (h !== undefined) {
+      this.deps.clock.clearTimeout(h);
+      this.timers.delete(t);
+    }
+  }
+
+  private clearTimers(): void {
+    for (const t of [...this.timers.keys()]) this.stopTimer(t);
+  }
+
+  private doConnect(): void {
+    const p = this.params.peer;
+    if (!p.address) return;
+    const seq = ++this.connectSeq;
+    this.connectAbort?.abort();
+    const abort = new AbortController();
+    this.connectAbort = abort;
+    this.counters.connectAttempts++;
+    const family = p.address.family;
+    const ttl = this.params.ebgp && !p.ebgpMultiHop ? 1 : 255;
+    const opts = {
+      host: formatIP(p.address),
+      port: p.port,
+      family,
+      ttl,
+      timeoutMs: this.fsm.config.connectTimeoutMs,
+      signal: abort.signal,
+      warn: (m: string) => this.log.warn(m),
+      ...(p.sourceAddress ? { localAddress: formatIP(p.sourceAddress) } : {}),
+      ...(p.password ? { password: p.password } : {}),
+    };
+    this.log.debug({ ttl }, 'connecting');
+    this.deps.connect(opts).then(
+      (sock) => {
+        if (seq !== this.connectSeq || this.stopped || this.fsm.state !== 'Connect') {
+          sock.destroy();
+          return;
+        }
+        this.connectAbort = undefined;
+        this.attach(sock);
+        this.dispatch({ type: 'TcpConnectionConfirmed' });
+      },
+      (e: unknown) => {
+        if (seq !== this.connectSeq || abort.signal.aborted) return;
+        this.connectAbort = undefined;
+        this.dispatch({ type: 'TcpConnectionFails', reason: errMessage(e) });
+      },
+    );
+  }
+
+  private attach(sock: net.Socket): void {
+    this.socket = sock;
+    this.localAddress = sock.localAddress;
+    this.framer = new MessageFramer();
+    this.codec = { fourOctetAS: false };
+    sock.on('data', (chunk: Buffer) => {
+      if (this.socket !== sock) return;
+      this.onData(chunk);
+    });
+    sock.on('error', (e) => {
+      if (this.socket !== sock) return;
+      this.log.debug({ err: e.message }, 'socket error');
+    });
+    sock.on('close', () => {
+      if (this.socket !== sock) return;
+      this.socket = undefined;
+      this.dispatch({ type: 'TcpConnectionFails', reason: 'connection closed by peer' });
+    });
+  }
+
+  private closeSocket(): void {
+    this.connectAbort?.abort();
+    this.connectAbort = undefined;
+    this.connectSeq++;
+    const s = this.socket;
+    if (!s) return;
+    this.socket = undefined;
+    // Flush what was written (e.g. a NOTIFICATION), then close; never wait forever.
+    this.closing = new Promise<void>((resolve) => {
+      if (s.destroyed) {
+        resolve();
+        return;
+      }
+      const t = setTimeout(() => s.destroy(), 2000);
+      t.unref();
+      s.once('close', () => {
+        clearTimeout(t);
+        resolve();
+      });
+      s.end(() => s.destroy());
+    });
+  }
+
+  private onData(chunk: Uint8Array): void {
+    this.framer.push(chunk);
+    for (;;) {
+      if (!this.socket) return;
+      const f = this.framer.next();
+      if (!f) return;
+      if (f.kind === 'error') {
+        this.log.warn({ reason: f.reason }, 'malformed message header from peer');
+        this.dispatch({ type: 'DecodeError', notification: f.notification, reason: f.reason });
+        return;
+      }
+      this.counters.messagesReceived++;
+      const r = decodeMessage(f.type, f.body, this.codec);
+      if (r.kind === 'error') {
+        this.log.warn({ reason: r.reason, notification: notificationName(r.notification.code, r.notification.subcode) }, 'malformed message from peer');
+        if (f.type === 2) this.counters.updatesReceived++;
+        this.dispatch({ type: 'DecodeError', notification: r.notification, reason: r.reason });
+        return;
+      }
+      const m = r.message;
+      if (r.kind === 'treat-as-withdraw') {
+        this.log.warn({ reason: r.reason }, 'UPDATE from peer treated as withdraw (RFC 7606)');
+      } else if (r.discarded && r.discarded.length > 0) {
+        this.log.warn({ attributes: r.discarded }, 'attributes discarded from UPDATE (RFC 7606)');
+      }
+      if (m.type === 2) this.counters.updatesReceived++;
+      this.dispatch({ type: 'MessageReceived', message: m });
+      if (m.type === 3) {
+        this.counters.notificationsReceived++;
+        this.lastError = `peer sent NOTIFICATION ${m.code}/${m.subcode} (${notificationName(m.code, m.subcode)})`;
+        this.log.warn({ code: m.code, subcode: m.subcode }, this.lastError);
+      }
+    }
+  }
+
+  private writeRaw(bytes: Uint8Array): void {
+    const s = this.socket;
+    if (!s || s.destroyed || s.writableEnded) return;
+    s.write(bytes);
+    this.counters.bytesSent += bytes.length;
+    this.counters.messagesSent++;
+  }
+
+  private send(m: BGPMessage): void {
+    let bytes: Uint8Array;
+    try {
+      bytes = encodeMessage(m, this.codec);
+    } catch (e) {
+      this.log.error({ err: errMessage(e), type: m.type }, 'cannot encode message');
+      return;
+    }
+    if (m.type === 3) {
+      this.counters.notificationsSent++;
+      this.lastError = `sent NOTIFICATION ${notificationName(m.code, m.subcode)}`;
+    }
+    if (m.type === 2) this.counters.updatesSent++;
+    this.writeRaw(bytes);
+  }
+
+  // --- routes --------------------------------------------------------------------------------
+
+  private scheduleFlush(): void {
+    if (this.flushPending) return;
+    this.flushPending = true;
+    (this.deps.defer ?? setImmediate)(() => {
+      this.flushPending = false;
+      this.flush();
+    });
+  }
+
+  private ribContext() {
+    const neg = this.fsm.negotiated;
+    const local = this.localAddress ? tryParseIP(this.localAddress) : undefined;
+    const localAddress: { 4?: IP; 6?: IP } = {};
+    if (local) localAddress[local.family] = local;
+    const otherAddress: { 4?: IP; 6?: IP } = {};
+    for (const a of this.params.nodeAddresses ?? []) otherAddress[a.family] ??= a;
+    return {
+      ebgp: this.params.ebgp,
+      localASN: this.fsm.config.localASN,
+      localAddress,
+      otherAddress,
+      families: neg?.families ?? [],
+    };
+  }
+
+  private computeRib(): AdjRibOut {
+    const { rib, skipped } = buildRib(this.routes, this.ribContext());
+    for (const s of skipped) {
+      const k = `${s.prefix} ${s.reason}`;
+      if (this.skippedLogged.has(k)) continue;
+      this.skippedLogged.add(k);
+      this.log.warn({ prefix: s.prefix, reason: s.reason }, 'route not announced on this session');
+    }
+    return rib;
+  }
+
+  private flush(): void {
+    if (this.fsm.state !== 'Established' || !this.socket) return;
+    const next = this.computeRib();
+    const diff = diffRib(this.adjRibOut, next);
+    if (diff.announce.length === 0 && diff.withdraw.length === 0) return;
+    this.sendUpdates(diff.announce, diff.withdraw);
+    this.adjRibOut = next;
+    this.deps.onState();
+  }
+
+  private sendFullTable(endOfRibToo: boolean, onlyAfi?: number): void {
+    const next = this.computeRib();
+    const entries = [...next.values()].filter((e) => onlyAfi === undefined || (e.nlri.family === 4 ? 1 : 2) === onlyAfi);
+    this.sendUpdates(groupEntries(entries), []);
+    if (onlyAfi === undefined) this.adjRibOut = next;
+    else for (const e of entries) this.adjRibOut.set(e.key, e);
+    if (endOfRibToo) {
+      for (const f of this.fsm.negotiated?.families ?? []) {
+        if (onlyAfi !== undefined && f.afi !== onlyAfi) continue;
+        this.writeUpdateBytes(endOfRib(f.afi === 1 ? 4 : 6, this.codec), 0, 0);
+      }
+    }
+    this.deps.onState();
+  }
+
+  private onRouteRefresh(afi: number, safi: number): void {
+    const neg = this.fsm.negotiated;
+    if (!neg?.families.some((f) => f.afi === afi && f.safi === safi)) {
+      this.log.warn({ afi, safi }, 'ROUTE-REFRESH for a family not negotiated: ignored');
+      return;
+    }
+    this.log.info({ afi, safi }, 'ROUTE-REFRESH from peer: re-sending the table');
+    this.sendFullTable(false, afi);
+  }
+
+  private writeUpdateBytes(bytes: Uint8Array, announced: number, withdrawn: number): void {
+    if (!this.socket) return;
+    this.writeRaw(bytes);
+    this.counters.updatesSent++;
+    this.counters.prefixesAnnounced += announced;
+    this.counters.prefixesWithdrawn += withdrawn;
+  }
+
+  private sendUpdates(announce: { attributes: PathAttributes; prefixes: NLRI[] }[], withdraw: NLRI[]): void {
+    if (announce.length === 0 && withdraw.length === 0) return;
+    let msgs: Uint8Array[];
+    try {
+      msgs = packUpdates(announce, withdraw, { ...this.codec, maxMessageSize: 4096 });
+    } catch (e) {
+      this.log.error({ err: errMessage(e) }, 'cannot encode UPDATE');
+      return;
+    }
+    const nAnn = announce.reduce((n, g) => n + g.prefixes.length, 0);
+    // Attribute counters to messages proportionally is not needed: count totals once.
+    msgs.forEach((m, i) => this.writeUpdateBytes(m, i === 0 ? nAnn : 0, i === 0 ? withdraw.length : 0));
+    if (this.log.isLevelEnabled('debug')) {
+      this.log.debug(
+        { announced: announce.flatMap((g) => g.prefixes.map(nlriString)), withdrawn: withdraw.map(nlriString), messages: msgs.length },
+        'sent UPDATEs',
+      );
+    }
+  }
+}

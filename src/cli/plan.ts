@@ -1,0 +1,189 @@
+// `metallb-ts plan -f PATH [-f PATH ...] [-o table|json] [--node NAME] [--node-address IP]`
+//
+// Dry run: which IP each Service gets (and why not), and exactly which routes every router
+// receives, before anything is applied. Exit codes: 0 ok, 1 invalid configuration (errors are
+// printed like `validate`), 2 usage.
+
+import { readInputs } from '../config/load.ts';
+import { formatDiagnostic } from '../config/path.ts';
+import type { Config } from '../config/types.ts';
+import { canonicalIP, tryParseIP } from '../ip/index.ts';
+import type { Node, Service } from '../model/objects.ts';
+import { objectKey } from '../model/objects.ts';
+import { allocate, ANN_ALLOCATED_FROM_POOL } from '../allocator/index.ts';
+import type { Assignment } from '../allocator/index.ts';
+import { formatPlanTable, planAll, planToJSON } from '../planner/index.ts';
+
+export const PLAN_USAGE = `usage: metallb-ts plan -f PATH [-f PATH ...] [-o table|json] [--node NAME] [--node-address IP]
+
+Shows which IP each LoadBalancer Service gets and exactly which routes every BGP peer receives.
+PATH (file or folder of YAML/JSON) holds metallb.io objects or a legacy ConfigMap, Services and
+optionally Nodes, EndpointSlices and Namespaces.
+
+  -f, --filename PATH   input file or folder (repeatable)
+  -o, --output FORMAT   table (default) or json
+  --node NAME           with no Node objects: the single node's name (default "local");
+                        with Node objects: only show what this node announces
+  --node-address IP     with no Node objects: the node's address (default 127.0.0.1)
+  --lb-class NAME       our loadBalancerClass (default: serve Services without a class)
+
+A Service without an EndpointSlice in the input is assumed to have a ready endpoint on every
+node ("endpointsAssumed": true). Services carrying status.loadBalancer.ingress keep those IPs
+when still valid.
+`;
+
+interface Options {
+  paths: string[];
+  output: 'table' | 'json';
+  node?: string;
+  nodeAddress?: string;
+  lbClass?: string;
+}
+
+function parseArgs(argv: string[]): Options | { error: string } | 'help' {
+  const o: Options = { paths: [], output: 'table' };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    let name = arg;
+    let value: string | undefined;
+    const eq = arg.indexOf('=');
+    if (arg.startsWith('--') && eq > 0) {
+      name = arg.slice(0, eq);
+      value = arg.slice(eq + 1);
+    }
+    const take = (): string | undefined => {
+      if (value !== undefined) return value;
+      const v = argv[i + 1];
+      if (v === undefined) return undefined;
+      i++;
+      return v;
+    };
+    switch (name) {
+      case '-h':
+      case '--help':
+        return 'help';
+      case '-f':
+      case '--filename': {
+        const v = take();
+        if (v === undefined || v === '') return { error: `${name} needs a path` };
+        o.paths.push(v);
+        break;
+      }
+      case '-o':
+      case '--output': {
+        const v = take();
+        if (v !== 'table' && v !== 'json') return { error: `${name} must be "table" or "json"` };
+        o.output = v;
+        break;
+      }
+      case '--node': {
+        const v = take();
+        if (!v) return { error: '--node needs a name' };
+        o.node = v;
+        break;
+      }
+      case '--node-address': {
+        const v = take();
+        if (!v || !tryParseIP(v)) return { error: `--node-address needs an IP address${v ? `, got "${v}"` : ''}` };
+        o.nodeAddress = v;
+        break;
+      }
+      case '--lb-class': {
+        const v = take();
+        if (!v) return { error: '--lb-class needs a name' };
+        o.lbClass = v;
+        break;
+      }
+      default:
+        return { error: `unknown argument "${arg}"` };
+    }
+  }
+  if (o.paths.length === 0) return { error: 'at least one -f PATH is required' };
+  return o;
+}
+
+const EMPTY_CONFIG: Config = { pools: [], peers: [], bgpAdvertisements: [], l2Advertisements: [], bfdProfiles: [], communityAliases: {} };
+
+/** What a Service held before, from its status and the pool annotation. */
+export function previousFromStatus(services: Service[]): Record<string, Assignment> {
+  const out: Record<string, Assignment> = {};
+  for (const svc of services) {
+    const ips: string[] = [];
+    for (const ing of svc.status?.loadBalancer?.ingress ?? []) {
+      const c = ing.ip ? canonicalIP(ing.ip) : undefined;
+      if (c && !ips.includes(c)) ips.push(c);
+    }
+    if (ips.length === 0) continue;
+    ips.sort((a, b) => (a.includes(':') ? 1 : 0) - (b.includes(':') ? 1 : 0));
+    out[objectKey(svc.metadata)] = { ips, pool: svc.metadata.annotations?.[ANN_ALLOCATED_FROM_POOL] ?? '' };
+  }
+  return out;
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const opts = parseArgs(argv);
+  if (opts === 'help') {
+    process.stdout.write(PLAN_USAGE);
+    return 0;
+  }
+  if ('error' in opts) {
+    process.stderr.write(`metallb-ts plan: ${opts.error}\n${PLAN_USAGE}`);
+    return 2;
+  }
+  const inputs = readInputs(opts.paths);
+  for (const w of inputs.warnings) process.stderr.write(`warning: ${formatDiagnostic(w)}\n`);
+  if (inputs.errors.length > 0) {
+    for (const e of inputs.errors) process.stderr.write(`${formatDiagnostic(e)}\n`);
+    process.stderr.write(`metallb-ts plan: ${inputs.errors.length} error(s) in the configuration\n`);
+    return 1;
+  }
+  const config = inputs.config ?? EMPTY_CONFIG;
+  let nodes: Node[] = inputs.nodes;
+  let onlyNode: string | undefined;
+  if (nodes.length === 0) {
+    const name = opts.node ?? 'local';
+    nodes = [
+      {
+        metadata: { name, labels: { 'kubernetes.io/hostname': name } },
+        status: { addresses: [{ type: 'InternalIP', address: opts.nodeAddress ?? '127.0.0.1' }] },
+      },
+    ];
+  } else if (opts.node !== undefined) {
+    if (!nodes.some((n) => n.metadata.name === opts.node)) {
+      process.stderr.write(`metallb-ts plan: --node ${opts.node}: no Node object of that name in the input\n`);
+      return 2;
+    }
+    onlyNode = opts.node;
+  }
+
+  const allocInput: Parameters<typeof allocate>[0] = {
+    config,
+    services: inputs.services,
+    namespaces: inputs.namespaces,
+    previous: previousFromStatus(inputs.services),
+  };
+  if (opts.lbClass !== undefined) allocInput.loadBalancerClass = opts.lbClass;
+  const alloc = allocate(allocInput);
+  const errors: Record<string, string> = {};
+  for (const r of alloc.results) if (r.error !== undefined) errors[r.key] = r.error;
+
+  const planInput: Parameters<typeof planAll>[0] = {
+    config,
+    services: inputs.services,
+    assignments: alloc.assignments,
+    nodes,
+    endpointSlices: inputs.endpointSlices,
+    namespaces: inputs.namespaces,
+    assumeEndpoints: true,
+    errors,
+  };
+  if (opts.lbClass !== undefined) planInput.loadBalancerClass = opts.lbClass;
+  const plan = planAll(planInput);
+  if (onlyNode !== undefined) {
+    plan.bgp = plan.bgp.filter((s) => s.node === onlyNode);
+    plan.layer2 = plan.layer2.filter((l) => l.node === onlyNode);
+  }
+  if (opts.output === 'json') process.stdout.write(JSON.stringify(planToJSON(plan), null, 2) + '\n');
+  else process.stdout.write(formatPlanTable(plan));
+  return 0;
+}

@@ -1,0 +1,284 @@
+// `metallb-ts standalone`: allocator + planner + BGP speaker in one process, fed from a folder
+// of manifests that is watched for changes. See docs/standalone.md.
+
+import { basename, resolve } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
+import { createLogger, isLogFormat, isLogLevel } from '../observability/logger.ts';
+import type { LogFormat, LogLevel } from '../observability/logger.ts';
+import { createMetrics, recordPools, recordSessions } from '../observability/metrics.ts';
+import type { SessionCounters } from '../observability/metrics.ts';
+import { parseListenAddress, startHttpServer } from '../observability/http.ts';
+import type { RunningHttpServer } from '../observability/http.ts';
+import { tryParseIP } from '../ip/index.ts';
+import { Standalone } from '../standalone/runtime.ts';
+import type { StandaloneDeps } from '../standalone/runtime.ts';
+import { FolderWatcher } from '../standalone/watch.ts';
+import { createDeps } from '../standalone/wire.ts';
+
+export const STANDALONE_USAGE = `usage: metallb-ts standalone -f DIR [-f DIR...] --node NAME [options]
+
+Runs the allocator, planner and BGP speaker on this machine from a folder of manifests
+(IPAddressPool, BGPPeer, BGPAdvertisement, ..., Services, optionally Nodes). The folder is
+watched: edits are applied within milliseconds. SIGTERM/SIGINT withdraw every route and exit 0.
+
+options:
+  -f, --file DIR          folder (or file) of YAML/JSON manifests; repeatable (required)
+  --node NAME             name of this node (required)
+  --node-address IP       address of this node when the folder has no Node NAME (default 127.0.0.1)
+  --state FILE            where assigned IPs are kept across restarts (default ./metallb-ts-state.json)
+  --http-listen ADDR      /healthz /readyz /status /metrics (default 127.0.0.1:7472; "off" disables)
+  --log-format json|text  JSON lines (default) or human-readable text
+  --log-level LEVEL       fatal|error|warn|info|debug|trace (default info)
+  --load-balancer-class C serve only Services with this loadBalancerClass
+  --router-id IPV4        BGP identifier when a peer does not set routerID (default: the node
+                          address if IPv4)
+  -h, --help              this text
+`;
+
+export interface StandaloneArgs {
+  paths: string[];
+  node: string;
+  nodeAddress: string;
+  statePath: string;
+  httpListen: string | null;
+  logFormat: LogFormat;
+  logLevel: LogLevel;
+  loadBalancerClass?: string;
+  routerId?: string;
+}
+
+/** Parses the command line; returns an error message for bad usage. */
+export function parseStandaloneArgs(argv: string[]): StandaloneArgs | { help: true } | string {
+  const paths: string[] = [];
+  let node: string | undefined;
+  let nodeAddress = '127.0.0.1';
+  let statePath = 'metallb-ts-state.json';
+  let httpListen: string | null = '127.0.0.1:7472';
+  let logFormat: LogFormat = 'json';
+  let logLevel: LogLevel = 'info';
+  let lbClass: string | undefined;
+  let routerId: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] ?? '';
+    let name = a;
+    let value: string | undefined;
+    const eq = a.indexOf('=');
+    if (a.startsWith('--') && eq > 0) {
+      name = a.slice(0, eq);
+      value = a.slice(eq + 1);
+    }
+    if (name === '-h' || name === '--help') return { help: true };
+    const takes = ['-f', '--file', '--node', '--node-address', '--state', '--http-listen', '--log-format', '--log-level', '--load-balancer-class', '--router-id'];
+    if (!takes.includes(name)) return `unknown option "${a}"`;
+    if (value === undefined) {
+      value = argv[++i];
+      if (value === undefined) return `option ${name} needs a value`;
+    }
+    switch (name) {
+      case '-f':
+      case '--file':
+        paths.push(value);
+        break;
+      case '--node':
+        node = value;
+        break;
+      case '--node-address':
+        if (!tryParseIP(value)) return `--node-address: "${value}" is not an IP address`;
+        nodeAddress = value;
+        break;
+      case '--state':
+        statePath = value;
+        break;
+      case '--http-listen':
+        if (value === 'off' || value === '') httpListen = null;
+        else {
+          const p = parseListenAddress(value);
+          if (typeof p === 'string') return `--http-listen: ${p}`;
+          httpListen = value;
+        }
+        break;
+      case '--log-format':
+        if (!isLogFormat(value)) return `--log-format: want json or text, got "${value}"`;
+        logFormat = value;
+        break;
+      case '--log-level':
+        if (!isLogLevel(value)) return `--log-level: unknown level "${value}"`;
+        logLevel = value;
+        break;
+      case '--load-balancer-class':
+        lbClass = value;
+        break;
+      case '--router-id': {
+        const ip = tryParseIP(value);
+        if (!ip || ip.family !== 4) return `--router-id: "${value}" is not an IPv4 address`;
+        routerId = value;
+        break;
+      }
+    }
+  }
+  if (paths.length === 0) return 'missing -f DIR';
+  if (!node) return 'missing --node NAME';
+  if (!/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/.test(node)) return `--node: "${node}" is not a valid node name`;
+  for (const p of paths) if (!existsSync(p)) return `-f: ${p}: no such file or directory`;
+  const out: StandaloneArgs = { paths, node, nodeAddress, statePath, httpListen, logFormat, logLevel };
+  if (lbClass !== undefined) out.loadBalancerClass = lbClass;
+  if (routerId !== undefined) out.routerId = routerId;
+  else if (tryParseIP(nodeAddress)?.family === 4) out.routerId = nodeAddress;
+  return out;
+}
+
+/** Pulls per-session counters out of whatever the speaker's status entries hold. */
+export function sessionCounters(peer: string, s: object | null, planned?: number): SessionCounters {
+  const r = (s ?? {}) as Record<string, unknown>;
+  const num = (...keys: string[]): number | undefined => {
+    for (const k of keys) {
+      const v = r[k] ?? (r.counters as Record<string, unknown> | undefined)?.[k];
+      if (typeof v === 'number') return v;
+    }
+    return undefined;
+  };
+  const state = typeof r.state === 'string' ? r.state : '';
+  const out: SessionCounters = { peer, established: state.toLowerCase() === 'established' };
+  const set = (k: keyof SessionCounters, v: number | undefined): void => {
+    if (v !== undefined) (out as unknown as Record<string, number>)[k] = v;
+  };
+  const announced = num('announced', 'announcedPrefixes') ?? (Array.isArray(r.routes) ? r.routes.length : undefined);
+  set('announced', announced);
+  if (planned !== undefined && announced !== undefined) set('pending', Math.max(0, planned - announced));
+  set('updatesSent', num('updatesSent', 'updatesOut'));
+  set('updatesReceived', num('updatesReceived', 'updatesIn'));
+  set('opensSent', num('opensSent'));
+  set('opensReceived', num('opensReceived'));
+  set('notificationsSent', num('notificationsSent'));
+  set('keepalivesSent', num('keepalivesSent'));
+  set('keepalivesReceived', num('keepalivesReceived'));
+  return out;
+}
+
+export interface RunHooks {
+  /** Replaces the real allocator/planner/speaker (tests). */
+  deps?: StandaloneDeps;
+  /** Resolves when the process should stop (tests); default: SIGTERM / SIGINT. */
+  stopSignal?: Promise<void>;
+  onListening?: (url: string) => void;
+}
+
+export async function run(argv: string[], hooks: RunHooks = {}): Promise<number> {
+  const parsed = parseStandaloneArgs(argv);
+  if (typeof parsed === 'string') {
+    process.stderr.write(`metallb-ts standalone: ${parsed}\n\n${STANDALONE_USAGE}`);
+    return 2;
+  }
+  if ('help' in parsed) {
+    process.stdout.write(STANDALONE_USAGE);
+    return 0;
+  }
+  const args = parsed;
+  const logger = createLogger({ format: args.logFormat, level: args.logLevel, base: { node: args.node } });
+  const statePath = resolve(args.statePath);
+  for (const p of args.paths) {
+    if (statSync(p).isDirectory() && statePath.startsWith(resolve(p) + '/')) {
+      process.stderr.write(`metallb-ts standalone: --state ${args.statePath}: the state file must be outside the manifest folder ${p}\n`);
+      return 2;
+    }
+  }
+
+  let deps: StandaloneDeps;
+  try {
+    deps =
+      hooks.deps ??
+      (await createDeps({
+        nodeName: args.node,
+        logger,
+        ...(args.routerId ? { routerId: args.routerId } : {}),
+        ...(args.loadBalancerClass !== undefined ? { loadBalancerClass: args.loadBalancerClass } : {}),
+      }));
+  } catch (e) {
+    logger.fatal((e as Error).message);
+    return 1;
+  }
+  const metrics = createMetrics();
+  const rt = new Standalone(
+    {
+      paths: args.paths,
+      node: args.node,
+      nodeAddress: args.nodeAddress,
+      statePath,
+      logger,
+      ...(args.loadBalancerClass !== undefined ? { loadBalancerClass: args.loadBalancerClass } : {}),
+    },
+    deps,
+  );
+  let knownPeers = new Set<string>();
+  const refreshMetrics = (): void => {
+    const st = rt.status();
+    knownPeers = recordSessions(
+      metrics,
+      st.sessions.map((s) => sessionCounters(s.peer, s.speaker, s.routes.length)),
+      knownPeers,
+    );
+    recordPools(metrics, st.pools);
+    metrics.configLoaded.set(st.ready ? 1 : 0);
+    metrics.configStale.set(st.stale ? 1 : 0);
+  };
+
+  rt.start();
+  const stateBase = basename(statePath);
+  const watcher = new FolderWatcher(args.paths, {
+    debounceMs: 15,
+    ignore: (name) => name === stateBase || name.startsWith(`.${stateBase}.tmp-`),
+    onChange: () => {
+      rt.reload();
+    },
+    onError: (err) => logger.warn({ err: err.message }, 'folder watch error'),
+  });
+
+  let http: RunningHttpServer | undefined;
+  if (args.httpListen !== null) {
+    const listen = parseListenAddress(args.httpListen);
+    if (typeof listen === 'string') throw new Error(listen); // validated by parseStandaloneArgs
+    try {
+      http = await startHttpServer(listen, {
+        ready: () => rt.ready(),
+        status: () => rt.status(),
+        registry: metrics.registry,
+        beforeMetrics: refreshMetrics,
+      });
+      logger.info({ url: http.url }, 'HTTP endpoints listening (/healthz /readyz /status /metrics)');
+      hooks.onListening?.(http.url);
+    } catch (e) {
+      logger.fatal({ listen: args.httpListen }, `cannot listen for HTTP: ${(e as Error).message}`);
+      watcher.close();
+      await rt.stop();
+      return 1;
+    }
+  }
+
+  const stop =
+    hooks.stopSignal ??
+    new Promise<void>((resolveStop) => {
+      let count = 0;
+      const onSignal = (sig: NodeJS.Signals): void => {
+        count++;
+        if (count > 1) {
+          logger.warn({ signal: sig }, 'second signal: exiting without waiting');
+          process.exit(1);
+        }
+        logger.info({ signal: sig }, 'stopping: withdrawing routes');
+        resolveStop();
+      };
+      process.on('SIGTERM', onSignal);
+      process.on('SIGINT', onSignal);
+    });
+  await stop;
+  watcher.close();
+  try {
+    await rt.stop();
+  } catch (e) {
+    logger.error({ err: (e as Error).message }, 'error while stopping the speaker');
+  }
+  await http?.close();
+  logger.info('stopped');
+  logger.flush();
+  return 0;
+}

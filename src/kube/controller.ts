@@ -1,0 +1,331 @@
+// The Kubernetes controller: assigns IPs to LoadBalancer Services with the Allocator and writes
+// them into the Service status. Informers run on every replica (warm caches); only the Lease
+// holder reconciles and writes. On becoming leader it rebuilds the allocator from scratch:
+// first every assignment recorded in Service status (+ the ip-allocated-from-pool annotation)
+// is restored, and only then are new addresses handed out, so a restart or a fail-over never
+// moves a working IP.
+
+import type { Logger } from 'pino';
+import { Allocator, ANN_ALLOCATED_FROM_POOL } from '../allocator/index.ts';
+import type { Assignment } from '../allocator/index.ts';
+import { buildConfig, loadedFromApiObject } from '../config/build.ts';
+import type { Config, Diagnostic } from '../config/types.ts';
+import type { Namespace, Secret, Service } from '../model/objects.ts';
+import { CONFIG_RESOURCES, R, apiVersion, isNotFound, keyOf, splitKey } from './client.ts';
+import type { KubeClient, KubeObject } from './client.ts';
+import { EventReason, EventRecorder } from './events.ts';
+import { Informer } from './informer.ts';
+import { LeaderElector } from './lease.ts';
+import { WorkQueue, runWorker } from './queue.ts';
+import { clampCount, formatDiagnostics, publishConfigurationState } from './status.ts';
+import type { PoolCounts } from './status.ts';
+import type { KubeMetrics } from './metrics.ts';
+
+export interface ControllerOptions {
+  client: KubeClient;
+  /** Where the metallb.io objects, the Lease and ConfigurationState live. */
+  namespace: string;
+  identity: string;
+  logger: Logger;
+  loadBalancerClass?: string;
+  /** Default true. */
+  leaderElection?: boolean;
+  leaseName?: string;
+  leaseDurationSeconds?: number;
+  renewDeadlineSeconds?: number;
+  retryPeriodSeconds?: number;
+  resyncMs?: number;
+  metrics?: KubeMetrics;
+  backoff?: { initialMs?: number; maxMs?: number };
+}
+
+const CONFIG_KEY = '#config';
+const POOLS_KEY = '#pools';
+const SVC = 'svc:';
+
+type Svc = Service & KubeObject;
+
+function ingressIPs(svc: Service): string[] {
+  return (svc.status?.loadBalancer?.ingress ?? []).map((i) => i.ip).filter((ip): ip is string => typeof ip === 'string' && ip !== '');
+}
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+export class Controller {
+  private readonly services: Informer<Svc>;
+  private readonly namespaces: Informer<KubeObject>;
+  private readonly secrets: Informer<KubeObject>;
+  private readonly configInformers: Informer<KubeObject>[];
+  private readonly queue = new WorkQueue();
+  private readonly events: EventRecorder;
+  private readonly elector?: LeaderElector;
+  private leading = false;
+  private allocator?: Allocator;
+  private config?: Config;
+  private configErrors: Diagnostic[] = [];
+  private configSynced = false;
+  private worker?: Promise<void>;
+  private lastPoolStatus = new Map<string, string>();
+  /** Services whose allocation failed: retried whenever an address is freed. */
+  private failed = new Set<string>();
+
+  constructor(private readonly o: ControllerOptions) {
+    const common = {
+      logger: o.logger,
+      ...(o.resyncMs !== undefined ? { resyncMs: o.resyncMs } : {}),
+      ...(o.backoff ? { backoff: o.backoff } : {}),
+      ...(o.metrics ? { onUpdate: () => o.metrics?.k8sUpdates.inc() } : {}),
+    };
+    this.services = new Informer<Svc>(o.client, R.services, common);
+    this.namespaces = new Informer<KubeObject>(o.client, R.namespaces, common);
+    this.secrets = new Informer<KubeObject>(o.client, R.secrets, { ...common, namespace: o.namespace });
+    this.configInformers = CONFIG_RESOURCES.map((r) => new Informer<KubeObject>(o.client, r, { ...common, namespace: o.namespace }));
+    this.events = new EventRecorder(o.client, 'metallb-controller', o.identity, o.logger);
+
+    const svcKey = (s: Svc): void => this.queue.add(SVC + keyOf(s));
+    this.services.addHandler({ add: svcKey, update: (_a, b) => svcKey(b), delete: svcKey });
+    const cfg = (): void => this.queue.add(CONFIG_KEY);
+    for (const inf of [...this.configInformers, this.secrets, this.namespaces]) inf.addHandler({ add: cfg, update: cfg, delete: cfg });
+
+    if (o.leaderElection !== false) {
+      this.elector = new LeaderElector({
+        client: o.client,
+        namespace: o.namespace,
+        name: o.leaseName ?? 'metallb-ts-controller',
+        identity: o.identity,
+        ...(o.leaseDurationSeconds !== undefined ? { leaseDurationSeconds: o.leaseDurationSeconds } : {}),
+        ...(o.renewDeadlineSeconds !== undefined ? { renewDeadlineSeconds: o.renewDeadlineSeconds } : {}),
+        ...(o.retryPeriodSeconds !== undefined ? { retryPeriodSeconds: o.retryPeriodSeconds } : {}),
+        onStartedLeading: () => this.startLeading(),
+        onStoppedLeading: () => this.stopLeading(),
+        onNewLeader: (id) => o.logger.info({ leader: id }, 'leader observed'),
+        logger: o.logger,
+      });
+    }
+  }
+
+  get isLeader(): boolean {
+    return this.leading;
+  }
+
+  /** Ready once every informer has synced (config loaded, valid or not). */
+  get ready(): boolean {
+    return this.allInformers().every((i) => i.hasSynced) && this.configSynced;
+  }
+
+  private allInformers(): Informer<KubeObject>[] {
+    return [this.services as unknown as Informer<KubeObject>, this.namespaces, this.secrets, ...this.configInformers];
+  }
+
+  async start(): Promise<void> {
+    for (const inf of this.allInformers()) inf.start();
+    this.worker = runWorker(
+      this.queue,
+      (key) => this.reconcile(key),
+      (key, err, delay) => {
+        this.o.metrics?.k8sUpdateErrors.inc();
+        this.o.logger.warn({ key, err: (err as Error).message, retryInMs: delay }, 'reconcile failed, retrying');
+      },
+    );
+    await Promise.all(this.allInformers().map((i) => i.waitForSync()));
+    if (this.elector) this.elector.start();
+    else this.startLeading();
+  }
+
+  async stop(): Promise<void> {
+    await this.elector?.stop();
+    this.leading = false;
+    this.queue.shutDown();
+    await Promise.all(this.allInformers().map((i) => i.stop()));
+    await this.worker;
+  }
+
+  status(): Record<string, unknown> {
+    return {
+      leader: this.leading,
+      configValid: this.configErrors.length === 0,
+      configErrors: this.configErrors.map((d) => formatDiagnostics([d])),
+      assignments: this.allocator?.snapshot() ?? {},
+    };
+  }
+
+  private startLeading(): void {
+    this.leading = true;
+    this.allocator = undefined; // rebuilt from the API state, never from a stale memory
+    this.lastPoolStatus.clear();
+    this.queue.add(CONFIG_KEY);
+  }
+
+  private stopLeading(): void {
+    this.leading = false;
+    this.allocator = undefined;
+  }
+
+  private async reconcile(key: string): Promise<void> {
+    if (key === CONFIG_KEY) return this.reconcileConfig();
+    if (!this.leading) return;
+    if (key === POOLS_KEY) return this.reconcilePools();
+    if (key.startsWith(SVC)) return this.reconcileService(key.slice(SVC.length));
+  }
+
+  private namespaceList(): Namespace[] {
+    return this.namespaces.list() as unknown as Namespace[];
+  }
+
+  private async reconcileConfig(): Promise<void> {
+    const objects = this.configInformers.flatMap((inf) =>
+      inf.list().map((o) => loadedFromApiObject({ ...o, apiVersion: o.apiVersion ?? apiVersion(inf.resource), kind: o.kind ?? inf.resource.kind })),
+    );
+    const secrets = this.secrets.list() as unknown as Secret[];
+    const res = buildConfig(objects, { secrets });
+    this.configSynced = true;
+    this.configErrors = res.errors;
+    const valid = res.errors.length === 0 && res.config !== undefined;
+    if (res.errors.length > 0) {
+      this.o.logger.error({ errors: formatDiagnostics(res.errors) }, 'configuration is invalid; keeping the last valid one');
+    }
+    this.o.metrics?.configStale.set(valid ? 0 : 1);
+    if (valid) this.o.metrics?.configLoaded.set(1);
+    if (!this.leading) return;
+    await publishConfigurationState(this.o.client, this.o.namespace, 'controller', { 'app.kubernetes.io/component': 'controller' }, res.errors, this.o.logger);
+    if (!valid || !res.config) return;
+    this.config = res.config;
+    const opts = { ...(this.o.loadBalancerClass !== undefined ? { loadBalancerClass: this.o.loadBalancerClass } : {}), namespaces: this.namespaceList() };
+    if (!this.allocator) {
+      const alloc = new Allocator(res.config, opts);
+      // Recovery: restore every assignment recorded in the API before assigning anything new.
+      let restored = 0;
+      const svcs = this.services.list().sort((a, b) => (keyOf(a) < keyOf(b) ? -1 : 1));
+      for (const svc of svcs) {
+        const ips = ingressIPs(svc);
+        if (ips.length === 0 || !alloc.manages(svc)) continue;
+        const pool = svc.metadata.annotations?.[ANN_ALLOCATED_FROM_POOL] ?? '';
+        if (alloc.restore(keyOf(svc), svc, { ips, pool })) restored++;
+        else this.o.logger.warn({ service: keyOf(svc), ips }, 'recorded assignment is no longer valid; will reassign');
+      }
+      this.allocator = alloc;
+      this.o.logger.info({ restored }, 'allocator state recovered from Service status');
+    } else {
+      this.allocator.setNamespaces(opts.namespaces);
+      const released = this.allocator.setConfig(res.config);
+      if (released.length > 0) this.o.logger.info({ released }, 'assignments released by the new configuration');
+    }
+    for (const svc of this.services.list()) this.queue.add(SVC + keyOf(svc));
+    this.queue.add(POOLS_KEY);
+  }
+
+  private async reconcileService(key: string): Promise<void> {
+    const alloc = this.allocator;
+    if (!alloc) return; // no valid configuration yet: the config reconcile enqueues everything
+    const svc = this.services.get(key);
+    const { namespace, name } = splitKey(key);
+    if (!svc) {
+      this.failed.delete(key);
+      if (alloc.get(key)) {
+        alloc.release(key);
+        this.retryFailed();
+        this.o.logger.info({ service: key }, 'service deleted, address freed');
+        this.queue.add(POOLS_KEY);
+      }
+      return;
+    }
+    const current = ingressIPs(svc);
+    const annotated = svc.metadata.annotations?.[ANN_ALLOCATED_FROM_POOL];
+    if (!alloc.manages(svc)) {
+      const had = alloc.get(key);
+      alloc.release(key);
+      // Clear what we wrote: only when the Service stopped being a LoadBalancer, or when our
+      // annotation says the address was ours (never touch another implementation's status).
+      if (annotated !== undefined || had !== undefined) {
+        await this.clear(namespace, name, current.length > 0, annotated !== undefined);
+      }
+      this.failed.delete(key);
+      if (had) {
+        this.queue.add(POOLS_KEY);
+        this.retryFailed();
+      }
+      return;
+    }
+    const res = alloc.assign(svc, current);
+    if (res.changed) this.queue.add(POOLS_KEY);
+    if (!res.assignment) {
+      const wasFailing = this.failed.has(key);
+      this.failed.add(key);
+      if (res.changed) this.retryFailed();
+      if (wasFailing && current.length === 0) return; // already reported
+      const why = res.error ?? 'no available IPs';
+      await this.clear(namespace, name, current.length > 0, annotated !== undefined);
+      await this.events.service(svc, 'Warning', EventReason.AllocationFailed, `Failed to allocate IP for "${key}": ${why}`);
+      this.o.logger.warn({ service: key, error: why }, 'allocation failed');
+      return;
+    }
+    this.failed.delete(key);
+    if (res.changed) this.retryFailed();
+    await this.write(svc, namespace, name, res.assignment, current, annotated);
+  }
+
+  private async write(svc: Svc, ns: string | undefined, name: string, a: Assignment, current: string[], annotated: string | undefined): Promise<void> {
+    let changed = false;
+    try {
+      if (annotated !== a.pool) {
+        await this.o.client.patch(R.services, ns, name, { metadata: { annotations: { [ANN_ALLOCATED_FROM_POOL]: a.pool } } });
+        changed = true;
+      }
+      if (!sameList(current, a.ips)) {
+        await this.o.client.patch(R.services, ns, name, { status: { loadBalancer: { ingress: a.ips.map((ip) => ({ ip })) } } }, { status: true });
+        changed = true;
+      }
+    } catch (err) {
+      if (isNotFound(err)) return; // deleted meanwhile; the delete event frees it
+      throw err;
+    }
+    if (changed && !sameList(current, a.ips)) {
+      await this.events.service(svc, 'Normal', EventReason.IPAllocated, `Assigned IP ${JSON.stringify(a.ips)}`);
+      this.o.logger.info({ service: `${ns}/${name}`, ips: a.ips, pool: a.pool }, 'IP assigned');
+    }
+  }
+
+  private async clear(ns: string | undefined, name: string, hasStatus: boolean, hasAnnotation: boolean): Promise<void> {
+    try {
+      if (hasStatus) await this.o.client.patch(R.services, ns, name, { status: { loadBalancer: { ingress: null } } }, { status: true });
+      if (hasAnnotation) await this.o.client.patch(R.services, ns, name, { metadata: { annotations: { [ANN_ALLOCATED_FROM_POOL]: null } } });
+    } catch (err) {
+      if (isNotFound(err)) return;
+      throw err;
+    }
+    if (hasStatus) this.o.logger.info({ service: `${ns}/${name}` }, 'assignment cleared');
+  }
+
+  /** An address was freed: give the Services that could not get one another chance. */
+  private retryFailed(): void {
+    for (const k of this.failed) this.queue.add(SVC + k);
+  }
+
+  private async reconcilePools(): Promise<void> {
+    const alloc = this.allocator;
+    const cfg = this.config;
+    if (!alloc || !cfg) return;
+    const pools: { pool: string; inUse: number; total: number }[] = [];
+    for (const p of cfg.pools) {
+      const st = alloc.poolStats(p.name);
+      const counts: PoolCounts = {
+        assignedIPv4: st.v4.assigned,
+        assignedIPv6: st.v6.assigned,
+        availableIPv4: clampCount(st.v4.available),
+        availableIPv6: clampCount(st.v6.available),
+      };
+      pools.push({ pool: p.name, inUse: st.v4.assigned + st.v6.assigned, total: clampCount(st.v4.available + st.v6.available + BigInt(st.v4.assigned + st.v6.assigned)) });
+      const text = JSON.stringify(counts);
+      if (this.lastPoolStatus.get(p.name) === text) continue;
+      try {
+        await this.o.client.patch(R.ipaddresspools, p.source.namespace ?? this.o.namespace, p.name, { status: counts }, { status: true });
+        this.lastPoolStatus.set(p.name, text);
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+      }
+    }
+    this.o.metrics?.recordPools(pools);
+  }
+}

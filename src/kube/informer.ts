@@ -1,0 +1,264 @@
+// List-watch loop with a local cache, owned by us because client-node's informers stop on most
+// errors and do not back off:
+//   list → watch from the list's resourceVersion → on a clean close re-watch from the last seen
+//   resourceVersion (bookmarks advance it) → on 410 Gone (ERROR event or HTTP 410) relist at
+//   once → on any other error retry with exponential backoff + jitter. A periodic resync
+//   replays every cached object as an update. After a relist the cache is diffed against the
+//   fresh list so handlers see adds, updates and deletes they missed while disconnected.
+
+import type { Logger } from 'pino';
+import { Backoff } from './backoff.ts';
+import type { BackoffOptions } from './backoff.ts';
+import { KubeApiError, keyOf } from './client.ts';
+import type { KubeClient, KubeObject, ResourceRef, WatchEvent, WatchHandle } from './client.ts';
+
+export interface InformerHandlers<T> {
+  add?(obj: T): void;
+  update?(oldObj: T, newObj: T): void;
+  delete?(obj: T): void;
+}
+
+export interface InformerOptions {
+  namespace?: string;
+  labelSelector?: string;
+  fieldSelector?: string;
+  /** Replay the cache as updates this often (0 = never). */
+  resyncMs?: number;
+  /** Ask the server to end each watch after this long (it is then resumed). */
+  watchTimeoutSeconds?: number;
+  backoff?: BackoffOptions;
+  logger?: Logger;
+  /** Called on every applied watch event / list (e.g. a metrics counter). */
+  onUpdate?: (kind: string) => void;
+}
+
+export interface InformerStats {
+  lists: number;
+  watches: number;
+  expired: number;
+  errors: number;
+  bookmarks: number;
+}
+
+export class Informer<T extends KubeObject> {
+  private cache = new Map<string, T>();
+  private handlers: InformerHandlers<T>[] = [];
+  private rv = '';
+  private stopped = true;
+  private synced = false;
+  private syncWaiters: (() => void)[] = [];
+  private current?: WatchHandle;
+  private sleepTimer?: NodeJS.Timeout;
+  private wake?: () => void;
+  private resyncTimer?: NodeJS.Timeout;
+  private backoff: Backoff;
+  private loop?: Promise<void>;
+  readonly stats: InformerStats = { lists: 0, watches: 0, expired: 0, errors: 0, bookmarks: 0 };
+
+  constructor(
+    private readonly client: KubeClient,
+    readonly resource: ResourceRef,
+    private readonly opts: InformerOptions = {},
+  ) {
+    this.backoff = new Backoff(opts.backoff);
+  }
+
+  addHandler(h: InformerHandlers<T>): void {
+    this.handlers.push(h);
+  }
+
+  get hasSynced(): boolean {
+    return this.synced;
+  }
+
+  get resourceVersion(): string {
+    return this.rv;
+  }
+
+  waitForSync(): Promise<void> {
+    if (this.synced) return Promise.resolve();
+    return new Promise((resolve) => this.syncWaiters.push(resolve));
+  }
+
+  list(): T[] {
+    return [...this.cache.values()];
+  }
+
+  get(key: string): T | undefined {
+    return this.cache.get(key);
+  }
+
+  start(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    this.loop = this.run();
+    if (this.opts.resyncMs && this.opts.resyncMs > 0) {
+      const tick = (): void => {
+        if (this.stopped) return;
+        for (const o of this.cache.values()) this.emit('update', o, o);
+        this.resyncTimer = setTimeout(tick, this.opts.resyncMs);
+      };
+      this.resyncTimer = setTimeout(tick, this.opts.resyncMs);
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.resyncTimer) clearTimeout(this.resyncTimer);
+    if (this.sleepTimer) clearTimeout(this.sleepTimer);
+    this.wake?.();
+    this.current?.abort();
+    await this.loop;
+  }
+
+  private emit(kind: 'add' | 'update' | 'delete', a: T, b?: T): void {
+    for (const h of this.handlers) {
+      try {
+        if (kind === 'add') h.add?.(a);
+        else if (kind === 'update') h.update?.(a, b ?? a);
+        else h.delete?.(a);
+      } catch (err) {
+        this.opts.logger?.error({ err, resource: this.resource.plural }, 'informer handler failed');
+      }
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      this.wake = resolve;
+      this.sleepTimer = setTimeout(resolve, ms);
+    });
+  }
+
+  private async relist(): Promise<void> {
+    const res = await this.client.list<T>(this.resource, {
+      ...(this.opts.namespace !== undefined ? { namespace: this.opts.namespace } : {}),
+      ...(this.opts.labelSelector ? { labelSelector: this.opts.labelSelector } : {}),
+      ...(this.opts.fieldSelector ? { fieldSelector: this.opts.fieldSelector } : {}),
+    });
+    this.stats.lists++;
+    if (this.stopped) return;
+    const fresh = new Map<string, T>();
+    for (const o of res.items) fresh.set(keyOf(o), o);
+    const old = this.cache;
+    this.cache = fresh;
+    this.rv = res.resourceVersion;
+    for (const [k, o] of old) if (!fresh.has(k)) this.emit('delete', o);
+    for (const [k, o] of fresh) {
+      const prev = old.get(k);
+      if (!prev) this.emit('add', o);
+      else if (prev.metadata.resourceVersion !== o.metadata.resourceVersion) this.emit('update', prev, o);
+    }
+    this.opts.onUpdate?.('list');
+    if (!this.synced) {
+      this.synced = true;
+      for (const w of this.syncWaiters.splice(0)) w();
+    }
+  }
+
+  /** One watch stream; resolves with 'expired' on 410, 'closed' on a clean end, or throws. */
+  private watchOnce(): Promise<'expired' | 'closed'> {
+    return new Promise((resolve, reject) => {
+      let expired = false;
+      let failure: Error | undefined;
+      const onEvent = (ev: WatchEvent): void => {
+        if (this.stopped) return;
+        const o = ev.object;
+        switch (ev.type) {
+          case 'ADDED':
+          case 'MODIFIED': {
+            const k = keyOf(o);
+            const prev = this.cache.get(k);
+            this.cache.set(k, o as T);
+            if (o.metadata.resourceVersion) this.rv = o.metadata.resourceVersion;
+            if (prev) this.emit('update', prev, o as T);
+            else this.emit('add', o as T);
+            this.opts.onUpdate?.(ev.type);
+            break;
+          }
+          case 'DELETED': {
+            const k = keyOf(o);
+            const prev = this.cache.get(k);
+            this.cache.delete(k);
+            if (o.metadata.resourceVersion) this.rv = o.metadata.resourceVersion;
+            this.emit('delete', (prev ?? o) as T);
+            this.opts.onUpdate?.(ev.type);
+            break;
+          }
+          case 'BOOKMARK':
+            if (o.metadata?.resourceVersion) this.rv = o.metadata.resourceVersion;
+            this.stats.bookmarks++;
+            break;
+          case 'ERROR':
+            if (o.code === 410) expired = true;
+            else failure = new KubeApiError(o.code ?? 500, o.reason ?? 'Unknown', o.message ?? 'watch error');
+            this.current?.abort();
+            break;
+        }
+      };
+      const onDone = (err: Error | null): void => {
+        if (expired) resolve('expired');
+        else if (failure) reject(failure);
+        else if (err && !this.stopped) {
+          const code = (err as Error & { statusCode?: number }).statusCode;
+          if (code === 410) resolve('expired');
+          else reject(err);
+        } else resolve('closed');
+      };
+      this.stats.watches++;
+      this.client
+        .watch(
+          this.resource,
+          {
+            ...(this.opts.namespace !== undefined ? { namespace: this.opts.namespace } : {}),
+            resourceVersion: this.rv,
+            ...(this.opts.labelSelector ? { labelSelector: this.opts.labelSelector } : {}),
+            ...(this.opts.fieldSelector ? { fieldSelector: this.opts.fieldSelector } : {}),
+            timeoutSeconds: this.opts.watchTimeoutSeconds ?? 300 + Math.floor(Math.random() * 300),
+          },
+          onEvent,
+          onDone,
+        )
+        .then((h) => {
+          this.current = h;
+          if (this.stopped) h.abort();
+        }, reject);
+    });
+  }
+
+  private async run(): Promise<void> {
+    let needList = true;
+    while (!this.stopped) {
+      try {
+        if (needList) {
+          await this.relist();
+          needList = false;
+          this.backoff.reset();
+        }
+        if (this.stopped) break;
+        const started = Date.now();
+        const r = await this.watchOnce();
+        if (r === 'expired') {
+          this.stats.expired++;
+          this.opts.logger?.info({ resource: this.resource.plural, rv: this.rv }, 'watch expired (410 Gone), relisting');
+          needList = true;
+          continue;
+        }
+        // A clean close: resume from the last resourceVersion. A stream that ends at once
+        // repeatedly is treated like an error so we do not spin.
+        if (Date.now() - started < 1000) await this.sleep(this.backoff.next());
+        else this.backoff.reset();
+      } catch (err) {
+        if (this.stopped) break;
+        this.stats.errors++;
+        if (err instanceof KubeApiError && err.code === 410) {
+          needList = true;
+          continue;
+        }
+        const delay = this.backoff.next();
+        this.opts.logger?.warn({ resource: this.resource.plural, err: (err as Error).message, retryInMs: delay }, 'list/watch failed');
+        await this.sleep(delay);
+      }
+    }
+  }
+}

@@ -1,0 +1,145 @@
+// Output forms of a plan: the stable JSON shape of `metallb-ts plan -o json`, and a table for
+// people (one block per router session, like a router's `show bgp`).
+
+import { formatIP, formatPrefix } from '../ip/index.ts';
+import type { Family, IP } from '../ip/index.ts';
+import type { PlanOutput, PlannedRoute, SessionPlan } from './types.ts';
+
+export function formatCommunity(v: number): string {
+  return `${(v >>> 16) & 0xffff}:${v & 0xffff}`;
+}
+
+export function formatLargeCommunity(c: readonly [number, number, number]): string {
+  return `${c[0]}:${c[1]}:${c[2]}`;
+}
+
+function nextHopOf(s: SessionPlan, r: PlannedRoute): string | null {
+  if (r.nextHop) return formatIP(r.nextHop);
+  const f: Family = r.prefix.family;
+  const a = (s.nodeAddresses ?? []).find((x: IP) => x.family === f);
+  return a ? formatIP(a) : null;
+}
+
+function peerAddressOf(s: SessionPlan): string | null {
+  if (s.config.address) return formatIP(s.config.address);
+  return s.config.interface ?? null;
+}
+
+function peerASNOf(s: SessionPlan): number | null {
+  if (s.config.dynamicASN === 'internal') return s.config.localASN ?? s.config.myASN;
+  if (s.config.dynamicASN === 'external') return null;
+  return s.config.peerASN;
+}
+
+export interface PlanJSON {
+  services: { namespace: string; name: string; ips: string[]; pool: string | null; endpointsAssumed: boolean; error: string | null }[];
+  bgp: {
+    node: string;
+    peer: string;
+    peerAddress: string | null;
+    peerASN: number | null;
+    myASN: number;
+    ebgp: boolean;
+    routes: { prefix: string; nextHop: string | null; localPref: number | null; communities: string[]; largeCommunities: string[] }[];
+  }[];
+  layer2: { ip: string; services: string[]; node: string | null; interfaces: string[] }[];
+}
+
+/** The exact JSON shape of the plan (deterministic order, as computed by the planner). */
+export function planToJSON(p: PlanOutput): PlanJSON {
+  return {
+    services: p.services.map((s) => ({
+      namespace: s.namespace,
+      name: s.name,
+      ips: [...s.ips],
+      pool: s.pool,
+      endpointsAssumed: s.endpointsAssumed,
+      error: s.error,
+    })),
+    bgp: p.bgp.map((s) => ({
+      node: s.node,
+      peer: s.peer,
+      peerAddress: peerAddressOf(s),
+      peerASN: peerASNOf(s),
+      myASN: s.config.myASN,
+      ebgp: s.ebgp,
+      routes: s.routes.map((r) => ({
+        prefix: formatPrefix(r.prefix),
+        nextHop: nextHopOf(s, r),
+        localPref: r.localPref ?? null,
+        communities: r.communities.map(formatCommunity),
+        largeCommunities: r.largeCommunities.map(formatLargeCommunity),
+      })),
+    })),
+    layer2: p.layer2.map((l) => ({ ip: l.ip, services: [...l.services], node: l.node, interfaces: [...l.interfaces] })),
+  };
+}
+
+function table(headers: string[], rows: string[][], indent = ''): string[] {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]): string =>
+    (indent + cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join('  ')).trimEnd();
+  return [line(headers), ...rows.map(line)];
+}
+
+/** Human-readable plan. */
+export function formatPlanTable(p: PlanOutput): string {
+  const out: string[] = [];
+  out.push('SERVICES');
+  if (p.services.length === 0) out.push('  (no LoadBalancer services)');
+  else {
+    out.push(
+      ...table(
+        ['SERVICE', 'IPS', 'POOL', 'STATUS'],
+        p.services.map((s) => [
+          `${s.namespace}/${s.name}`,
+          s.ips.length > 0 ? s.ips.join(',') : '-',
+          s.pool ?? '-',
+          s.error !== null ? `error: ${s.error}` : s.endpointsAssumed ? 'ok (endpoints assumed ready on every node)' : 'ok',
+        ]),
+        '  ',
+      ),
+    );
+  }
+  out.push('');
+  out.push('BGP');
+  if (p.bgp.length === 0) out.push('  (no BGP sessions)');
+  for (const s of p.bgp) {
+    const j = planToJSON({ services: [], bgp: [s], layer2: [] }).bgp[0];
+    if (!j) continue;
+    const asn = j.peerASN === null ? 'dynamic' : String(j.peerASN);
+    out.push(
+      `  node ${s.node} -> peer ${s.peer} (${j.peerAddress ?? '?'}, AS ${asn}, local AS ${s.config.localASN ?? s.config.myASN}, ${s.ebgp ? 'eBGP' : 'iBGP'})`,
+    );
+    if (j.routes.length === 0) {
+      out.push('    (no routes)');
+      continue;
+    }
+    out.push(
+      ...table(
+        ['Network', 'Next Hop', 'LocPrf', 'Communities'],
+        j.routes.map((r) => [
+          r.prefix,
+          r.nextHop ?? '(session address)',
+          r.localPref === null ? '' : String(r.localPref),
+          [...r.communities, ...r.largeCommunities].join(' '),
+        ]),
+        '    ',
+      ),
+    );
+    out.push(`    Total number of prefixes ${j.routes.length}`);
+  }
+  out.push('');
+  out.push('LAYER2');
+  if (p.layer2.length === 0) out.push('  (no Layer 2 announcements)');
+  else {
+    out.push(
+      ...table(
+        ['IP', 'NODE', 'INTERFACES', 'SERVICES'],
+        p.layer2.map((l) => [l.ip, l.node ?? '(none: no eligible node)', l.interfaces.length > 0 ? l.interfaces.join(',') : '(all)', l.services.join(',')]),
+        '  ',
+      ),
+    );
+  }
+  return out.join('\n') + '\n';
+}

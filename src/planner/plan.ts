@@ -1,0 +1,319 @@
+// The announcement planner: from configuration, Services with their assigned addresses, Nodes
+// and EndpointSlices, compute what each node announces: its BGP sessions with the exact routes
+// per session, and the Layer 2 owner of each address. Pure and deterministic.
+
+import { aggregate, comparePrefix, formatPrefix, tryParseIP } from '../ip/index.ts';
+import type { Family, IP, Prefix } from '../ip/index.ts';
+import type { BGPAdvertisement, Config, L2Advertisement, Peer, PreferredNodeSelector } from '../config/types.ts';
+import type { EndpointSlice, Namespace, Node, Service } from '../model/objects.ts';
+import { EXCLUDE_LB_LABEL, SERVICE_NAME_LABEL, objectKey } from '../model/objects.ts';
+import { anySelectorMatches } from '../model/selector.ts';
+import { isManaged } from '../allocator/service.ts';
+import type { Assignment } from '../allocator/types.ts';
+import type { Layer2Plan, PlanOutput, PlannedRoute, ServicePlan, SessionPlan } from './types.ts';
+import { electL2Owner } from './elect.ts';
+
+export interface PlanInput {
+  config: Config;
+  services: Service[];
+  /** key "namespace/name" -> assignment (allocator output). */
+  assignments: Record<string, Assignment>;
+  nodes: Node[];
+  endpointSlices: EndpointSlice[];
+  namespaces?: Namespace[];
+  /** No EndpointSlice for a service => a ready endpoint on every node (plan CLI, standalone). */
+  assumeEndpoints?: boolean;
+  /** Allocation failures to report in `services` (key -> reason). */
+  errors?: Record<string, string>;
+  /** Our loadBalancerClass (which services are listed); unset = services without a class. */
+  loadBalancerClass?: string;
+}
+
+interface NodeInfo {
+  name: string;
+  labels: Record<string, string>;
+  /** May announce services (not excluded, network available). */
+  eligible: boolean;
+  addresses: IP[];
+}
+
+interface SvcView {
+  svc: Service;
+  key: string;
+  labels: Record<string, string>;
+  ips: IP[];
+  ipTexts: string[];
+  pool: string;
+  /** Nodes this service may be announced from (endpoint rule + eligibility). */
+  nodes: Set<string>;
+  assumed: boolean;
+}
+
+function nodeInfo(n: Node): NodeInfo {
+  const labels = n.metadata.labels ?? {};
+  const unavailable = (n.status?.conditions ?? []).some((c) => c.type === 'NetworkUnavailable' && c.status === 'True');
+  const excluded = Object.prototype.hasOwnProperty.call(labels, EXCLUDE_LB_LABEL);
+  const addrs: IP[] = [];
+  for (const type of ['InternalIP', 'ExternalIP']) {
+    for (const a of n.status?.addresses ?? []) {
+      if (a.type !== type) continue;
+      const ip = tryParseIP(a.address);
+      if (ip && !addrs.some((x) => x.family === ip.family && x.value === ip.value)) addrs.push(ip);
+    }
+  }
+  return { name: n.metadata.name, labels, eligible: !unavailable && !excluded, addresses: addrs };
+}
+
+/** An endpoint serves when `ready` is unset or true, or `serving` is true. */
+export function endpointServes(c: { ready?: boolean | null; serving?: boolean | null } | undefined): boolean {
+  if (!c) return true;
+  return c.ready === undefined || c.ready === null || c.ready === true || c.serving === true;
+}
+
+function isEBGP(p: Peer): boolean {
+  if (p.dynamicASN === 'internal') return false;
+  if (p.dynamicASN === 'external') return true;
+  return (p.localASN ?? p.myASN) !== p.peerASN;
+}
+
+function peerCarries(p: Peer, f: Family): boolean {
+  if (!p.address) return true; // unnumbered (interface) sessions carry both families
+  return p.dualStackAddressFamily || p.address.family === f;
+}
+
+function cmpStr(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+interface Ctx {
+  nodes: NodeInfo[];
+  views: SvcView[];
+  services: ServicePlan[];
+}
+
+function buildContext(input: PlanInput): Ctx {
+  const nodes: NodeInfo[] = [];
+  const seenNodes = new Set<string>();
+  for (const n of [...input.nodes].sort((a, b) => cmpStr(a.metadata.name, b.metadata.name))) {
+    if (seenNodes.has(n.metadata.name)) continue;
+    seenNodes.add(n.metadata.name);
+    nodes.push(nodeInfo(n));
+  }
+  const eligible = nodes.filter((n) => n.eligible).map((n) => n.name);
+
+  const slicesBySvc = new Map<string, EndpointSlice[]>();
+  for (const s of input.endpointSlices) {
+    const svcName = s.metadata.labels?.[SERVICE_NAME_LABEL];
+    if (!svcName) continue;
+    const key = `${s.metadata.namespace ?? 'default'}/${svcName}`;
+    let arr = slicesBySvc.get(key);
+    if (!arr) slicesBySvc.set(key, (arr = []));
+    arr.push(s);
+  }
+
+  const views: SvcView[] = [];
+  const services: ServicePlan[] = [];
+  const seen = new Set<string>();
+  const sorted = [...input.services].sort((a, b) => cmpStr(objectKey(a.metadata), objectKey(b.metadata)));
+  for (const svc of sorted) {
+    const key = objectKey(svc.metadata);
+    if (seen.has(key)) continue;
+    seen.add(key);
+    const a = input.assignments[key];
+    if (!a && !isManaged(svc, input.loadBalancerClass)) continue;
+    const slices = slicesBySvc.get(key);
+    const assumed = !slices && input.assumeEndpoints === true;
+    const nodesFor = new Set<string>();
+    if (assumed) {
+      for (const n of eligible) nodesFor.add(n);
+    } else if (slices) {
+      const local = new Set<string>();
+      let any = false;
+      for (const sl of slices) {
+        for (const ep of sl.endpoints ?? []) {
+          if (!endpointServes(ep.conditions)) continue;
+          any = true;
+          if (ep.nodeName) local.add(ep.nodeName);
+        }
+      }
+      const isLocal = svc.spec.externalTrafficPolicy === 'Local';
+      for (const n of eligible) if (isLocal ? local.has(n) : any) nodesFor.add(n);
+    }
+    const plan: ServicePlan = {
+      namespace: svc.metadata.namespace ?? 'default',
+      name: svc.metadata.name,
+      ips: a ? [...a.ips] : [],
+      pool: a ? a.pool : null,
+      endpointsAssumed: assumed,
+      error: a ? null : (input.errors?.[key] ?? 'no IP assigned'),
+    };
+    services.push(plan);
+    if (!a) continue;
+    const ips: IP[] = [];
+    const texts: string[] = [];
+    for (const t of a.ips) {
+      const ip = tryParseIP(t);
+      if (ip) {
+        ips.push(ip);
+        texts.push(t);
+      }
+    }
+    views.push({ svc, key, labels: svc.metadata.labels ?? {}, ips, ipTexts: texts, pool: a.pool, nodes: nodesFor, assumed });
+  }
+  return { nodes, views, services };
+}
+
+function communityParts(ad: BGPAdvertisement): { std: number[]; large: [number, number, number][] } {
+  const std: number[] = [];
+  const large: [number, number, number][] = [];
+  for (const c of ad.communities) {
+    if (c.kind === 'standard') std.push(c.value >>> 0);
+    else large.push([c.global >>> 0, c.local1 >>> 0, c.local2 >>> 0]);
+  }
+  return { std, large };
+}
+
+function cmpLarge(a: [number, number, number], b: [number, number, number]): number {
+  return a[0] - b[0] || a[1] - b[1] || a[2] - b[2];
+}
+
+function planSessions(config: Config, ctx: Ctx, onlyNode?: string): SessionPlan[] {
+  const sessions: SessionPlan[] = [];
+  const routeMaps = new Map<SessionPlan, Map<string, PlannedRoute>>();
+  const byNode = new Map<string, SessionPlan[]>();
+  const peers = [...config.peers].sort((a, b) => cmpStr(a.name, b.name));
+  for (const n of ctx.nodes) {
+    if (onlyNode !== undefined && n.name !== onlyNode) continue;
+    const list: SessionPlan[] = [];
+    for (const p of peers) {
+      if (!anySelectorMatches(p.nodeSelectors, n.labels)) continue;
+      const addrs: IP[] = [];
+      if (p.sourceAddress) addrs.push(p.sourceAddress);
+      for (const a of n.addresses) if (!addrs.some((x) => x.family === a.family && x.value === a.value)) addrs.push(a);
+      const s: SessionPlan = { node: n.name, peer: p.name, config: p, ebgp: isEBGP(p), routes: [], nodeAddresses: addrs };
+      list.push(s);
+      sessions.push(s);
+      routeMaps.set(s, new Map());
+    }
+    byNode.set(n.name, list);
+  }
+  const nodeLabels = new Map(ctx.nodes.map((n) => [n.name, n.labels]));
+  const adsByPool = new Map<string, BGPAdvertisement[]>();
+  for (const ad of config.bgpAdvertisements) {
+    for (const pool of ad.pools) {
+      let arr = adsByPool.get(pool);
+      if (!arr) adsByPool.set(pool, (arr = []));
+      arr.push(ad);
+    }
+  }
+  for (const v of ctx.views) {
+    const ads = (adsByPool.get(v.pool) ?? []).filter((ad) => anySelectorMatches(ad.serviceSelectors, v.labels));
+    if (ads.length === 0) continue;
+    for (const ad of ads) {
+      const comm = communityParts(ad);
+      for (const nodeName of v.nodes) {
+        const list = byNode.get(nodeName);
+        if (!list || list.length === 0) continue;
+        if (!anySelectorMatches(ad.nodeSelectors, nodeLabels.get(nodeName))) continue;
+        for (const s of list) {
+          if (ad.peers.length > 0 && !ad.peers.includes(s.peer)) continue;
+          for (const ip of v.ips) {
+            if (!peerCarries(s.config, ip.family)) continue;
+            const prefix: Prefix = aggregate(ip, ip.family === 4 ? ad.aggregationLength : ad.aggregationLengthV6);
+            const m = routeMaps.get(s) as Map<string, PlannedRoute>;
+            const k = formatPrefix(prefix);
+            let r = m.get(k);
+            if (!r) {
+              r = { prefix, communities: [], largeCommunities: [] };
+              m.set(k, r);
+            }
+            if (!s.ebgp && ad.localPref !== undefined) {
+              r.localPref = r.localPref === undefined ? ad.localPref : Math.max(r.localPref, ad.localPref);
+            }
+            for (const c of comm.std) if (!r.communities.includes(c)) r.communities.push(c);
+            for (const c of comm.large) if (!r.largeCommunities.some((x) => cmpLarge(x, c) === 0)) r.largeCommunities.push(c);
+          }
+        }
+      }
+    }
+  }
+  for (const s of sessions) {
+    const routes = [...(routeMaps.get(s) as Map<string, PlannedRoute>).values()];
+    for (const r of routes) {
+      r.communities.sort((a, b) => a - b);
+      r.largeCommunities.sort(cmpLarge);
+    }
+    routes.sort((a, b) => comparePrefix(a.prefix, b.prefix));
+    s.routes = routes;
+  }
+  sessions.sort((a, b) => cmpStr(a.node, b.node) || cmpStr(a.peer, b.peer));
+  return sessions;
+}
+
+function planLayer2(config: Config, ctx: Ctx): Layer2Plan[] {
+  const adsByPool = new Map<string, L2Advertisement[]>();
+  for (const ad of config.l2Advertisements) {
+    for (const pool of ad.pools) {
+      let arr = adsByPool.get(pool);
+      if (!arr) adsByPool.set(pool, (arr = []));
+      arr.push(ad);
+    }
+  }
+  const nodeByName = new Map(ctx.nodes.map((n) => [n.name, n]));
+  interface Acc {
+    ip: IP;
+    text: string;
+    services: string[];
+    candidates: Set<string>;
+    ads: L2Advertisement[];
+  }
+  const byIP = new Map<string, Acc>();
+  for (const v of ctx.views) {
+    const ads = (adsByPool.get(v.pool) ?? []).filter((ad) => anySelectorMatches(ad.serviceSelectors, v.labels));
+    if (ads.length === 0) continue;
+    for (let i = 0; i < v.ips.length; i++) {
+      const ip = v.ips[i] as IP;
+      const text = v.ipTexts[i] as string;
+      let acc = byIP.get(text);
+      if (!acc) byIP.set(text, (acc = { ip, text, services: [], candidates: new Set(), ads: [] }));
+      acc.services.push(v.key);
+      for (const ad of ads) if (!acc.ads.includes(ad)) acc.ads.push(ad);
+      for (const nodeName of v.nodes) {
+        const n = nodeByName.get(nodeName);
+        if (n && ads.some((ad) => anySelectorMatches(ad.nodeSelectors, n.labels))) acc.candidates.add(nodeName);
+      }
+    }
+  }
+  const out: Layer2Plan[] = [];
+  const accs = [...byIP.values()].sort((a, b) => a.ip.family - b.ip.family || (a.ip.value < b.ip.value ? -1 : a.ip.value > b.ip.value ? 1 : 0));
+  for (const acc of accs) {
+    const candidates = [...acc.candidates].sort().map((name) => ({ name, labels: nodeByName.get(name)?.labels ?? {} }));
+    const preferred: PreferredNodeSelector[] = acc.ads.flatMap((ad) => ad.preferredNodeSelectors);
+    const owner = electL2Owner(acc.text, candidates, preferred);
+    let interfaces: string[] = [];
+    if (owner !== null) {
+      const labels = nodeByName.get(owner)?.labels ?? {};
+      const matching = acc.ads.filter((ad) => anySelectorMatches(ad.nodeSelectors, labels));
+      if (!matching.some((ad) => ad.interfaces.length === 0)) {
+        interfaces = [...new Set(matching.flatMap((ad) => ad.interfaces))].sort();
+      }
+    }
+    out.push({ ip: acc.text, services: [...acc.services].sort(), node: owner, interfaces });
+  }
+  return out;
+}
+
+/** Everything every node announces. */
+export function planAll(input: PlanInput): PlanOutput {
+  const ctx = buildContext(input);
+  return { services: ctx.services, bgp: planSessions(input.config, ctx), layer2: planLayer2(input.config, ctx) };
+}
+
+/** What one speaker announces: its sessions, and the Layer 2 addresses it owns. */
+export function planNode(input: PlanInput, node: string): { sessions: PlanOutput['bgp']; layer2: Layer2Plan[] } {
+  const ctx = buildContext(input);
+  return {
+    sessions: planSessions(input.config, ctx, node),
+    layer2: planLayer2(input.config, ctx).filter((l) => l.node === node),
+  };
+}

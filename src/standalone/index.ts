@@ -1,0 +1,3 @@
+export * from './runtime.ts';
+export * from './state.ts';
+export * from './watch.ts';

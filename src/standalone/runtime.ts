@@ -1,0 +1,419 @@
+// Standalone mode core: one process = allocator + planner + BGP speaker (+ Layer 2 later) fed
+// from a folder of manifests. This module holds the reload logic and the /status model; the
+// pieces it drives are injected (see StandaloneDeps) so that the logic is testable with fakes
+// and the CLI wires the real allocator / planner / speaker (src/standalone/wire.ts).
+//
+// Reload semantics:
+//   - the folder is read as a whole; if it has any error the previous good input set keeps
+//     running unchanged (errors are logged and shown in /status, `configStale` is set);
+//   - otherwise Services are (re)allocated starting from the previous assignments (the state
+//     file at startup), the state file is rewritten if anything changed, the node's plan is
+//     computed and handed to the speaker (which sends only the differences).
+
+import type { Logger } from 'pino';
+import type { Config, Diagnostic } from '../config/types.ts';
+import type { EndpointSlice, Namespace, Node, Secret, Service } from '../model/objects.ts';
+import { HOSTNAME_LABEL } from '../model/objects.ts';
+import type { Layer2Plan, PlannedRoute, SessionPlan } from '../planner/types.ts';
+import { formatIP, formatPrefix, rangeSize } from '../ip/index.ts';
+import type { StoredAssignment } from './state.ts';
+import { loadState, saveState, serializeState } from './state.ts';
+
+export interface InputSetLike {
+  config?: Config;
+  errors: Diagnostic[];
+  warnings: Diagnostic[];
+  services: Service[];
+  nodes: Node[];
+  endpointSlices: EndpointSlice[];
+  namespaces: Namespace[];
+  secrets: Secret[];
+}
+
+export interface AllocateInput {
+  config: Config;
+  services: Service[];
+  namespaces?: Namespace[];
+  previous: Record<string, StoredAssignment>;
+  loadBalancerClass?: string;
+}
+
+export interface AllocateOutput {
+  assignments: Record<string, StoredAssignment>;
+  results: { key: string; assignment?: StoredAssignment; error?: string; changed?: boolean }[];
+}
+
+export interface PlanInput {
+  config: Config;
+  services: Service[];
+  assignments: Record<string, StoredAssignment>;
+  nodes: Node[];
+  endpointSlices: EndpointSlice[];
+  namespaces?: Namespace[];
+  secrets?: Secret[];
+  assumeEndpoints?: boolean;
+}
+
+export interface NodePlan {
+  sessions: SessionPlan[];
+  layer2: Layer2Plan[];
+}
+
+/** What standalone needs from the BGP speaker (src/bgp/speaker BGPSpeaker fits). */
+export interface SpeakerLike {
+  setPlan(sessions: SessionPlan[]): void;
+  status(): readonly object[];
+  stop(opts?: { withdraw?: boolean }): Promise<void>;
+}
+
+/** What standalone needs from the Layer 2 announcer (src/layer2, when it exists). */
+export interface Layer2Sink {
+  setOwned(entries: { ip: string; interfaces: string[] }[]): void;
+  stop(): Promise<void> | void;
+}
+
+export interface StandaloneDeps {
+  readInputs(paths: string[]): InputSetLike;
+  allocate(input: AllocateInput): AllocateOutput;
+  planNode(input: PlanInput, node: string): NodePlan;
+  speaker: SpeakerLike;
+  layer2?: Layer2Sink;
+}
+
+export interface StandaloneOptions {
+  /** Manifest folders/files. */
+  paths: string[];
+  node: string;
+  /** Address of the synthesized Node when the folder has no Node named `node`. */
+  nodeAddress: string;
+  statePath: string;
+  logger: Logger;
+  loadBalancerClass?: string;
+  /** Clock for /status timestamps (ms since epoch). Default Date.now. */
+  now?: () => number;
+}
+
+export interface ServiceStatus {
+  namespace: string;
+  name: string;
+  ips: string[];
+  pool: string | null;
+  error: string | null;
+}
+
+export interface RouteStatus {
+  prefix: string;
+  nextHop: string | null;
+  localPref: number | null;
+  communities: string[];
+  largeCommunities: string[];
+}
+
+export interface SessionStatusOut {
+  peer: string;
+  address: string | null;
+  port: number;
+  myASN: number;
+  peerASN: number;
+  ebgp: boolean;
+  /** Whatever the speaker reports for this session (state, uptime, counters...). */
+  speaker: object | null;
+  routes: RouteStatus[];
+}
+
+export interface StandaloneStatus {
+  node: string;
+  ready: boolean;
+  /** True when the folder's latest content has errors and the previous good one still runs. */
+  stale: boolean;
+  generation: number;
+  lastReload: { at: string; ok: boolean } | null;
+  configErrors: string[];
+  configWarnings: string[];
+  stateFile: { path: string; error: string | null };
+  services: ServiceStatus[];
+  sessions: SessionStatusOut[];
+  layer2: Layer2Plan[];
+  pools: PoolUsage[];
+}
+
+export interface PoolUsage {
+  pool: string;
+  inUse: number;
+  total: number;
+}
+
+export interface ReloadResult {
+  ok: boolean;
+  errors: string[];
+  changed: boolean;
+}
+
+export function formatDiagnostic(d: Diagnostic): string {
+  const obj = d.kind || d.name ? `${d.kind}/${d.name}: ` : '';
+  const field = d.field ? `${d.field}: ` : '';
+  return `${d.file}:${d.line}: ${obj}${field}${d.message}`;
+}
+
+function formatCommunity(c: number): string {
+  return `${Math.floor(c / 65536)}:${c % 65536}`;
+}
+
+export function routeStatus(r: PlannedRoute): RouteStatus {
+  return {
+    prefix: formatPrefix(r.prefix),
+    nextHop: r.nextHop ? formatIP(r.nextHop) : null,
+    localPref: r.localPref ?? null,
+    communities: r.communities.map(formatCommunity),
+    largeCommunities: r.largeCommunities.map(([a, b, c]) => `${a}:${b}:${c}`),
+  };
+}
+
+/** The Node standalone runs as, when the folder does not describe it. */
+export function syntheticNode(name: string, address: string): Node {
+  return {
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: { name, labels: { [HOSTNAME_LABEL]: name } },
+    status: {
+      conditions: [{ type: 'Ready', status: 'True' }],
+      addresses: [
+        { type: 'InternalIP', address },
+        { type: 'Hostname', address: name },
+      ],
+    },
+  };
+}
+
+function poolUsage(config: Config, assignments: Record<string, StoredAssignment>): PoolUsage[] {
+  const inUse = new Map<string, number>();
+  for (const a of Object.values(assignments)) inUse.set(a.pool, (inUse.get(a.pool) ?? 0) + a.ips.length);
+  return config.pools.map((p) => {
+    let total = 0n;
+    for (const r of p.ranges) total += rangeSize(r);
+    return { pool: p.name, inUse: inUse.get(p.name) ?? 0, total: total > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(total) };
+  });
+}
+
+interface GoodState {
+  inputs: InputSetLike;
+  config: Config;
+  nodes: Node[];
+  assignments: Record<string, StoredAssignment>;
+  services: ServiceStatus[];
+  plan: NodePlan;
+}
+
+export class Standalone {
+  private good: GoodState | undefined;
+  private errors: string[] = [];
+  private warnings: string[] = [];
+  private stateError: string | null = null;
+  private savedState = '';
+  private previous: Record<string, StoredAssignment> = {};
+  private generation = 0;
+  private lastReload: { at: string; ok: boolean } | null = null;
+  private stopped = false;
+  private readonly now: () => number;
+  private readonly log: Logger;
+
+  constructor(
+    private readonly opts: StandaloneOptions,
+    private readonly deps: StandaloneDeps,
+  ) {
+    this.now = opts.now ?? Date.now;
+    this.log = opts.logger;
+  }
+
+  /** Reads the state file and the folder once. Never throws for bad input. */
+  start(): ReloadResult {
+    const st = loadState(this.opts.statePath);
+    if (st.error) {
+      this.stateError = st.error;
+      this.log.error({ stateFile: this.opts.statePath }, st.error + ' (starting with no saved assignments)');
+    }
+    if (st.dropped.length > 0) {
+      this.log.warn({ stateFile: this.opts.statePath, dropped: st.dropped }, 'state file: malformed entries ignored');
+    }
+    this.previous = st.assignments;
+    this.savedState = st.error ? '' : serializeState(st.assignments);
+    this.log.info({ stateFile: this.opts.statePath, services: Object.keys(st.assignments).length }, 'state loaded');
+    return this.reload();
+  }
+
+  ready(): boolean {
+    return this.good !== undefined && !this.stopped;
+  }
+
+  /** Nodes as the planner sees them: the folder's, plus this node if it is not described. */
+  private nodesFor(inputs: InputSetLike): Node[] {
+    const nodes = [...inputs.nodes];
+    if (!nodes.some((n) => n.metadata.name === this.opts.node)) nodes.push(syntheticNode(this.opts.node, this.opts.nodeAddress));
+    return nodes;
+  }
+
+  reload(): ReloadResult {
+    if (this.stopped) return { ok: false, errors: ['stopped'], changed: false };
+    this.lastReload = { at: new Date(this.now()).toISOString(), ok: false };
+    let inputs: InputSetLike;
+    try {
+      inputs = this.deps.readInputs(this.opts.paths);
+    } catch (e) {
+      return this.fail([`reading ${this.opts.paths.join(', ')}: ${(e as Error).message}`]);
+    }
+    const errors = inputs.errors.map(formatDiagnostic);
+    if (!inputs.config && errors.length === 0) errors.push(`${this.opts.paths.join(', ')}: no configuration found`);
+    this.warnings = inputs.warnings.map(formatDiagnostic);
+    for (const w of this.warnings) this.log.warn({ warning: w }, 'configuration warning');
+    if (errors.length > 0 || !inputs.config) return this.fail(errors);
+    const config = inputs.config;
+
+    let alloc: AllocateOutput;
+    let plan: NodePlan;
+    const nodes = this.nodesFor(inputs);
+    try {
+      alloc = this.deps.allocate({
+        config,
+        services: inputs.services,
+        namespaces: inputs.namespaces,
+        previous: this.good?.assignments ?? this.previous,
+        ...(this.opts.loadBalancerClass !== undefined ? { loadBalancerClass: this.opts.loadBalancerClass } : {}),
+      });
+      plan = this.deps.planNode(
+        {
+          config,
+          services: inputs.services,
+          assignments: alloc.assignments,
+          nodes,
+          endpointSlices: inputs.endpointSlices,
+          namespaces: inputs.namespaces,
+          secrets: inputs.secrets,
+          // a folder usually has no EndpointSlices: then every Service counts as served here
+          assumeEndpoints: inputs.endpointSlices.length === 0,
+        },
+        this.opts.node,
+      );
+    } catch (e) {
+      this.log.error({ err: e }, 'internal error while allocating/planning; keeping the previous state');
+      return this.fail([`internal error: ${(e as Error).message}`]);
+    }
+
+    const services: ServiceStatus[] = alloc.results
+      .map((r) => {
+        const [namespace = '', name = ''] = r.key.split('/', 2);
+        return { namespace, name, ips: r.assignment?.ips ?? [], pool: r.assignment?.pool ?? null, error: r.error ?? null };
+      })
+      .sort((a, b) => (a.namespace + '/' + a.name < b.namespace + '/' + b.name ? -1 : 1));
+    for (const s of services) {
+      if (s.error) this.log.warn({ service: `${s.namespace}/${s.name}` }, `no IP: ${s.error}`);
+    }
+
+    const prevServices = new Map((this.good?.services ?? []).map((s) => [`${s.namespace}/${s.name}`, s]));
+    for (const s of services) {
+      const key = `${s.namespace}/${s.name}`;
+      const p = prevServices.get(key);
+      if (!p || p.ips.join(',') !== s.ips.join(',')) {
+        if (s.ips.length > 0) this.log.info({ service: key, ips: s.ips, pool: s.pool }, 'IP assigned');
+      }
+      prevServices.delete(key);
+    }
+    for (const key of prevServices.keys()) this.log.info({ service: key }, 'service removed, IP released');
+
+    this.saveAssignments(alloc.assignments);
+    const changed = planKey(this.good?.plan) !== planKey(plan);
+    this.good = { inputs, config, nodes, assignments: alloc.assignments, services, plan };
+    this.errors = [];
+    this.generation++;
+    this.lastReload.ok = true;
+    this.deps.speaker.setPlan(plan.sessions);
+    // Layer 2 seam: the announcer gets the IPs this node owns (one call, nothing else to wire).
+    this.deps.layer2?.setOwned(
+      plan.layer2.filter((l) => l.node === this.opts.node).map((l) => ({ ip: l.ip, interfaces: l.interfaces })),
+    );
+    this.log.info(
+      {
+        generation: this.generation,
+        services: services.length,
+        sessions: plan.sessions.map((s) => ({ peer: s.peer, routes: s.routes.length })),
+      },
+      'configuration applied',
+    );
+    return { ok: true, errors: [], changed };
+  }
+
+  private saveAssignments(assignments: Record<string, StoredAssignment>): void {
+    const text = serializeState(assignments);
+    if (text === this.savedState) return;
+    try {
+      saveState(this.opts.statePath, assignments);
+      this.savedState = text;
+      this.stateError = null;
+    } catch (e) {
+      this.stateError = (e as Error).message;
+      this.log.error({ stateFile: this.opts.statePath }, this.stateError);
+    }
+  }
+
+  private fail(errors: string[]): ReloadResult {
+    this.errors = errors;
+    for (const e of errors) this.log.error({ error: e }, 'configuration error');
+    if (this.good) this.log.warn({ generation: this.generation }, 'keeping the last good configuration');
+    else this.log.warn('no valid configuration yet: not announcing anything');
+    return { ok: false, errors, changed: false };
+  }
+
+  /** Assignments currently in force (namespace/name -> IPs + pool). */
+  assignments(): Record<string, StoredAssignment> {
+    return { ...(this.good?.assignments ?? this.previous) };
+  }
+
+  status(): StandaloneStatus {
+    const speaker = this.deps.speaker.status();
+    const plan = this.good?.plan;
+    const sessions: SessionStatusOut[] = (plan?.sessions ?? []).map((s) => ({
+      peer: s.peer,
+      address: s.config.address ? formatIP(s.config.address) : (s.config.interface ?? null),
+      port: s.config.port,
+      myASN: s.config.myASN,
+      peerASN: s.config.peerASN,
+      ebgp: s.ebgp,
+      speaker: findSessionStatus(speaker, s.peer),
+      routes: s.routes.map(routeStatus),
+    }));
+    return {
+      node: this.opts.node,
+      ready: this.ready(),
+      stale: this.good !== undefined && this.errors.length > 0,
+      generation: this.generation,
+      lastReload: this.lastReload,
+      configErrors: [...this.errors],
+      configWarnings: [...this.warnings],
+      stateFile: { path: this.opts.statePath, error: this.stateError },
+      services: this.good?.services ?? [],
+      sessions,
+      layer2: plan?.layer2 ?? [],
+      pools: this.good ? poolUsage(this.good.config, this.good.assignments) : [],
+    };
+  }
+
+  /** Withdraws everything (speaker.stop with withdraw) and stops the Layer 2 announcer. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    await this.deps.speaker.stop({ withdraw: true });
+    await this.deps.layer2?.stop();
+  }
+}
+
+function planKey(plan: NodePlan | undefined): string {
+  return JSON.stringify(plan ?? null, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
+}
+
+/** Finds the speaker's status entry for a peer name (field `peer` or `name`). */
+export function findSessionStatus(list: readonly object[], peer: string): object | null {
+  for (const s of list) {
+    const r = s as { peer?: unknown; name?: unknown };
+    if (r.peer === peer || r.name === peer) return s;
+  }
+  return null;
+}

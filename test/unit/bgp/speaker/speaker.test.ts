@@ -1,0 +1,366 @@
+// BGPSpeaker against an in-process fake peer over real loopback TCP (127.0.0.1 / ::1 only).
+import { test, afterEach } from 'node:test';
+import assert from 'node:assert/strict';
+import { pino } from 'pino';
+import { BGPSpeaker } from '../../../../src/bgp/speaker/index.ts';
+import type { NLRI, UpdateMessage } from '../../../../src/bgp/codec/messages.ts';
+import { formatIP, parseIP } from '../../../../src/ip/index.ts';
+import { FakePeer, isEoR, peerConfig, plan, route } from './fakepeer.ts';
+
+const logger = pino({ level: 'silent' });
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  while (cleanups.length > 0) await cleanups.pop()?.();
+});
+
+async function setup(peerOpts: ConstructorParameters<typeof FakePeer>[0] = {}) {
+  const peer = new FakePeer(peerOpts);
+  await peer.start();
+  const speaker = new BGPSpeaker({ nodeName: 'node1', routerId: '10.0.0.1', logger });
+  cleanups.push(async () => {
+    await speaker.stop();
+    await peer.close();
+  });
+  return { peer, speaker };
+}
+
+const pfx = (n: NLRI) => `${formatIP({ family: n.family, value: n.network })}/${n.length}`;
+const announced = (us: UpdateMessage[]) => us.flatMap((u) => [...u.nlri, ...(u.attributes.mpReach?.nlri ?? [])].map(pfx)).sort();
+const withdrawn = (us: UpdateMessage[]) => us.flatMap((u) => [...u.withdrawn, ...(u.attributes.mpUnreach?.withdrawn ?? [])].map(pfx)).sort();
+
+function established(speaker: BGPSpeaker): true | undefined {
+  return speaker.status()[0]?.state === 'Established' ? true : undefined;
+}
+
+test('Established: full table (packed by attributes) then End-of-RIB; eBGP attributes', async () => {
+  const { peer, speaker } = await setup();
+  const cfg = peerConfig(peer.port);
+  speaker.setPlan([
+    plan(cfg, [
+      route('192.0.2.1/32'),
+      route('192.0.2.2/32'),
+      route('198.51.100.0/24', { communities: [0xffffff02], largeCommunities: [[64500, 1, 2]] }),
+    ]),
+  ]);
+  await peer.waitFor('End-of-RIB', () => peer.updates().some(isEoR));
+  const ups = peer.updates();
+  const eorIdx = ups.findIndex(isEoR);
+  assert.equal(eorIdx, 2, 'two UPDATEs (one per attribute set) before End-of-RIB');
+  assert.deepEqual(announced(ups), ['192.0.2.1/32', '192.0.2.2/32', '198.51.100.0/24']);
+  const plainU = ups.find((u) => u.nlri.length === 2);
+  assert.ok(plainU);
+  assert.equal(plainU.attributes.origin, 2, 'ORIGIN INCOMPLETE');
+  assert.deepEqual(plainU.attributes.asPath, [{ type: 2, asns: [64500] }]);
+  assert.deepEqual(plainU.attributes.nextHop, { family: 4, value: parseIP('127.0.0.1').value });
+  assert.equal(plainU.attributes.localPref, undefined, 'no LOCAL_PREF on eBGP');
+  assert.equal(plainU.attributes.communities, undefined);
+  const commU = ups.find((u) => u.nlri.length === 1);
+  assert.deepEqual(commU?.attributes.communities, [0xffffff02]);
+  assert.deepEqual(commU?.attributes.largeCommunities, [[64500, 1, 2]]);
+  await peer.waitFor('status', () => established(speaker));
+  const st = speaker.status()[0];
+  assert.ok(st);
+  assert.equal(st.peerASN, 64501);
+  assert.equal(st.peerRouterId, '10.0.0.254');
+  assert.equal(st.holdTime, 90);
+  assert.equal(st.localAddress, '127.0.0.1');
+  assert.deepEqual([...st.routes].sort(), ['192.0.2.1/32', '192.0.2.2/32', '198.51.100.0/24']);
+  assert.equal(st.counters.prefixesAnnounced, 3);
+  assert.equal(st.counters.updatesSent, 3);
+  assert.equal(st.counters.connectAttempts, 1);
+  // our OPEN
+  const open = peer.received[0]?.message;
+  assert.ok(open && open.type === 1);
+  assert.equal(open.bgpId, 0x0a000001);
+  assert.equal(open.myAS, 64500);
+  assert.ok(open.capabilities.some((c) => c.kind === 'multiprotocol' && c.afi === 1));
+  assert.ok(!open.capabilities.some((c) => c.kind === 'multiprotocol' && c.afi === 2), 'IPv4 session offers IPv4 only');
+  assert.ok(!open.capabilities.some((c) => c.kind === 'graceful-restart'));
+});
+
+test('plan changes send only the difference; withdrawals batched; stop withdraws then Cease 6/2', async () => {
+  const { peer, speaker } = await setup();
+  const cfg = peerConfig(peer.port);
+  const base = [route('192.0.2.1/32'), route('192.0.2.2/32'), route('192.0.2.3/32')];
+  speaker.setPlan([plan(cfg, base)]);
+  await peer.waitFor('End-of-RIB', () => peer.updates().some(isEoR));
+  peer.clear();
+  // add one, remove two, change one's attributes, keep one untouched
+  speaker.setPlan([plan(cfg, [route('192.0.2.1/32'), route('192.0.2.3/32', { communities: [65535] }), route('192.0.2.9/32')])]);
+  await peer.waitFor('diff', () => withdrawn(peer.updates()).length === 1 && announced(peer.updates()).length === 2);
+  await new Promise((r) => setTimeout(r, 50));
+  assert.deepEqual(withdrawn(peer.updates()), ['192.0.2.2/32']);
+  assert.deepEqual(announced(peer.updates()), ['192.0.2.3/32', '192.0.2.9/32']);
+  // the same plan again: nothing on the wire
+  peer.clear();
+  speaker.setPlan([plan(cfg, [route('192.0.2.1/32'), route('192.0.2.3/32', { communities: [65535] }), route('192.0.2.9/32')])]);
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(peer.updates().length, 0);
+  // a burst of changes in one tick is coalesced
+  speaker.setPlan([plan(cfg, [])]);
+  speaker.setPlan([plan(cfg, [route('192.0.2.1/32')])]);
+  await peer.waitFor('burst', () => withdrawn(peer.updates()).length === 2);
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(peer.updates().length, 1, 'one UPDATE carries both withdrawals');
+  assert.deepEqual(withdrawn(peer.updates()), ['192.0.2.3/32', '192.0.2.9/32']);
+  peer.clear();
+  await speaker.stop();
+  await peer.waitFor('Cease', () => peer.received.find((r) => r.message.type === 3));
+  assert.deepEqual(withdrawn(peer.updates()), ['192.0.2.1/32']);
+  const n = peer.received.find((r) => r.message.type === 3)?.message;
+  assert.ok(n && n.type === 3 && n.code === 6 && n.subcode === 2);
+  const st = speaker.status();
+  assert.equal(st.length, 0, 'stopped speaker has no sessions');
+});
+
+test('packing: 2000 prefixes with the same attributes fill UPDATEs up to 4096 bytes', async () => {
+  const { peer, speaker } = await setup();
+  const routes = Array.from({ length: 2000 }, (_, i) => route(`10.${(i >> 8) & 255}.${i & 255}.1/32`));
+  speaker.setPlan([plan(peerConfig(peer.port), routes)]);
+  await peer.waitFor('End-of-RIB', () => peer.updates().some(isEoR));
+  const frames = peer.updateFrames().filter((f) => !isEoR(f.m));
+  assert.equal(announced(frames.map((f) => f.m)).length, 2000);
+  for (const f of frames) assert.ok(f.size <= 4096, `UPDATE of ${f.size} bytes`);
+  // each /32 takes 5 bytes; about 800 fit in a 4096-byte UPDATE
+  assert.equal(frames.length, 3);
+  assert.ok(frames[0] && frames[0].size > 4000, 'first UPDATE is full');
+});
+
+test('ROUTE-REFRESH from the peer re-sends the whole table', async () => {
+  const { peer, speaker } = await setup();
+  speaker.setPlan([plan(peerConfig(peer.port), [route('192.0.2.1/32'), route('192.0.2.7/32', { communities: [1] })])]);
+  await peer.waitFor('End-of-RIB', () => peer.updates().some(isEoR));
+  peer.clear();
+  peer.send({ type: 5, afi: 1, safi: 1, subtype: 0 });
+  await peer.waitFor('re-sent table', () => announced(peer.updates()).length === 2);
+  assert.deepEqual(announced(peer.updates()), ['192.0.2.1/32', '192.0.2.7/32']);
+  assert.equal(speaker.status()[0]?.state, 'Established');
+});
+
+test('malformed UPDATE from the peer: the codec NOTIFICATION (3/1) is sent and the session reset', async () => {
+  const { peer, speaker } = await setup();
+  speaker.setPlan([plan(peerConfig(peer.port), [route('192.0.2.1/32')])]);
+  await peer.waitFor('End-of-RIB', () => peer.updates().some(isEoR));
+  // UPDATE whose withdrawn-routes length (0xff00) runs past the message end
+  const raw = new Uint8Array(23);
+  raw.fill(0xff, 0, 16);
+  raw[17] = 23;
+  raw[18] = 2;
+  raw[19] = 0xff;
+  raw[20] = 0x00;
+  peer.sendRaw(raw);
+  const n = await peer.waitFor('NOTIFICATION', () => {
+    const m = peer.received.find((r) => r.message.type === 3)?.message;
+    return m && m.type === 3 ? m : undefined;
+  });
+  assert.deepEqual([n.code, n.subcode], [3, 1]);
+  await peer.waitFor('reset', () => (speaker.status()[0]?.state !== 'Established' ? true : undefined));
+  const st = speaker.status()[0];
+  assert.equal(st?.counters.notificationsSent, 1);
+  assert.equal(st?.counters.updatesReceived, 1);
+  assert.deepEqual(st?.routes, []);
+});
+
+test('received valid UPDATEs are parsed but never imported', async () => {
+  const { peer, speaker } = await setup();
+  speaker.setPlan([plan(peerConfig(peer.port), [])]);
+  await peer.waitFor('End-of-RIB', () => peer.updates().some(isEoR));
+  peer.send({
+    type: 2,
+    withdrawn: [],
+    attributes: { origin: 0, asPath: [{ type: 2, asns: [64501] }], nextHop: { family: 4, value: parseIP('127.0.0.2').value } },
+    nlri: [{ family: 4, network: parseIP('203.0.113.0').value, length: 24 }],
+  });
+  await peer.waitFor('counted', () => (speaker.status()[0]?.counters.updatesReceived === 1 ? true : undefined));
+  const st = speaker.status()[0];
+  assert.equal(st?.state, 'Established');
+  assert.deepEqual(st?.routes, []);
+});
+
+test('iBGP: empty AS_PATH, LOCAL_PREF = configured value or 0', async () => {
+  const { peer, speaker } = await setup({ asn: 64500 });
+  const cfg = peerConfig(peer.port, { peerASN: 64500 });
+  speaker.setPlan([plan(cfg, [route('192.0.2.1/32', { localPref: 100, communities: [0xffffff02] }), route('192.0.2.0/24')], false)]);
+  await peer.waitFor('End-of-RIB', () => peer.updates().some(isEoR));
+  const ups = peer.updates().filter((u) => !isEoR(u));
+  const host = ups.find((u) => u.nlri.some((n) => n.length === 32));
+  const agg = ups.find((u) => u.nlri.some((n) => n.length === 24));
+  assert.deepEqual(host?.attributes.asPath, []);
+  assert.equal(host?.attributes.localPref, 100);
+  assert.deepEqual(host?.attributes.communities, [0xffffff02]);
+  assert.equal(agg?.attributes.localPref, 0);
+});
+
+test('IPv6 session over ::1: MP_REACH with the local IPv6 next hop, MP End-of-RIB', async (t) => {
+  const peer = new FakePeer({ host: '::1' });
+  try {
+    await peer.start();
+  } catch (e) {
+    t.skip(`::1 unavailable: ${(e as Error).message}`);
+    return;
+  }
+  const speaker = new BGPSpeaker({ nodeName: 'node1', routerId: '10.0.0.1', logger });
+  cleanups.push(async () => {
+    await speaker.stop();
+    await peer.close();
+  });
+  const cfg = peerConfig(peer.port, { address: parseIP('::1') });
+  speaker.setPlan([plan(cfg, [route('2001:db8::1/128'), route('192.0.2.1/32')])]);
+  await peer.waitFor('End-of-RIB', () => peer.updates().some(isEoR));
+  const ups = peer.updates();
+  const u = ups.find((x) => x.attributes.mpReach);
+  assert.ok(u?.attributes.mpReach);
+  assert.equal(u.attributes.mpReach.afi, 2);
+  assert.deepEqual(u.attributes.mpReach.nextHops, [{ family: 6, value: 1n }]);
+  assert.deepEqual(announced(ups), ['2001:db8::1/128'], 'the IPv4 route is not sent on an IPv6-only session');
+  const open = peer.received[0]?.message;
+  assert.ok(open?.type === 1 && open.capabilities.some((c) => c.kind === 'multiprotocol' && c.afi === 2));
+  assert.ok(open.type === 1 && !open.capabilities.some((c) => c.kind === 'multiprotocol' && c.afi === 1));
+});
+
+test('OPEN with the wrong AS: NOTIFICATION 2/2 and a later retry', async () => {
+  const { peer, speaker } = await setup({ asn: 65000 });
+  speaker.setPlan([plan(peerConfig(peer.port, { connectTime: 50 }), [])]);
+  const n = await peer.waitFor('NOTIFICATION', () => {
+    const m = peer.received.find((r) => r.message.type === 3)?.message;
+    return m && m.type === 3 ? m : undefined;
+  });
+  assert.deepEqual([n.code, n.subcode], [2, 2]);
+  assert.match(speaker.status()[0]?.lastError ?? '', /peer AS 65000 does not match configured peerASN 64501/);
+  await peer.waitFor('retry', () => (peer.connections >= 2 ? true : undefined));
+  assert.ok((speaker.status()[0]?.counters.notificationsSent ?? 0) >= 1);
+});
+
+test('peer removed from the plan: Cease 6/3; parameter change: Cease 6/6 then a new session', async () => {
+  const { peer, speaker } = await setup();
+  const cfg = peerConfig(peer.port);
+  speaker.setPlan([plan(cfg, [route('192.0.2.1/32')])]);
+  await peer.waitFor('established', () => established(speaker));
+  speaker.setPlan([plan({ ...cfg, holdTime: 30 }, [route('192.0.2.1/32')])]);
+  await peer.waitFor('second session', () => (peer.connections === 2 && established(speaker)) || undefined);
+  const ceases = () => peer.received.flatMap((r) => (r.message.type === 3 ? [`${r.message.code}/${r.message.subcode}`] : []));
+  assert.deepEqual(ceases(), ['6/6']);
+  assert.equal(speaker.status()[0]?.holdTime, 30);
+  // routes-only change does not reset
+  speaker.setPlan([plan({ ...cfg, holdTime: 30 }, [route('192.0.2.1/32'), route('192.0.2.2/32')])]);
+  await peer.waitFor('announce', () => announced(peer.updates()).includes('192.0.2.2/32'));
+  assert.equal(peer.connections, 2);
+  speaker.setPlan([]);
+  await peer.waitFor('6/3', () => ceases().includes('6/3'));
+  assert.deepEqual(speaker.status(), []);
+});
+
+test('graceful restart: capability advertised; stop({withdraw:false}) closes without NOTIFICATION', async () => {
+  const { peer, speaker } = await setup({
+    capabilities: [
+      { code: 1, kind: 'multiprotocol', afi: 1, safi: 1 },
+      { code: 65, kind: 'four-octet-as', asn: 64501 },
+      { code: 64, kind: 'graceful-restart', restartState: false, restartTime: 120, families: [{ afi: 1, safi: 1, forwardingState: true }] },
+    ],
+  });
+  speaker.setPlan([plan(peerConfig(peer.port, { enableGracefulRestart: true }), [route('192.0.2.1/32')])]);
+  await peer.waitFor('End-of-RIB', () => peer.updates().some(isEoR));
+  const open = peer.received[0]?.message;
+  assert.ok(open?.type === 1 && open.capabilities.some((c) => c.kind === 'graceful-restart' && c.restartTime === 120));
+  peer.clear();
+  const sock = peer.sock;
+  assert.ok(sock);
+  const closed = new Promise<void>((r) => sock.once('close', () => r()));
+  await speaker.stop({ withdraw: false });
+  await closed;
+  assert.equal(peer.received.length, 0, 'no withdrawal, no NOTIFICATION');
+});
+
+test('peer closes the connection: session goes down and reconnects', async () => {
+  const { peer, speaker } = await setup();
+  speaker.setPlan([plan(peerConfig(peer.port, { connectTime: 50 }), [route('192.0.2.1/32')])]);
+  await peer.waitFor('established', () => established(speaker));
+  peer.sock?.destroy();
+  await peer.waitFor('reconnected', () => (peer.connections === 2 && peer.updates().filter(isEoR).length === 2) || undefined);
+  const st = speaker.status()[0];
+  assert.equal(st?.state, 'Established');
+  assert.equal(st?.counters.connectAttempts, 2);
+  assert.deepEqual(st?.routes, ['192.0.2.1/32']);
+});
+
+test('connection refused: Active with backoff, lastError set, connect attempts counted', async () => {
+  const speaker = new BGPSpeaker({ nodeName: 'node1', routerId: '10.0.0.1', logger });
+  cleanups.push(() => speaker.stop());
+  const probe = new FakePeer();
+  await probe.start();
+  const port = probe.port;
+  await probe.close();
+  speaker.setPlan([plan(peerConfig(port, { connectTime: 20 }), [])]);
+  await probe.waitFor('attempts', () => ((speaker.status()[0]?.counters.connectAttempts ?? 0) >= 3 ? true : undefined));
+  const st = speaker.status()[0];
+  assert.ok(st && (st.state === 'Active' || st.state === 'Connect'));
+  assert.match(st.lastError ?? '', /ECONNREFUSED/);
+});
+
+/** Deterministic clock: timers fire only when the test advances time. */
+class FakeClock {
+  t = 1_000_000;
+  private seq = 0;
+  private timers = new Map<number, { at: number; fn: () => void }>();
+  now(): number {
+    return this.t;
+  }
+  setTimeout(fn: () => void, ms: number): unknown {
+    const id = ++this.seq;
+    this.timers.set(id, { at: this.t + ms, fn });
+    return id;
+  }
+  clearTimeout(h: unknown): void {
+    this.timers.delete(h as number);
+  }
+  pending(): number {
+    return this.timers.size;
+  }
+  advance(ms: number): void {
+    const end = this.t + ms;
+    for (;;) {
+      let next: [number, { at: number; fn: () => void }] | undefined;
+      for (const e of this.timers) if (e[1].at <= end && (!next || e[1].at < next[1].at)) next = e;
+      if (!next) break;
+      this.timers.delete(next[0]);
+      this.t = next[1].at;
+      next[1].fn();
+    }
+    this.t = end;
+  }
+}
+
+test('injected clock: keepalives every hold/3, uptime, hold timer expiry sends 4/0', async () => {
+  const peer = new FakePeer({ holdTime: 9 });
+  await peer.start();
+  const clock = new FakeClock();
+  const speaker = new BGPSpeaker({ nodeName: 'node1', routerId: '10.0.0.1', logger, clock });
+  cleanups.push(async () => {
+    await speaker.stop();
+    await peer.close();
+  });
+  speaker.setPlan([plan(peerConfig(peer.port), [route('192.0.2.1/32')])]);
+  await peer.waitFor('End-of-RIB', () => peer.updates().some(isEoR));
+  assert.equal(speaker.status()[0]?.holdTime, 9);
+  peer.clear();
+  clock.advance(3000);
+  await peer.waitFor('keepalive 1', () => peer.received.some((r) => r.message.type === 4) || undefined);
+  clock.advance(3000);
+  await peer.waitFor('keepalive 2', () => peer.received.filter((r) => r.message.type === 4).length === 2 || undefined);
+  assert.equal(speaker.status()[0]?.uptimeSeconds, 6);
+  assert.equal(speaker.status()[0]?.state, 'Established');
+  clock.advance(3000); // 9 s without anything from the peer
+  const n = await peer.waitFor('hold timer NOTIFICATION', () => {
+    const m = peer.received.find((r) => r.message.type === 3)?.message;
+    return m && m.type === 3 ? m : undefined;
+  });
+  assert.deepEqual([n.code, n.subcode], [4, 0]);
+  const st = speaker.status()[0];
+  assert.equal(st?.state, 'Idle');
+  assert.equal(st?.lastError, 'hold timer expired');
+  assert.equal(st?.uptimeSeconds, 0);
+  // the next attempt waits for the (fake) backoff timer: 1.5..2 s
+  assert.equal(peer.connections, 1);
+  clock.advance(2000);
+  await peer.waitFor('reconnect', () => (peer.connections === 2 ? true : undefined));
+});

@@ -1,0 +1,119 @@
+// `metallb-ts plan` end to end: spawns `node bin/metallb-ts.js plan` (from source) on the
+// fixtures under test/fixtures/plan and checks the JSON, the table, and the exit codes.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+import type { PlanJSON } from '../../../src/planner/index.ts';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+const fx = (name: string): string => join('test', 'fixtures', 'plan', name);
+
+function run(args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [join(root, 'bin', 'metallb-ts.js'), 'plan', ...args], {
+    cwd: root,
+    env: { ...process.env, METALLB_TS_FROM_SOURCE: '1' },
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function json(args: string[]): PlanJSON {
+  const r = run([...args, '-o', 'json']);
+  assert.equal(r.status, 0, r.stderr);
+  return JSON.parse(r.stdout) as PlanJSON;
+}
+
+test('seed 001 through plan: exactly the /32 (localPref 100, 65535:65282) and the bare /24', () => {
+  const out = json(['-f', fx('seed001')]);
+  assert.deepEqual(out, {
+    services: [{ namespace: 'default', name: 'web', ips: ['198.51.100.10'], pool: 'first-pool', endpointsAssumed: true, error: null }],
+    bgp: [
+      {
+        node: 'local',
+        peer: 'router',
+        peerAddress: '172.30.0.3',
+        peerASN: 64512,
+        myASN: 64512,
+        ebgp: false,
+        routes: [
+          { prefix: '198.51.100.0/24', nextHop: '127.0.0.1', localPref: null, communities: [], largeCommunities: [] },
+          { prefix: '198.51.100.10/32', nextHop: '127.0.0.1', localPref: 100, communities: ['65535:65282'], largeCommunities: [] },
+        ],
+      },
+    ],
+    layer2: [],
+  });
+});
+
+test('seed 001 with a second service: one more /32, still one /24', () => {
+  const out = json(['-f', fx('seed001'), '-f', fx('seed001-second')]);
+  const routes = out.bgp[0]?.routes ?? [];
+  assert.equal(routes.length, 3);
+  assert.equal(routes.filter((r) => r.prefix === '198.51.100.0/24').length, 1);
+  const api = out.services.find((s) => s.name === 'api');
+  assert.ok(api?.ips[0]);
+  assert.ok(routes.some((r) => r.prefix === `${api.ips[0]}/32` && r.localPref === 100));
+});
+
+test('--node and --node-address name the single synthetic node and its next hop', () => {
+  const out = json(['-f', fx('seed001'), '--node', 'edge-1', '--node-address', '192.0.2.7']);
+  assert.equal(out.bgp[0]?.node, 'edge-1');
+  assert.deepEqual(
+    out.bgp[0]?.routes.map((r) => r.nextHop),
+    ['192.0.2.7', '192.0.2.7'],
+  );
+});
+
+test('Nodes and EndpointSlices from the input: Local service announced only where its endpoint is', () => {
+  const out = json(['-f', fx('cluster')]);
+  assert.deepEqual(out.services, [{ namespace: 'default', name: 'web', ips: ['203.0.113.1'], pool: 'pool', endpointsAssumed: false, error: null }]);
+  assert.deepEqual(
+    out.bgp.map((s) => [s.node, s.ebgp, s.routes.map((r) => `${r.prefix} ${r.nextHop} ${r.localPref}`)]),
+    [
+      ['worker-1', true, []],
+      ['worker-2', true, ['203.0.113.1/32 10.0.0.2 null']],
+    ],
+  );
+  const only = json(['-f', fx('cluster'), '--node', 'worker-1']);
+  assert.deepEqual(
+    only.bgp.map((s) => s.node),
+    ['worker-1'],
+  );
+});
+
+test('services with status.loadBalancer.ingress keep valid IPs; stale ones are reallocated', () => {
+  const out = json(['-f', fx('status')]);
+  assert.deepEqual(
+    out.services.map((s) => [s.name, s.ips, s.error]),
+    [
+      ['kept', ['192.168.50.77'], null],
+      ['stale', ['192.168.50.0'], null],
+    ],
+  );
+});
+
+test('table output by default', () => {
+  const r = run(['-f', fx('seed001')]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /node local -> peer router \(172\.30\.0\.3, AS 64512, local AS 64512, iBGP\)/);
+  assert.match(r.stdout, /198\.51\.100\.10\/32\s+127\.0\.0\.1\s+100\s+65535:65282/);
+});
+
+test('invalid configuration: exit 1 with validate-style errors', () => {
+  const r = run(['-f', fx('invalid')]);
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /test\/fixtures\/plan\/invalid\/pool\.yaml:8: IPAddressPool\/broken: spec\.addresses\[0\]: invalid CIDR "10\.0\.0\.300\/24"/);
+  assert.equal(r.stdout, '');
+});
+
+test('usage errors exit 2', () => {
+  for (const args of [[], ['-f', fx('seed001'), '-o', 'yaml'], ['-f', fx('seed001'), '--node-address', 'nope'], ['--bogus']]) {
+    const r = run(args);
+    assert.equal(r.status, 2, `args ${args.join(' ')}`);
+    assert.match(r.stderr, /usage: metallb-ts plan/);
+  }
+});

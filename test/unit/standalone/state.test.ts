@@ -1,0 +1,96 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { loadState, saveState, serializeState } from '../../../src/standalone/state.ts';
+
+function tmp(): string {
+  return mkdtempSync(join(tmpdir(), 'mlbt-state-'));
+}
+
+test('missing state file gives empty assignments and no error', () => {
+  const d = tmp();
+  try {
+    const s = loadState(join(d, 'none.json'));
+    assert.deepEqual(s, { assignments: {}, dropped: [] });
+  } finally {
+    rmSync(d, { recursive: true, force: true });
+  }
+});
+
+test('save then load round-trips, sorted, no temp file left behind', () => {
+  const d = tmp();
+  try {
+    const p = join(d, 'state.json');
+    saveState(p, { 'b/svc': { ips: ['192.0.2.2'], pool: 'p' }, 'a/svc': { ips: ['192.0.2.1', '2001:db8::1'], pool: 'p' } });
+    assert.deepEqual(readdirSync(d), ['state.json']);
+    const text = readFileSync(p, 'utf8');
+    assert.ok(text.indexOf('a/svc') < text.indexOf('b/svc'));
+    const s = loadState(p);
+    assert.equal(s.error, undefined);
+    assert.deepEqual(s.assignments, {
+      'a/svc': { ips: ['192.0.2.1', '2001:db8::1'], pool: 'p' },
+      'b/svc': { ips: ['192.0.2.2'], pool: 'p' },
+    });
+    // overwrite replaces the whole content
+    saveState(p, {});
+    assert.deepEqual(loadState(p).assignments, {});
+    assert.equal(readFileSync(p, 'utf8'), serializeState({}));
+  } finally {
+    rmSync(d, { recursive: true, force: true });
+  }
+});
+
+test('corrupt or wrong-version files are reported, not thrown', () => {
+  const d = tmp();
+  try {
+    const p = join(d, 's.json');
+    writeFileSync(p, '{ not json');
+    const a = loadState(p);
+    assert.deepEqual(a.assignments, {});
+    assert.match(a.error ?? '', /not valid JSON/);
+    writeFileSync(p, JSON.stringify({ version: 7, assignments: {} }));
+    assert.match(loadState(p).error ?? '', /unsupported state file version 7/);
+    writeFileSync(p, '[]');
+    assert.match(loadState(p).error ?? '', /must be a JSON object/);
+  } finally {
+    rmSync(d, { recursive: true, force: true });
+  }
+});
+
+test('malformed entries are dropped, good ones kept', () => {
+  const d = tmp();
+  try {
+    const p = join(d, 's.json');
+    writeFileSync(
+      p,
+      JSON.stringify({
+        version: 1,
+        assignments: {
+          'ns/good': { ips: ['10.0.0.1'], pool: 'x' },
+          'ns/badip': { ips: ['10.0.0.300'], pool: 'x' },
+          'ns/noips': { ips: [], pool: 'x' },
+          nokey: { ips: ['10.0.0.2'], pool: 'x' },
+          'ns/nopool': { ips: ['10.0.0.3'] },
+        },
+      }),
+    );
+    const s = loadState(p);
+    assert.equal(s.error, undefined);
+    assert.deepEqual(s.assignments, { 'ns/good': { ips: ['10.0.0.1'], pool: 'x' } });
+    assert.deepEqual(s.dropped.sort(), ['nokey', 'ns/badip', 'ns/noips', 'ns/nopool']);
+  } finally {
+    rmSync(d, { recursive: true, force: true });
+  }
+});
+
+test('saveState into a missing directory throws a precise error and leaves nothing', () => {
+  const d = tmp();
+  try {
+    assert.throws(() => saveState(join(d, 'nope', 's.json'), {}), /cannot write state file .*nope\/s\.json/);
+    assert.deepEqual(readdirSync(d), []);
+  } finally {
+    rmSync(d, { recursive: true, force: true });
+  }
+});
