@@ -9,7 +9,7 @@
 //     (metallb-ts: /status; GoBGP: `gobgp neighbor`; BIRD: `birdc show protocols`).
 
 import { createLab } from './lib/netns.ts';
-import { BenchError, nowEpoch, sleep, waitFor } from './lib/proc.ts';
+import { BenchError, isAborted, nowEpoch, sleep, waitFor } from './lib/proc.ts';
 import { makeReceiver, makeSender } from './lib/senders.ts';
 import type { Impl } from './lib/senders.ts';
 import { emitJson, fmtSpread, log, printTable, putSpread } from './lib/stats.ts';
@@ -33,7 +33,7 @@ export async function failureRun(impl: Impl, scenario: FailureScenario, n: numbe
   try {
     const sender = makeSender(impl, { lab, n, holdTime, keepaliveTime });
     await sender.start();
-    const rx = makeReceiver(lab, [lab.rxAddr]);
+    const rx = makeReceiver(lab);
     await rx.start();
     await waitFor(`${impl} routes at BIRD`, async () => {
       const p = await rx.protocol('tx0');
@@ -90,6 +90,7 @@ export async function failure(o: FailureOptions): Promise<BenchResult[]> {
           log(`  ${s.toFixed(3)} s`);
           secs.push(s);
         } catch (e) {
+          if (isAborted()) throw e;
           log(`  failed: ${e instanceof Error ? e.message : String(e)}`);
         }
       }

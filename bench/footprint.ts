@@ -4,8 +4,8 @@
 // the window, peak = VmHWM. Default keepalive (the sender's own default timers).
 
 import { createLab } from './lib/netns.ts';
-import { CLK_TCK, cpuTicksOf, memOf, sleep, waitFor } from './lib/proc.ts';
-import { makeReceiver, makeSender } from './lib/senders.ts';
+import { CLK_TCK, cpuTicksOf, isAborted, memOf, sleep, waitFor } from './lib/proc.ts';
+import { makeReceivers, makeSender } from './lib/senders.ts';
 import type { Impl } from './lib/senders.ts';
 import { emitJson, fmtSpread, log, printTable, putSpread } from './lib/stats.ts';
 import type { BenchResult } from './lib/stats.ts';
@@ -32,14 +32,13 @@ export async function footprintRun(impl: Impl, n: number, sessions: number, idle
     const receivers = sessions > 1 ? lab.rxExtra.slice(0, sessions) : [lab.rxAddr];
     const sender = makeSender(impl, { lab, n, receivers });
     await sender.start();
-    const rx = makeReceiver(lab, receivers);
-    await rx.start();
-    const names = receivers.map((_, i) => `tx${i}`);
+    const rxs = makeReceivers(lab, receivers);
+    for (const rx of rxs) await rx.start();
     await waitFor(
       `${impl}: ${sessions} sessions with ${n} routes each at BIRD`,
       async () => {
-        for (const name of names) {
-          const p = await rx.protocol(name);
+        for (const rx of rxs) {
+          const p = await rx.protocol('tx0');
           if (!p.established || p.imported < n) return undefined;
         }
         return true;
@@ -55,7 +54,7 @@ export async function footprintRun(impl: Impl, n: number, sessions: number, idle
     const w1 = Date.now();
     const mem = memOf(sender.pid);
     await sender.stop();
-    await rx.stop();
+    for (const rx of rxs) await rx.stop();
     if (c0 === undefined || c1 === undefined || !mem) throw new Error(`${impl} exited during the idle window`);
     return { rssMB: mem.rssMB, peakMB: mem.hwmMB, cpuPct: (((c1 - c0) / CLK_TCK) / ((w1 - w0) / 1000)) * 100 };
   } finally {
@@ -76,6 +75,7 @@ export async function footprint(o: FootprintOptions): Promise<BenchResult[]> {
             log(`  RSS ${r.rssMB.toFixed(1)} MB (peak ${r.peakMB.toFixed(1)}), idle CPU ${r.cpuPct.toFixed(2)} %`);
             runs.push(r);
           } catch (e) {
+            if (isAborted()) throw e;
             log(`  failed: ${e instanceof Error ? e.message : String(e)}`);
           }
         }

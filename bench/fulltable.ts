@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import { createLab } from './lib/netns.ts';
 import { establishedAt, startCapture, updateStats } from './lib/pcap.ts';
-import { BenchError, memOf, nowEpoch, sleep, waitFor } from './lib/proc.ts';
+import { BenchError, isAborted, memOf, nowEpoch, sleep, waitFor } from './lib/proc.ts';
 import { makeReceiver, makeSender } from './lib/senders.ts';
 import type { Impl } from './lib/senders.ts';
 import { emitJson, fmtSpread, log, printTable, putSpread, round } from './lib/stats.ts';
@@ -35,7 +35,7 @@ export async function fullTableRun(impl: Impl, n: number, keep = false): Promise
     const cap = await startCapture(lab.rxNs, join(lab.dir, 'bgp.pcap'), join(lab.dir, 'tcpdump.log'));
     const sender = makeSender(impl, { lab, n });
     await sender.start();
-    const rx = makeReceiver(lab, [lab.rxAddr]);
+    const rx = makeReceiver(lab);
     await rx.start();
     await waitFor(`${impl} session Established`, async () => ((await rx.protocol('tx0')).established ? true : undefined), 120000, 20);
     const tFull = await waitFor(
@@ -78,6 +78,7 @@ export async function fullTable(o: FullTableOptions): Promise<BenchResult[]> {
           log(`  ${r.seconds.toFixed(3)} s, ${r.updates} UPDATEs, ${r.updateBytes} bytes, peak RSS ${r.rssMB.toFixed(1)} MB`);
           runs.push(r);
         } catch (e) {
+          if (isAborted()) throw e;
           log(`  failed: ${e instanceof Error ? e.message : String(e)}`);
         }
         await sleep(200);

@@ -13,7 +13,7 @@ import { failure } from './failure.ts';
 import { footprint } from './footprint.ts';
 import { fullTable } from './fulltable.ts';
 import { REPO_ROOT } from './lib/metallbts.ts';
-import { BenchError, cleanupAll, requirePrereqs } from './lib/proc.ts';
+import { BenchError, cleanupAll, isAborted, requirePrereqs } from './lib/proc.ts';
 import { MAX_ROUTES } from './lib/routes.ts';
 import { IMPLS, isImpl } from './lib/senders.ts';
 import type { Impl } from './lib/senders.ts';
@@ -164,6 +164,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   let status = 0;
   for (const b of args.benches) {
+    if (isAborted()) break;
     log(`=== ${b} ===`);
     try {
       switch (b) {

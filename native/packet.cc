@@ -17,7 +17,10 @@
 #include <arpa/inet.h>
 #include <cerrno>
 #include <cstring>
+#include <ifaddrs.h>
+#include <netinet/in.h>
 #include <linux/ethtool.h>
+#include <linux/filter.h>
 #include <linux/if_packet.h>
 #include <linux/sockios.h>
 #include <net/ethernet.h>
@@ -94,6 +97,7 @@ class PacketSocket : public Napi::ObjectWrap<PacketSocket> {
       ThrowErrno(env, ("bind(" + ifname + ")").c_str(), err);
       return;
     }
+    if (ethertype == 0x86dd && !AttachNSFilter(env)) return;
     uv_loop_t* loop = nullptr;
     if (napi_get_uv_event_loop(env, &loop) != napi_ok || loop == nullptr) {
       ::close(fd_);
@@ -119,6 +123,36 @@ class PacketSocket : public Napi::ObjectWrap<PacketSocket> {
   }
 
   ~PacketSocket() override { Shutdown(); }
+
+  // IPv6 sockets would otherwise see every IPv6 frame the interface carries (service traffic
+  // included). A classic socket filter keeps only ICMPv6 Neighbor Solicitations: ethertype
+  // 0x86dd, next header 58 directly after the fixed IPv6 header, ICMPv6 type 135.
+  bool AttachNSFilter(Napi::Env env) {
+    static sock_filter code[] = {
+        {0x28, 0, 0, 12},          // ldh [12]            ethertype
+        {0x15, 0, 5, 0x86dd},      // jeq #0x86dd, next, drop
+        {0x30, 0, 0, 20},          // ldb [20]            IPv6 next header
+        {0x15, 0, 3, 58},          // jeq #58 (ICMPv6), next, drop
+        {0x30, 0, 0, 54},          // ldb [54]            ICMPv6 type
+        {0x15, 0, 1, 135},         // jeq #135 (NS), accept, drop
+        {0x06, 0, 0, 0x0000ffff},  // accept: ret #65535
+        {0x06, 0, 0, 0},           // drop: ret #0
+    };
+    sock_fprog prog{};
+    prog.len = sizeof code / sizeof code[0];
+    prog.filter = code;
+    if (setsockopt(fd_, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog) < 0) {
+      int err = errno;
+      ::close(fd_);
+      fd_ = -1;
+      return ThrowErrno(env, "SO_ATTACH_FILTER", err);
+    }
+    // Frames queued between socket() and the filter may be anything: drop them.
+    unsigned char junk[64];
+    while (recv(fd_, junk, sizeof junk, MSG_DONTWAIT) >= 0) {
+    }
+    return true;
+  }
 
  private:
   static void OnReadable(uv_poll_t* handle, int status, int /*events*/) {
@@ -292,7 +326,56 @@ Napi::Value InterfaceInfo(const Napi::CallbackInfo& info) {
   return out;
 }
 
+int PrefixLength(const sockaddr* mask) {
+  if (mask == nullptr) return -1;
+  const unsigned char* p = nullptr;
+  size_t n = 0;
+  if (mask->sa_family == AF_INET) {
+    p = reinterpret_cast<const unsigned char*>(&reinterpret_cast<const sockaddr_in*>(mask)->sin_addr);
+    n = 4;
+  } else if (mask->sa_family == AF_INET6) {
+    p = reinterpret_cast<const unsigned char*>(&reinterpret_cast<const sockaddr_in6*>(mask)->sin6_addr);
+    n = 16;
+  } else {
+    return -1;
+  }
+  int bits = 0;
+  for (size_t i = 0; i < n; i++) bits += __builtin_popcount(p[i]);
+  return bits;
+}
+
+// Every IPv4/IPv6 address of every interface, including interfaces that are down (libuv's
+// os.networkInterfaces() leaves those out): [{ name, family: 4|6, address, prefixLength }].
+Napi::Value Addresses(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  ifaddrs* list = nullptr;
+  if (getifaddrs(&list) < 0) {
+    ThrowErrno(env, "getifaddrs", errno);
+    return env.Undefined();
+  }
+  Napi::Array out = Napi::Array::New(env);
+  uint32_t i = 0;
+  for (ifaddrs* a = list; a != nullptr; a = a->ifa_next) {
+    if (a->ifa_addr == nullptr || a->ifa_name == nullptr) continue;
+    int fam = a->ifa_addr->sa_family;
+    if (fam != AF_INET && fam != AF_INET6) continue;
+    char buf[INET6_ADDRSTRLEN] = {0};
+    const void* src = fam == AF_INET ? static_cast<const void*>(&reinterpret_cast<sockaddr_in*>(a->ifa_addr)->sin_addr)
+                                     : static_cast<const void*>(&reinterpret_cast<sockaddr_in6*>(a->ifa_addr)->sin6_addr);
+    if (inet_ntop(fam, src, buf, sizeof buf) == nullptr) continue;
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("name", Napi::String::New(env, a->ifa_name));
+    o.Set("family", Napi::Number::New(env, fam == AF_INET ? 4 : 6));
+    o.Set("address", Napi::String::New(env, buf));
+    o.Set("prefixLength", Napi::Number::New(env, PrefixLength(a->ifa_netmask)));
+    out.Set(i++, o);
+  }
+  freeifaddrs(list);
+  return out;
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("addresses", Napi::Function::New(env, Addresses, "addresses"));
   exports.Set("PacketSocket", PacketSocket::Define(env));
   exports.Set("interfaceInfo", Napi::Function::New(env, InterfaceInfo, "interfaceInfo"));
   exports.Set("IFF_UP", Napi::Number::New(env, IFF_UP));

@@ -32,6 +32,8 @@ export interface BirdOptions {
   peers: BirdPeer[];
   /** Originate this many /32 static routes counting up from 198.18.0.0 (reference sender). */
   staticRoutes?: number;
+  /** Listen only on the protocols' local addresses (needed for several BIRDs in one netns). */
+  strictBind?: boolean;
 }
 
 export interface ProtocolInfo {
@@ -71,7 +73,7 @@ export class Bird {
       for (const p of hostRoutes(o.staticRoutes)) lines.push(`  route ${p}/32 blackhole;`);
       lines.push('}');
     }
-    const strict = o.peers.length > 1;
+    const strict = o.peers.length > 1 || o.strictBind === true;
     for (const p of o.peers) {
       lines.push(`protocol bgp ${p.name} {`);
       if (p.disabled) lines.push('  disabled;');

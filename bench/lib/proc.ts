@@ -58,6 +58,7 @@ export function run(cmd: string, args: string[], opts: { timeoutMs?: number; inp
 
 /** Runs a command and throws a BenchError with its stderr when it fails. */
 export async function runOk(cmd: string, args: string[], opts: { timeoutMs?: number; input?: string } = {}): Promise<string> {
+  checkAborted();
   const r = await run(cmd, args, opts);
   if (r.code !== 0) {
     throw new BenchError(`${cmd} ${args.join(' ')} failed (exit ${r.code}): ${(r.stderr || r.stdout).trim().slice(0, 800)}`);
@@ -72,6 +73,17 @@ type Cleanup = () => Promise<void> | void;
 const cleanups: { name: string; fn: Cleanup }[] = [];
 let signalsInstalled = false;
 let cleaning = false;
+let aborted = false;
+
+/** True once Ctrl-C / SIGTERM was received: nothing new may be started. */
+export function isAborted(): boolean {
+  return aborted;
+}
+
+/** Throws when the benchmark was interrupted. */
+export function checkAborted(): void {
+  if (aborted) throw new BenchError('interrupted');
+}
 
 /** Registers a cleanup step; returns a function that runs it now and unregisters it. */
 export function onCleanup(name: string, fn: Cleanup): () => Promise<void> {
@@ -110,6 +122,7 @@ function installSignalHandlers(): void {
   if (signalsInstalled) return;
   signalsInstalled = true;
   const onSignal = (sig: NodeJS.Signals): void => {
+    aborted = true;
     process.stderr.write(`\n${sig}: stopping benchmark processes and deleting namespaces...\n`);
     void cleanupAll().finally(() => process.exit(sig === 'SIGINT' ? 130 : 143));
   };
@@ -136,6 +149,7 @@ export interface BgProcess {
 
 /** Starts a background process with stdout+stderr going to `logFile`; registers its cleanup. */
 export function startBg(name: string, cmd: string, args: string[], logFile: string, env?: NodeJS.ProcessEnv): BgProcess {
+  checkAborted();
   const fd = openSync(logFile, 'a');
   const child = spawn(cmd, args, { stdio: ['ignore', fd, fd], env: env ?? process.env });
   closeSync(fd);
@@ -203,6 +217,7 @@ export function tailFile(path: string, lines = 20): string {
 export async function waitFor<T>(what: string, check: () => Promise<T | undefined>, timeoutMs: number, intervalMs = 20): Promise<T> {
   const end = Date.now() + timeoutMs;
   for (;;) {
+    checkAborted();
     const v = await check();
     if (v !== undefined) return v;
     if (Date.now() > end) throw new BenchError(`timed out after ${(timeoutMs / 1000).toFixed(1)} s waiting for ${what}`);

@@ -150,21 +150,20 @@ export function makeSender(impl: Impl, o: SenderOptions): Sender {
   }
 }
 
-/** A BIRD receiver in the lab's rx namespace, one passive protocol per receiver address. */
-export function makeReceiver(lab: Lab, receivers: string[], opts: { holdTime?: number; keepaliveTime?: number } = {}): Bird {
+/** A BIRD receiver in the lab's rx namespace with one passive protocol "tx0" on `local`. */
+export function makeReceiver(lab: Lab, local: string = lab.rxAddr, opts: { holdTime?: number; keepaliveTime?: number; index?: number; strictBind?: boolean } = {}): Bird {
   return new Bird({
     ns: lab.rxNs,
-    dir: join(lab.dir, 'receiver'),
-    routerId: lab.rxAddr,
+    dir: join(lab.dir, `receiver${opts.index ?? ''}`),
+    routerId: local,
     asn: RECEIVER_AS,
-    peers: receivers.map((r, i) => ({
-      name: `tx${i}`,
-      local: r,
-      neighbor: lab.txAddr,
-      neighborAs: SENDER_AS,
-      passive: true,
-      holdTime: opts.holdTime,
-      keepaliveTime: opts.keepaliveTime,
-    })),
+    strictBind: opts.strictBind,
+    peers: [{ name: 'tx0', local, neighbor: lab.txAddr, neighborAs: SENDER_AS, passive: true, holdTime: opts.holdTime, keepaliveTime: opts.keepaliveTime }],
   });
+}
+
+/** One BIRD per receiver address (BIRD 2 allows only one session per neighbor address per
+ * process: its TCP object lock is keyed by the neighbor, not the local address). */
+export function makeReceivers(lab: Lab, locals: string[]): Bird[] {
+  return locals.map((local, i) => makeReceiver(lab, local, { index: i, strictBind: locals.length > 1 }));
 }

@@ -44,14 +44,15 @@ interface IPUse {
   pool: string;
   sharingKey: string;
   backendKey: string;
-  /** "TCP/80" -> service key. */
-  ports: Map<string, string>;
-  services: Set<string>;
+  /** The services holding this address (usually one; several when shared). */
+  holders: Held[];
 }
 
 interface Held {
   info: ServiceInfo;
   ips: IP[];
+  /** Canonical text of `ips`. */
+  texts: string[];
   pool: string;
 }
 
@@ -110,6 +111,7 @@ function inRanges(ranges: Range[], v: bigint): boolean {
 }
 
 function sortIPs(ips: IP[]): IP[] {
+  if (ips.length < 2) return ips;
   return [...ips].sort((a, b) => a.family - b.family || cmpBig(a.value, b.value));
 }
 
@@ -216,8 +218,11 @@ export class Allocator {
   private conflict(ip: IP, info: ServiceInfo): string | undefined {
     const use = this.uses(ip.family).get(ip.value);
     if (!use) return undefined;
-    const others = [...use.services].filter((k) => k !== info.key).sort();
-    const other = others[0];
+    let other: string | undefined;
+    for (const h of use.holders) {
+      const k = h.info.key;
+      if (k !== info.key && (other === undefined || k < other)) other = k;
+    }
     if (other === undefined) return undefined;
     const t = formatIP(ip);
     if (!use.sharingKey && !info.sharingKey) return `IP ${t} is already in use by ${other}`;
@@ -232,8 +237,9 @@ export class Allocator {
       return `cannot share IP ${t} with ${other}: services sharing an IP need the same externalTrafficPolicy, and for Local the same selector`;
     }
     for (const p of info.ports) {
-      const holder = use.ports.get(p);
-      if (holder !== undefined && holder !== info.key) return `port ${p} is already used by ${holder} on IP ${t}`;
+      for (const h of use.holders) {
+        if (h.info.key !== info.key && h.info.ports.includes(p)) return `port ${p} is already used by ${h.info.key} on IP ${t}`;
+      }
     }
     return undefined;
   }
@@ -349,20 +355,22 @@ export class Allocator {
       return this.fromPool(ps, info, prior);
     }
     if (this.poolList.length === 0) return { error: 'no IP address pools are configured' };
-    const candidates = this.autoOrder.filter((ps) => this.serves(ps, info));
-    if (candidates.length === 0) {
+    const reasons: string[] = [];
+    let tried = 0;
+    for (const ps of this.autoOrder) {
+      if (!this.serves(ps, info)) continue;
+      tried++;
+      const r = this.fromPool(ps, info, prior);
+      if (!('error' in r)) return r;
+      reasons.push(r.error);
+    }
+    if (tried === 0) {
       const anyServes = this.poolList.some((ps) => this.serves(ps, info));
       return {
         error: anyServes
           ? 'no pool with autoAssign serves this service (request an IP or set metallb.io/address-pool)'
           : 'no pool serves this service (serviceAllocation namespaces/selectors)',
       };
-    }
-    const reasons: string[] = [];
-    for (const ps of candidates) {
-      const r = this.fromPool(ps, info, prior);
-      if (!('error' in r)) return r;
-      reasons.push(r.error);
     }
     return { error: reasons.length === 1 ? (reasons[0] as string) : `no address available: ${reasons.join('; ')}` };
   }
@@ -402,11 +410,13 @@ export class Allocator {
   }
 
   private register(info: ServiceInfo, ips: IP[], ps: PoolState): void {
+    const sorted = sortIPs(ips);
+    const held: Held = { info, ips: sorted, texts: sorted.map(formatIP), pool: ps.pool.name };
     for (const ip of ips) {
       const m = this.uses(ip.family);
       let use = m.get(ip.value);
       if (!use) {
-        use = { ip, pool: ps.pool.name, sharingKey: info.sharingKey, backendKey: info.backendKey, ports: new Map(), services: new Set() };
+        use = { ip, pool: ps.pool.name, sharingKey: info.sharingKey, backendKey: info.backendKey, holders: [] };
         m.set(ip.value, use);
         const fs = this.fam(ps, ip.family);
         fs.used.add(ip.value);
@@ -416,10 +426,9 @@ export class Allocator {
           s.add(ip.value);
         }
       }
-      use.services.add(info.key);
-      for (const p of info.ports) use.ports.set(p, info.key);
+      use.holders.push(held);
     }
-    this.held.set(info.key, { info, ips: sortIPs(ips), pool: ps.pool.name });
+    this.held.set(info.key, held);
   }
 
   private unregister(key: string): Held | undefined {
@@ -430,9 +439,8 @@ export class Allocator {
       const m = this.uses(ip.family);
       const use = m.get(ip.value);
       if (!use) continue;
-      use.services.delete(key);
-      for (const [p, k] of use.ports) if (k === key) use.ports.delete(p);
-      if (use.services.size > 0) continue;
+      use.holders = use.holders.filter((x) => x !== h);
+      if (use.holders.length > 0) continue;
       m.delete(ip.value);
       const ps = this.pools.get(use.pool);
       if (!ps) continue;
@@ -449,7 +457,7 @@ export class Allocator {
   }
 
   private toAssignment(h: Held): Assignment {
-    return { ips: h.ips.map(formatIP), pool: h.pool };
+    return { ips: [...h.texts], pool: h.pool };
   }
 
   // -------------------------------------------------------------------------------------------
@@ -550,10 +558,10 @@ export class Allocator {
     this.held.clear();
     const released: string[] = [];
     const values = new Map<FamilyState, bigint[]>();
-    for (const [key, h] of old) {
+    for (const [key, h0] of old) {
       let ps: PoolState | undefined;
       let ok = true;
-      for (const ip of h.ips) {
+      for (const ip of h0.ips) {
         const p = this.poolFor(ip);
         if (!p || (ps && p !== ps) || (p.avoidBuggy && isBuggy(ip.family, ip.value))) {
           ok = false;
@@ -561,16 +569,17 @@ export class Allocator {
         }
         ps = p;
       }
-      if (!ok || !ps || (h.info.pool !== undefined && h.info.pool !== ps.pool.name) || !this.serves(ps, h.info)) {
+      if (!ok || !ps || (h0.info.pool !== undefined && h0.info.pool !== ps.pool.name) || !this.serves(ps, h0.info)) {
         released.push(key);
         continue;
       }
+      const h: Held = { info: h0.info, ips: h0.ips, texts: h0.texts, pool: ps.pool.name };
       // Same bookkeeping as register(), but the run sets are built in bulk below.
       for (const ip of h.ips) {
         const m = this.uses(ip.family);
         let use = m.get(ip.value);
         if (!use) {
-          use = { ip, pool: ps.pool.name, sharingKey: h.info.sharingKey, backendKey: h.info.backendKey, ports: new Map(), services: new Set() };
+          use = { ip, pool: ps.pool.name, sharingKey: h.info.sharingKey, backendKey: h.info.backendKey, holders: [] };
           m.set(ip.value, use);
           const fs = this.fam(ps, ip.family);
           let arr = values.get(fs);
@@ -582,10 +591,9 @@ export class Allocator {
             s.add(ip.value);
           }
         }
-        use.services.add(key);
-        for (const p of h.info.ports) use.ports.set(p, key);
+        use.holders.push(h);
       }
-      this.held.set(key, { info: h.info, ips: h.ips, pool: ps.pool.name });
+      this.held.set(key, h);
     }
     for (const [fs, arr] of values) {
       arr.sort(cmpBig);
@@ -614,6 +622,6 @@ export class Allocator {
     const p = tryParseIP(ip);
     if (!p) return [];
     const use = this.uses(p.family).get(p.value);
-    return use ? [...use.services].sort() : [];
+    return use ? use.holders.map((h) => h.info.key).sort() : [];
   }
 }

@@ -5,7 +5,8 @@
 import type { Service } from '../model/objects.ts';
 import { objectKey } from '../model/objects.ts';
 import { Allocator, sameAssignment } from './allocator.ts';
-import { analyzeService } from './service.ts';
+import { annotation } from './service.ts';
+import { ANN_LOADBALANCER_IPS } from './types.ts';
 import type { AllocationInput, AllocationOutput, Assignment, ServiceResult } from './types.ts';
 
 export { Allocator, sameAssignment } from './allocator.ts';
@@ -49,8 +50,8 @@ export function allocate(input: AllocationInput): AllocationOutput {
       results.set(key, { key, assignment: a, changed: !sameAssignment(a, prev) });
       continue;
     }
-    const info = analyzeService(svc);
-    pending.push({ key, svc, requested: !('error' in info) && info.requested.length > 0 });
+    const ann = annotation(svc, ANN_LOADBALANCER_IPS);
+    pending.push({ key, svc, requested: !!svc.spec.loadBalancerIP || (ann !== undefined && ann.trim() !== '') });
   }
   const ordered = [...pending.filter((p) => p.requested), ...pending.filter((p) => !p.requested)];
   for (const { key, svc } of ordered) {
@@ -61,8 +62,14 @@ export function allocate(input: AllocationInput): AllocationOutput {
     if (r.error !== undefined) res.error = r.error;
     results.set(key, res);
   }
-  return {
-    assignments: alloc.snapshot(),
-    results: [...results.keys()].sort().map((k) => results.get(k) as ServiceResult),
-  };
+  // `keys` is sorted, and no decision changes an earlier one: build both outputs in key order.
+  const assignments: Record<string, Assignment> = {};
+  const out: ServiceResult[] = [];
+  for (const key of keys) {
+    const r = results.get(key);
+    if (!r) continue;
+    out.push(r);
+    if (r.assignment) assignments[key] = { ips: [...r.assignment.ips], pool: r.assignment.pool };
+  }
+  return { assignments, results: out };
 }

@@ -33,11 +33,16 @@ export interface ServiceInfo {
   want: FamilyWant;
 }
 
+const FULL_NAMES = new Map<string, string[]>();
+
+/** The value of a MetalLB annotation under `metallb.io/` or the older `metallb.universe.tf/`. */
 export function annotation(svc: Service, name: string): string | undefined {
   const a = svc.metadata.annotations;
   if (!a) return undefined;
-  for (const p of ANNOTATION_PREFIXES) {
-    const v = a[p + name];
+  let names = FULL_NAMES.get(name);
+  if (!names) FULL_NAMES.set(name, (names = ANNOTATION_PREFIXES.map((p) => p + name)));
+  for (const full of names) {
+    const v = a[full];
     if (v !== undefined) return v;
   }
   return undefined;
@@ -80,6 +85,7 @@ export function analyzeService(svc: Service): ServiceInfo | { error: string } {
   const texts = annIPs !== undefined && annIPs.trim() !== '' ? annIPs.split(',') : specIP ? [specIP] : [];
   for (const raw of texts) {
     const t = raw.trim();
+    if (t === '') continue; // "a,b," or "a, ,b": empty entries are ignored
     const ip = tryParseIP(t);
     if (!ip) return { error: `requested IP "${t}" is not a valid IP address` };
     if (requested.some((r) => r.family === ip.family)) {

@@ -18,6 +18,16 @@ options:
   -h, --help             show this help`;
 
 export async function run(argv: string[]): Promise<number> {
+  try {
+    return runInner(argv);
+  } catch (err) {
+    // never a stack trace: one line, exit 2
+    process.stderr.write(`metallb-ts convert: internal error: ${err instanceof Error ? err.message : String(err)}\n`);
+    return 2;
+  }
+}
+
+function runInner(argv: string[]): number {
   let values;
   try {
     ({ values } = parseArgs({

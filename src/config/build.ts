@@ -183,6 +183,15 @@ function canonicalJSON(v: unknown): string {
   return JSON.stringify(v) ?? 'null';
 }
 
+/** Removes null-valued keys from objects (recursively); list elements are kept as they are. */
+function dropNulls(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map((x) => (isRecord(x) ? dropNulls(x) : x));
+  if (!isRecord(v)) return v;
+  const out: Record<string, unknown> = {};
+  for (const [k, x] of Object.entries(v)) if (x !== null) out[k] = dropNulls(x);
+  return out;
+}
+
 function byName<T extends { name: string }>(a: T, b: T): number {
   return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
 }
@@ -471,6 +480,8 @@ function intake(objects: LoadedObject[], d: Diags): Parsed {
       }
       spec = {};
     }
+    // Like the API server, treat `null` object fields as absent (`nodeSelectors:` with no value).
+    spec = dropNulls(spec);
     const r = schema.safeParse(spec);
     if (!r.success) {
       for (const pm of zodIssues(r.error.issues, spec, ['spec'])) d.raw(lo, pm.path, pm.message);
@@ -656,9 +667,10 @@ export function translateLegacy(cfg: LegacyConfig, base: FieldPath): LegacyTrans
 
 /** Parses the legacy document structurally; reports errors at their legacy paths. */
 export function parseLegacy(inner: Record<string, unknown>): { config?: LegacyConfig; issues: { path: FieldPath; message: string }[] } {
-  const r = LegacyConfigSchema.safeParse(inner);
+  const clean = dropNulls(inner);
+  const r = LegacyConfigSchema.safeParse(clean);
   if (r.success) return { config: r.data, issues: [] };
-  return { issues: zodIssues(r.error.issues, inner) };
+  return { issues: zodIssues(r.error.issues, clean) };
 }
 
 function legacyIntake(
@@ -979,7 +991,7 @@ function buildPeers(d: Diags, items: Item<BGPPeerSpec>[], bfds: Set<string>, ctx
       else peer.connectTime = ms;
     }
     const ibgp = s.dynamicASN === 'internal' || (s.peerASN !== undefined && s.peerASN === (s.localASN ?? s.myASN));
-    if (s.ebgpMultiHop && ibgp) d.at(item, ['spec', 'ebgpMultiHop'], 'ebgpMultiHop is only valid for eBGP peers (peerASN equals myASN)');
+    if (s.ebgpMultiHop && ibgp) d.at(item, ['spec', 'ebgpMultiHop'], 'ebgpMultiHop is only valid for eBGP peers; this peer is iBGP (same AS on both sides)');
     if (s.password !== undefined) peer.password = s.password;
     if (s.passwordSecret !== undefined) {
       const ns = s.passwordSecret.namespace ?? item.namespace ?? 'metallb-system';
@@ -1010,6 +1022,10 @@ function buildPeers(d: Diags, items: Item<BGPPeerSpec>[], bfds: Set<string>, ctx
   // duplicate address/port. Two peers may share a node unless both have node selectors and
   // those differ (we cannot know without the nodes, so distinct selectors count as disjoint).
   const itemOf = new Map(items.map((it) => [it.name, it]));
+  if (ctx.nodes) {
+    checkSharedNodesKnown(d, peers, itemOf, ctx.nodes, opts.nodes ?? []);
+    return peers;
+  }
   const byVrf = new Map<string, Map<string, Peer[]>>();
   for (const p of peers) {
     const groups = byVrf.get(p.vrf) ?? new Map<string, Peer[]>();
@@ -1044,6 +1060,44 @@ function buildPeers(d: Diags, items: Item<BGPPeerSpec>[], bfds: Set<string>, ctx
     }
   }
   return peers;
+}
+
+function comparePeers(d: Diags, it: Item<BGPPeerSpec>, p: Peer, ref: Peer, vrfText: string, asnAndID: boolean): void {
+  if (asnAndID) {
+    if (p.myASN !== ref.myASN) d.at(it, ['spec', 'myASN'], `myASN ${p.myASN} differs from myASN ${ref.myASN} of BGPPeer/${ref.name} on the same nodes in ${vrfText}`);
+    const r1 = p.routerID ? p.routerID.value : undefined;
+    const r2 = ref.routerID ? ref.routerID.value : undefined;
+    if (r1 !== r2) d.at(it, ['spec', 'routerID'], `routerID differs from BGPPeer/${ref.name} on the same nodes in ${vrfText}`);
+  }
+  const same = p.address && ref.address ? p.address.family === ref.address.family && p.address.value === ref.address.value : !p.address && !ref.address && p.interface === ref.interface;
+  if (same && p.port === ref.port) d.at(it, ['spec', p.address ? 'peerAddress' : 'interface'], `same address and port as BGPPeer/${ref.name} on the same nodes in ${vrfText}`);
+}
+
+/** With the Nodes known, two peers share a node when their selected node sets intersect. */
+function checkSharedNodesKnown(d: Diags, peers: Peer[], itemOf: Map<string, Item<BGPPeerSpec>>, index: LabelIndex<Node>, nodes: Node[]): void {
+  const sets = peers.map((p) => new Set((p.nodeSelectors.length === 0 ? nodes : p.nodeSelectors.flatMap((sel) => index.match(sel))).map((n) => n.metadata.name)));
+  for (let j = 0; j < peers.length; j++) {
+    const p = peers[j] as Peer;
+    const sj = sets[j] as Set<string>;
+    const it = itemOf.get(p.name);
+    if (!it || sj.size === 0) continue;
+    let first = true;
+    for (let i = 0; i < j; i++) {
+      const q = peers[i] as Peer;
+      if (q.vrf !== p.vrf) continue;
+      const si = sets[i] as Set<string>;
+      let shared = false;
+      for (const n of si) {
+        if (sj.has(n)) {
+          shared = true;
+          break;
+        }
+      }
+      if (!shared) continue;
+      comparePeers(d, it, p, q, p.vrf === '' ? 'the default VRF' : `VRF "${p.vrf}"`, first);
+      first = false;
+    }
+  }
 }
 
 function buildBGPAdvs(

@@ -93,13 +93,14 @@ function makeLoaded(
   file: string,
   docRoot: unknown,
   lc: LineCounter,
+  base: FieldPath = [],
 ): LoadedObject {
   const meta = isRecord(object['metadata']) ? object['metadata'] : {};
   const kind = typeof object['kind'] === 'string' ? object['kind'] : '';
   const name = typeof meta['name'] === 'string' ? meta['name'] : '';
   const namespace = typeof meta['namespace'] === 'string' ? meta['namespace'] : undefined;
   const lineOf = (path: (string | number)[]): number => {
-    return lineAt(docRoot, lc, path);
+    return lineAt(docRoot, lc, base.length ? [...base, ...path] : path);
   };
   const line = lineOf([]);
   const source: SourceRef = { file, line, kind, name };
@@ -288,6 +289,16 @@ export function parseInputs(files: { file: string; text: string }[]): InputSet {
       if (!isRecord(value)) {
         const line = doc.contents.range ? lc.linePos(doc.contents.range[0]).line : 0;
         set.errors.push({ file, line, kind: '', name: '', field: '', message: `document must be an object, got ${Array.isArray(value) ? 'a list' : typeof value}` });
+        continue;
+      }
+      if (value['kind'] === 'List' && Array.isArray(value['items'])) {
+        // `kubectl get -o yaml` output: every item is an object of its own
+        value['items'].forEach((item: unknown, i: number) => {
+          if (isRecord(item)) set.objects.push(makeLoaded(item, file, doc.contents, lc, ['items', i]));
+          else {
+            set.errors.push({ file, line: lineAt(doc.contents, lc, ['items', i]), kind: 'List', name: '', field: `items[${i}]`, message: 'must be an object' });
+          }
+        });
         continue;
       }
       set.objects.push(makeLoaded(value, file, doc.contents, lc));

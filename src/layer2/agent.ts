@@ -43,11 +43,13 @@ export interface Layer2AgentStatus {
   node: string;
   hasQuorum: boolean;
   alive: string[];
-  members: { name: string; alive: boolean; ineligible: string[] }[];
+  members: { name: string; alive: boolean; ready: boolean; ineligible: string[] }[];
   /** IPs this node has no usable interface for. */
   ineligible: string[];
   owners: Record<string, string | null>;
   announcing: { ip: string; interfaces: string[] }[];
+  /** Per-IP counters of the responder. */
+  stats: Record<string, { requestsReceived: number; responsesSent: number; gratuitousSent: number }>;
 }
 
 export class Layer2Agent extends EventEmitter {
@@ -65,6 +67,7 @@ export class Layer2Agent extends EventEmitter {
   private timers: NodeJS.Timeout[] = [];
   private started = false;
   private memberList: MemberAddress[];
+  private servicesLoaded = false;
 
   constructor(opts: Layer2AgentOptions) {
     super();
@@ -137,6 +140,7 @@ export class Layer2Agent extends EventEmitter {
       out.push({ ...e, ip });
     }
     this.entries = out;
+    this.servicesLoaded = true;
     this.recompute(true);
   }
 
@@ -153,10 +157,11 @@ export class Layer2Agent extends EventEmitter {
       node: this.opts.nodeName,
       hasQuorum: this.last.hasQuorum,
       alive: this.members?.alive() ?? [this.opts.nodeName],
-      members: states.map((m) => ({ name: m.name, alive: m.alive, ineligible: [...m.ineligible].sort() })),
+      members: states.map((m) => ({ name: m.name, alive: m.alive, ready: m.ready, ineligible: [...m.ineligible].sort() })),
       ineligible: [...this.selfIneligible].sort(),
       owners: { ...this.last.owners },
       announcing: this.announcer.status().map((s) => ({ ip: s.ip, interfaces: s.interfaces })),
+      stats: this.announcer.stats(),
     };
   }
 
@@ -193,13 +198,14 @@ export class Layer2Agent extends EventEmitter {
       if (selectInterfaces(e.ip, e.interfaces, this.snap).usable.length === 0) inel.add(e.ip);
     }
     this.selfIneligible = inel;
-    this.members?.setIneligible([...inel]);
+    this.members?.setIneligible([...inel], this.servicesLoaded);
     const res = decideOwnership({
       self: this.opts.nodeName,
       members: this.memberList.map((m) => m.name),
       alive: this.members?.alive() ?? [this.opts.nodeName],
       selfIneligible: inel,
       peerIneligible: (n) => this.members?.table.ineligibleOf(n) ?? new Set(),
+      peerReady: (n) => this.members?.table.isReady(n) ?? false,
       entries: this.entries,
       policy: this.opts.partitionPolicy ?? 'majority',
     });

@@ -3,7 +3,8 @@
 //
 // Wire format of one UDP datagram:
 //   "ML2" | version (1) | HMAC-SHA256(secret, "ML2" | version | body) (32 bytes) | body
-//   body = UTF-8 JSON {"n": node, "b": boot id, "s": seq, "t": unix ms, "x": [ineligible IPs], "l": 1 if leaving}
+//   body = UTF-8 JSON {"n": node, "b": boot id, "s": seq, "t": unix ms, "x": [ineligible IPs],
+//                      "r": 1 once it has its services loaded (ready to be elected), "l": 1 if leaving}
 // Every speaker sends one to every other member each probe interval (200 ms by default).
 //
 // Acceptance (MemberTable.accept): valid HMAC (constant-time compare) with the shared secret;
@@ -28,6 +29,8 @@ export interface GossipMessage {
   ts: number;
   /** IPs this node cannot announce now (no usable interface). */
   ineligible: string[];
+  /** The sender has loaded its services and interfaces: its ineligible list is meaningful. */
+  ready: boolean;
   leaving: boolean;
 }
 
@@ -44,7 +47,7 @@ function mac(secret: Buffer, data: Buffer): Buffer {
 
 export function encodeGossip(msg: GossipMessage, secret: Buffer): Buffer {
   const body = Buffer.from(
-    JSON.stringify({ n: msg.node, b: msg.boot, s: msg.seq, t: msg.ts, x: msg.ineligible, ...(msg.leaving ? { l: 1 } : {}) }),
+    JSON.stringify({ n: msg.node, b: msg.boot, s: msg.seq, t: msg.ts, x: msg.ineligible, ...(msg.ready ? { r: 1 } : {}), ...(msg.leaving ? { l: 1 } : {}) }),
     'utf8',
   );
   const head = Buffer.concat([GOSSIP_MAGIC, Buffer.from([GOSSIP_VERSION])]);
@@ -79,7 +82,7 @@ export function decodeGossip(data: Buffer, secret: Buffer): GossipMessage {
   if (typeof o.s !== 'number' || !Number.isSafeInteger(o.s) || o.s < 0) throw new GossipError('bad sequence number');
   if (typeof o.t !== 'number' || !Number.isFinite(o.t)) throw new GossipError('bad timestamp');
   if (!isStringArray(o.x)) throw new GossipError('bad ineligible list');
-  return { node: o.n, boot: o.b, seq: o.s, ts: o.t, ineligible: o.x, leaving: o.l === 1 };
+  return { node: o.n, boot: o.b, seq: o.s, ts: o.t, ineligible: o.x, ready: o.r === 1, leaving: o.l === 1 };
 }
 
 export interface MemberState {
@@ -91,6 +94,7 @@ export interface MemberState {
   seq: number;
   lastTs: number;
   ineligible: ReadonlySet<string>;
+  ready: boolean;
   left: boolean;
 }
 
@@ -120,7 +124,7 @@ export class MemberTable {
     const next = new Map<string, MemberState>();
     for (const n of names) {
       if (n === this.self || next.has(n)) continue;
-      next.set(n, this.members.get(n) ?? { name: n, alive: false, seq: 0, lastTs: 0, ineligible: EMPTY, left: false });
+      next.set(n, this.members.get(n) ?? { name: n, alive: false, seq: 0, lastTs: 0, ineligible: EMPTY, ready: false, left: false });
     }
     this.members = next;
   }
@@ -142,15 +146,17 @@ export class MemberTable {
     }
     const wasAlive = this.isAlive(m, now);
     const oldInel = m.ineligible;
+    const oldReady = m.ready;
     m.boot = msg.boot;
     m.seq = msg.seq;
     m.lastTs = msg.ts;
     m.lastHeard = now;
     m.left = msg.leaving;
     m.ineligible = new Set(msg.ineligible);
+    m.ready = msg.ready;
     const aliveNow = this.isAlive(m, now);
     m.alive = aliveNow;
-    const changed = wasAlive !== aliveNow || !sameSet(oldInel, m.ineligible);
+    const changed = wasAlive !== aliveNow || oldReady !== m.ready || !sameSet(oldInel, m.ineligible);
     return { ok: true, changed };
   }
 
@@ -174,6 +180,11 @@ export class MemberTable {
   /** Alive members including self, sorted. */
   alive(): string[] {
     return [this.self, ...[...this.members.values()].filter((m) => m.alive).map((m) => m.name)].sort();
+  }
+
+  /** True when the member said it has its services loaded (only then may it be elected). */
+  isReady(name: string): boolean {
+    return this.members.get(name)?.ready ?? false;
   }
 
   ineligibleOf(name: string): ReadonlySet<string> {

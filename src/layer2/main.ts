@@ -15,6 +15,7 @@ import { readFileSync, writeFileSync, renameSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
+import { Registry } from 'prom-client';
 import { z } from 'zod';
 import { Layer2Agent, type Layer2AgentOptions } from './agent.ts';
 import type { ServiceEntry } from './ownership.ts';
@@ -95,7 +96,8 @@ async function main(argv: string[]): Promise<void> {
     fail((e as Error).message);
   }
   const logger = pino({ level: f.logLevel, base: { node: f.node } });
-  const o: Layer2AgentOptions = { logger, nodeName: f.node, members: f.members.map((m) => ({ name: m.name, address: m.address, ...(m.port ? { port: m.port } : {}) })) };
+  const registry = new Registry();
+  const o: Layer2AgentOptions = { logger, nodeName: f.node, registry, members: f.members.map((m) => ({ name: m.name, address: m.address, ...(m.port ? { port: m.port } : {}) })) };
   if (f.secret) o.secret = f.secret;
   if (f.bind) o.bind = f.bind;
   if (f.partitionPolicy) o.partitionPolicy = f.partitionPolicy;
@@ -104,15 +106,20 @@ async function main(argv: string[]): Promise<void> {
   if (f.linkPollMs) o.linkPollMs = f.linkPollMs;
   const agent = new Layer2Agent(o);
   const statusFile = f.statusFile;
+  // Status + Prometheus text, rewritten on every change and every second (tests read it).
   const writeStatus = (): void => {
     if (!statusFile) return;
-    try {
-      writeFileSync(`${statusFile}.tmp`, JSON.stringify(agent.status()));
-      renameSync(`${statusFile}.tmp`, statusFile);
-    } catch (e) {
-      logger.warn({ err: (e as Error).message }, 'cannot write status file');
-    }
+    const st = agent.status();
+    void registry.metrics().then((metrics) => {
+      try {
+        writeFileSync(`${statusFile}.tmp`, JSON.stringify({ ...st, metrics }));
+        renameSync(`${statusFile}.tmp`, statusFile);
+      } catch (e) {
+        logger.warn({ err: (e as Error).message }, 'cannot write status file');
+      }
+    });
   };
+  setInterval(writeStatus, 1000).unref();
   agent.on('owners', writeStatus);
   agent.announcer.on('gained', writeStatus);
   agent.announcer.on('lost', writeStatus);

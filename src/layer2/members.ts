@@ -45,6 +45,7 @@ export class Members extends EventEmitter {
   private sock: Socket | undefined;
   private timer: NodeJS.Timeout | undefined;
   private ineligible: string[] = [];
+  private ready = false;
   private rejected = 0;
   private readonly bind: { address: string; port: number };
 
@@ -94,11 +95,15 @@ export class Members extends EventEmitter {
     this.broadcast(false);
   }
 
-  /** The IPs to advertise as not announceable by this node; sent at once when it changes. */
-  setIneligible(ips: string[]): void {
+  /**
+   * The IPs to advertise as not announceable by this node, and whether it is ready (services
+   * loaded); sent at once when either changes.
+   */
+  setIneligible(ips: string[], ready = true): void {
     const sorted = [...new Set(ips)].sort();
-    if (sorted.join(',') === this.ineligible.join(',')) return;
+    if (sorted.join(',') === this.ineligible.join(',') && ready === this.ready) return;
     this.ineligible = sorted;
+    this.ready = ready;
     this.broadcast(false);
   }
 
@@ -134,7 +139,7 @@ export class Members extends EventEmitter {
     let data: Buffer;
     try {
       data = encodeGossip(
-        { node: this.table.self, boot: this.boot, seq: ++this.seq, ts: this.now(), ineligible: this.ineligible, leaving },
+        { node: this.table.self, boot: this.boot, seq: ++this.seq, ts: this.now(), ineligible: this.ineligible, ready: this.ready, leaving },
         this.secret,
       );
     } catch (e) {

@@ -4,7 +4,8 @@
 // matching the L2Advertisement nodeSelectors, with a ready endpoint under
 // externalTrafficPolicy Local) that are also
 //   - this node, if it has a usable interface for the IP (link-aware eligibility), or
-//   - another member that is alive (liveness protocol) and has not said it cannot announce it.
+//   - another member that is alive (liveness protocol), ready (has loaded its services) and
+//     has not said it cannot announce the IP.
 // The owner is electL2Owner over them (preferredNodeSelectors weights, then the hash); every
 // speaker with the same view computes the same owner without talking about the choice.
 //
@@ -38,6 +39,8 @@ export interface OwnershipInput {
   /** IPs this node has no usable interface for. */
   selfIneligible: ReadonlySet<string>;
   peerIneligible: (node: string) => ReadonlySet<string>;
+  /** Whether a peer has its services loaded; peers not ready are not elected. Default: all ready. */
+  peerReady?: (node: string) => boolean;
   entries: readonly ServiceEntry[];
   policy?: PartitionPolicy;
 }
@@ -64,10 +67,11 @@ export function decideOwnership(input: OwnershipInput): OwnershipResult {
   const quorum = hasQuorum(input.self, input.members, input.alive, policy);
   const owners: Record<string, string | null> = {};
   const owned: OwnedEntry[] = [];
+  const ready = input.peerReady ?? ((): boolean => true);
   const everyone = [...new Set([input.self, ...input.members])].sort().map((name) => ({ name, labels: {} }));
   for (const e of input.entries) {
     const cands = (e.candidates ?? everyone).filter((c) =>
-      c.name === input.self ? !input.selfIneligible.has(e.ip) : alive.has(c.name) && !input.peerIneligible(c.name).has(e.ip),
+      c.name === input.self ? !input.selfIneligible.has(e.ip) : alive.has(c.name) && ready(c.name) && !input.peerIneligible(c.name).has(e.ip),
     );
     const owner = electL2Owner(e.ip, cands, e.preferred ?? []);
     owners[e.ip] = owner;

@@ -67,6 +67,36 @@ function masterOf(dir: string): { name: string; kind: MasterKind } | undefined {
   return { name, kind };
 }
 
+/**
+ * Interface addresses as CIDRs. getifaddrs through the addon (it includes interfaces that are
+ * down, so a NIC losing carrier keeps its subnet and stays the candidate instead of the rule
+ * falling back to another NIC); os.networkInterfaces() when the addon is missing.
+ */
+function addressesByInterface(): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  const add = (name: string, cidr: string): void => {
+    const l = out.get(name) ?? [];
+    if (!l.includes(cidr)) l.push(cidr);
+    out.set(name, l);
+  };
+  try {
+    for (const a of loadPacketAddon().addresses()) {
+      if (a.prefixLength >= 0) add(a.name, `${a.address.split('%')[0] ?? a.address}/${a.prefixLength}`);
+    }
+    return out;
+  } catch {
+    for (const [name, list] of Object.entries(networkInterfaces())) {
+      for (const a of list ?? []) if (a.cidr) add(name, a.cidr);
+    }
+    return out;
+  }
+}
+
+// Addresses last seen on each interface while it had carrier. The kernel removes IPv6 addresses
+// when an interface is set down (unless keep_addr_on_down); remembering them keeps that
+// interface the candidate for its subnet, so the IP is dropped instead of moving to a fallback NIC.
+const lastSeen = new Map<string, string[]>();
+
 /** Reads the current interfaces of this network namespace. Never throws. */
 export function readInterfaceSnapshot(root = '/sys/class/net'): InterfaceSnapshot {
   let names: string[] = [];
@@ -75,7 +105,7 @@ export function readInterfaceSnapshot(root = '/sys/class/net'): InterfaceSnapsho
   } catch {
     names = [];
   }
-  const addrs = networkInterfaces();
+  const addrs = addressesByInterface();
   const interfaces: InterfaceFacts[] = [];
   for (const name of names) {
     const dir = join(root, name);
@@ -87,12 +117,20 @@ export function readInterfaceSnapshot(root = '/sys/class/net'): InterfaceSnapsho
       kind: kindOf(name, dir, uevent),
       adminUp,
       carrier: adminUp && readText(join(dir, 'carrier')) === '1',
-      addresses: (addrs[name] ?? []).map((a) => a.cidr).filter((c): c is string => typeof c === 'string'),
+      addresses: [],
       mac: readText(join(dir, 'address')) ?? '',
     };
+    const current = addrs.get(name) ?? [];
+    if (f.carrier) {
+      lastSeen.set(name, current);
+      f.addresses = current;
+    } else {
+      f.addresses = [...new Set([...current, ...(lastSeen.get(name) ?? [])])];
+    }
     const master = masterOf(dir);
     if (master) f.master = master;
     interfaces.push(f);
   }
+  for (const name of [...lastSeen.keys()]) if (!names.includes(name)) lastSeen.delete(name);
   return { interfaces };
 }

@@ -22,6 +22,14 @@ export interface NativeInterfaceInfo {
   driver: string;
 }
 
+export interface NativeAddress {
+  name: string;
+  family: 4 | 6;
+  address: string;
+  /** -1 when the kernel gave no netmask. */
+  prefixLength: number;
+}
+
 export interface NativePacketSocket {
   readonly ifindex: number;
   /** Sends one whole Ethernet frame (destination MAC first). Returns bytes sent. */
@@ -36,6 +44,8 @@ export interface NativePacketSocket {
 export interface PacketAddon {
   PacketSocket: new (ifname: string, ethertype: number, onFrame: (frame: Buffer) => void) => NativePacketSocket;
   interfaceInfo(ifname: string): NativeInterfaceInfo;
+  /** All interface addresses (getifaddrs), including those of interfaces that are down. */
+  addresses(): NativeAddress[];
   IFF_UP: number;
   IFF_RUNNING: number;
   IFF_LOOPBACK: number;

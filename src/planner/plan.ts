@@ -211,21 +211,23 @@ function planSessions(config: Config, ctx: Ctx, onlyNode?: string): SessionPlan[
     if (ads.length === 0) continue;
     for (const ad of ads) {
       const comm = communityParts(ad);
+      const prefixes = v.ips.map((ip) => {
+        const prefix: Prefix = aggregate(ip, ip.family === 4 ? ad.aggregationLength : ad.aggregationLengthV6);
+        return { family: ip.family, prefix, key: formatPrefix(prefix) };
+      });
       for (const nodeName of v.nodes) {
         const list = byNode.get(nodeName);
         if (!list || list.length === 0) continue;
         if (!anySelectorMatches(ad.nodeSelectors, nodeLabels.get(nodeName))) continue;
         for (const s of list) {
           if (ad.peers.length > 0 && !ad.peers.includes(s.peer)) continue;
-          for (const ip of v.ips) {
-            if (!peerCarries(s.config, ip.family)) continue;
-            const prefix: Prefix = aggregate(ip, ip.family === 4 ? ad.aggregationLength : ad.aggregationLengthV6);
-            const m = routeMaps.get(s) as Map<string, PlannedRoute>;
-            const k = formatPrefix(prefix);
-            let r = m.get(k);
+          const m = routeMaps.get(s) as Map<string, PlannedRoute>;
+          for (const { family, prefix, key } of prefixes) {
+            if (!peerCarries(s.config, family)) continue;
+            let r = m.get(key);
             if (!r) {
               r = { prefix, communities: [], largeCommunities: [] };
-              m.set(k, r);
+              m.set(key, r);
             }
             if (!s.ebgp && ad.localPref !== undefined) {
               r.localPref = r.localPref === undefined ? ad.localPref : Math.max(r.localPref, ad.localPref);
@@ -250,7 +252,7 @@ function planSessions(config: Config, ctx: Ctx, onlyNode?: string): SessionPlan[
   return sessions;
 }
 
-function planLayer2(config: Config, ctx: Ctx): Layer2Plan[] {
+function planLayer2(config: Config, ctx: Ctx, onlyNode?: string): Layer2Plan[] {
   const adsByPool = new Map<string, L2Advertisement[]>();
   for (const ad of config.l2Advertisements) {
     for (const pool of ad.pools) {
@@ -287,6 +289,7 @@ function planLayer2(config: Config, ctx: Ctx): Layer2Plan[] {
   const out: Layer2Plan[] = [];
   const accs = [...byIP.values()].sort((a, b) => a.ip.family - b.ip.family || (a.ip.value < b.ip.value ? -1 : a.ip.value > b.ip.value ? 1 : 0));
   for (const acc of accs) {
+    if (onlyNode !== undefined && !acc.candidates.has(onlyNode)) continue;
     const candidates = [...acc.candidates].sort().map((name) => ({ name, labels: nodeByName.get(name)?.labels ?? {} }));
     const preferred: PreferredNodeSelector[] = acc.ads.flatMap((ad) => ad.preferredNodeSelectors);
     const owner = electL2Owner(acc.text, candidates, preferred);
@@ -314,6 +317,6 @@ export function planNode(input: PlanInput, node: string): { sessions: PlanOutput
   const ctx = buildContext(input);
   return {
     sessions: planSessions(input.config, ctx, node),
-    layer2: planLayer2(input.config, ctx).filter((l) => l.node === node),
+    layer2: planLayer2(input.config, ctx, node).filter((l) => l.node === node),
   };
 }

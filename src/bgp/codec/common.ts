@@ -212,3 +212,32 @@ export function notificationName(code: number, subcode: number): string {
 export function twoOctetAS(asn: number): number {
   return asn > 0xffff ? AS_TRANS : asn;
 }
+
+/**
+ * RFC 9003 Shutdown Communication: the NOTIFICATION data for Cease/Administrative Shutdown (2)
+ * or Administrative Reset (4): a length octet and up to 255 bytes of UTF-8 (cut at a character
+ * boundary).
+ */
+export function shutdownCommunication(text: string): Uint8Array {
+  let bytes = new TextEncoder().encode(text);
+  if (bytes.length > 255) {
+    let end = 255;
+    while (end > 0 && ((bytes[end] ?? 0) & 0xc0) === 0x80) end--;
+    bytes = bytes.subarray(0, end);
+  }
+  const out = new Uint8Array(1 + bytes.length);
+  out[0] = bytes.length;
+  out.set(bytes, 1);
+  return out;
+}
+
+/** The RFC 9003 message in a Cease NOTIFICATION's data, or undefined if there is none/it is malformed. */
+export function parseShutdownCommunication(data: Uint8Array): string | undefined {
+  const len = data[0];
+  if (len === undefined || len === 0 || data.length < 1 + len) return undefined;
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(data.subarray(1, 1 + len));
+  } catch {
+    return undefined;
+  }
+}

@@ -288,7 +288,11 @@ function parseSegments(v: Uint8Array, asSize: 2 | 4, allowConfed: boolean): AsPa
     if (n === 0) return 'empty segment';
     if (p + 2 + n * asSize > v.length) return 'segment overruns the attribute';
     const asns: number[] = new Array<number>(n);
-    for (let i = 0; i < n; i++) asns[i] = asSize === 4 ? u32(v, p + 2 + i * 4) : u16(v, p + 2 + i * 2);
+    for (let i = 0; i < n; i++) {
+      const a = asSize === 4 ? u32(v, p + 2 + i * 4) : u16(v, p + 2 + i * 2);
+      if (a === 0) return 'AS 0 (RFC 7607)';
+      asns[i] = a;
+    }
     out.push({ type: t as 1 | 2 | 3 | 4, asns });
     p += 2 + n * asSize;
   }
@@ -394,6 +398,10 @@ function decodeUpdate(body: Uint8Array, opts: CodecOptions): DecodeResult {
     }
     seen.add(type);
 
+    if (type === AttrType.LOCAL_PREF && opts.ebgp) {
+      discarded.push(type);
+      continue;
+    }
     const outcome = decodeAttribute(type, flags, v, whole, four, attrs, (x) => (as4Path = x), (x) => (as4Agg = x));
     if (outcome === undefined) continue;
     if (outcome.kind === 'reset') return uerr(outcome.subcode, outcome.reason, outcome.data);
@@ -451,7 +459,7 @@ function decodeAttribute(
     if ((flags & AttrFlag.OPTIONAL) === 0) {
       return { kind: 'reset', subcode: UpdateSubcode.UNRECOGNIZED_WELL_KNOWN_ATTRIBUTE, reason: `unrecognized well-known attribute ${type}`, data: whole.slice() };
     }
-    (attrs.unknown ??= []).push({ flags: flags & 0xf0, type, value: v.slice() });
+    (attrs.unknown ??= []).push({ flags: flags & 0xe0, type, value: v.slice() });
     return undefined;
   }
   const malformed = (subcode: number, what: string): AttrOutcome => {

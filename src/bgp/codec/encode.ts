@@ -224,7 +224,10 @@ function checkSegments(path: AsPathSegment[]): void {
     if (seg.type !== 1 && seg.type !== 2 && seg.type !== 3 && seg.type !== 4) {
       throw new BGPEncodeError(`AS_PATH segment type ${String(seg.type)} is not 1..4`);
     }
-    for (const a of seg.asns) checkUint(a, 32, 'ASN in AS_PATH');
+    for (const a of seg.asns) {
+      checkUint(a, 32, 'ASN in AS_PATH');
+      if (a === 0) throw new BGPEncodeError('AS 0 in AS_PATH (RFC 7607)');
+    }
   }
 }
 
@@ -253,6 +256,7 @@ function u32Value(v: number, what: string): Uint8Array {
 
 function aggregatorValue(asn: number, address: bigint, four: boolean): Uint8Array {
   checkUint(asn, 32, 'AGGREGATOR ASN');
+  if (asn === 0) throw new BGPEncodeError('AS 0 in AGGREGATOR (RFC 7607)');
   checkAddr(4, address, 'AGGREGATOR address');
   const w = new Writer(8);
   if (four) w.u32(asn);
@@ -329,7 +333,7 @@ export function encodeAttributes(a: PathAttributes, opts: CodecOptions, eo: Attr
     checkUint(u.type, 8, 'attribute type');
     checkUint(u.flags, 8, 'attribute flags');
     if (RECOGNIZED.has(u.type)) throw new BGPEncodeError(`attribute type ${u.type} is interpreted by the codec and cannot be passed as unknown`);
-    let flags = u.flags & 0xf0;
+    let flags = u.flags & 0xe0;
     // RFC 4271 §5: an unrecognized optional transitive attribute is passed on with Partial set.
     if ((flags & OPT_TRANS) === OPT_TRANS) flags |= AttrFlag.PARTIAL;
     add(flags, u.type, u.value);
@@ -359,11 +363,16 @@ function checkMpNlri(afi: number, safi: number, list: NLRI[]): void {
 /** MP_REACH_NLRI value header (AFI, SAFI, next hop, reserved) without NLRI. */
 export function mpReachHeader(afi: number, safi: number, nextHops: { family: number; value: bigint }[]): Uint8Array {
   if (nextHops.length < 1 || nextHops.length > 2) throw new BGPEncodeError('MP_REACH_NLRI needs one or two next hops');
-  let nhLen = 0;
-  for (const nh of nextHops) {
-    checkAddr(nh.family, nh.value, 'MP_REACH_NLRI next hop');
-    nhLen += nh.family === 4 ? 4 : 16;
+  for (const nh of nextHops) checkAddr(nh.family, nh.value, 'MP_REACH_NLRI next hop');
+  if (afi === AFI_IPV6) {
+    // An IPv4 next hop for IPv6 routes is sent as an IPv4-mapped IPv6 address (RFC 4798 §2).
+    nextHops = nextHops.map((nh) => (nh.family === 4 ? { family: 6, value: (0xffffn << 32n) | nh.value } : nh));
   }
+  if (nextHops.length === 2 && nextHops.some((nh) => nh.family === 4)) {
+    throw new BGPEncodeError('MP_REACH_NLRI with two next hops needs two IPv6 addresses (global + link-local)');
+  }
+  let nhLen = 0;
+  for (const nh of nextHops) nhLen += nh.family === 4 ? 4 : 16;
   const w = new Writer(5 + nhLen);
   w.u16(checkUint(afi, 16, 'AFI')).u8(checkUint(safi, 8, 'SAFI')).u8(nhLen);
   for (const nh of nextHops) w.big(nh.value, nh.family === 4 ? 4 : 16);

@@ -18,6 +18,10 @@ const MIN_LENGTH: Record<number, number> = {
   [MessageType.ROUTE_REFRESH]: 23,
 };
 
+function clampSize(n: number | undefined): number {
+  return Math.min(Math.max(n ?? MAX_MESSAGE_SIZE, MAX_MESSAGE_SIZE), 65535);
+}
+
 export interface FramerOptions {
   /** Largest accepted message (4096, or up to 65535 after RFC 8654 extended messages). */
   maxMessageSize?: number;
@@ -36,10 +40,15 @@ export class MessageFramer {
   private end = 0;
   private error: FrameResult | undefined;
   private errored = false;
-  private readonly maxSize: number;
+  private maxSize: number;
 
   constructor(opts: FramerOptions = {}) {
-    this.maxSize = Math.min(Math.max(opts.maxMessageSize ?? MAX_MESSAGE_SIZE, MAX_MESSAGE_SIZE), 65535);
+    this.maxSize = clampSize(opts.maxMessageSize);
+  }
+
+  /** Changes the largest accepted message, e.g. after RFC 8654 extended messages are negotiated. */
+  setMaxMessageSize(n: number): void {
+    this.maxSize = clampSize(n);
   }
 
   /** True once a framing error has been reported. */

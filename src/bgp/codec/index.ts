@@ -15,6 +15,8 @@ export {
   MAX_MESSAGE_SIZE,
   SAFI_UNICAST,
   notificationName,
+  parseShutdownCommunication,
+  shutdownCommunication,
   twoOctetAS,
 } from './common.ts';
 export { MessageFramer } from './framer.ts';

@@ -179,4 +179,6 @@ export interface CodecOptions {
   addPath?: false;
   /** Largest message accepted/produced (default 4096; up to 65535 with RFC 8654). */
   maxMessageSize?: number;
+  /** The peer is external (eBGP): a received LOCAL_PREF is discarded (RFC 7606 §7.5). */
+  ebgp?: boolean;
 }

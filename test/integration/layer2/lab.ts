@@ -2,11 +2,11 @@
 // namespaces named with a per-run prefix and deleted by name afterwards; nothing is created in
 // the root namespace and no traffic leaves the namespaces.
 //
-//   hub netns:  bridge brd (data), bridge brm (management)
-//   node i:     eth0 on brd  10.77.0.1i/24, 2001:db8:77::1i/64, MAC 02:00:00:77:00:1i
-//               eth1 on brm  10.78.0.1i/24,                     MAC 02:00:00:78:00:1i
-//   client:     eth0 on brd  10.77.0.100/24, 2001:db8:77::100/64
-//               eth1 on brm  10.78.0.100/24
+//   hub netns:  bridge bdata (data), bridge bmgmt (management)
+//   node i:     eth0 on bdata  10.77.0.1i/24, 2001:db8:77::1i/64, MAC 02:00:00:77:00:1i
+//               eth1 on bmgmt  10.78.0.1i/24,                     MAC 02:00:00:78:00:1i
+//   client:     eth0 on bdata  10.77.0.100/24, 2001:db8:77::100/64
+//               eth1 on bmgmt  10.78.0.100/24
 // Speakers gossip over the management network; service IPs live in the data subnet.
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -86,19 +86,19 @@ export class Lab {
 
   setup(): void {
     this.addNs(this.hub);
-    for (const br of ['brd', 'brm']) {
+    for (const br of ['bdata', 'bmgmt']) {
       sh('ip', ['-n', this.hub, 'link', 'add', br, 'type', 'bridge']);
       sh('ip', ['netns', 'exec', this.hub, 'sysctl', '-qw', `net.ipv6.conf.${br}.disable_ipv6=1`]);
       sh('ip', ['-n', this.hub, 'link', 'set', br, 'up']);
     }
     for (const n of this.nodes) {
       this.addNs(n.ns);
-      this.link(n.ns, `d${n.idx}`, 'brd', 'eth0', n.mac0, `10.77.0.1${n.idx}/24`, `2001:db8:77::1${n.idx}/64`);
-      this.link(n.ns, `m${n.idx}`, 'brm', 'eth1', n.mac1, `${n.mgmt}/24`);
+      this.link(n.ns, `d${n.idx}`, 'bdata', 'eth0', n.mac0, `10.77.0.1${n.idx}/24`, `2001:db8:77::1${n.idx}/64`);
+      this.link(n.ns, `m${n.idx}`, 'bmgmt', 'eth1', n.mac1, `${n.mgmt}/24`);
     }
     this.addNs(this.client);
-    this.link(this.client, 'dc', 'brd', 'eth0', '02:00:00:77:00:99', '10.77.0.100/24', '2001:db8:77::100/64');
-    this.link(this.client, 'mc', 'brm', 'eth1', '02:00:00:78:00:99', '10.78.0.100/24');
+    this.link(this.client, 'dc', 'bdata', 'eth0', '02:00:00:77:00:99', '10.77.0.100/24', '2001:db8:77::100/64');
+    this.link(this.client, 'mc', 'bmgmt', 'eth1', '02:00:00:78:00:99', '10.78.0.100/24');
   }
 
   /** Writes the node's config file and starts its speaker; returns the PID. */

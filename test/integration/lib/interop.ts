@@ -1,8 +1,9 @@
 // The interop suite run against each real router (BIRD 2, FRR, GoBGP): one router process and
 // one `metallb-ts standalone` process per test file, in two namespaces joined by a veth pair.
 //
-// Sessions (router AS 64600; the speaker is AS 64700 for eBGP, 64600 for iBGP), each from its
-// own DUT source address so that all four run at once to one router address per family:
+// Two standalone processes (nodes) share one manifest folder, as two MetalLB speakers share one
+// cluster configuration: node dut-e (namespace dut0, AS 64700) has the eBGP sessions, node
+// dut-i (namespace dut1, AS 64600 like the router) the iBGP ones; BGPPeer nodeSelectors pick.
 //   e4: eBGP over IPv4   i4: iBGP over IPv4   e6: eBGP over IPv6   i6: iBGP over IPv6
 // Configuration: seed 001 verbatim (first-pool 198.51.100.10/24 + advertisements `local` and
 // `external`), plus a pool with localPref/communities/large communities per family.
@@ -16,6 +17,7 @@ import { IN_CI, missing } from './prereq.ts';
 import { ROUTER_BINS, makeRouter } from './routers.ts';
 import type { Router, RouterKind, RouterRoute } from './routers.ts';
 import { StandaloneProcess, removeManifest, writeManifest } from './standalone.ts';
+import type { StandaloneStatusView } from './standalone.ts';
 
 export const ROUTER_ASN = 64600;
 export const EBGP_ASN = 64700;
@@ -115,6 +117,8 @@ export interface PeerYamlOpts {
   routerID?: string;
   ebgpMultiHop?: boolean;
   peerPort?: number;
+  /** kubernetes.io/hostname the peer is restricted to. */
+  node?: string;
 }
 
 export function peerYaml(p: PeerYamlOpts): string {
@@ -127,7 +131,7 @@ spec:
   myASN: ${p.myASN}
   peerASN: ${p.peerASN}
   peerAddress: ${p.peerAddress}
-${p.peerPort !== undefined ? `  peerPort: ${p.peerPort}\n` : ''}${p.sourceAddress ? `  sourceAddress: ${p.sourceAddress}\n` : ''}${p.routerID ? `  routerID: ${p.routerID}\n` : ''}${p.ebgpMultiHop ? '  ebgpMultiHop: true\n' : ''}  holdTime: ${p.holdTime ?? '9s'}
+${p.peerPort !== undefined ? `  peerPort: ${p.peerPort}\n` : ''}${p.sourceAddress ? `  sourceAddress: ${p.sourceAddress}\n` : ''}${p.routerID ? `  routerID: ${p.routerID}\n` : ''}${p.ebgpMultiHop ? '  ebgpMultiHop: true\n' : ''}${p.node ? `  nodeSelectors:\n  - matchLabels:\n      kubernetes.io/hostname: ${p.node}\n` : ''}  holdTime: ${p.holdTime ?? '9s'}
   connectTime: 1s
 `;
 }
@@ -191,7 +195,8 @@ function sameRoutes(a: Expected[], b: Expected[]): boolean {
 export interface Ctx {
   lab: Lab;
   router: Router;
-  sa: StandaloneProcess;
+  /** [dut-e, dut-i] */
+  sa: StandaloneProcess[];
   manifests: string;
   peerAddr: Record<SessionKind, string>;
 }
@@ -225,19 +230,26 @@ export function interopSuite(kind: RouterKind): void {
 
     before(async () => {
       if (why) return;
-      const lab = new Lab(kind, 2).setup();
+      const lab = new Lab(kind, { duts: 2 }).setup();
       try {
         const a = lab.addr;
-        const peerAddr: Record<SessionKind, string> = { e4: a.dut4[0] ?? '', i4: a.dut4[1] ?? '', e6: a.dut6[0] ?? '', i6: a.dut6[1] ?? '' };
+        const peerAddr: Record<SessionKind, string> = { e4: a.dut4[0] ?? '', e6: a.dut6[0] ?? '', i4: a.dut4[1] ?? '', i6: a.dut6[1] ?? '' };
+        const idx = (s: SessionKind): number => (s.startsWith('e') ? 0 : 1);
+        const rtrAddr = (s: SessionKind): string => (s.endsWith('6') ? a.rtr6 : a.rtr4)[idx(s)] ?? '';
         const router = makeRouter(kind, {
           ns: lab.nsRtr,
           dir: join(lab.dir, kind),
           asn: ROUTER_ASN,
           routerId: a.rtr4[0] ?? '',
-          listen4: [a.rtr4[0] ?? ''],
-          listen6: [a.rtr6[0] ?? ''],
+          listen4: a.rtr4,
+          listen6: a.rtr6,
           zebra: kind === 'frr',
-          neighbors: SESSION_KINDS.map((s) => ({ name: `dut_${s}`, address: peerAddr[s], asn: s.startsWith('e') ? EBGP_ASN : ROUTER_ASN })),
+          neighbors: SESSION_KINDS.map((s) => ({
+            name: `dut_${s}`,
+            address: peerAddr[s],
+            asn: s.startsWith('e') ? EBGP_ASN : ROUTER_ASN,
+            localAddress: rtrAddr(s),
+          })),
         });
         await router.start();
         const manifests = join(lab.dir, 'manifests');
@@ -251,28 +263,31 @@ export function interopSuite(kind: RouterKind): void {
               name: `rtr-${s}`,
               myASN: s.startsWith('e') ? EBGP_ASN : ROUTER_ASN,
               peerASN: ROUTER_ASN,
-              peerAddress: (s.endsWith('6') ? a.rtr6[0] : a.rtr4[0]) ?? '',
-              sourceAddress: peerAddr[s],
+              peerAddress: rtrAddr(s),
+              node: s.startsWith('e') ? 'dut-e' : 'dut-i',
             }),
           ).join('---\n'),
         );
         writeManifest(manifests, 'svc-seed.yaml', serviceYaml('seed', '198.51.100.10'));
         writeManifest(manifests, 'svc-attr.yaml', serviceYaml('attr', '203.0.113.7'));
         writeManifest(manifests, 'svc-v6.yaml', serviceYaml('six', '2001:db8:100::7', 'IPv6'));
-        const sa = new StandaloneProcess({
-          ns: lab.nsDut,
-          manifests,
-          statePath: join(lab.dir, 'state.json'),
-          node: 'dut',
-          nodeAddress: a.dut4[0] ?? '',
-          httpPort: 7472,
-          logFile: join(lab.dir, 'standalone.log'),
-        });
-        sa.start();
+        const sa = ['dut-e', 'dut-i'].map(
+          (node, i) =>
+            new StandaloneProcess({
+              ns: lab.duts[i] ?? '',
+              manifests,
+              statePath: join(lab.dir, `state-${node}.json`),
+              node,
+              nodeAddress: a.dut4[i] ?? '',
+              httpPort: 7472,
+              logFile: join(lab.dir, `standalone-${node}.log`),
+            }),
+        );
+        for (const p of sa) p.start();
         ctx = { lab, router, sa, manifests, peerAddr };
-        await sa.waitReady();
+        for (const p of sa) await p.waitReady();
       } catch (e) {
-        if (!ctx) lab.destroy(true);
+        if (!ctx) lab.destroy();
         throw e;
       }
     });
@@ -280,10 +295,10 @@ export function interopSuite(kind: RouterKind): void {
     after(async () => {
       if (!ctx) return;
       try {
-        await ctx.sa.stop();
+        for (const p of ctx.sa) await p.stop();
         await ctx.router.stop();
       } finally {
-        ctx.lab.destroy(process.env.MLBT_KEEP === '1');
+        ctx.lab.destroy();
       }
     });
 
@@ -291,11 +306,13 @@ export function interopSuite(kind: RouterKind): void {
       const c = need(t);
       if (!c) return;
       await c.router.waitEstablished(SESSION_KINDS.map((s) => c.peerAddr[s]), 40000);
-      const st = await c.sa.status();
-      assert.deepEqual(
-        st.sessions.map((s) => [s.peer, s.speaker?.state]),
-        SESSION_KINDS.map((s) => [`rtr-${s}`, 'Established']).sort(),
-      );
+      for (const [i, kinds] of [[0, ['e4', 'e6']], [1, ['i4', 'i6']]] as const) {
+        const st: StandaloneStatusView | undefined = await c.sa[i]?.status();
+        assert.deepEqual(
+          st?.sessions.map((s) => [s.peer, s.speaker?.state]),
+          kinds.map((s) => [`rtr-${s}`, 'Established']),
+        );
+      }
     });
 
     it('routes carry the exact next hop, AS path, LOCAL_PREF, communities and large communities (seed 001 included)', async (t) => {
@@ -303,9 +320,9 @@ export function interopSuite(kind: RouterKind): void {
       if (!c) return;
       await expectAll(c);
       // /status shows the same routes the router received (prefix and attributes as planned)
-      const st = await c.sa.status();
       for (const s of SESSION_KINDS) {
-        const planned: unknown[][] | undefined = st.sessions.find((x) => x.peer === `rtr-${s}`)?.routes.map((r) => [r.prefix, r.communities, r.largeCommunities]);
+        const st: StandaloneStatusView | undefined = await c.sa[s.startsWith('e') ? 0 : 1]?.status();
+        const planned: unknown[][] | undefined = st?.sessions.find((x) => x.peer === `rtr-${s}`)?.routes.map((r) => [r.prefix, r.communities, r.largeCommunities]);
         const want: unknown[][] = expectedRoutes(s, c.lab, { routerKind: kind }).map((r) => [r.prefix, r.communities, r.largeCommunities]);
         assert.deepEqual(planned, want, `/status routes of rtr-${s}`);
       }
@@ -347,11 +364,11 @@ export function interopSuite(kind: RouterKind): void {
     it('SIGTERM withdraws every route cleanly and exits 0', async (t) => {
       const c = need(t);
       if (!c) return;
-      const proc = c.sa.proc;
-      assert.ok(proc);
-      proc.signal('SIGTERM');
-      assert.equal(await proc.waitExit(10000), true, 'standalone exits');
-      assert.equal(proc.exitCode, 0);
+      for (const p of c.sa) p.proc?.signal('SIGTERM');
+      for (const p of c.sa) {
+        assert.equal(await p.proc?.waitExit(10000), true, 'standalone exits');
+        assert.equal(p.proc?.exitCode, 0);
+      }
       // the routes went away promptly (withdrawn, or dropped on the Cease): well within hold time
       await c.router.waitRoutes('no routes from the speaker', (all) => SESSION_KINDS.every((s) => routesOf(all, c.peerAddr[s]).length === 0), 5000);
     });
@@ -361,7 +378,7 @@ export function interopSuite(kind: RouterKind): void {
 async function waitStatus(c: Ctx, pred: (s: Awaited<ReturnType<StandaloneProcess['status']>>) => boolean, timeoutMs = 10000) {
   const end = Date.now() + timeoutMs;
   for (;;) {
-    const st = await c.sa.status();
+    const st = await (c.sa[0] as StandaloneProcess).status();
     if (pred(st)) return st;
     if (Date.now() > end) throw new Error(`/status condition not met: ${JSON.stringify({ stale: st.stale, errors: st.configErrors })}`);
     await new Promise((r) => setTimeout(r, 50));

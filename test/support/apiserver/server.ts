@@ -73,6 +73,11 @@ export interface ApiServerOptions {
   /** Interval between BOOKMARK events on watches that allow them. Default 1000 ms. */
   bookmarkIntervalMs?: number;
   port?: number;
+  /**
+   * Also serve on this Unix socket. Network namespaces do not isolate the filesystem, so a
+   * forwarder (forward.ts) inside a test namespace can reach the server through it.
+   */
+  socketPath?: string;
 }
 
 class HttpError extends Error {
@@ -125,6 +130,7 @@ function sameIgnoringRV(a: Obj, b: Obj): boolean {
 export class FakeApiServer {
   readonly requests: RequestRecord[] = [];
   private server: http.Server;
+  private unixServer?: http.Server;
   private rv = 0;
   /** Watches from a resourceVersion below this get 410 Gone. */
   private floor = 0;
@@ -139,13 +145,15 @@ export class FakeApiServer {
     this.historyLimit = opts.historyLimit ?? 10000;
     this.bookmarkMs = opts.bookmarkIntervalMs ?? 1000;
     for (const t of RESOURCE_TYPES) this.store.set(typeId(t), new Map());
-    this.server = http.createServer((req, res) => {
+    const handler = (req: http.IncomingMessage, res: http.ServerResponse): void => {
       this.handle(req, res).catch((err: unknown) => {
         const e = err instanceof HttpError ? err : new HttpError(500, 'InternalError', String(err));
         this.sendError(res, e);
       });
-    });
+    };
+    this.server = http.createServer(handler);
     this.server.keepAliveTimeout = 1000;
+    if (opts.socketPath) this.unixServer = http.createServer(handler);
     for (const ns of DEFAULT_NAMESPACES) {
       this.createObject(this.typeOf('', 'namespaces'), 'v1', undefined, { metadata: { name: ns } });
     }
@@ -159,6 +167,14 @@ export class FakeApiServer {
     });
     const addr = s.server.address() as AddressInfo;
     s.url = `http://127.0.0.1:${addr.port}`;
+    const unix = s.unixServer;
+    if (unix && opts.socketPath) {
+      const path = opts.socketPath;
+      await new Promise<void>((resolve, reject) => {
+        unix.once('error', reject);
+        unix.listen(path, () => resolve());
+      });
+    }
     return s;
   }
 
@@ -166,17 +182,22 @@ export class FakeApiServer {
     this.closeWatches();
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    const unix = this.unixServer;
+    if (unix) {
+      unix.closeAllConnections();
+      await new Promise<void>((resolve) => unix.close(() => resolve()));
+    }
   }
 
   /** A kubeconfig (YAML) pointing at this server. */
-  kubeconfig(): string {
+  kubeconfig(server = this.url): string {
     return [
       'apiVersion: v1',
       'kind: Config',
       'clusters:',
       '- name: fake',
       '  cluster:',
-      `    server: ${this.url}`,
+      `    server: ${server}`,
       '    insecure-skip-tls-verify: true',
       'users:',
       '- name: test',
@@ -192,8 +213,8 @@ export class FakeApiServer {
     ].join('\n');
   }
 
-  writeKubeconfig(path: string): string {
-    writeFileSync(path, this.kubeconfig());
+  writeKubeconfig(path: string, server = this.url): string {
+    writeFileSync(path, this.kubeconfig(server));
     return path;
   }
 

@@ -130,6 +130,27 @@ const cases: Case[] = [
     expect: { 'default/s1': ['192.168.1.79'] },
   },
   {
+    name: 'annotation with spaces and a trailing comma',
+    config: one(dual),
+    services: [svc('s1', { ips: ' 10.0.0.3 , fd00::1, ', policy: 'RequireDualStack' })],
+    expect: { 'default/s1': ['10.0.0.3', 'fd00::1'] },
+  },
+  {
+    name: 'requested IPv6 written non-canonically comes out canonical',
+    config: one(dual),
+    services: [svc('s1', { ip: 'FD00:0:0::0002' })],
+    expect: { 'default/s1': ['fd00::2'] },
+  },
+  {
+    name: 'dual-stack services share both addresses',
+    config: one(dual),
+    services: [
+      svc('s1', { policy: 'RequireDualStack', share: 'k', ports: [80] }),
+      svc('s2', { policy: 'RequireDualStack', share: 'k', ports: [443] }),
+    ],
+    expect: { 'default/s1': ['10.0.0.0', 'fd00::'], 'default/s2': ['10.0.0.0', 'fd00::'] },
+  },
+  {
     name: 'requested IP not in any pool',
     config: one(),
     services: [svc('s1', { ip: '10.9.9.9' })],

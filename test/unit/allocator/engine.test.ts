@@ -3,6 +3,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import { Allocator, RunSet } from '../../../src/allocator/index.ts';
 import { config, pool, svc } from './helpers.ts';
 
@@ -173,4 +174,35 @@ test('RunSet: add/delete/nextAbsent keep runs merged', () => {
   const b = RunSet.fromSorted([1n, 2n, 2n, 3n, 7n]);
   assert.deepEqual([...b.values()], [1n, 2n, 3n, 7n]);
   assert.equal(b.runs, 2);
+});
+
+test('RunSet behaves like a plain set (fast-check model test)', () => {
+  fc.assert(
+    fc.property(fc.array(fc.tuple(fc.boolean(), fc.integer({ min: 0, max: 40 })), { maxLength: 200 }), fc.integer({ min: 0, max: 45 }), (ops, probe) => {
+      const r = new RunSet();
+      const model = new Set<number>();
+      for (const [add, v] of ops) {
+        if (add) assert.equal(r.add(BigInt(v)), !model.has(v) && (model.add(v), true));
+        else assert.equal(r.delete(BigInt(v)), model.delete(v));
+      }
+      assert.equal(r.size, model.size);
+      assert.deepEqual([...r.values()], [...model].sort((a, b) => a - b).map(BigInt));
+      let free = probe;
+      while (model.has(free)) free++;
+      assert.equal(r.nextAbsent(BigInt(probe)), BigInt(free));
+      // runs are maximal: no two runs touch
+      const vals = [...model].sort((a, b) => a - b);
+      let runs = 0;
+      for (let i = 0; i < vals.length; i++) if (i === 0 || vals[i] !== (vals[i - 1] as number) + 1) runs++;
+      assert.equal(r.runs, runs);
+    }),
+    { numRuns: 300, seed: 12345 },
+  );
+});
+
+test('overlapping entries of one pool are merged (no address counted twice)', () => {
+  const a = new Allocator(config({ pools: [pool('p', ['10.0.0.0/30', '10.0.0.2-10.0.0.5'])] }));
+  assert.deepEqual(a.poolStats('p').v4, { assigned: 0, available: 6n });
+  const ips = Array.from({ length: 7 }, (_, i) => a.assign(svc(`s${i}`)).assignment?.ips[0]);
+  assert.deepEqual(ips, ['10.0.0.0', '10.0.0.1', '10.0.0.2', '10.0.0.3', '10.0.0.4', '10.0.0.5', undefined]);
 });

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { encodeGossip, decodeGossip, GossipError, MemberTable, type GossipMessage } from '../../../src/layer2/gossip.ts';
 
 const secret = Buffer.from('0123456789abcdef-shared');
-const msg = (over: Partial<GossipMessage> = {}): GossipMessage => ({ node: 'n2', boot: 'b1', seq: 1, ts: 1_000_000, ineligible: [], leaving: false, ...over });
+const msg = (over: Partial<GossipMessage> = {}): GossipMessage => ({ node: 'n2', boot: 'b1', seq: 1, ts: 1_000_000, ineligible: [], ready: true, leaving: false, ...over });
 
 test('encode/decode round trip', () => {
   const m = msg({ ineligible: ['10.0.0.5', '2001:db8::5'], leaving: true, seq: 42 });
@@ -14,7 +14,7 @@ test('wrong secret, tampering, truncation, bad magic/version are rejected', () =
   const wire = encodeGossip(msg(), secret);
   assert.throws(() => decodeGossip(wire, Buffer.from('another-secret-123456')), /bad HMAC/);
   const t = Buffer.from(wire);
-  t[t.length - 3] ^= 1;
+  t[t.length - 3] = (t[t.length - 3] ?? 0) ^ 1;
   assert.throws(() => decodeGossip(t, secret), /bad HMAC/);
   assert.throws(() => decodeGossip(wire.subarray(0, 20), secret), /too short/);
   const magic = Buffer.from(wire);
@@ -83,4 +83,15 @@ test('member table: leaving marks dead at once; ineligible lists are recorded', 
   assert.deepEqual(ch, { ok: true, changed: true });
   t.accept(msg({ seq: 3, ts: 1002, leaving: true }), 1002);
   assert.deepEqual(t.alive(), ['n1']);
+});
+
+test('member table: readiness travels with the heartbeat and is a change', () => {
+  const t = new MemberTable('n1');
+  t.setMembers(['n2']);
+  t.accept(msg({ seq: 1, ts: 1000, ready: false }), 1000);
+  assert.equal(t.isReady('n2'), false);
+  assert.deepEqual(t.alive(), ['n1', 'n2'], 'alive but not ready');
+  assert.deepEqual(t.accept(msg({ seq: 2, ts: 1001, ready: true }), 1001), { ok: true, changed: true });
+  assert.equal(t.isReady('n2'), true);
+  assert.equal(decodeGossip(encodeGossip(msg({ ready: false }), secret), secret).ready, false);
 });

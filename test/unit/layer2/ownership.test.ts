@@ -7,7 +7,7 @@ const nodes = ['n1', 'n2', 'n3'];
 const cands = nodes.map((name) => ({ name, labels: { zone: name === 'n3' ? 'b' : 'a' } }));
 const ips = Array.from({ length: 30 }, (_, i) => `10.0.0.${i + 1}`);
 const entries: ServiceEntry[] = ips.map((ip) => ({ ip, interfaces: [], candidates: cands }));
-const none = (): ReadonlySet<string> => new Set();
+const none = (_n: string): ReadonlySet<string> => new Set();
 
 function view(self: string, alive: string[], selfIneligible = new Set<string>(), peer = none) {
   return decideOwnership({ self, members: nodes, alive, selfIneligible, peerIneligible: peer, entries });
@@ -51,7 +51,7 @@ test('link-aware eligibility: an IP moves away from the node without a usable in
   assert.ok(ip);
   const selfView = view('n1', nodes, new Set([ip]));
   assert.ok(!selfView.owned.some((o) => o.ip === ip));
-  const peerView = view('n2', nodes, new Set(), (n) => (n === 'n1' ? new Set([ip]) : new Set()));
+  const peerView = view('n2', nodes, new Set(), (n: string): ReadonlySet<string> => (n === 'n1' ? new Set([ip]) : new Set()));
   assert.equal(selfView.owners[ip], peerView.owners[ip]);
   assert.notEqual(peerView.owners[ip], 'n1');
 });
@@ -86,4 +86,12 @@ test('candidates restrict who may own (nodeSelectors / endpoints handled by the 
   const dead = decideOwnership({ self: 'n1', members: nodes, alive: ['n3'], selfIneligible: new Set(), peerIneligible: none, entries: e });
   assert.equal(dead.owners['10.9.9.9'], null);
   assert.deepEqual(dead.owned, []);
+});
+
+test('a peer that is alive but has not loaded its services is not elected yet', () => {
+  const ip = ips.find((i) => electL2Owner(i, cands, []) === 'n2');
+  assert.ok(ip);
+  const notReady = decideOwnership({ self: 'n1', members: nodes, alive: nodes, selfIneligible: new Set(), peerIneligible: none, peerReady: (n) => n !== 'n2', entries });
+  assert.notEqual(notReady.owners[ip], 'n2');
+  assert.equal(notReady.hasQuorum, true, 'it still counts for the quorum');
 });

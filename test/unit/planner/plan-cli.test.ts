@@ -117,3 +117,49 @@ test('usage errors exit 2', () => {
     assert.match(r.stderr, /usage: metallb-ts plan/);
   }
 });
+
+test('seed 002 (microk8s blog): test-lb gets 192.168.10.1, the router sees one iBGP /32 via the node', () => {
+  const out = json([
+    '-f',
+    join('test', 'fixtures', 'seeds', '002-microk8s-configmap.yaml'),
+    '-f',
+    join('test', 'fixtures', 'seeds', '002-service.yaml'),
+    '--node-address',
+    '192.168.0.111',
+  ]);
+  assert.deepEqual(
+    out.services.map((s) => [s.name, s.ips, s.pool, s.error]),
+    [['test-lb', ['192.168.10.1'], 'default', null]],
+  );
+  assert.equal(out.bgp.length, 1);
+  assert.equal(out.bgp[0]?.peerAddress, '192.168.0.254');
+  assert.equal(out.bgp[0]?.ebgp, false);
+  assert.deepEqual(out.bgp[0]?.routes, [
+    { prefix: '192.168.10.1/32', nextHop: '192.168.0.111', localPref: null, communities: [], largeCommunities: [] },
+  ]);
+});
+
+test('seed 004 (OpenPERouter): each namespace pool is announced only to its own peer', () => {
+  const out = json(['-f', join('test', 'fixtures', 'seeds', '004-openperouter.yaml'), '-f', fx('seed004')]);
+  assert.deepEqual(
+    out.services.map((s) => [`${s.namespace}/${s.name}`, s.ips, s.pool]),
+    [
+      ['blue/nginx-service-blue', ['172.31.0.0'], 'address-pool-blue'],
+      ['red/nginx-service-red', ['172.30.0.0'], 'address-pool-red'],
+    ],
+  );
+  assert.deepEqual(
+    out.bgp.map((s) => [s.peer, s.routes.map((r) => r.prefix)]),
+    [
+      ['peerblue', ['172.31.0.0/32']],
+      ['peerred', ['172.30.0.0/32']],
+    ],
+  );
+});
+
+test('seed 002 layer2 pool: announced by the (single) node over Layer 2, not over BGP', () => {
+  const out = json(['-f', join('test', 'fixtures', 'seeds', '002-microk8s-configmap.yaml'), '-f', fx('seed002-l2'), '--node', 'k8s-1']);
+  assert.deepEqual(out.services[0]?.ips, ['192.168.0.50']);
+  assert.deepEqual(out.layer2, [{ ip: '192.168.0.50', services: ['default/l2-lb'], node: 'k8s-1', interfaces: [] }]);
+  assert.deepEqual(out.bgp[0]?.routes, []);
+});

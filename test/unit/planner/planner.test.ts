@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { allocate } from '../../../src/allocator/index.ts';
 import type { Assignment } from '../../../src/allocator/index.ts';
 import { electL2Owner, planAll, planNode, planToJSON, formatPlanTable } from '../../../src/planner/index.ts';
-import type { PlanInput, PlanJSON } from '../../../src/planner/index.ts';
+import type { L2Candidate, PlanInput, PlanJSON } from '../../../src/planner/index.ts';
 import type { Config } from '../../../src/config/types.ts';
 import type { EndpointSlice, Node, Service } from '../../../src/model/objects.ts';
 import { bgpAd, config, l2Ad, node, peer, pool, sel, slice, std, svc } from '../allocator/helpers.ts';
@@ -318,7 +318,7 @@ test('electL2Owner is independent of candidate order and spreads addresses', () 
 });
 
 test('electL2Owner: preferredNodeSelectors weight wins over the hash, weights add up', () => {
-  const cands = [
+  const cands: L2Candidate[] = [
     { name: 'n1', labels: { zone: 'a' } },
     { name: 'n2', labels: { zone: 'b', ssd: 'yes' } },
     { name: 'n3', labels: { zone: 'b' } },

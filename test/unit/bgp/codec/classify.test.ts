@@ -194,7 +194,7 @@ test('UPDATE: ORIGIN errors → treat-as-withdraw', () => {
 });
 
 test('UPDATE: AS_PATH errors → treat-as-withdraw', () => {
-  const bad = ['40 02 06 05 01 0000fde9', '40 02 02 02 00', '40 02 06 02 02 0000fde9', '40 02 01 02', '80 02 06 02 01 0000fde9'];
+  const bad = ['40 02 06 05 01 0000fde9', '40 02 02 02 00', '40 02 06 02 02 0000fde9', '40 02 01 02', '80 02 06 02 01 0000fde9', '40 02 06 02 01 00000000'];
   for (const a of bad) expectWithdraw(upd(concat(ORIGIN_IGP, hex(a), NEXT_HOP_192_0_2_1)));
   // A 2-octet AS_PATH read on a 4-octet session is malformed too.
   expectWithdraw(upd(concat(ORIGIN_IGP, hex('40 02 06 02 02 fde9 fdea'), NEXT_HOP_192_0_2_1), NLRI_ONE, FOUR));
@@ -259,6 +259,7 @@ test('UPDATE: AS4_PATH / AS4_AGGREGATOR errors → attribute discard; from a 4-o
   expectDiscard(upd(concat(two, hex('c0 11 06 03 01 0000fde9')), NLRI_ONE, TWO), [17]); // confed segment
   expectDiscard(upd(concat(two, hex('c0 12 06 0000fde9 0a00')), NLRI_ONE, TWO), [18]);
   expectDiscard(upd(concat(two, hex('c0 11 02 02 00')), NLRI_ONE, TWO), [17]); // empty segment
+  expectDiscard(upd(concat(two, hex('c0 11 06 02 01 00000000')), NLRI_ONE, TWO), [17]); // AS 0
   expectDiscard(upd(concat(MANDATORY, hex('c0 11 06 02 01 fa56ea00'))), [17]); // 4-octet session ignores AS4_PATH
   expectDiscard(upd(concat(MANDATORY, hex('c0 12 08 fa56ea00 0a000001'))), [18]); // ... and AS4_AGGREGATOR
   const r = upd(concat(two, hex('c0 11 06 02 01 fa56ea00')), NLRI_ONE, TWO);
@@ -309,4 +310,12 @@ test('UPDATE: unknown optional attributes are kept opaque and re-encoded with th
 test('UPDATE: extended-length attributes decode', () => {
   const r = upd(concat(hex('50 01 0001 00'), hex('50 02 0006 02 01 0000fde9'), hex('50 03 0004 c0000201')));
   assert.equal(r.kind, 'ok');
+});
+
+test('UPDATE: LOCAL_PREF from an external peer is discarded (RFC 7606 §7.5)', () => {
+  const r = upd(concat(MANDATORY, hex('40 05 04 00000064')), NLRI_ONE, { fourOctetAS: true, ebgp: true });
+  expectDiscard(r, [5]);
+  if (r.kind === 'ok' && r.message.type === 2) assert.equal(r.message.attributes.localPref, undefined);
+  const i = upd(concat(MANDATORY, hex('40 05 04 00000064')));
+  assert.equal(i.kind === 'ok' && i.message.type === 2 && i.message.attributes.localPref, 100);
 });

@@ -12,6 +12,8 @@ import {
   encodeUpdate,
   endOfRib,
   notificationName,
+  parseShutdownCommunication,
+  shutdownCommunication,
   twoOctetAS,
 } from '../../../../src/bgp/codec/index.ts';
 import { parseIP, parsePrefix } from '../../../../src/ip/index.ts';
@@ -249,4 +251,16 @@ test('notificationName covers RFC 4271, RFC 4486, RFC 5492, RFC 7313', () => {
   for (let s = 1; s <= 8; s++) assert.doesNotMatch(notificationName(6, s), /Unknown/);
   for (const s of [1, 2, 3, 4, 6, 7]) assert.doesNotMatch(notificationName(2, s), /Unknown/);
   for (let s = 1; s <= 11; s++) assert.doesNotMatch(notificationName(3, s), /Unknown/);
+});
+
+test('RFC 9003 shutdown communication in Cease NOTIFICATION data', () => {
+  assert.equal(toHex(shutdownCommunication('bye')), '03627965');
+  assert.equal(toHex(encodeNotification(6, 2, shutdownCommunication('bye'))), MARKER + '0019' + '03' + '0602' + '03627965');
+  assert.equal(parseShutdownCommunication(hex('03627965')), 'bye');
+  assert.equal(parseShutdownCommunication(hex('0562')), undefined); // truncated
+  assert.equal(parseShutdownCommunication(hex('02c328')), undefined); // invalid UTF-8
+  assert.equal(parseShutdownCommunication(new Uint8Array(0)), undefined);
+  const long = shutdownCommunication('é'.repeat(200)); // 400 bytes of UTF-8: cut at 254 (a boundary)
+  assert.equal(long[0], 254);
+  assert.equal(parseShutdownCommunication(long), 'é'.repeat(127));
 });

@@ -105,6 +105,10 @@ test('bad length → 1/2 with the length as data', () => {
   const f = new MessageFramer({ maxMessageSize: 65535 });
   f.push(mk(5000, 2));
   assert.equal(f.next()?.kind, 'frame');
+  const g = new MessageFramer();
+  g.setMaxMessageSize(65535);
+  g.push(mk(65535, 2));
+  assert.equal(g.next()?.kind, 'frame');
 });
 
 test('bad type → 1/3 with the type as data', () => {
@@ -119,6 +123,7 @@ test('the error is reported once and the framer stays failed', () => {
   assert.equal(f.next()?.kind, 'frame');
   assert.equal(f.next()?.kind, 'error');
   assert.equal(f.failed, true);
+  assert.equal(f.buffered, 0);
   f.push(encodeKeepalive());
   assert.equal(f.next(), undefined);
 });

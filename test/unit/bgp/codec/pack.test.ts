@@ -155,3 +155,9 @@ test('isEndOfRib recognises both markers and nothing else', () => {
   assert.equal(isEndOfRib({ type: 4 }), undefined);
   assert.equal(isEndOfRib({ type: 2, withdrawn: [], nlri: [], attributes: { origin: 0 } }), undefined);
 });
+
+test('IPv6 routes with an IPv4 next hop get an IPv4-mapped IPv6 next hop (RFC 4798)', () => {
+  const attrs: PathAttributes = { origin: 0, asPath: [], mpReach: { afi: 2, safi: 1, nextHops: [{ family: 4, value: 0xc0000201n }], nlri: [] } };
+  const [u] = decodeAll(packUpdates([{ attributes: attrs, prefixes: [v6host(1)] }], [], FOUR));
+  assert.deepEqual(u!.attributes.mpReach?.nextHops, [{ family: 6, value: (0xffffn << 32n) | 0xc0000201n }]);
+});

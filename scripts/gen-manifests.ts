@@ -1,0 +1,487 @@
+// Generates the Kubernetes manifests from one source of truth:
+//   config/crd/metallb.io_<plural>.yaml   CRDs; config kinds use crdOpenAPISchema (the same zod
+//                                         schemas `validate` uses); status kinds are defined here
+//   config/rbac/rbac.yaml                 ServiceAccounts, least-privilege (Cluster)Roles, bindings
+//   config/manifests/metallb-ts.yaml      everything for `kubectl apply -f`
+//   charts/metallb-ts/                    Helm chart (crds/ + templates/ + values.yaml)
+//
+//   node --import tsx scripts/gen-manifests.ts           write the files
+//   node --import tsx scripts/gen-manifests.ts --check   exit 1 if a committed file differs
+//
+// test/unit/kube/manifests.test.ts asserts the committed files equal this output.
+
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { stringify } from 'yaml';
+import { crdOpenAPISchema } from '../src/config/schema.ts';
+
+type Obj = Record<string, unknown>;
+
+export const VERSION = '0.1.0';
+export const IMAGE_REPOSITORY = 'ghcr.io/metallb-ts/metallb-ts';
+export const NAMESPACE = 'metallb-system';
+const GROUP = 'metallb.io';
+
+interface CrdDef {
+  kind: string;
+  plural: string;
+  versions: { name: string; storage: boolean; deprecated?: string; schema: object }[];
+  columns: { name: string; type: string; jsonPath: string; priority?: number }[];
+}
+
+const column = (name: string, jsonPath: string, type = 'string', priority?: number): CrdDef['columns'][number] => ({
+  name,
+  type,
+  jsonPath,
+  ...(priority !== undefined ? { priority } : {}),
+});
+const age = column('Age', '.metadata.creationTimestamp', 'date');
+
+function statusKindSchema(kind: string, status: Obj): object {
+  return {
+    type: 'object',
+    description: `${kind} is written by metallb-ts (read-only for users).`,
+    properties: {
+      apiVersion: { type: 'string' },
+      kind: { type: 'string' },
+      metadata: { type: 'object' },
+      spec: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true },
+      status,
+    },
+  };
+}
+
+const serviceStatusCommon: Obj = {
+  node: { type: 'string', description: 'Node announcing the Service.' },
+  serviceName: { type: 'string' },
+  serviceNamespace: { type: 'string' },
+};
+
+export function crdDefs(): CrdDef[] {
+  const cfg = (kind: string, plural: string, columns: CrdDef['columns']): CrdDef => ({
+    kind,
+    plural,
+    versions: [{ name: 'v1beta1', storage: true, schema: crdOpenAPISchema(kind, 'v1beta1') }],
+    columns: [...columns, age],
+  });
+  return [
+    cfg('BFDProfile', 'bfdprofiles', [
+      column('Passive Mode', '.spec.passiveMode', 'boolean'),
+      column('Transmit Interval', '.spec.transmitInterval', 'integer'),
+      column('Receive Interval', '.spec.receiveInterval', 'integer'),
+      column('Multiplier', '.spec.detectMultiplier', 'integer'),
+    ]),
+    cfg('BGPAdvertisement', 'bgpadvertisements', [
+      column('IPAddressPools', '.spec.ipAddressPools'),
+      column('IPAddressPool Selectors', '.spec.ipAddressPoolSelectors'),
+      column('Peers', '.spec.peers'),
+      column('Node Selectors', '.spec.nodeSelectors', 'string', 10),
+    ]),
+    {
+      kind: 'BGPPeer',
+      plural: 'bgppeers',
+      versions: [
+        {
+          name: 'v1beta1',
+          storage: false,
+          deprecated: 'metallb.io/v1beta1 BGPPeer is deprecated; use metallb.io/v1beta2',
+          schema: crdOpenAPISchema('BGPPeer', 'v1beta1'),
+        },
+        { name: 'v1beta2', storage: true, schema: crdOpenAPISchema('BGPPeer', 'v1beta2') },
+      ],
+      columns: [
+        column('Address', '.spec.peerAddress'),
+        column('ASN', '.spec.peerASN', 'integer'),
+        column('BFD Profile', '.spec.bfdProfile'),
+        column('Multi Hops', '.spec.ebgpMultiHop', 'boolean'),
+        age,
+      ],
+    },
+    cfg('Community', 'communities', []),
+    {
+      kind: 'ConfigurationState',
+      plural: 'configurationstates',
+      versions: [
+        {
+          name: 'v1beta1',
+          storage: true,
+          schema: statusKindSchema('ConfigurationState', {
+            type: 'object',
+            properties: {
+              result: { type: 'string', enum: ['Valid', 'Invalid', 'Unknown'] },
+              errorSummary: { type: 'string' },
+              conditions: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  properties: {
+                    type: { type: 'string' },
+                    status: { type: 'string', enum: ['True', 'False', 'Unknown'] },
+                    reason: { type: 'string' },
+                    message: { type: 'string' },
+                    lastTransitionTime: { type: 'string', format: 'date-time' },
+                  },
+                  required: ['type', 'status'],
+                },
+              },
+            },
+          }),
+        },
+      ],
+      columns: [column('Result', '.status.result'), column('Error Summary', '.status.errorSummary', 'string', 10), age],
+    },
+    withPoolStatus(
+      cfg('IPAddressPool', 'ipaddresspools', [
+        column('Auto Assign', '.spec.autoAssign', 'boolean'),
+        column('Avoid Buggy IPs', '.spec.avoidBuggyIPs', 'boolean'),
+        column('Addresses', '.spec.addresses'),
+        column('Assigned IPv4', '.status.assignedIPv4', 'integer', 10),
+        column('Available IPv4', '.status.availableIPv4', 'integer', 10),
+      ]),
+    ),
+    cfg('L2Advertisement', 'l2advertisements', [
+      column('IPAddressPools', '.spec.ipAddressPools'),
+      column('IPAddressPool Selectors', '.spec.ipAddressPoolSelectors'),
+      column('Interfaces', '.spec.interfaces'),
+      column('Node Selectors', '.spec.nodeSelectors', 'string', 10),
+    ]),
+    {
+      kind: 'ServiceBGPStatus',
+      plural: 'servicebgpstatuses',
+      versions: [
+        {
+          name: 'v1beta1',
+          storage: true,
+          schema: statusKindSchema('ServiceBGPStatus', {
+            type: 'object',
+            properties: { ...serviceStatusCommon, peers: { type: 'array', items: { type: 'string' }, description: 'BGPPeers the Service is announced to.' } },
+          }),
+        },
+      ],
+      columns: [column('Node', '.status.node'), column('Service Name', '.status.serviceName'), column('Service Namespace', '.status.serviceNamespace'), age],
+    },
+    {
+      kind: 'ServiceL2Status',
+      plural: 'servicel2statuses',
+      versions: [
+        {
+          name: 'v1beta1',
+          storage: true,
+          schema: statusKindSchema('ServiceL2Status', {
+            type: 'object',
+            properties: {
+              ...serviceStatusCommon,
+              interfaces: { type: 'array', items: { type: 'object', properties: { name: { type: 'string' } } } },
+            },
+          }),
+        },
+      ],
+      columns: [column('Allocated Node', '.status.node'), column('Service Name', '.status.serviceName'), column('Service Namespace', '.status.serviceNamespace'), age],
+    },
+  ];
+}
+
+/** IPAddressPool status: assigned/available counts per family (written by the controller). */
+function withPoolStatus(d: CrdDef): CrdDef {
+  const count = { type: 'integer', format: 'int64', minimum: 0 };
+  for (const v of d.versions) {
+    const s = v.schema as { properties: Obj };
+    s.properties['status'] = {
+      type: 'object',
+      properties: { assignedIPv4: count, assignedIPv6: count, availableIPv4: count, availableIPv6: count },
+    };
+  }
+  return d;
+}
+
+export function crd(d: CrdDef): Obj {
+  return {
+    apiVersion: 'apiextensions.k8s.io/v1',
+    kind: 'CustomResourceDefinition',
+    metadata: { name: `${d.plural}.${GROUP}`, labels: { 'app.kubernetes.io/part-of': 'metallb-ts' } },
+    spec: {
+      group: GROUP,
+      names: { kind: d.kind, listKind: `${d.kind}List`, plural: d.plural, singular: d.kind.toLowerCase() },
+      scope: 'Namespaced',
+      // BGPPeer v1beta1 is a field subset of v1beta2: objects round-trip without a webhook.
+      conversion: { strategy: 'None' },
+      versions: d.versions.map((v) => ({
+        name: v.name,
+        served: true,
+        storage: v.storage,
+        ...(v.deprecated ? { deprecated: true, deprecationWarning: v.deprecated } : {}),
+        additionalPrinterColumns: d.columns,
+        schema: { openAPIV3Schema: v.schema },
+        subresources: { status: {} },
+      })),
+    },
+  };
+}
+
+// ---- RBAC ----
+
+const labels = (component: string): Record<string, string> => ({
+  'app.kubernetes.io/name': 'metallb-ts',
+  'app.kubernetes.io/component': component,
+});
+
+const CONFIG_PLURALS = ['bfdprofiles', 'bgpadvertisements', 'bgppeers', 'communities', 'ipaddresspools', 'l2advertisements'];
+const read = ['get', 'list', 'watch'];
+
+export function rbac(ns: string): Obj[] {
+  const sa = (name: string): Obj => ({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name, namespace: ns, labels: labels(name) } });
+  const clusterRole = (name: string, rules: Obj[]): Obj => ({
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'ClusterRole',
+    metadata: { name: `metallb-ts:${name}`, labels: labels(name) },
+    rules,
+  });
+  const role = (name: string, rules: Obj[]): Obj => ({
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'Role',
+    metadata: { name, namespace: ns, labels: labels(name) },
+    rules,
+  });
+  const binding = (kind: 'ClusterRoleBinding' | 'RoleBinding', name: string): Obj => ({
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind,
+    metadata: kind === 'ClusterRoleBinding' ? { name: `metallb-ts:${name}`, labels: labels(name) } : { name, namespace: ns, labels: labels(name) },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: kind === 'ClusterRoleBinding' ? 'ClusterRole' : 'Role', name: kind === 'ClusterRoleBinding' ? `metallb-ts:${name}` : name },
+    subjects: [{ kind: 'ServiceAccount', name, namespace: ns }],
+  });
+  return [
+    sa('controller'),
+    sa('speaker'),
+    clusterRole('controller', [
+      { apiGroups: [''], resources: ['services', 'namespaces'], verbs: read },
+      { apiGroups: [''], resources: ['services'], verbs: ['patch'] },
+      { apiGroups: [''], resources: ['services/status'], verbs: ['patch', 'update'] },
+      { apiGroups: [''], resources: ['events'], verbs: ['create', 'patch'] },
+    ]),
+    clusterRole('speaker', [
+      { apiGroups: [''], resources: ['services', 'nodes', 'namespaces'], verbs: read },
+      { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: read },
+      { apiGroups: [''], resources: ['events'], verbs: ['create', 'patch'] },
+    ]),
+    role('controller', [
+      { apiGroups: [GROUP], resources: CONFIG_PLURALS, verbs: read },
+      { apiGroups: [GROUP], resources: ['ipaddresspools/status'], verbs: ['get', 'patch', 'update'] },
+      { apiGroups: [GROUP], resources: ['configurationstates'], verbs: [...read, 'create'] },
+      { apiGroups: [GROUP], resources: ['configurationstates/status'], verbs: ['get', 'patch', 'update'] },
+      { apiGroups: [''], resources: ['secrets'], verbs: read },
+      { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'update'] },
+    ]),
+    role('speaker', [
+      { apiGroups: [GROUP], resources: CONFIG_PLURALS, verbs: read },
+      { apiGroups: [GROUP], resources: ['servicebgpstatuses', 'servicel2statuses'], verbs: [...read, 'create', 'update', 'patch', 'delete'] },
+      { apiGroups: [GROUP], resources: ['servicebgpstatuses/status', 'servicel2statuses/status'], verbs: ['get', 'patch', 'update'] },
+      { apiGroups: [GROUP], resources: ['configurationstates'], verbs: [...read, 'create'] },
+      { apiGroups: [GROUP], resources: ['configurationstates/status'], verbs: ['get', 'patch', 'update'] },
+      { apiGroups: [''], resources: ['secrets'], verbs: read },
+      { apiGroups: [''], resources: ['pods'], verbs: ['get'] },
+    ]),
+    binding('ClusterRoleBinding', 'controller'),
+    binding('ClusterRoleBinding', 'speaker'),
+    binding('RoleBinding', 'controller'),
+    binding('RoleBinding', 'speaker'),
+  ];
+}
+
+// ---- workloads ----
+
+export interface WorkloadValues {
+  image: string;
+  pullPolicy: string;
+  logLevel: string;
+  controllerReplicas: number;
+}
+
+export const DEFAULTS: WorkloadValues = {
+  image: `${IMAGE_REPOSITORY}:v${VERSION}`,
+  pullPolicy: 'IfNotPresent',
+  logLevel: 'info',
+  controllerReplicas: 1,
+};
+
+const fieldEnv = (name: string, fieldPath: string): Obj => ({ name, valueFrom: { fieldRef: { fieldPath } } });
+
+function probes(): Obj {
+  return {
+    livenessProbe: { httpGet: { path: '/healthz', port: 'monitoring' }, initialDelaySeconds: 10, periodSeconds: 10, failureThreshold: 3 },
+    readinessProbe: { httpGet: { path: '/readyz', port: 'monitoring' }, initialDelaySeconds: 5, periodSeconds: 5, failureThreshold: 3 },
+  };
+}
+
+export function workloads(ns: string, v: WorkloadValues): Obj[] {
+  const controller: Obj = {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: 'controller', namespace: ns, labels: labels('controller') },
+    spec: {
+      replicas: v.controllerReplicas,
+      revisionHistoryLimit: 3,
+      selector: { matchLabels: labels('controller') },
+      template: {
+        metadata: { labels: labels('controller'), annotations: { 'prometheus.io/scrape': 'true', 'prometheus.io/port': '7472' } },
+        spec: {
+          serviceAccountName: 'controller',
+          terminationGracePeriodSeconds: 10,
+          securityContext: { runAsNonRoot: true, runAsUser: 65534, fsGroup: 65534, seccompProfile: { type: 'RuntimeDefault' } },
+          nodeSelector: { 'kubernetes.io/os': 'linux' },
+          containers: [
+            {
+              name: 'controller',
+              image: v.image,
+              imagePullPolicy: v.pullPolicy,
+              args: ['controller', `--log-level=${v.logLevel}`, '--http-listen=0.0.0.0:7472'],
+              env: [fieldEnv('METALLB_NAMESPACE', 'metadata.namespace'), fieldEnv('POD_NAME', 'metadata.name')],
+              ports: [{ name: 'monitoring', containerPort: 7472 }],
+              ...probes(),
+              securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
+            },
+          ],
+        },
+      },
+    },
+  };
+  const speaker: Obj = {
+    apiVersion: 'apps/v1',
+    kind: 'DaemonSet',
+    metadata: { name: 'speaker', namespace: ns, labels: labels('speaker') },
+    spec: {
+      selector: { matchLabels: labels('speaker') },
+      updateStrategy: { type: 'RollingUpdate' },
+      template: {
+        metadata: { labels: labels('speaker'), annotations: { 'prometheus.io/scrape': 'true', 'prometheus.io/port': '7472' } },
+        spec: {
+          serviceAccountName: 'speaker',
+          terminationGracePeriodSeconds: 2,
+          hostNetwork: true,
+          nodeSelector: { 'kubernetes.io/os': 'linux' },
+          tolerations: [
+            { key: 'node-role.kubernetes.io/master', effect: 'NoSchedule', operator: 'Exists' },
+            { key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule', operator: 'Exists' },
+          ],
+          containers: [
+            {
+              name: 'speaker',
+              image: v.image,
+              imagePullPolicy: v.pullPolicy,
+              args: ['speaker', '--node-name=$(NODE_NAME)', `--log-level=${v.logLevel}`, '--http-listen=0.0.0.0:7472'],
+              env: [
+                fieldEnv('NODE_NAME', 'spec.nodeName'),
+                fieldEnv('METALLB_NAMESPACE', 'metadata.namespace'),
+                fieldEnv('POD_NAME', 'metadata.name'),
+                fieldEnv('POD_UID', 'metadata.uid'),
+              ],
+              ports: [{ name: 'monitoring', containerPort: 7472 }],
+              ...probes(),
+              securityContext: {
+                runAsUser: 0,
+                allowPrivilegeEscalation: false,
+                readOnlyRootFilesystem: true,
+                capabilities: { drop: ['ALL'], add: ['NET_RAW', 'NET_ADMIN', 'NET_BIND_SERVICE'] },
+              },
+            },
+          ],
+        },
+      },
+    },
+  };
+  return [controller, speaker];
+}
+
+// ---- output ----
+
+const HEADER = '# Generated by scripts/gen-manifests.ts — do not edit by hand.\n';
+
+export function yamlDocs(objs: Obj[]): string {
+  return objs.map((o) => stringify(o, { lineWidth: 0, indent: 2 })).join('---\n');
+}
+
+/** Helm chart templates: the default values reproduce the plain manifest exactly. */
+export const CHART_VALUES = `# Default values for metallb-ts. With these defaults, \`helm template\` renders exactly the
+# resources of config/manifests/metallb-ts.yaml (CRDs come from crds/).
+image:
+  repository: ${IMAGE_REPOSITORY}
+  tag: v${VERSION}
+  pullPolicy: ${DEFAULTS.pullPolicy}
+logLevel: ${DEFAULTS.logLevel}
+controller:
+  replicas: ${DEFAULTS.controllerReplicas}
+`;
+
+const PLACEHOLDER: WorkloadValues = {
+  image: '@@IMAGE@@',
+  pullPolicy: '@@PULL@@',
+  logLevel: '@@LOG@@',
+  controllerReplicas: 424242,
+};
+
+export function chartTemplates(): Record<string, string> {
+  const ns = '@@NS@@';
+  const sub = (text: string): string =>
+    text
+      .replaceAll('@@IMAGE@@', '{{ .Values.image.repository }}:{{ .Values.image.tag }}')
+      .replaceAll('@@PULL@@', '{{ .Values.image.pullPolicy }}')
+      .replaceAll('@@LOG@@', '{{ .Values.logLevel }}')
+      .replaceAll('424242', '{{ .Values.controller.replicas }}')
+      .replaceAll('@@NS@@', '{{ .Release.Namespace }}');
+  const [controller, speaker] = workloads(ns, PLACEHOLDER);
+  return {
+    'rbac.yaml': sub(yamlDocs(rbac(ns))),
+    'controller.yaml': sub(yamlDocs([controller as Obj])),
+    'speaker.yaml': sub(yamlDocs([speaker as Obj])),
+  };
+}
+
+export function generate(): Map<string, string> {
+  const files = new Map<string, string>();
+  const crds = crdDefs().map(crd);
+  for (const c of crds) {
+    const plural = ((c['spec'] as Obj)['names'] as { plural: string }).plural;
+    files.set(`config/crd/metallb.io_${plural}.yaml`, HEADER + yamlDocs([c]));
+  }
+  files.set('config/rbac/rbac.yaml', HEADER + yamlDocs(rbac(NAMESPACE)));
+  const namespace: Obj = {
+    apiVersion: 'v1',
+    kind: 'Namespace',
+    metadata: { name: NAMESPACE, labels: { 'pod-security.kubernetes.io/enforce': 'privileged', 'pod-security.kubernetes.io/audit': 'privileged', 'pod-security.kubernetes.io/warn': 'privileged' } },
+  };
+  files.set('config/manifests/metallb-ts.yaml', HEADER + yamlDocs([namespace, ...crds, ...rbac(NAMESPACE), ...workloads(NAMESPACE, DEFAULTS)]));
+  files.set(
+    'charts/metallb-ts/Chart.yaml',
+    `apiVersion: v2\nname: metallb-ts\ndescription: A TypeScript implementation of MetalLB (BGP and Layer 2 load balancer for bare-metal Kubernetes)\ntype: application\nversion: ${VERSION}\nappVersion: v${VERSION}\n`,
+  );
+  files.set('charts/metallb-ts/values.yaml', CHART_VALUES);
+  files.set('charts/metallb-ts/crds/crds.yaml', HEADER + yamlDocs(crds));
+  for (const [name, text] of Object.entries(chartTemplates())) files.set(`charts/metallb-ts/templates/${name}`, HEADER + text);
+  return files;
+}
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+function main(): number {
+  const check = process.argv.includes('--check');
+  let stale = 0;
+  for (const [rel, text] of generate()) {
+    const p = join(root, rel);
+    if (check) {
+      if (!existsSync(p) || readFileSync(p, 'utf8') !== text) {
+        process.stderr.write(`stale: ${rel}\n`);
+        stale++;
+      }
+      continue;
+    }
+    mkdirSync(dirname(p), { recursive: true });
+    writeFileSync(p, text);
+  }
+  if (check && stale > 0) {
+    process.stderr.write('run: node --import tsx scripts/gen-manifests.ts\n');
+    return 1;
+  }
+  return 0;
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) process.exitCode = main();

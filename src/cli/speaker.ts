@@ -1,0 +1,132 @@
+// `metallb-ts speaker --node-name NAME`: the Kubernetes speaker (BGP announcements) of one node.
+// See docs/kubernetes.md.
+
+import { createLogger, isLogFormat, isLogLevel } from '../observability/logger.ts';
+import { recordSessions } from '../observability/metrics.ts';
+import { parseListenAddress, startHttpServer } from '../observability/http.ts';
+import type { RunningHttpServer } from '../observability/http.ts';
+import { BGPSpeaker } from '../bgp/speaker/index.ts';
+import { KubeClient } from '../kube/client.ts';
+import { KubeSpeaker } from '../kube/speaker.ts';
+import { createKubeMetrics } from '../kube/metrics.ts';
+import { parseArgs } from '../kube/args.ts';
+
+export const SPEAKER_USAGE = `usage: metallb-ts speaker --node-name NAME [options]
+
+Announces the IPs of LoadBalancer Services from this node over BGP, as planned from the
+metallb.io configuration, the Services' status, EndpointSlices and Nodes. Publishes
+ServiceBGPStatus / ServiceL2Status objects and ConfigurationState speaker-NAME. Ready (/readyz)
+once a valid configuration is loaded. SIGTERM/SIGINT withdraw every route and exit 0.
+
+options:
+  --node-name NAME           this node (default $NODE_NAME; required)
+  --kubeconfig FILE          kubeconfig (default: in-cluster service account, else $KUBECONFIG / ~/.kube/config)
+  --namespace NS             namespace of the metallb.io objects (default $METALLB_NAMESPACE or metallb-system)
+  --load-balancer-class C    announce only Services with this spec.loadBalancerClass
+  --router-id IPV4           BGP identifier when a peer does not set routerID (default: node address)
+  --http-listen ADDR         /healthz /readyz /status /metrics (default 0.0.0.0:7472; "off" disables)
+  --log-format json|text     (default json)
+  --log-level LEVEL          fatal|error|warn|info|debug|trace (default info)
+  -h, --help                 this text
+`;
+
+const SPEC = {
+  '--node-name': { value: true },
+  '--kubeconfig': { value: true },
+  '--namespace': { value: true },
+  '--load-balancer-class': { value: true },
+  '--router-id': { value: true },
+  '--http-listen': { value: true },
+  '--log-format': { value: true },
+  '--log-level': { value: true },
+};
+
+function fail(msg: string): number {
+  process.stderr.write(`metallb-ts speaker: ${msg}\n${SPEAKER_USAGE}`);
+  return 2;
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const p = parseArgs(argv, SPEC);
+  if (typeof p === 'string') return fail(p);
+  if ('help' in p) {
+    process.stdout.write(SPEAKER_USAGE);
+    return 0;
+  }
+  const v = p.values;
+  const node = v.get('--node-name') ?? process.env['NODE_NAME'];
+  if (!node) return fail('--node-name is required');
+  const format = v.get('--log-format') ?? 'json';
+  const level = v.get('--log-level') ?? 'info';
+  if (!isLogFormat(format)) return fail(`--log-format must be json or text, not "${format}"`);
+  if (!isLogLevel(level)) return fail(`--log-level: unknown level "${level}"`);
+  const listenText = v.get('--http-listen') ?? '0.0.0.0:7472';
+  const listen = listenText === 'off' ? null : parseListenAddress(listenText);
+  if (typeof listen === 'string') return fail(listen);
+  const namespace = v.get('--namespace') ?? process.env['METALLB_NAMESPACE'] ?? 'metallb-system';
+  const logger = createLogger({ format, level, base: { component: 'speaker', node } });
+  let client: KubeClient;
+  try {
+    const kubeconfig = v.get('--kubeconfig');
+    client = KubeClient.fromOptions(kubeconfig ? { kubeconfig } : {});
+  } catch (e) {
+    process.stderr.write(`metallb-ts speaker: ${(e as Error).message}\n`);
+    return 1;
+  }
+  const metrics = createKubeMetrics();
+  const routerId = v.get('--router-id');
+  const bgp = new BGPSpeaker({ nodeName: node, logger, ...(routerId !== undefined ? { routerId } : {}) });
+  bgp.on('state', (s: { peer: string; state: string; peerAddress: string }) => logger.info({ peer: s.peer, peerAddress: s.peerAddress, state: s.state }, 'BGP session state'));
+  const lbClass = v.get('--load-balancer-class');
+  const speaker = new KubeSpeaker({
+    client,
+    namespace,
+    nodeName: node,
+    logger,
+    bgp,
+    metrics,
+    ...(lbClass !== undefined ? { loadBalancerClass: lbClass } : {}),
+    ...(process.env['POD_NAME'] ? { podName: process.env['POD_NAME'] } : {}),
+    ...(process.env['POD_UID'] ? { podUID: process.env['POD_UID'] } : {}),
+  });
+  let known = new Set<string>();
+  let http: RunningHttpServer | undefined;
+  if (listen) {
+    try {
+      http = await startHttpServer(listen, {
+        ready: () => speaker.ready,
+        status: () => ({ ...speaker.status(), bgp: bgp.status() }),
+        registry: metrics.registry,
+        beforeMetrics: () => {
+          known = recordSessions(
+            metrics,
+            bgp.status().map((s) => ({
+              peer: `${s.peerAddress}:${s.peerPort}`,
+              established: s.state === 'Established',
+              announced: s.routes.length,
+              updatesSent: s.counters.updatesSent,
+              updatesReceived: s.counters.updatesReceived,
+              notificationsSent: s.counters.notificationsSent,
+            })),
+            known,
+          );
+        },
+      });
+    } catch (e) {
+      logger.error({ err: (e as Error).message }, 'cannot listen for HTTP');
+      return 1;
+    }
+    logger.info({ url: http.url }, 'health and metrics endpoints listening');
+  }
+  const done = new Promise<void>((resolve) => {
+    process.once('SIGTERM', () => resolve());
+    process.once('SIGINT', () => resolve());
+  });
+  logger.info({ namespace, server: client.server }, 'speaker starting');
+  void speaker.start().catch((err: unknown) => logger.error({ err: (err as Error).message }, 'speaker failed to start'));
+  await done;
+  logger.info('stopping: withdrawing routes');
+  await speaker.stop({ withdraw: true });
+  await http?.close();
+  return 0;
+}

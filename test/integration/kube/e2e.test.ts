@@ -1,0 +1,178 @@
+// Acceptance: test API server + `metallb-ts controller` + two `metallb-ts speaker` processes
+// (each in its own network namespace, node-0 and node-1) + a real BIRD router.
+//   create a LoadBalancer Service through the API → status gets an IP → BIRD learns the /32
+//   from both nodes; externalTrafficPolicy Local with endpoints on node-1 only → only node-1's
+//   route remains; delete the Service → routes withdrawn, IP freed.
+// The speakers reach the API server through a forwarder inside their namespace
+// (127.0.0.1:PORT → the server's Unix socket), so no address outside our namespaces is used.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { FakeApiServer } from '../../support/apiserver/index.ts';
+import { KubeClient, R } from '../../../src/kube/client.ts';
+import type { KubeObject } from '../../../src/kube/client.ts';
+import { Lab } from '../lib/netns.ts';
+import { missing, IN_CI } from '../lib/prereq.ts';
+import { startProcess, waitFor } from '../lib/proc.ts';
+import type { Managed } from '../lib/proc.ts';
+import { Bird } from '../lib/routers.ts';
+import type { RouterRoute } from '../lib/routers.ts';
+import { REPO_ROOT } from '../lib/standalone.ts';
+
+const NS = 'metallb-system';
+const ROUTER_ASN = 64600;
+const NODE_ASN = 64700;
+const FWD_PORT = 16443;
+const BIN = join(REPO_ROOT, 'bin', 'metallb-ts.js');
+const why = missing(['ip', 'bird', 'birdc']);
+
+interface Ctx {
+  lab: Lab;
+  server: FakeApiServer;
+  client: KubeClient;
+  router: Bird;
+  procs: Managed[];
+}
+let ctx: Ctx | undefined;
+
+const env = { ...process.env, METALLB_TS_FROM_SOURCE: '1' };
+
+before(async () => {
+  if (why) return;
+  const lab = new Lab('kube-e2e', { duts: 2 }).setup();
+  const procs: Managed[] = [];
+  try {
+    const server = await FakeApiServer.start({ socketPath: join(lab.dir, 'apiserver.sock') });
+    const client = KubeClient.fromOptions({ kubeconfig: server.writeKubeconfig(join(lab.dir, 'kubeconfig-host')) });
+    const a = lab.addr;
+    const router = new Bird({
+      ns: lab.nsRtr,
+      dir: join(lab.dir, 'bird'),
+      asn: ROUTER_ASN,
+      routerId: a.rtr4[0] ?? '',
+      listen4: a.rtr4,
+      listen6: a.rtr6,
+      neighbors: [0, 1].map((i) => ({ name: `node${i}`, address: a.dut4[i] ?? '', asn: NODE_ASN, localAddress: a.rtr4[i] ?? '' })),
+    });
+    ctx = { lab, server, client, router, procs };
+    await router.start();
+
+    // cluster state
+    await client.create(R.namespaces, { metadata: { name: NS } });
+    await client.create(R.namespaces, { metadata: { name: 'shop' } });
+    for (const i of [0, 1]) {
+      await client.create(R.nodes, {
+        metadata: { name: `node-${i}`, labels: { 'kubernetes.io/hostname': `node-${i}` } },
+        status: { conditions: [{ type: 'Ready', status: 'True' }], addresses: [{ type: 'InternalIP', address: a.dut4[i] ?? '' }] },
+      });
+      await client.create(R.bgppeers, {
+        metadata: { name: `router-${i}`, namespace: NS },
+        spec: {
+          myASN: NODE_ASN,
+          peerASN: ROUTER_ASN,
+          peerAddress: a.rtr4[i],
+          nodeSelectors: [{ matchLabels: { 'kubernetes.io/hostname': `node-${i}` } }],
+        },
+      });
+    }
+    await client.create(R.ipaddresspools, { metadata: { name: 'public', namespace: NS }, spec: { addresses: ['203.0.113.0/28'] } });
+    await client.create(R.bgpadvertisements, { metadata: { name: 'all', namespace: NS }, spec: {} });
+
+    // processes
+    const ctl = startProcess('controller', process.execPath, [BIN, 'controller', '--kubeconfig', join(lab.dir, 'kubeconfig-host'), '--identity', 'ctl-0', '--http-listen', 'off', '--log-level', 'debug'], join(lab.dir, 'controller.log'), env);
+    procs.push(ctl);
+    for (const i of [0, 1]) {
+      const ns = lab.duts[i] ?? '';
+      procs.push(
+        startProcess('forwarder', 'ip', ['netns', 'exec', ns, process.execPath, '--import', 'tsx', join(REPO_ROOT, 'test', 'support', 'apiserver', 'forward.ts'), '--listen', String(FWD_PORT), '--socket', join(lab.dir, 'apiserver.sock')], join(lab.dir, `forward-${i}.log`), env),
+      );
+      const kc = server.writeKubeconfig(join(lab.dir, `kubeconfig-node-${i}`), `http://127.0.0.1:${FWD_PORT}`);
+      procs.push(
+        startProcess('speaker', 'ip', ['netns', 'exec', ns, process.execPath, BIN, 'speaker', '--node-name', `node-${i}`, '--kubeconfig', kc, '--http-listen', '127.0.0.1:7472', '--log-level', 'debug'], join(lab.dir, `speaker-${i}.log`), { ...env, POD_NAME: `speaker-${i}`, POD_UID: `uid-${i}` }),
+      );
+    }
+    await router.waitEstablished([a.dut4[0] ?? '', a.dut4[1] ?? ''], 60000);
+  } catch (e) {
+    for (const p of procs) await p.stop();
+    await ctx?.server.close();
+    lab.destroy();
+    ctx = undefined;
+    throw e;
+  }
+});
+
+after(async () => {
+  if (!ctx) return;
+  try {
+    for (const p of ctx.procs.reverse()) await p.stop();
+    await ctx.router.stop();
+    await ctx.server.close();
+  } finally {
+    ctx.lab.destroy();
+  }
+});
+
+interface Svc extends KubeObject {
+  status?: { loadBalancer?: { ingress?: { ip: string }[] } };
+}
+
+function slice(nodes: string[]): KubeObject {
+  return {
+    metadata: { name: 'web-abc12', namespace: 'shop', labels: { 'kubernetes.io/service-name': 'web' } },
+    addressType: 'IPv4',
+    endpoints: nodes.map((n, i) => ({ addresses: [`10.244.${i}.10`], conditions: { ready: true }, nodeName: n })),
+    ports: [{ port: 8080, protocol: 'TCP' }],
+  };
+}
+
+const from = (routes: RouterRoute[], prefix: string): string[] => routes.filter((r) => r.prefix === prefix).map((r) => r.peer).sort();
+
+test('controller + two speakers + BIRD: assign, announce from both nodes, Local policy, delete', { timeout: 180000 }, async (t) => {
+  if (why) {
+    if (IN_CI) throw new Error(`prerequisite missing under CI: ${why}`);
+    t.skip(why);
+    return;
+  }
+  assert.ok(ctx, 'setup failed (see before hook)');
+  const { client, router, lab } = ctx;
+  const [n0, n1] = [lab.addr.dut4[0] ?? '', lab.addr.dut4[1] ?? ''];
+
+  await client.create(R.endpointslices, slice(['node-0', 'node-1']));
+  await client.create(R.services, {
+    metadata: { name: 'web', namespace: 'shop' },
+    spec: { type: 'LoadBalancer', ports: [{ port: 80, protocol: 'TCP', targetPort: 8080 }], selector: { app: 'web' }, externalTrafficPolicy: 'Cluster' },
+  });
+  const ip = await waitFor('Service IP', async () => (await client.get<Svc>(R.services, 'shop', 'web'))?.status?.loadBalancer?.ingress?.[0]?.ip, 30000);
+  assert.equal(ip, '203.0.113.0');
+  const prefix = `${ip}/32`;
+  await router.waitRoutes('/32 from both nodes', (r) => JSON.stringify(from(r, prefix)) === JSON.stringify([n0, n1].sort()), 30000);
+
+  // status objects and events written by the speakers
+  const statuses = await waitFor('two ServiceBGPStatus', async () => {
+    const l = await client.list<KubeObject & { status?: { node?: string; peers?: string[] } }>(R.servicebgpstatuses, { namespace: NS, labelSelector: 'metallb.io/service-name=web,metallb.io/service-namespace=shop' });
+    return l.items.length === 2 && l.items.every((s) => s.status?.node) ? l.items : undefined;
+  }, 20000);
+  assert.deepEqual(statuses.map((s) => s.metadata.labels?.['metallb.io/node']).sort(), ['node-0', 'node-1']);
+  assert.deepEqual(statuses.map((s) => s.status?.peers).sort(), [['router-0'], ['router-1']]);
+  const cs = await client.get<KubeObject & { status?: { result?: string } }>(R.configurationstates, NS, 'speaker-node-0');
+  assert.equal(cs?.status?.result, 'Valid');
+  const events = (await client.list(R.events, { namespace: 'shop' })).items.map((e) => `${String(e['reason'])}: ${String(e['message'])}`).sort();
+  assert.ok(events.includes('IPAllocated: Assigned IP ["203.0.113.0"]'), events.join('\n'));
+  assert.ok(events.includes('nodeAssigned: announcing from node "node-0" with protocol "bgp"'), events.join('\n'));
+
+  // Local traffic policy, endpoints only on node-1 → only node-1 announces
+  await client.patch(R.services, 'shop', 'web', { spec: { externalTrafficPolicy: 'Local' } });
+  await client.update(R.endpointslices, { ...slice(['node-1']) });
+  await router.waitRoutes('only node-1 announces', (r) => JSON.stringify(from(r, prefix)) === JSON.stringify([n1]), 30000);
+  await waitFor('node-0 status removed', async () => {
+    const l = await client.list(R.servicebgpstatuses, { namespace: NS, labelSelector: 'metallb.io/service-name=web' });
+    return l.items.length === 1 && l.items[0]?.metadata.labels?.['metallb.io/node'] === 'node-1' ? true : undefined;
+  }, 20000);
+
+  // delete → withdrawn everywhere; the address is free for the next Service
+  await client.delete(R.services, 'shop', 'web');
+  await router.waitRoutes('route withdrawn', (r) => from(r, prefix).length === 0, 30000);
+  await client.create(R.services, { metadata: { name: 'next', namespace: 'shop' }, spec: { type: 'LoadBalancer', ports: [{ port: 443, protocol: 'TCP' }] } });
+  const next = await waitFor('next IP', async () => (await client.get<Svc>(R.services, 'shop', 'next'))?.status?.loadBalancer?.ingress?.[0]?.ip, 30000);
+  assert.equal(next, ip, 'the freed IP is handed out again');
+});
