@@ -55,7 +55,18 @@ export async function failureRun(impl: Impl, scenario: FailureScenario, n: numbe
         await waitFor(`${impl} to report the session established`, async () => ((await sender.establishedCount()) >= 1 ? true : undefined), 30000, 50);
         t0 = nowEpoch();
         process.kill(rx.pid, 'SIGKILL');
-        t1 = await waitFor(`${impl} to report the session down`, async () => ((await sender.establishedCount()) === 0 ? nowEpoch() : undefined), (holdTime + 30) * 1000, 5);
+        // each poll (curl /status, gobgp neighbor, birdc) takes a few ms: take the middle of the
+        // poll that first saw the session down as the detection time
+        t1 = await waitFor(
+          `${impl} to report the session down`,
+          async () => {
+            const a = nowEpoch();
+            const c = await sender.establishedCount();
+            return c === 0 ? (a + nowEpoch()) / 2 : undefined;
+          },
+          (holdTime + 30) * 1000,
+          5,
+        );
         break;
       }
     }

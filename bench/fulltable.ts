@@ -25,7 +25,9 @@ export interface FullTableRun {
   updates: number;
   updateBytes: number;
   announced: number;
+  /** Peak RSS (VmHWM) of the sender, and its RSS when the receiver held every route. */
   rssMB: number;
+  rssNowMB: number;
   gaps: number;
 }
 
@@ -58,6 +60,7 @@ export async function fullTableRun(impl: Impl, n: number, keep = false): Promise
       updateBytes: st.updateBytes,
       announced: st.announced,
       rssMB: mem?.hwmMB ?? NaN,
+      rssNowMB: mem?.rssMB ?? NaN,
       gaps: pcap.gaps,
     };
   } finally {
@@ -88,6 +91,7 @@ export async function fullTable(o: FullTableOptions): Promise<BenchResult[]> {
       putSpread(res, 'seconds', runs.map((r) => r.seconds));
       putSpread(res, 'wireSeconds', runs.map((r) => r.wireSeconds));
       putSpread(res, 'rssMB', runs.map((r) => r.rssMB), 1);
+      putSpread(res, 'rssNowMB', runs.map((r) => r.rssNowMB), 1);
       const last = runs[runs.length - 1];
       res['updates'] = last?.updates ?? null;
       res['bytes'] = last?.updateBytes ?? null;
@@ -105,7 +109,7 @@ export async function fullTable(o: FullTableOptions): Promise<BenchResult[]> {
     }
     printTable(
       `Full-table delivery, N = ${n} (median (min–max) of ${o.runs} runs)`,
-      ['impl', 'seconds', 'ratio/GoBGP', 'wire s', 'UPDATEs', 'bytes', 'prefixes/UPDATE', 'sender peak RSS MB'],
+      ['impl', 'seconds', 'ratio/GoBGP', 'wire s', 'UPDATEs', 'bytes', 'prefixes/UPDATE', 'sender peak RSS MB', 'RSS after MB'],
       [...byImpl.values()].map((r) => [
         r.impl,
         fmtSpread(r, 'seconds'),
@@ -115,6 +119,7 @@ export async function fullTable(o: FullTableOptions): Promise<BenchResult[]> {
         r['bytes'],
         r['prefixesPerUpdate'],
         fmtSpread(r, 'rssMB'),
+        fmtSpread(r, 'rssNowMB'),
       ]),
     );
   }

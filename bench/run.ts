@@ -12,7 +12,7 @@ import { churn } from './churn.ts';
 import { failure } from './failure.ts';
 import { footprint } from './footprint.ts';
 import { fullTable } from './fulltable.ts';
-import { REPO_ROOT } from './lib/metallbts.ts';
+import { prepareMetallb, REPO_ROOT } from './lib/metallbts.ts';
 import { BenchError, cleanupAll, isAborted, requirePrereqs } from './lib/proc.ts';
 import { MAX_ROUTES } from './lib/routes.ts';
 import { IMPLS, isImpl } from './lib/senders.ts';
@@ -43,6 +43,7 @@ options:
   --rate R      churn: Service files written per second (default 20)
   --smoke       tiny sizes, 1 run (for CI; never asserts timings)
   --json FILE   also append the JSON lines to FILE
+  --from-source run metallb-ts through bin/metallb-ts.js (tsx) instead of a tsc build
   --keep        keep the scratch directories (/tmp/mlbb-*) for inspection
   -h, --help    this text
 
@@ -58,6 +59,7 @@ export interface RunArgs {
   smoke: boolean;
   json?: string;
   keep: boolean;
+  fromSource: boolean;
 }
 
 function parseList(s: string, what: string): number[] {
@@ -71,7 +73,7 @@ function parseList(s: string, what: string): number[] {
 }
 
 export function parseArgs(argv: string[]): RunArgs | 'help' {
-  const a: RunArgs = { benches: [], runs: 3, impls: [...IMPLS], rate: 20, smoke: false, keep: false };
+  const a: RunArgs = { benches: [], runs: 3, impls: [...IMPLS], rate: 20, smoke: false, keep: false, fromSource: false };
   let runsGiven = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? '';
@@ -115,6 +117,9 @@ export function parseArgs(argv: string[]): RunArgs | 'help' {
         break;
       case '--keep':
         a.keep = true;
+        break;
+      case '--from-source':
+        a.fromSource = true;
         break;
       default: {
         const b = arg === 'allocator' ? 'allocation' : arg;
@@ -162,6 +167,14 @@ export async function main(argv: string[]): Promise<number> {
       return 2;
     }
   }
+  if (needNet && (args.impls.includes('metallb-ts') || args.benches.includes('churn'))) {
+    try {
+      log(`metallb-ts: ${await prepareMetallb(args.fromSource)}`);
+    } catch (e) {
+      process.stderr.write(`bench: ${e instanceof Error ? e.message : String(e)}\n`);
+      return 2;
+    }
+  }
   let status = 0;
   for (const b of args.benches) {
     if (isAborted()) break;
@@ -172,7 +185,7 @@ export async function main(argv: string[]): Promise<number> {
           await fullTable({ sizes: args.sizes ?? (args.smoke ? [200] : [10000, 100000]), runs: args.runs, impls: args.impls, keep: args.keep });
           break;
         case 'churn':
-          await churn({ services: args.sizes?.[0] ?? (args.smoke ? 20 : 1000), rate: args.rate, runs: args.runs, keep: args.keep });
+          await churn({ services: args.sizes?.[0] ?? (args.smoke ? 20 : 1000), rate: args.rate, runs: args.runs, impls: args.impls, keep: args.keep });
           break;
         case 'failure':
           await failure({ runs: args.runs, impls: args.impls, n: args.smoke ? 10 : 100, keep: args.keep });

@@ -11,6 +11,32 @@ import { hostAddr, lastHost, BENCH_BASE } from './routes.ts';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const METALLB_BIN = join(REPO_ROOT, 'bin', 'metallb-ts.js');
+/** Compiled copy of src/ used by the benchmarks (under node_modules so packages resolve). */
+export const BUILD_DIR = join(REPO_ROOT, 'node_modules', '.cache', 'metallb-ts-bench');
+
+let entry: string[] = [METALLB_BIN];
+
+/**
+ * Compiles src/ with tsc into BUILD_DIR and runs metallb-ts from there (plain JS, as users run
+ * it after `npm run build`), so that tsx's on-the-fly transpiler is not part of the figures.
+ * With fromSource, runs bin/metallb-ts.js (through tsx when dist/ is absent).
+ */
+export async function prepareMetallb(fromSource: boolean): Promise<string> {
+  if (fromSource) {
+    entry = [METALLB_BIN];
+    return `${METALLB_BIN} (source)`;
+  }
+  const tsc = join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+  const out = join(BUILD_DIR, 'dist');
+  rmSync(out, { recursive: true, force: true });
+  const r = await run(process.execPath, [tsc, '-p', join(REPO_ROOT, 'tsconfig.build.json'), '--outDir', out], { timeoutMs: 600000 });
+  const main = join(out, 'cli', 'main.js');
+  if (!existsSync(main)) throw new BenchError(`compiling metallb-ts failed: ${(r.stdout + r.stderr).slice(0, 800)}`);
+  const launcher = join(BUILD_DIR, 'launch.mjs');
+  writeFileSync(launcher, "import { main } from './dist/cli/main.js';\nprocess.exitCode = await main(process.argv.slice(2));\n");
+  entry = [launcher];
+  return `${launcher} (compiled with tsc${r.code !== 0 ? '; tsc reported type errors, JS emitted anyway' : ''})`;
+}
 
 export interface MetallbPeer {
   name: string;
@@ -129,10 +155,9 @@ export class Metallb {
   }
 
   async start(): Promise<void> {
-    if (!existsSync(METALLB_BIN)) throw new BenchError(`${METALLB_BIN} not found`);
     const args = [
       'netns', 'exec', this.opts.ns,
-      process.execPath, METALLB_BIN, 'standalone',
+      process.execPath, ...entry, 'standalone',
       '-f', this.folder,
       '--node', this.opts.node,
       '--node-address', this.opts.nodeAddress,

@@ -93,7 +93,7 @@ function parseUpdate(m: Uint8Array, msg: BgpMessage): void {
 }
 
 /** Reads a pcap (Ethernet or Linux cooked) and returns every BGP message on TCP port 179. */
-export function readPcap(path: string, opts: { prefixes?: boolean } = {}): PcapSummary {
+export function readPcap(path: string): PcapSummary {
   const buf = readFileSync(path);
   if (buf.length < 24) return { messages: [], gaps: 0 };
   const magicLE = buf.readUInt32LE(0);
@@ -191,11 +191,7 @@ export function readPcap(path: string, opts: { prefixes?: boolean } = {}): PcapS
       }
       if (data.length - i < ln) break;
       const msg: BgpMessage = { t, dir: key, src, dst, type: MSG_TYPES[typ] ?? String(typ), length: ln };
-      if (typ === 2 && opts.prefixes) parseUpdate(data.subarray(i, i + ln), msg);
-      else if (typ === 2) {
-        // count-only: still record how many IPv4/MP prefixes it carried
-        parseUpdate(data.subarray(i, i + ln), msg);
-      }
+      if (typ === 2) parseUpdate(data.subarray(i, i + ln), msg);
       messages.push(msg);
       i += ln;
     }
@@ -218,19 +214,27 @@ export interface DirectionStats {
   updateBytes: number;
   announced: number;
   withdrawn: number;
+  /** UPDATEs carrying no prefix (End-of-RIB markers); included in `updates`. */
+  endOfRib: number;
+  /** First / last UPDATE that carried a prefix. */
   firstUpdate?: number;
   lastUpdate?: number;
 }
 
 /** UPDATE statistics for the messages sent from `src` (an address). */
 export function updateStats(msgs: BgpMessage[], src: string): DirectionStats {
-  const s: DirectionStats = { updates: 0, updateBytes: 0, announced: 0, withdrawn: 0 };
+  const s: DirectionStats = { updates: 0, updateBytes: 0, announced: 0, withdrawn: 0, endOfRib: 0 };
   for (const m of msgs) {
     if (m.src !== src || m.type !== 'update') continue;
     s.updates++;
     s.updateBytes += m.length;
     s.announced += m.announced?.length ?? 0;
     s.withdrawn += m.withdrawn?.length ?? 0;
+    const carried = (m.announced?.length ?? 0) + (m.withdrawn?.length ?? 0);
+    if (carried === 0) {
+      s.endOfRib++;
+      continue;
+    }
     s.firstUpdate ??= m.t;
     s.lastUpdate = m.t;
   }
@@ -267,7 +271,7 @@ export async function startCapture(ns: string, file: string, logFile: string): P
     stop: async (graceMs = 200) => {
       await new Promise((r) => setTimeout(r, graceMs));
       await proc.stop('SIGINT');
-      return readPcap(file, { prefixes: true });
+      return readPcap(file);
     },
   };
 }

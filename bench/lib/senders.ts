@@ -28,6 +28,8 @@ export interface SenderOptions {
   receivers?: string[];
   holdTime?: number;
   keepaliveTime?: number;
+  /** metallb-ts: pool size (default n). */
+  poolSize?: number;
 }
 
 export interface Sender {
@@ -39,6 +41,7 @@ export interface Sender {
   establishedCount(): Promise<number>;
   stop(signal?: NodeJS.Signals): Promise<void>;
   metallb?: Metallb;
+  gobgp?: Gobgp;
 }
 
 export function makeSender(impl: Impl, o: SenderOptions): Sender {
@@ -55,6 +58,7 @@ export function makeSender(impl: Impl, o: SenderOptions): Sender {
       });
       return {
         impl,
+        gobgp: g,
         get pid() {
           return g.pid;
         },
@@ -113,7 +117,7 @@ export function makeSender(impl: Impl, o: SenderOptions): Sender {
         nodeAddress: o.lab.txAddr,
         myASN: SENDER_AS,
         peers: receivers.map((r, i) => ({ name: `rx${i}`, address: r, peerASN: RECEIVER_AS })),
-        poolSize: Math.max(1, o.n),
+        poolSize: o.poolSize ?? Math.max(1, o.n),
         holdTime: o.holdTime,
         keepaliveTime: o.keepaliveTime,
         connectTime: 1,

@@ -66,7 +66,11 @@ export function emitJson(r: BenchResult): void {
 
 function cell(v: unknown): string {
   if (v === undefined || v === null) return '-';
-  if (typeof v === 'number') return Number.isInteger(v) ? String(v) : v.toFixed(v >= 100 ? 0 : v >= 10 ? 1 : 3);
+  if (typeof v === 'number') {
+    if (Number.isInteger(v)) return String(v);
+    const s = v.toFixed(Math.abs(v) >= 100 ? 0 : Math.abs(v) >= 10 ? 1 : 3);
+    return s.includes('.') ? s.replace(/\.?0+$/, '') : s;
+  }
   return String(v);
 }
 

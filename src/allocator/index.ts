@@ -35,41 +35,47 @@ export function allocate(input: AllocationInput): AllocationOutput {
     if (!byKey.has(key)) byKey.set(key, svc);
   }
   const keys = [...byKey.keys()].sort();
-  const results = new Map<string, ServiceResult>();
-  const pending: { key: string; svc: Service; requested: boolean }[] = [];
+  // One slot per key (same order as `keys`): no second map, no re-lookup by key.
+  const slots: (ServiceResult | undefined)[] = new Array<ServiceResult | undefined>(keys.length);
+  const requestedIdx: number[] = [];
+  const otherIdx: number[] = [];
 
-  for (const key of keys) {
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i] as string;
     const svc = byKey.get(key) as Service;
     const prev = input.previous[key];
     if (!alloc.manages(svc)) {
-      if (prev) results.set(key, { key, changed: true });
+      if (prev) slots[i] = { key, changed: true };
       continue;
     }
     if (prev && alloc.restore(key, svc, prev)) {
       const a = alloc.get(key) as Assignment;
-      results.set(key, { key, assignment: a, changed: !sameAssignment(a, prev) });
+      slots[i] = { key, assignment: a, changed: !sameAssignment(a, prev) };
       continue;
     }
     const ann = annotation(svc, ANN_LOADBALANCER_IPS);
-    pending.push({ key, svc, requested: !!svc.spec.loadBalancerIP || (ann !== undefined && ann.trim() !== '') });
+    if (!!svc.spec.loadBalancerIP || (ann !== undefined && ann.trim() !== '')) requestedIdx.push(i);
+    else otherIdx.push(i);
   }
-  const ordered = [...pending.filter((p) => p.requested), ...pending.filter((p) => !p.requested)];
-  for (const { key, svc } of ordered) {
+  const place = (i: number): void => {
+    const key = keys[i] as string;
+    const svc = byKey.get(key) as Service;
     const prev = input.previous[key];
     const r = alloc.assign(svc, prev?.ips ?? []);
     const res: ServiceResult = { key, changed: !sameAssignment(r.assignment, prev) };
     if (r.assignment) res.assignment = r.assignment;
     if (r.error !== undefined) res.error = r.error;
-    results.set(key, res);
-  }
+    slots[i] = res;
+  };
+  for (const i of requestedIdx) place(i);
+  for (const i of otherIdx) place(i);
   // `keys` is sorted, and no decision changes an earlier one: build both outputs in key order.
   const assignments: Record<string, Assignment> = {};
   const out: ServiceResult[] = [];
-  for (const key of keys) {
-    const r = results.get(key);
+  for (const r of slots) {
     if (!r) continue;
     out.push(r);
-    if (r.assignment) assignments[key] = { ips: [...r.assignment.ips], pool: r.assignment.pool };
+    if (r.assignment) assignments[r.key] = { ips: r.assignment.ips.slice(), pool: r.assignment.pool };
   }
   return { assignments, results: out };
 }

@@ -204,6 +204,7 @@ export class KubeSpeaker {
       res.errors,
       this.o.logger,
     );
+    this.queue.add(PLAN);
   }
 
   /** Pool of an address: the pool whose ranges contain every IP (config is the source of truth). */
@@ -262,6 +263,10 @@ export class KubeSpeaker {
       this.o.nodeName,
     );
     const sessions = this.resolvePasswords(plan.sessions);
+    this.o.logger.debug(
+      { sessions: sessions.map((x) => `${x.peer}:${x.routes.length}`), layer2: plan.layer2.map((l) => l.ip), services: Object.keys(assignments) },
+      'plan for this node',
+    );
     this.o.bgp.setPlan(sessions);
     this.o.layer2?.setOwned(plan.layer2);
     this.lastPlan = { sessions, layer2: plan.layer2 };

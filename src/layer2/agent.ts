@@ -11,6 +11,7 @@ import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { canonicalIP } from '../ip/index.ts';
+import type { Layer2Plan } from '../planner/types.ts';
 import { Layer2Announcer } from './announcer.ts';
 import { selectInterfaces, type InterfaceSnapshot } from './interfaces.ts';
 import { Members, type MemberAddress } from './members.ts';
@@ -142,6 +143,26 @@ export class Layer2Agent extends EventEmitter {
     this.entries = out;
     this.servicesLoaded = true;
     this.recompute(true);
+  }
+
+  /**
+   * Convenience for the speakers: takes the planner's Layer 2 entries for every IP this node
+   * may announce (planAll().layer2 filtered to IPs whose candidates include this node). With
+   * `candidates` the owner is re-elected over the live members; without them only the planned
+   * owner is a candidate (no failover).
+   */
+  setPlan(plans: Layer2Plan[]): void {
+    this.setServices(
+      plans.map((p) => {
+        const e: ServiceEntry = {
+          ip: p.ip,
+          interfaces: [...p.interfaces],
+          candidates: p.candidates ?? (p.node ? [{ name: p.node, labels: {} }] : []),
+        };
+        if (p.preferred) e.preferred = p.preferred;
+        return e;
+      }),
+    );
   }
 
   /** Replaces the member list (e.g. when Kubernetes reports speakers/nodes changing). */

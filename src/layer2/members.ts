@@ -120,7 +120,9 @@ export class Members extends EventEmitter {
     this.timer = undefined;
     const sock = this.sock;
     if (!sock) return;
-    this.broadcast(true);
+    // Tell the peers we are leaving, and let the datagrams go out before closing (a close
+    // cancels sends still queued in libuv); bounded so a stuck send cannot block shutdown.
+    await Promise.race([Promise.all(this.broadcast(true)), new Promise((r) => setTimeout(r, 300))]);
     this.sock = undefined;
     await new Promise<void>((resolve) => sock.close(() => resolve()));
   }
@@ -133,9 +135,9 @@ export class Members extends EventEmitter {
     }
   }
 
-  private broadcast(leaving: boolean): void {
+  private broadcast(leaving: boolean): Promise<void>[] {
     const sock = this.sock;
-    if (!sock) return;
+    if (!sock) return [];
     let data: Buffer;
     try {
       data = encodeGossip(
@@ -144,15 +146,22 @@ export class Members extends EventEmitter {
       );
     } catch (e) {
       this.log.error({ err: (e as Error).message }, 'layer2: cannot encode heartbeat');
-      return;
+      return [];
     }
     const fam = isIP(this.bind.address);
+    const sent: Promise<void>[] = [];
     for (const [name, a] of this.addrs) {
       if (name === this.table.self || isIP(a.address) !== fam) continue;
-      sock.send(data, a.port, a.address, (err) => {
-        if (err) this.log.debug({ member: name, err: err.message }, 'layer2: heartbeat send failed');
-      });
+      sent.push(
+        new Promise<void>((resolve) => {
+          sock.send(data, a.port, a.address, (err) => {
+            if (err) this.log.debug({ member: name, err: err.message }, 'layer2: heartbeat send failed');
+            resolve();
+          });
+        }),
+      );
     }
+    return sent;
   }
 
   private onMessage(data: Buffer): void {

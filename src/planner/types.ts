@@ -3,7 +3,7 @@
 // `metallb-ts plan` prints `PlanOutput` (see planToJSON for the stable JSON form).
 
 import type { IP, Prefix } from '../ip/index.ts';
-import type { Community, Peer } from '../config/types.ts';
+import type { Community, Peer, PreferredNodeSelector } from '../config/types.ts';
 
 export interface PlannedRoute {
   prefix: Prefix;
@@ -48,6 +48,14 @@ export interface Layer2Plan {
   services: string[]; // ns/name
   node: string | null;
   interfaces: string[];
+  /**
+   * Optional (additive, for the Layer 2 runtime): the nodes eligible for this IP before
+   * liveness is known (Ready, not excluded, matching nodeSelectors, serving endpoints), with
+   * their labels, and the preferredNodeSelectors that applied. When present, the speaker
+   * re-runs electL2Owner over the live members (src/layer2/agent.ts setPlan).
+   */
+  candidates?: { name: string; labels: Record<string, string> }[];
+  preferred?: PreferredNodeSelector[];
 }
 
 export interface PlanOutput {

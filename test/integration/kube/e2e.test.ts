@@ -7,6 +7,7 @@
 // (127.0.0.1:PORT → the server's Unix socket), so no address outside our namespaces is used.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FakeApiServer } from '../../support/apiserver/index.ts';
 import { KubeClient, R } from '../../../src/kube/client.ts';
@@ -91,8 +92,9 @@ before(async () => {
         startProcess('speaker', 'ip', ['netns', 'exec', ns, process.execPath, BIN, 'speaker', '--node-name', `node-${i}`, '--kubeconfig', kc, '--http-listen', '127.0.0.1:7472', '--log-level', 'debug'], join(lab.dir, `speaker-${i}.log`), { ...env, POD_NAME: `speaker-${i}`, POD_UID: `uid-${i}` }),
       );
     }
-    await router.waitEstablished([a.dut4[0] ?? '', a.dut4[1] ?? ''], 60000);
+    await router.waitEstablished([a.dut4[0] ?? '', a.dut4[1] ?? ''], 20000);
   } catch (e) {
+    if (ctx) writeFileSync(join(lab.dir, 'apiserver-requests.log'), ctx.server.requests.map((r) => `${r.method} ${r.path} ${r.status}`).join('\n'));
     for (const p of procs) await p.stop();
     await ctx?.server.close();
     lab.destroy();

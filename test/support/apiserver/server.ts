@@ -24,6 +24,8 @@ import { PatchError, jsonPatch, mergePatch, strategicMergePatch } from './patch.
 import type { Json } from './patch.ts';
 import { SelectorError, fieldsMatch, labelsMatch, parseFieldSelector, parseLabelSelector } from './selectors.ts';
 import type { FieldReq, LabelReq } from './selectors.ts';
+import { validate } from './openapi.ts';
+import type { FieldError, Schema } from './openapi.ts';
 
 export type Obj = Record<string, unknown> & { metadata: Meta };
 interface Meta {
@@ -375,7 +377,7 @@ export class FakeApiServer {
       }
       if (method === 'POST') {
         const body = this.parseJSON(await this.readBody(req));
-        return this.send(res, 201, this.createObject(rt, version, ns, body));
+        return this.send(res, 201, this.createObject(rt, version, ns, body, q.get('fieldValidation') === 'Strict'));
       }
       if (method === 'DELETE') {
         const labels = this.parseLabels(q.get('labelSelector'));
@@ -390,11 +392,11 @@ export class FakeApiServer {
     if (method === 'GET') return this.send(res, 200, this.present(rt, version, this.mustGet(rt, ns, name)));
     if (method === 'PUT') {
       const body = this.parseJSON(await this.readBody(req));
-      return this.send(res, 200, this.updateObject(rt, version, ns, name, body, sub === 'status'));
+      return this.send(res, 200, this.updateObject(rt, version, ns, name, body, sub === 'status', q.get('fieldValidation') === 'Strict'));
     }
     if (method === 'PATCH') {
       const text = await this.readBody(req);
-      return this.send(res, 200, this.patchObject(rt, version, ns, name, record.contentType ?? '', text, sub === 'status'));
+      return this.send(res, 200, this.patchObject(rt, version, ns, name, record.contentType ?? '', text, sub === 'status', q.get('fieldValidation') === 'Strict'));
     }
     if (method === 'DELETE') {
       if (sub) throw new HttpError(405, 'MethodNotAllowed', 'cannot delete a subresource');
@@ -552,7 +554,48 @@ export class FakeApiServer {
     return name;
   }
 
-  createObject(rt: ResourceType, version: string, ns: string | undefined, body: Record<string, unknown>): Obj {
+  /**
+   * Custom resources are validated (and pruned) against the openAPIV3Schema of their
+   * CustomResourceDefinition when one has been created in this server, like kube-apiserver.
+   */
+  private crdCheck(rt: ResourceType, version: string, o: Obj, strict: boolean): Obj {
+    if (rt.group !== 'metallb.io') return o;
+    const crd = this.store.get('apiextensions.k8s.io/customresourcedefinitions')?.get(`${rt.plural}.${rt.group}`);
+    if (!crd) return o;
+    const versions = ((crd['spec'] as { versions?: { name: string; schema?: { openAPIV3Schema?: Schema } }[] } | undefined)?.versions ?? []);
+    const v = versions.find((x) => x.name === version);
+    if (!v) throw new HttpError(404, 'NotFound', `the server could not find the requested resource (${rt.plural}.${rt.group}/${version})`);
+    const root = v.schema?.openAPIV3Schema;
+    if (!root) return o;
+    const errors: FieldError[] = [];
+    const out = clone(o);
+    for (const req of root.required ?? []) if (!(req in o)) errors.push({ field: req, message: 'Required value' });
+    for (const [k, val] of Object.entries(o)) {
+      if (k === 'metadata' || k === 'apiVersion' || k === 'kind') continue;
+      const ps = root.properties?.[k];
+      if (!ps) {
+        if (strict) errors.push({ field: k, message: `unknown field "${k}"` });
+        delete out[k];
+        continue;
+      }
+      const r = validate(ps, val, { strict }, k);
+      errors.push(...r.errors);
+      out[k] = r.value;
+    }
+    if (errors.length > 0) {
+      const name = o.metadata.name;
+      const msg = errors.map((e) => `${e.field}: ${e.message}`).join(', ');
+      throw new HttpError(422, 'Invalid', `${rt.kind}.${rt.group} "${name}" is invalid: ${msg}`, {
+        name,
+        group: rt.group,
+        kind: rt.kind,
+        causes: errors.map((e) => ({ reason: 'FieldValueInvalid', message: e.message, field: e.field })),
+      });
+    }
+    return out;
+  }
+
+  createObject(rt: ResourceType, version: string, ns: string | undefined, body: Record<string, unknown>, strict = false): Obj {
     const o = clone(body) as Obj;
     if (!isObj(o.metadata)) o.metadata = { name: '' };
     const meta = o.metadata;
@@ -586,17 +629,20 @@ export class FakeApiServer {
     if (rt.status && rt.kind !== 'Namespace' && rt.kind !== 'Node' && rt.kind !== 'Pod') delete o['status'];
     delete o['apiVersion'];
     delete o['kind'];
-    meta.uid = randomUUID();
-    meta.creationTimestamp = now();
-    meta.generation = 1;
-    meta.resourceVersion = this.bump();
-    delete meta['deletionTimestamp'];
-    store.set(key, o);
-    this.record(rt, 'ADDED', o);
-    return this.present(rt, version, o);
+    const stored = this.crdCheck(rt, version, o, strict);
+    const sm = stored.metadata;
+    sm.uid = randomUUID();
+    sm.creationTimestamp = now();
+    sm.generation = 1;
+    sm.resourceVersion = this.bump();
+    delete sm['deletionTimestamp'];
+    store.set(key, stored);
+    this.record(rt, 'ADDED', stored);
+    return this.present(rt, version, stored);
   }
 
-  private commit(rt: ResourceType, version: string, old: Obj, next: Obj): Obj {
+  private commit(rt: ResourceType, version: string, old: Obj, nextIn: Obj, strict = false): Obj {
+    const next = this.crdCheck(rt, version, nextIn, strict);
     if (sameIgnoringRV(old, next)) return this.present(rt, version, old); // no-op write
     if (specPart(old) !== specPart(next)) next.metadata.generation = (old.metadata.generation ?? 1) + 1;
     next.metadata.resourceVersion = this.bump();
@@ -634,7 +680,7 @@ export class FakeApiServer {
     return next;
   }
 
-  updateObject(rt: ResourceType, version: string, ns: string | undefined, name: string, body: Record<string, unknown>, viaStatus: boolean): Obj {
+  updateObject(rt: ResourceType, version: string, ns: string | undefined, name: string, body: Record<string, unknown>, viaStatus: boolean, strict = false): Obj {
     const old = this.mustGet(rt, ns, name);
     const desired = body as Obj;
     const meta = isObj(desired.metadata) ? desired.metadata : undefined;
@@ -650,10 +696,10 @@ export class FakeApiServer {
     if (meta?.uid !== undefined && meta.uid !== old.metadata.uid) {
       throw new HttpError(409, 'Conflict', `Precondition failed: UID in precondition: ${String(meta.uid)}, UID in object meta: ${old.metadata.uid}`);
     }
-    return this.commit(rt, version, old, this.merge(rt, old, desired, viaStatus));
+    return this.commit(rt, version, old, this.merge(rt, old, desired, viaStatus), strict);
   }
 
-  patchObject(rt: ResourceType, version: string, ns: string | undefined, name: string, contentType: string, text: string, viaStatus: boolean): Obj {
+  patchObject(rt: ResourceType, version: string, ns: string | undefined, name: string, contentType: string, text: string, viaStatus: boolean, strict = false): Obj {
     const old = this.mustGet(rt, ns, name);
     let patch: Json;
     try {
@@ -692,7 +738,7 @@ export class FakeApiServer {
       throw this.conflict(rt, name);
     }
     if (desired.metadata.name !== name) throw this.invalid(rt, name, 'metadata.name', 'Invalid value: field is immutable');
-    return this.commit(rt, version, old, this.merge(rt, old, desired, viaStatus));
+    return this.commit(rt, version, old, this.merge(rt, old, desired, viaStatus), strict);
   }
 
   deleteObject(rt: ResourceType, version: string, ns: string | undefined, name: string, opts: Record<string, unknown> | undefined): Record<string, unknown> {

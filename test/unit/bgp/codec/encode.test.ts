@@ -264,3 +264,11 @@ test('RFC 9003 shutdown communication in Cease NOTIFICATION data', () => {
   assert.equal(long[0], 254);
   assert.equal(parseShutdownCommunication(long), 'é'.repeat(127));
 });
+
+test('AS_PATH segments longer than 255 ASNs are split into consecutive segments', () => {
+  const asns = Array.from({ length: 300 }, (_, i) => 64512 + i);
+  const bytes = encodeUpdate({ withdrawn: [], attributes: { asPath: [{ type: 2, asns }] }, nlri: [] }, FOUR);
+  // flags 0x50 (extended length), type 2, length 2 + 255*4 + 2 + 45*4 = 1204
+  assert.equal(toHex(bytes.subarray(23, 29)), '500204b402ff');
+  assert.equal(toHex(bytes.subarray(29 + 255 * 4, 31 + 255 * 4)), '022d');
+});

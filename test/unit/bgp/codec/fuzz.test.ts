@@ -82,6 +82,10 @@ function corpus(): Uint8Array[] {
     encodeUpdate({ withdrawn: [], attributes: { ...full, mpUnreach: { afi: 2, safi: 1, withdrawn: [{ family: 6, network: 0n, length: 0 }] } }, nlri: [] }, four),
     endOfRib(4, four),
     endOfRib(6, four),
+    // RFC 9072 extended optional parameters.
+    encodeOpen({ version: 4, myAS: 65001, holdTime: 3, bgpId: 1, capabilities: Array.from({ length: 50 }, (_, i) => ({ code: 1 as const, kind: 'multiprotocol' as const, afi: 1 + (i % 2), safi: 1 + i })) }),
+    // A 2-octet-session UPDATE whose AS_PATH holds AS_TRANS and needs AS4_PATH reconstruction.
+    encodeUpdate({ withdrawn: [], attributes: { ...full, asPath: [{ type: 2, asns: [65010, 4200000000] }, { type: 1, asns: [4200000001, 7] }] }, nlri: [{ family: 4, network: 0xc6336400n, length: 24 }] }, two),
   ];
 }
 
