@@ -15,7 +15,7 @@ import { fullTable } from './fulltable.ts';
 import { prepareMetallb, REPO_ROOT } from './lib/metallbts.ts';
 import { BenchError, cleanupAll, isAborted, requirePrereqs } from './lib/proc.ts';
 import { MAX_ROUTES } from './lib/routes.ts';
-import { IMPLS, isImpl } from './lib/senders.ts';
+import { DEFAULT_IMPLS, IMPLS, isImpl } from './lib/senders.ts';
 import type { Impl } from './lib/senders.ts';
 import { log, setJsonOutput } from './lib/stats.ts';
 
@@ -39,7 +39,8 @@ options:
   --n LIST      sizes (fulltable: routes, default 10000,100000; footprint: routes, default
                 0,10000,100000; churn: Services, default 1000)
   --runs K      runs per figure (median and min–max are reported; default 3)
-  --impl LIST   senders to compare (default metallb-ts,gobgp,bird)
+  --impl LIST   senders to compare: metallb-ts (standalone process), metallb-ts-speaker (the
+                BGP speaker alone, given the plan), gobgp, bird (default metallb-ts,gobgp,bird)
   --rate R      churn: Service files written per second (default 20)
   --smoke       tiny sizes, 1 run (for CI; never asserts timings)
   --json FILE   also append the JSON lines to FILE
@@ -73,7 +74,7 @@ function parseList(s: string, what: string): number[] {
 }
 
 export function parseArgs(argv: string[]): RunArgs | 'help' {
-  const a: RunArgs = { benches: [], runs: 3, impls: [...IMPLS], rate: 20, smoke: false, keep: false, fromSource: false };
+  const a: RunArgs = { benches: [], runs: 3, impls: [...DEFAULT_IMPLS], rate: 20, smoke: false, keep: false, fromSource: false };
   let runsGiven = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? '';
@@ -167,7 +168,7 @@ export async function main(argv: string[]): Promise<number> {
       return 2;
     }
   }
-  if (needNet && (args.impls.includes('metallb-ts') || args.benches.includes('churn'))) {
+  if (needNet && (args.impls.some((i) => i.startsWith('metallb-ts')) || args.benches.includes('churn'))) {
     try {
       log(`metallb-ts: ${await prepareMetallb(args.fromSource)}`);
     } catch (e) {

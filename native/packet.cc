@@ -158,7 +158,16 @@ class PacketSocket : public Napi::ObjectWrap<PacketSocket> {
   static void OnReadable(uv_poll_t* handle, int status, int /*events*/) {
     auto* self = static_cast<PacketSocket*>(handle->data);
     if (self == nullptr || self->fd_ < 0) return;
-    if (status < 0) return;
+    if (status < 0) {
+      // libuv stops the watcher on POLLERR (e.g. ENETDOWN when the link goes down). Clear the
+      // pending socket error and watch again, so a quick link flap does not leave a deaf socket.
+      int err = 0;
+      socklen_t len = sizeof err;
+      getsockopt(self->fd_, SOL_SOCKET, SO_ERROR, &err, &len);
+      if (++self->errors_ <= 1000) uv_poll_start(handle, UV_READABLE, &PacketSocket::OnReadable);
+      return;
+    }
+    self->errors_ = 0;
     self->Drain();
   }
 
@@ -263,6 +272,7 @@ class PacketSocket : public Napi::ObjectWrap<PacketSocket> {
   Napi::Value GetIfindex(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), ifindex_); }
 
   int fd_ = -1;
+  int errors_ = 0;
   int ifindex_ = 0;
   uint16_t proto_ = 0;
   uv_poll_t* poll_ = nullptr;

@@ -15,6 +15,8 @@ export const METALLB_BIN = join(REPO_ROOT, 'bin', 'metallb-ts.js');
 export const BUILD_DIR = join(REPO_ROOT, 'node_modules', '.cache', 'metallb-ts-bench');
 
 let entry: string[] = [METALLB_BIN];
+let moduleRoot = join(REPO_ROOT, 'src');
+let nodeFlags: string[] = ['--import', 'tsx'];
 
 /**
  * Compiles src/ with tsc into BUILD_DIR and runs metallb-ts from there (plain JS, as users run
@@ -24,6 +26,8 @@ let entry: string[] = [METALLB_BIN];
 export async function prepareMetallb(fromSource: boolean): Promise<string> {
   if (fromSource) {
     entry = [METALLB_BIN];
+    moduleRoot = join(REPO_ROOT, 'src');
+    nodeFlags = ['--import', 'tsx'];
     return `${METALLB_BIN} (source)`;
   }
   const tsc = join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
@@ -35,6 +39,8 @@ export async function prepareMetallb(fromSource: boolean): Promise<string> {
   const launcher = join(BUILD_DIR, 'launch.mjs');
   writeFileSync(launcher, "import { main } from './dist/cli/main.js';\nprocess.exitCode = await main(process.argv.slice(2));\n");
   entry = [launcher];
+  moduleRoot = out;
+  nodeFlags = [];
   return `${launcher} (compiled with tsc${r.code !== 0 ? '; tsc reported type errors, JS emitted anyway' : ''})`;
 }
 
@@ -57,6 +63,8 @@ export interface MetallbOptions {
   keepaliveTime?: number;
   connectTime?: number;
   httpPort?: number;
+  /** Run only the BGP speaker (bench/lib/speaker-child.mjs) with a plan of poolSize routes. */
+  speakerOnly?: boolean;
 }
 
 /** The config manifests (everything but Services). */
@@ -155,7 +163,15 @@ export class Metallb {
   }
 
   async start(): Promise<void> {
-    const args = [
+    const o = this.opts;
+    const args = o.speakerOnly
+      ? [
+          'netns', 'exec', o.ns, process.execPath, ...nodeFlags, join(REPO_ROOT, 'bench', 'lib', 'speaker-child.mjs'),
+          moduleRoot, String(o.poolSize), String(this.httpPort), o.nodeAddress, String(o.myASN), String(o.peers[0]?.peerASN ?? 0),
+          o.holdTime !== undefined ? String(o.holdTime) : '-', o.keepaliveTime !== undefined ? String(o.keepaliveTime) : '-',
+          ...o.peers.map((p) => p.address),
+        ]
+      : [
       'netns', 'exec', this.opts.ns,
       process.execPath, ...entry, 'standalone',
       '-f', this.folder,
@@ -164,7 +180,7 @@ export class Metallb {
       '--state', this.statePath,
       '--http-listen', `127.0.0.1:${this.httpPort}`,
       '--log-level', 'warn',
-    ];
+      ];
     this.proc = startBg(`metallb-ts(${this.opts.dir})`, 'ip', args, join(this.opts.dir, 'metallb-ts.log'));
     await waitFor(
       'metallb-ts /healthz',
@@ -229,7 +245,7 @@ export function summarizeStatus(j: unknown): StatusView {
       peer: typeof s['peer'] === 'string' ? s['peer'] : '',
       state: st.toLowerCase(),
       established: st.toLowerCase() === 'established',
-      routes: Array.isArray(s['routes']) ? s['routes'].length : 0,
+      routes: typeof s['routeCount'] === 'number' ? s['routeCount'] : Array.isArray(s['routes']) ? s['routes'].length : 0,
     });
   }
   return {

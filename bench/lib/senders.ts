@@ -11,7 +11,9 @@ import type { Lab } from './netns.ts';
 import { Metallb } from './metallbts.ts';
 import { BenchError, waitFor } from './proc.ts';
 
-export const IMPLS = ['metallb-ts', 'gobgp', 'bird'] as const;
+export const IMPLS = ['metallb-ts', 'metallb-ts-speaker', 'gobgp', 'bird'] as const;
+/** Compared by default (metallb-ts-speaker on request: the speaker alone, no standalone mode). */
+export const DEFAULT_IMPLS: Impl[] = ['metallb-ts', 'gobgp', 'bird'];
 export type Impl = (typeof IMPLS)[number];
 
 export const SENDER_AS = 65010;
@@ -109,8 +111,10 @@ export function makeSender(impl: Impl, o: SenderOptions): Sender {
         stop: (sig) => b.stop(sig),
       };
     }
-    case 'metallb-ts': {
+    case 'metallb-ts':
+    case 'metallb-ts-speaker': {
       const m = new Metallb({
+        speakerOnly: impl === 'metallb-ts-speaker',
         ns: o.lab.txNs,
         dir,
         node: 'bench-node',
@@ -129,7 +133,7 @@ export function makeSender(impl: Impl, o: SenderOptions): Sender {
           return m.pid;
         },
         start: async () => {
-          m.writeFolder(o.n);
+          if (!m.opts.speakerOnly) m.writeFolder(o.n);
           await m.start();
           await waitFor(
             `metallb-ts to plan ${o.n} routes per session`,

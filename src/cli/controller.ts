@@ -9,6 +9,7 @@ import { KubeClient } from '../kube/client.ts';
 import { Controller } from '../kube/controller.ts';
 import { createKubeMetrics } from '../kube/metrics.ts';
 import { parseArgs, parseSeconds } from '../kube/args.ts';
+import { WebhookServer } from '../kube/webhook.ts';
 
 export const CONTROLLER_USAGE = `usage: metallb-ts controller [options]
 
@@ -27,6 +28,9 @@ options:
   --renew-deadline S         seconds (default 10)
   --retry-period S           seconds (default 2)
   --http-listen ADDR         /healthz /readyz /status /metrics (default 0.0.0.0:7472; "off" disables)
+  --webhook-listen ADDR      serve the validating admission webhook over HTTPS (default off)
+  --webhook-cert-dir DIR     tls.crt + tls.key for the webhook, re-read on change
+                             (default /tmp/k8s-webhook-server/serving-certs)
   --log-format json|text     (default json)
   --log-level LEVEL          fatal|error|warn|info|debug|trace (default info)
   -h, --help                 this text
@@ -43,6 +47,8 @@ const SPEC = {
   '--renew-deadline': { value: true },
   '--retry-period': { value: true },
   '--http-listen': { value: true },
+  '--webhook-listen': { value: true },
+  '--webhook-cert-dir': { value: true },
   '--log-format': { value: true },
   '--log-level': { value: true },
 };
@@ -72,6 +78,11 @@ export async function run(argv: string[]): Promise<number> {
   const listenText = v.get('--http-listen') ?? '0.0.0.0:7472';
   const listen = listenText === 'off' ? null : parseListenAddress(listenText);
   if (typeof listen === 'string') return fail(listen);
+
+  const webhookText = v.get('--webhook-listen') ?? 'off';
+  const webhookListen = webhookText === 'off' ? null : parseListenAddress(webhookText);
+  if (typeof webhookListen === 'string') return fail(webhookListen);
+  const certDir = v.get('--webhook-cert-dir') ?? '/tmp/k8s-webhook-server/serving-certs';
 
   const namespace = v.get('--namespace') ?? process.env['METALLB_NAMESPACE'] ?? 'metallb-system';
   const identity = v.get('--identity') ?? process.env['POD_NAME'] ?? `${hostname()}_${randomBytes(4).toString('hex')}`;
@@ -109,6 +120,26 @@ export async function run(argv: string[]): Promise<number> {
     }
     logger.info({ url: http.url }, 'health and metrics endpoints listening');
   }
+  let webhook: WebhookServer | undefined;
+  let webhookTimer: NodeJS.Timeout | undefined;
+  if (webhookListen) {
+    const wh = new WebhookServer({ host: webhookListen.host, port: webhookListen.port, certDir, logger, decide: (req) => controller.admission(req) });
+    const tryStart = (): void => {
+      if (!wh.hasCertificate()) {
+        logger.warn({ certDir }, 'webhook: no tls.crt/tls.key yet; retrying in 10s');
+        webhookTimer = setTimeout(tryStart, 10000);
+        return;
+      }
+      wh.start().then(
+        () => {
+          webhook = wh;
+          logger.info({ url: wh.url }, 'validating webhook listening');
+        },
+        (e: unknown) => logger.error({ err: (e as Error).message }, 'webhook: cannot start'),
+      );
+    };
+    tryStart();
+  }
   const done = new Promise<void>((resolve) => {
     const stop = (): void => resolve();
     process.once('SIGTERM', stop);
@@ -118,6 +149,8 @@ export async function run(argv: string[]): Promise<number> {
   void controller.start().catch((err: unknown) => logger.error({ err: (err as Error).message }, 'controller failed to start'));
   await done;
   logger.info('stopping: releasing the lease');
+  if (webhookTimer) clearTimeout(webhookTimer);
+  await webhook?.stop();
   await controller.stop();
   await http?.close();
   return 0;

@@ -3,6 +3,7 @@
 // On any error no Config is produced (errors never half-apply).
 
 import { LineCounter, parseDocument } from 'yaml';
+import type { z } from 'zod';
 import {
   formatPrefix,
   parseRangeOrCIDR,
@@ -15,7 +16,7 @@ import {
 import type { Node, Secret } from '../model/objects.ts';
 import { anySelectorMatches, type LabelSelector, type LabelSelectorRequirement } from '../model/selector.ts';
 import { parseGoDuration } from './duration.ts';
-import { zodIssues } from './issues.ts';
+import { closest, zodIssues } from './issues.ts';
 import type { LoadedObject } from './load.ts';
 import { compareDiagnostics, formatPath, isRecord, type FieldPath } from './path.ts';
 import {
@@ -86,6 +87,12 @@ interface Item<S> {
   shownKind: string;
   shownName: string;
   source: SourceRef;
+  /**
+   * Top-level spec fields that failed the schema (already reported) and were left out so the
+   * rest of the object could still be checked: diagnostics about them, and warnings about the
+   * object, are not reported again.
+   */
+  damaged?: Set<string>;
 }
 
 class Diags {
@@ -112,6 +119,7 @@ class Diags {
   }
 
   at<S>(item: Item<S>, path: FieldPath, message: string, warning = false): void {
+    if (item.damaged && (warning || (path[0] === 'spec' && typeof path[1] === 'string' && item.damaged.has(path[1])))) return;
     const p = item.map(path);
     this.add(warning ? this.warnings : this.errors, {
       file: item.lo.source.file,
@@ -190,6 +198,12 @@ function dropNulls(v: unknown): unknown {
   const out: Record<string, unknown> = {};
   for (const [k, x] of Object.entries(v)) if (x !== null) out[k] = dropNulls(x);
   return out;
+}
+
+/** `; did you mean "x"?` for the closest known name, or nothing. */
+function didYouMean(word: string, known: string[]): string {
+  const guess = closest(word, known);
+  return guess !== undefined ? `; did you mean "${guess}"?` : '';
 }
 
 function byName<T extends { name: string }>(a: T, b: T): number {
@@ -340,7 +354,23 @@ interface Parsed {
   l2Advs: Item<L2AdvertisementSpec>[];
   communities: Item<CommunitySpec>[];
   bfds: Item<BFDProfileSpec>[];
+  /** kind -> names of objects dropped for schema errors (references to them are not reported again). */
+  broken: Map<string, Set<string>>;
 }
+
+function markBroken(out: Parsed, kind: string, name: string): void {
+  const s = out.broken.get(kind) ?? new Set<string>();
+  s.add(name);
+  out.broken.set(kind, s);
+}
+
+function isBroken(out: { broken: Map<string, Set<string>> }, kind: string, name: string): boolean {
+  return out.broken.get(kind)?.has(name) ?? false;
+}
+
+/** Every kind `validate` knows (for "did you mean" on an unknown kind). */
+const KNOWN_KINDS = [...Object.keys(SPEC_SCHEMAS), 'ConfigMap', ...IGNORED_KINDS];
+const TOP_LEVEL = ['apiVersion', 'kind', 'metadata', 'spec', 'status'];
 
 function crdItem<S>(lo: LoadedObject, spec: S): Item<S> {
   const meta = isRecord(lo.object['metadata']) ? lo.object['metadata'] : {};
@@ -368,7 +398,7 @@ function isBareLegacy(obj: Record<string, unknown>): boolean {
 }
 
 function intake(objects: LoadedObject[], d: Diags): Parsed {
-  const out: Parsed = { pools: [], peers: [], bgpAdvs: [], l2Advs: [], communities: [], bfds: [] };
+  const out: Parsed = { pools: [], peers: [], bgpAdvs: [], l2Advs: [], communities: [], bfds: [], broken: new Map() };
   for (const lo of objects) {
     const obj = lo.object;
     if (isBareLegacy(obj)) {
@@ -441,7 +471,8 @@ function intake(objects: LoadedObject[], d: Diags): Parsed {
     }
     const schemas = SPEC_SCHEMAS[kind];
     if (!schemas) {
-      d.raw(lo, ['kind'], `unknown kind "${kind}"`);
+      const guess = closest(kind, KNOWN_KINDS);
+      d.raw(lo, ['kind'], guess !== undefined ? `unknown kind "${kind}"; did you mean "${guess}"?` : `unknown kind "${kind}"`);
       continue;
     }
     const apiVersion = obj['apiVersion'];
@@ -472,43 +503,101 @@ function intake(objects: LoadedObject[], d: Diags): Parsed {
         continue;
       }
     }
+    // Fields of the spec written at the top level (wrong indentation), and other unknown
+    // top-level fields.
+    const specFields = knownSpecFields(schema);
+    const stray = Object.keys(obj).filter((k) => !TOP_LEVEL.includes(k));
     let spec = obj['spec'];
     if (spec === undefined || spec === null) {
+      const misplaced = stray.filter((k) => specFields.includes(k));
+      if (misplaced.length > 0) {
+        const list = misplaced.map((k) => `"${k}"`).join(', ');
+        d.raw(lo, ['spec'], `required field is missing; ${list} ${misplaced.length > 1 ? 'are' : 'is'} at the top level: indent ${misplaced.length > 1 ? 'them' : 'it'} under "spec:"`);
+        markBroken(out, kind, lo.source.name);
+        continue;
+      }
       if (SPEC_REQUIRED.has(kind)) {
         d.raw(lo, ['spec'], 'required field is missing');
+        markBroken(out, kind, lo.source.name);
         continue;
       }
       spec = {};
     }
+    let strayBad = false;
+    for (const k of stray) {
+      strayBad = true;
+      if (specFields.includes(k)) d.raw(lo, [k], 'belongs under "spec:" (check the indentation)');
+      else {
+        const guess = closest(k, TOP_LEVEL);
+        d.raw(lo, [k], guess !== undefined ? `unknown field; did you mean "${guess}"?` : `unknown field (an object has ${TOP_LEVEL.join(', ')})`);
+      }
+    }
     // Like the API server, treat `null` object fields as absent (`nodeSelectors:` with no value).
     spec = dropNulls(spec);
-    const r = schema.safeParse(spec);
+    let r = schema.safeParse(spec);
+    let damaged: Set<string> | undefined;
     if (!r.success) {
-      for (const pm of zodIssues(r.error.issues, spec, ['spec'])) d.raw(lo, pm.path, pm.message);
-      continue;
+      for (const pm of zodIssues(r.error.issues, spec, ['spec'], schema)) d.raw(lo, pm.path, pm.message);
+      // Leave the damaged top-level fields out and check the rest, so that the independent
+      // errors of the other fields are reported now rather than after the next edit.
+      if (!isRecord(spec)) {
+        markBroken(out, kind, lo.source.name);
+        continue;
+      }
+      damaged = new Set<string>();
+      for (const issue of r.error.issues) {
+        const top = issue.path[0];
+        if (typeof top === 'string') damaged.add(top);
+        else if (issue.code === 'unrecognized_keys') {
+          for (const k of issue.keys) {
+            damaged.add(k);
+            // `peer-asn` for `peerASN`: what the typo meant is reported by the typo line
+            const meant = closest(k, specFields);
+            if (meant !== undefined) damaged.add(meant);
+          }
+        }
+      }
+      const rest: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(spec)) if (!damaged.has(k)) rest[k] = v;
+      r = schema.safeParse(rest);
+      if (!r.success) {
+        markBroken(out, kind, lo.source.name);
+        continue;
+      }
     }
+    if (strayBad && !damaged) damaged = new Set();
+    const item = <S>(data: unknown): Item<S> => {
+      const it = crdItem(lo, data as S);
+      if (damaged) it.damaged = damaged;
+      return it;
+    };
     switch (kind) {
       case 'IPAddressPool':
-        out.pools.push(crdItem(lo, r.data as IPAddressPoolSpec));
+        out.pools.push(item<IPAddressPoolSpec>(r.data));
         break;
       case 'BGPPeer':
-        out.peers.push(crdItem(lo, r.data as BGPPeerSpec));
+        out.peers.push(item<BGPPeerSpec>(r.data));
         break;
       case 'BGPAdvertisement':
-        out.bgpAdvs.push(crdItem(lo, r.data as BGPAdvertisementSpec));
+        out.bgpAdvs.push(item<BGPAdvertisementSpec>(r.data));
         break;
       case 'L2Advertisement':
-        out.l2Advs.push(crdItem(lo, r.data as L2AdvertisementSpec));
+        out.l2Advs.push(item<L2AdvertisementSpec>(r.data));
         break;
       case 'Community':
-        out.communities.push(crdItem(lo, r.data as CommunitySpec));
+        out.communities.push(item<CommunitySpec>(r.data));
         break;
       case 'BFDProfile':
-        out.bfds.push(crdItem(lo, r.data as BFDProfileSpec));
+        out.bfds.push(item<BFDProfileSpec>(r.data));
         break;
     }
   }
   return out;
+}
+
+function knownSpecFields(schema: z.ZodType): string[] {
+  const spec = (schema as unknown as { _zod?: { def?: { shape?: Record<string, unknown> } } })._zod?.def?.shape;
+  return Object.keys(spec ?? {});
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -670,7 +759,7 @@ export function parseLegacy(inner: Record<string, unknown>): { config?: LegacyCo
   const clean = dropNulls(inner);
   const r = LegacyConfigSchema.safeParse(clean);
   if (r.success) return { config: r.data, issues: [] };
-  return { issues: zodIssues(r.error.issues, clean) };
+  return { issues: zodIssues(r.error.issues, clean, [], LegacyConfigSchema) };
 }
 
 function legacyIntake(
@@ -815,7 +904,10 @@ function buildPools(d: Diags, items: Item<IPAddressPoolSpec>[]): Map<string, Poo
       const [a, b] = [prev, e];
       const later = a.work.seq > b.work.seq || (a.work === b.work && a.index > b.index) ? a : b;
       const other = later === a ? b : a;
-      const where = other.work === later.work ? `spec.addresses[${other.index}]` : `${other.work.item.kind}/${other.work.item.name}`;
+      const where =
+        other.work === later.work
+          ? `spec.addresses[${other.index}]`
+          : `${other.work.item.kind}/${other.work.item.name} (${other.work.item.lo.source.file}:${other.work.item.lineOf(other.work.item.map(['spec', 'addresses', other.index]))})`;
       d.at(later.work.item, ['spec', 'addresses', later.index], `"${later.text}" overlaps "${other.text}" of ${where}`);
     }
     if (!prev || prev.range.family !== e.range.family || e.range.last > prev.range.last) prev = e;
@@ -828,12 +920,15 @@ function resolvePools<S extends { ipAddressPools?: string[] | undefined; ipAddre
   item: Item<S>,
   pools: Map<string, PoolWork>,
   index: LabelIndex<PoolWork>,
+  broken: Set<string> | undefined,
 ): string[] {
+  // with its pool list damaged (already reported), the advertisement selects no pool rather than all
+  if (item.damaged && (item.damaged.has('ipAddressPools') || item.damaged.has('ipAddressPoolSelectors'))) return [];
   const names = checkStringList(d, item, ['spec', 'ipAddressPools'], item.spec.ipAddressPools, 'pool name');
   const selectors = checkSelectors(d, item, ['spec', 'ipAddressPoolSelectors'], item.spec.ipAddressPoolSelectors);
   const out = new Set<string>();
   (item.spec.ipAddressPools ?? []).forEach((n, i) => {
-    if (!pools.has(n)) d.at(item, ['spec', 'ipAddressPools', i], `unknown IPAddressPool "${n}"`);
+    if (!pools.has(n) && !broken?.has(n)) d.at(item, ['spec', 'ipAddressPools', i], `unknown IPAddressPool "${n}"${didYouMean(n, [...pools.keys()])}`);
   });
   for (const n of names) if (pools.has(n)) out.add(n);
   selectors.forEach((sel, i) => {
@@ -855,6 +950,13 @@ function nodesWarning<S>(d: Diags, item: Item<S>, path: FieldPath, sels: LabelSe
 interface Ctx {
   opts: BuildOptions;
   nodes?: LabelIndex<Node>;
+  /** kind -> names of objects dropped for schema errors. */
+  broken: Map<string, Set<string>>;
+}
+
+/** Whether some spec fields of the item failed the schema (it is checked, but not against others). */
+function isDamaged<S>(it: Item<S> | undefined): boolean {
+  return !!it?.damaged && it.damaged.size > 0;
 }
 
 function buildBFD(d: Diags, items: Item<BFDProfileSpec>[]): BFDProfile[] {
@@ -1012,7 +1114,7 @@ function buildPeers(d: Diags, items: Item<BGPPeerSpec>[], bfds: Set<string>, ctx
       }
     }
     if (s.bfdProfile !== undefined) {
-      if (!bfds.has(s.bfdProfile)) d.at(item, ['spec', 'bfdProfile'], `unknown BFDProfile "${s.bfdProfile}"`);
+      if (!bfds.has(s.bfdProfile) && !isBroken(ctx, 'BFDProfile', s.bfdProfile)) d.at(item, ['spec', 'bfdProfile'], `unknown BFDProfile "${s.bfdProfile}"${didYouMean(s.bfdProfile, [...bfds])}`);
       peer.bfdProfile = s.bfdProfile;
     }
     nodesWarning(d, item, ['spec', 'nodeSelectors'], peer.nodeSelectors, ctx.nodes);
@@ -1022,12 +1124,14 @@ function buildPeers(d: Diags, items: Item<BGPPeerSpec>[], bfds: Set<string>, ctx
   // duplicate address/port. Two peers may share a node unless both have node selectors and
   // those differ (we cannot know without the nodes, so distinct selectors count as disjoint).
   const itemOf = new Map(items.map((it) => [it.name, it]));
+  // a peer with damaged fields (already reported) is not compared with the others
+  const comparable = peers.filter((p) => !isDamaged(itemOf.get(p.name)));
   if (ctx.nodes) {
-    checkSharedNodesKnown(d, peers, itemOf, ctx.nodes, opts.nodes ?? []);
+    checkSharedNodesKnown(d, comparable, itemOf, ctx.nodes, opts.nodes ?? []);
     return peers;
   }
   const byVrf = new Map<string, Map<string, Peer[]>>();
-  for (const p of peers) {
+  for (const p of comparable) {
     const groups = byVrf.get(p.vrf) ?? new Map<string, Peer[]>();
     byVrf.set(p.vrf, groups);
     const key = p.nodeSelectors.length === 0 ? '' : canonicalJSON(p.nodeSelectors);
@@ -1114,7 +1218,7 @@ function buildBGPAdvs(
   for (const item of items) {
     const s = item.spec;
     itemOf.set(item.name, item);
-    const poolNames = resolvePools(d, item, pools, index);
+    const poolNames = resolvePools(d, item, pools, index, ctx.broken.get('IPAddressPool'));
     const adv: BGPAdvertisement = {
       name: item.name,
       pools: poolNames,
@@ -1138,11 +1242,17 @@ function buildBGPAdvs(
     for (const pn of poolNames) {
       const w = pools.get(pn);
       if (!w) continue;
-      for (const c of w.pool.cidrs) {
-        const agg = c.family === 4 ? adv.aggregationLength : adv.aggregationLengthV6;
-        if (c.length > agg) {
-          const field = c.family === 4 ? 'aggregationLength' : 'aggregationLengthV6';
-          d.at(item, ['spec', field], `${agg} is shorter than prefix ${formatPrefix(c)} of IPAddressPool/${pn} allows (aggregation would announce addresses outside the pool)`);
+      // Like MetalLB: per address entry, the aggregation length may not be shorter than the
+      // widest CIDR of the entry (a range that is not CIDR-aligned decomposes into several
+      // CIDRs; only its widest one bounds the aggregation).
+      for (const r of w.pool.ranges) {
+        let widest: Prefix | undefined;
+        for (const c of rangeToPrefixes(r)) if (!widest || c.length < widest.length) widest = c;
+        if (!widest) continue;
+        const agg = widest.family === 4 ? adv.aggregationLength : adv.aggregationLengthV6;
+        if (widest.length > agg) {
+          const field = widest.family === 4 ? 'aggregationLength' : 'aggregationLengthV6';
+          d.at(item, ['spec', field], `${agg} is shorter than prefix ${formatPrefix(widest)} of IPAddressPool/${pn} allows (aggregation would announce addresses outside the pool)`);
           break;
         }
       }
@@ -1153,7 +1263,10 @@ function buildBGPAdvs(
       const v = parseCommunity(c);
       if (v === 'alias') {
         const a = aliases[c];
-        if (!a) d.at(item, ['spec', 'communities', i], `unknown community alias "${c}"`);
+        if (!a) {
+          // an alias may be defined by a Community object that failed the schema (already reported)
+          if (!ctx.broken.has('Community')) d.at(item, ['spec', 'communities', i], `unknown community alias "${c}"${didYouMean(c, Object.keys(aliases))}`);
+        }
         else comms.set(communityKey(a), a);
       } else if (typeof v === 'string') d.at(item, ['spec', 'communities', i], v);
       else comms.set(communityKey(v), v);
@@ -1161,7 +1274,7 @@ function buildBGPAdvs(
     adv.communities = [...comms.values()].sort(compareCommunity);
     adv.peers = checkStringList(d, item, ['spec', 'peers'], s.peers, 'peer name').sort();
     (s.peers ?? []).forEach((p, i) => {
-      if (p !== '' && !peerNames.has(p)) d.at(item, ['spec', 'peers', i], `unknown BGPPeer "${p}"`);
+      if (p !== '' && !peerNames.has(p) && !isBroken(ctx, 'BGPPeer', p)) d.at(item, ['spec', 'peers', i], `unknown BGPPeer "${p}"${didYouMean(p, [...peerNames])}`);
     });
     nodesWarning(d, item, ['spec', 'nodeSelectors'], adv.nodeSelectors, ctx.nodes);
     out.push(adv);
@@ -1176,8 +1289,9 @@ function buildBGPAdvs(
       else byPool.set(p, [a]);
     }
   }
-  for (const [pn, advs] of byPool) {
+  for (const [pn, all] of byPool) {
     const w = pools.get(pn);
+    const advs = all.filter((a) => !isDamaged(itemOf.get(a.name)));
     if (!w || advs.length < 2) continue;
     const fams = new Set(w.pool.cidrs.map((c) => c.family));
     const sorted = [...advs].sort(byName);
@@ -1191,7 +1305,8 @@ function buildBGPAdvs(
         const peersOverlap = a.peers.length === 0 || b.peers.length === 0 || a.peers.some((p) => b.peers.includes(p));
         if (!peersOverlap) continue;
         if (canonicalJSON(a.nodeSelectors) !== canonicalJSON(b.nodeSelectors)) continue;
-        if (canonicalJSON(a.serviceSelectors) !== canonicalJSON(b.serviceSelectors)) continue;
+        // Like MetalLB: with serviceSelectors we cannot know which Services both announce.
+        if (a.serviceSelectors.length > 0 || b.serviceSelectors.length > 0) continue;
         const it = itemOf.get(b.name);
         if (it) {
           d.at(it, ['spec', it.spec.localPref === undefined && it.spec.localpref !== undefined ? 'localpref' : 'localPref'],
@@ -1208,7 +1323,7 @@ function buildL2Advs(d: Diags, items: Item<L2AdvertisementSpec>[], pools: Map<st
     const s = item.spec;
     const adv: L2Advertisement = {
       name: item.name,
-      pools: resolvePools(d, item, pools, index),
+      pools: resolvePools(d, item, pools, index, ctx.broken.get('IPAddressPool')),
       interfaces: checkStringList(d, item, ['spec', 'interfaces'], s.interfaces, 'interface name'),
       nodeSelectors: checkSelectors(d, item, ['spec', 'nodeSelectors'], s.nodeSelectors),
       serviceSelectors: checkSelectors(d, item, ['spec', 'serviceSelectors'], s.serviceSelectors),
@@ -1243,7 +1358,7 @@ export function buildConfig(objects: LoadedObject[], opts: BuildOptions = {}): B
   const pools = buildPools(d, poolItems);
   const bfdProfiles = buildBFD(d, bfdItems);
   const aliases = buildCommunities(d, commItems);
-  const ctx: Ctx = { opts };
+  const ctx: Ctx = { opts, broken: parsed.broken };
   if (opts.nodes && opts.nodes.length > 0) ctx.nodes = new LabelIndex(opts.nodes, (n) => n.metadata.labels);
   const poolIndex = new LabelIndex([...pools.values()], (w) => w.pool.labels);
   const peers = buildPeers(d, peerItems, new Set(bfdProfiles.map((b) => b.name)), ctx);

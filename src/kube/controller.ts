@@ -20,6 +20,8 @@ import { WorkQueue, runWorker } from './queue.ts';
 import { clampCount, formatDiagnostics, publishConfigurationState } from './status.ts';
 import type { PoolCounts } from './status.ts';
 import type { KubeMetrics } from './metrics.ts';
+import { review } from './webhook.ts';
+import type { AdmissionRequest, AdmissionResponse } from './webhook.ts';
 
 export interface ControllerOptions {
   client: KubeClient;
@@ -149,6 +151,14 @@ export class Controller {
       configErrors: this.configErrors.map((d) => formatDiagnostics([d])),
       assignments: this.allocator?.snapshot() ?? {},
     };
+  }
+
+  /** Decides a validating-webhook request against the configuration this replica sees. */
+  admission(req: AdmissionRequest): AdmissionResponse {
+    const current = this.configInformers.flatMap((inf) =>
+      inf.list().map((o) => ({ ...o, apiVersion: o.apiVersion ?? apiVersion(inf.resource), kind: o.kind ?? inf.resource.kind })),
+    );
+    return review(req, current, this.secrets.list() as unknown as Secret[]);
   }
 
   private startLeading(): void {

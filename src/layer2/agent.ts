@@ -236,7 +236,7 @@ export class Layer2Agent extends EventEmitter {
       this.lastOwnedKey = ownedKey;
       this.announcer.setOwned(res.owned);
     }
-    const ownersKey = JSON.stringify([res.owners, res.hasQuorum]);
+    const ownersKey = JSON.stringify([res.owners, res.hasQuorum, this.members?.alive() ?? []]);
     if (ownersKey !== this.lastOwnersKey) {
       this.lastOwnersKey = ownersKey;
       this.log.info({ owners: res.owners, hasQuorum: res.hasQuorum, alive: this.members?.alive() }, 'layer2: owners');

@@ -104,6 +104,7 @@ export class Layer2Announcer extends EventEmitter {
   private readonly statsByIP = new Map<string, IPStats>();
   private desired: OwnedEntry[] = [];
   private stopped = false;
+  private readonly warned = new Set<string>();
 
   constructor(opts: Layer2AnnouncerOptions) {
     super();
@@ -124,6 +125,7 @@ export class Layer2Announcer extends EventEmitter {
   setOwned(entries: OwnedEntry[]): void {
     if (this.stopped) return;
     this.desired = entries.map((e) => ({ ip: e.ip, interfaces: [...e.interfaces] }));
+    this.warned.clear();
     this.apply();
   }
 
@@ -168,7 +170,11 @@ export class Layer2Announcer extends EventEmitter {
     return s;
   }
 
+  /** Logs a warning once (the refresh would otherwise repeat it every second). */
   private warn(msg: string, extra: Record<string, unknown> = {}): void {
+    if (this.warned.has(msg)) return;
+    if (this.warned.size > 1000) this.warned.clear();
+    this.warned.add(msg);
     this.log.warn(extra, msg);
     this.emit('warning', msg);
   }

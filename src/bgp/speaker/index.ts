@@ -209,7 +209,7 @@ export class BGPSpeaker extends EventEmitter {
       state: s.state,
       uptimeSeconds: s.state === 'Established' ? s.uptimeSeconds() : 0,
       counters: { ...s.counters },
-      routes: [...s.adjRibOut.keys()],
+      routes: [...s.adjRibOut.values()].map((e) => `${formatIP({ family: e.nlri.family, value: e.nlri.network })}/${e.nlri.length}`),
     };
     if (s.localAddress !== undefined && s.state !== 'Idle') st.localAddress = s.localAddress;
     if (neg) {

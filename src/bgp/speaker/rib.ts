@@ -28,7 +28,7 @@ export interface RibContext {
 }
 
 export interface RibEntry {
-  /** Canonical prefix string, e.g. `192.0.2.1/32`. */
+  /** Map key of the prefix (see prefixKey). */
   key: string;
   nlri: NLRI;
   /** Attributes; for IPv6 `mpReach` carries the next hop with an empty `nlri` list. */
@@ -48,45 +48,61 @@ function familyNegotiated(families: AfiSafi[], family: 4 | 6): boolean {
   return families.some((f) => f.afi === (family === 4 ? 1 : 2) && f.safi === 1);
 }
 
+/** Canonical key of the attributes this module produces (equal keys = identical attributes). */
 export function attrKey(a: PathAttributes): string {
-  return JSON.stringify(a, (_k, v: unknown) => (typeof v === 'bigint' ? `n${v.toString(16)}` : v));
+  const nh = a.nextHop ? `4:${a.nextHop.value.toString(16)}` : a.mpReach ? a.mpReach.nextHops.map((h) => `${h.family}:${h.value.toString(16)}`).join(',') : '';
+  const path = (a.asPath ?? []).map((s) => `${s.type}:${s.asns.join('.')}`).join(' ');
+  const lc = (a.largeCommunities ?? []).map((c) => c.join(':')).join(',');
+  return `${a.origin ?? ''}|${path}|${nh}|${a.localPref ?? ''}|${(a.communities ?? []).join(',')}|${lc}`;
+}
+
+/** Map key of a prefix (cheap; use formatPrefix for display). */
+export function prefixKey(family: number, network: bigint, length: number): string {
+  return `${family}:${network.toString(16)}/${length}`;
 }
 
 /** The table a session should carry for the planned routes. */
 export function buildRib(routes: readonly PlannedRoute[], ctx: RibContext): { rib: AdjRibOut; skipped: SkippedRoute[] } {
   const rib: AdjRibOut = new Map();
   const skipped: SkippedRoute[] = [];
+  const interned = new Map<string, { attributes: PathAttributes; attrKey: string }>();
   for (const r of routes) {
     const fam = r.prefix.family;
-    const key = formatPrefix(r.prefix);
+    const key = prefixKey(fam, r.prefix.network, r.prefix.length);
     if (!familyNegotiated(ctx.families, fam)) {
-      skipped.push({ prefix: key, reason: `IPv${fam} unicast was not negotiated on this session` });
+      skipped.push({ prefix: formatPrefix(r.prefix), reason: `IPv${fam} unicast was not negotiated on this session` });
       continue;
     }
-    let nh: IP | undefined = r.nextHop ?? ctx.localAddress[fam] ?? ctx.otherAddress?.[fam];
+    const nh: IP | undefined = r.nextHop ?? ctx.localAddress[fam] ?? ctx.otherAddress?.[fam];
     if (nh && nh.family !== fam) {
-      skipped.push({ prefix: key, reason: `next hop ${formatIP(nh)} is not an IPv${fam} address` });
+      skipped.push({ prefix: formatPrefix(r.prefix), reason: `next hop ${formatIP(nh)} is not an IPv${fam} address` });
       continue;
     }
     if (!nh) {
       skipped.push({
-        prefix: key,
+        prefix: formatPrefix(r.prefix),
         reason: `no IPv${fam} next hop: the session has no local IPv${fam} address, the node none either, and the route sets none`,
       });
       continue;
     }
-    nh = { family: nh.family, value: nh.value };
-    const a: PathAttributes = {
-      origin: Origin.INCOMPLETE,
-      asPath: ctx.ebgp ? [{ type: 2, asns: [ctx.localASN] }] : [],
-    };
-    if (fam === 4) a.nextHop = { family: 4, value: nh.value };
-    else a.mpReach = { afi: 2, safi: 1, nextHops: [nh], nlri: [] };
-    if (!ctx.ebgp) a.localPref = r.localPref ?? 0;
-    if (r.communities.length > 0) a.communities = [...r.communities];
-    if (r.largeCommunities.length > 0) a.largeCommunities = r.largeCommunities.map((c) => [c[0], c[1], c[2]]);
+    // Routes usually share a handful of attribute sets: build each set (and its key) once.
+    const sig = `${fam}|${nh.value.toString(16)}|${r.localPref ?? ''}|${r.communities.join(',')}|${r.largeCommunities.join(';')}`;
+    let shared = interned.get(sig);
+    if (!shared) {
+      const a: PathAttributes = {
+        origin: Origin.INCOMPLETE,
+        asPath: ctx.ebgp ? [{ type: 2, asns: [ctx.localASN] }] : [],
+      };
+      if (fam === 4) a.nextHop = { family: 4, value: nh.value };
+      else a.mpReach = { afi: 2, safi: 1, nextHops: [{ family: nh.family, value: nh.value }], nlri: [] };
+      if (!ctx.ebgp) a.localPref = r.localPref ?? 0;
+      if (r.communities.length > 0) a.communities = [...r.communities];
+      if (r.largeCommunities.length > 0) a.largeCommunities = r.largeCommunities.map((c) => [c[0], c[1], c[2]]);
+      shared = { attributes: a, attrKey: attrKey(a) };
+      interned.set(sig, shared);
+    }
     const nlri: NLRI = { family: fam, network: r.prefix.network, length: r.prefix.length };
-    rib.set(key, { key, nlri, attributes: a, attrKey: attrKey(a) });
+    rib.set(key, { key, nlri, attributes: shared.attributes, attrKey: shared.attrKey });
   }
   return { rib, skipped };
 }

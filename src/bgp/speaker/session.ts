@@ -243,6 +243,10 @@ export class PeerSession {
           },
           'BGP session established',
         );
+        if (a.negotiated.families.length === 0) {
+          this.lastError = 'no address family in common with the peer: nothing can be announced';
+          this.log.warn(this.lastError);
+        }
         this.adjRibOut = new Map();
         this.sendFullTable(true);
         return;
@@ -295,7 +299,8 @@ export class PeerSession {
       ...(p.password ? { password: p.password } : {}),
     };
     this.log.debug({ ttl }, 'connecting');
-    this.deps.connect(opts).then(
+    // A connector that throws synchronously must not break the FSM: go through a promise.
+    new Promise<net.Socket>((resolve) => resolve(this.deps.connect(opts))).then(
       (sock) => {
         if (seq !== this.connectSeq || this.stopped || this.fsm.state !== 'Connect') {
           sock.destroy();

@@ -251,6 +251,19 @@ test('layer 2: three speakers, one client', { timeout: 300_000 }, async (t) => {
     assert.ok(ltimes.every((x) => x < 10_000), 'sanity bound');
   });
 
+  await t.test('repeated quick link flaps: the owner answers again after each', async () => {
+    await converge(names, X);
+    for (let i = 0; i < 3; i++) {
+      sh('sh', ['-c', `ip -n ${node(X).ns} link set dev eth0 down && ip -n ${node(X).ns} link set dev eth0 up`]);
+      await sleep(1500);
+      await waitFor(`${S1} to answer from ${X} after the flap`, 5000, () => {
+        const macs = arpingOnce(l.client, 'eth0', S1, 2);
+        return macs.length === 1 && macs[0] === node(X).mac0;
+      });
+    }
+    sh('ip', ['-n', node(X).ns, '-6', 'addr', 'replace', `2001:db8:77::1${node(X).idx}/64`, 'dev', 'eth0', 'nodad']);
+  });
+
   await t.test('a partitioned owner stops answering; the majority takes over', async () => {
     await converge(names, X);
     sh('ip', ['-n', node(X).ns, 'link', 'set', 'dev', 'eth1', 'down']);
@@ -269,5 +282,20 @@ test('layer 2: three speakers, one client', { timeout: 300_000 }, async (t) => {
       sh('ip', ['-n', node(X).ns, 'link', 'set', 'dev', 'eth1', 'up']);
     }
     await converge(names, X);
+  });
+
+  await t.test('single node (standalone): no members, it owns every IP it can serve', async () => {
+    for (const n of names) await l.killNode(node(n), 'SIGTERM');
+    const solo = node('node3');
+    l.startNode(solo, { ...configFor(solo), members: [], secret: undefined, bind: undefined });
+    await waitFor('the single node to answer every data IP', 20_000, () =>
+      V4.every((ip) => {
+        const macs = arpingOnce(l.client, 'eth0', ip, 1);
+        return macs.length === 1 && macs[0] === solo.mac0;
+      }),
+    );
+    assert.equal(ndiscOnce(l.client, 'eth0', V6), solo.mac0);
+    assert.deepEqual(arpingOnce(l.client, 'eth1', CONFIGURED_IP), [solo.mac1]);
+    assert.deepEqual(arpingOnce(l.client, 'eth0', NO_IFACE_IP), []);
   });
 });

@@ -188,8 +188,12 @@ export function routesOf(all: RouterRoute[], peer: string): Expected[] {
     .sort((a, b) => (a.prefix < b.prefix ? -1 : a.prefix > b.prefix ? 1 : 0));
 }
 
-function sameRoutes(a: Expected[], b: Expected[]): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
+function canon(r: Expected): unknown[] {
+  return [r.prefix, r.nextHop, r.asPath, r.localPref, r.origin, r.communities, r.largeCommunities];
+}
+
+export function sameRoutes(a: Expected[], b: Expected[]): boolean {
+  return JSON.stringify(a.map(canon)) === JSON.stringify(b.map(canon));
 }
 
 export interface Ctx {

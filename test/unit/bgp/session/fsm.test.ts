@@ -177,10 +177,8 @@ for (const st of ['OpenSent', 'OpenConfirm', 'Established'] as const) {
 
 test('FSM errors: unexpected messages give 5/1, 5/2, 5/3', () => {
   const f = toOpenSent();
-  assert.deepEqual([notif(f.handle({ type: 'MessageReceived', message: { type: 4 } }))?.code, f.state], [5, 'Idle']);
-  const g = toOpenSent();
-  g.handle({ type: 'MessageReceived', message: { type: 4 } });
-  assert.equal(notif(toOpenSent().handle({ type: 'MessageReceived', message: { type: 4 } }))?.subcode, 1);
+  const n1 = notif(f.handle({ type: 'MessageReceived', message: { type: 4 } }));
+  assert.deepEqual([n1?.code, n1?.subcode, f.state], [5, 1, 'Idle']);
   const h = toOpenSent();
   h.handle({ type: 'MessageReceived', message: peerOpen() });
   const n2 = notif(h.handle({ type: 'MessageReceived', message: peerOpen() }));
@@ -370,4 +368,31 @@ test('ManualStop silent (graceful restart): no NOTIFICATION, connection closed',
   assert.equal(notif(a), undefined);
   assert.ok(a.some((x) => x.type === 'Disconnect'));
   assert.equal(f.state, 'Idle');
+});
+
+test('Active: a TCP connection (e.g. accepted) proceeds to OpenSent; stop in Active/Idle cancels the retry', () => {
+  const f = new SessionFSM(cfg());
+  f.handle({ type: 'ManualStart' });
+  f.handle({ type: 'TcpConnectionFails', reason: 'EHOSTUNREACH' });
+  assert.equal(f.state, 'Active');
+  const a = f.handle({ type: 'TcpConnectionConfirmed' });
+  assert.equal(f.state, 'OpenSent');
+  assert.ok(sent(a)[0]?.type === 1);
+  const g = new SessionFSM(cfg());
+  g.handle({ type: 'ManualStart' });
+  g.handle({ type: 'TcpConnectionFails', reason: 'x' });
+  const b = g.handle({ type: 'ManualStop' });
+  assert.equal(g.state, 'Idle');
+  assert.ok(b.some((x) => x.type === 'StopTimer' && x.timer === 'connectRetry'));
+  assert.deepEqual(g.handle({ type: 'TimerExpired', timer: 'connectRetry' }), [], 'stopped: no reconnect');
+  // restart after stop works and resets the backoff
+  const c = g.handle({ type: 'ManualStart' });
+  assert.equal(g.state, 'Connect');
+  assert.ok(c.some((x) => x.type === 'Connect'));
+  assert.equal(g.failedAttempts, 0);
+  // events that make no sense in Idle are ignored
+  const h = new SessionFSM(cfg());
+  assert.deepEqual(h.handle({ type: 'MessageReceived', message: { type: 4 } }), []);
+  assert.deepEqual(h.handle({ type: 'TcpConnectionFails', reason: 'x' }), []);
+  assert.deepEqual(h.handle({ type: 'TimerExpired', timer: 'hold' }), []);
 });

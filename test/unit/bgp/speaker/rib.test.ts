@@ -1,13 +1,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildRib, diffRib, groupEntries } from '../../../../src/bgp/speaker/rib.ts';
-import type { RibContext } from '../../../../src/bgp/speaker/rib.ts';
+import { buildRib, diffRib, groupEntries, prefixKey } from '../../../../src/bgp/speaker/rib.ts';
+import type { AdjRibOut, RibContext } from '../../../../src/bgp/speaker/rib.ts';
 import { IPV4_UNICAST, IPV6_UNICAST } from '../../../../src/bgp/session/open.ts';
-import { parseIP } from '../../../../src/ip/index.ts';
+import { parseIP, parsePrefix } from '../../../../src/ip/index.ts';
 import { route } from './fakepeer.ts';
 
 const v4 = parseIP('10.0.0.5');
 const v6 = parseIP('2001:db8::5');
+
+function at(rib: AdjRibOut, prefix: string) {
+  const p = parsePrefix(prefix);
+  return rib.get(prefixKey(p.family, p.network, p.length));
+}
 
 function ctx(over: Partial<RibContext> = {}): RibContext {
   return { ebgp: true, localASN: 64500, localAddress: { 4: v4 }, families: [IPV4_UNICAST], ...over };
@@ -16,16 +21,16 @@ function ctx(over: Partial<RibContext> = {}): RibContext {
 test('eBGP attributes: ORIGIN ?, AS_PATH [local AS], NEXT_HOP local, no LOCAL_PREF', () => {
   const { rib, skipped } = buildRib([route('192.0.2.1/32', { localPref: 50 })], ctx());
   assert.deepEqual(skipped, []);
-  const e = rib.get('192.0.2.1/32');
+  const e = at(rib, '192.0.2.1/32');
   assert.deepEqual(e?.attributes, { origin: 2, asPath: [{ type: 2, asns: [64500] }], nextHop: { family: 4, value: v4.value } });
 });
 
 test('iBGP: empty AS_PATH and LOCAL_PREF (0 when not configured); route next hop wins', () => {
   const nh = parseIP('10.9.9.9');
   const { rib } = buildRib([route('192.0.2.1/32'), route('192.0.2.2/32', { localPref: 100, nextHop: nh })], ctx({ ebgp: false }));
-  assert.deepEqual(rib.get('192.0.2.1/32')?.attributes, { origin: 2, asPath: [], nextHop: { family: 4, value: v4.value }, localPref: 0 });
-  assert.deepEqual(rib.get('192.0.2.2/32')?.attributes.nextHop, { family: 4, value: nh.value });
-  assert.equal(rib.get('192.0.2.2/32')?.attributes.localPref, 100);
+  assert.deepEqual(at(rib, '192.0.2.1/32')?.attributes, { origin: 2, asPath: [], nextHop: { family: 4, value: v4.value }, localPref: 0 });
+  assert.deepEqual(at(rib, '192.0.2.2/32')?.attributes.nextHop, { family: 4, value: nh.value });
+  assert.equal(at(rib, '192.0.2.2/32')?.attributes.localPref, 100);
 });
 
 test('families: routes of a family not negotiated are skipped with a reason', () => {
@@ -40,9 +45,9 @@ test('dual-stack: IPv6 over an IPv4 session needs a real IPv6 next hop (node add
   assert.equal(none.rib.size, 0);
   assert.match(none.skipped[0]?.reason ?? '', /no IPv6 next hop/);
   const node = buildRib([route('2001:db8:1::1/128')], { ...c, otherAddress: { 6: v6 } });
-  assert.deepEqual(node.rib.get('2001:db8:1::1/128')?.attributes.mpReach, { afi: 2, safi: 1, nextHops: [v6], nlri: [] });
+  assert.deepEqual(at(node.rib, '2001:db8:1::1/128')?.attributes.mpReach, { afi: 2, safi: 1, nextHops: [v6], nlri: [] });
   const own = buildRib([route('2001:db8:1::1/128', { nextHop: parseIP('2001:db8::77') })], c);
-  assert.equal(own.rib.get('2001:db8:1::1/128')?.attributes.mpReach?.nextHops[0]?.value, parseIP('2001:db8::77').value);
+  assert.equal(at(own.rib, '2001:db8:1::1/128')?.attributes.mpReach?.nextHops[0]?.value, parseIP('2001:db8::77').value);
   const wrong = buildRib([route('2001:db8:1::1/128', { nextHop: v4 })], c);
   assert.match(wrong.skipped[0]?.reason ?? '', /not an IPv6 address/);
 });

@@ -1,0 +1,128 @@
+// Standalone process lifecycle against a real BIRD: a restart keeps every IP (state file);
+// a hung speaker (SIGSTOP) makes the router drop the routes once the 3 s hold time expires;
+// SIGKILL ends it. One BIRD, one DUT namespace.
+
+import { after, before, describe, it } from 'node:test';
+import type { TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { Lab } from '../lib/netns.ts';
+import { IN_CI, missing } from '../lib/prereq.ts';
+import { Bird } from '../lib/routers.ts';
+import { StandaloneProcess, writeManifest } from '../lib/standalone.ts';
+import { advertisementsYaml, peerYaml, poolsYaml, routesOf, serviceYaml } from '../lib/interop.ts';
+
+describe('standalone lifecycle with BIRD', { concurrency: false }, () => {
+  const why = missing(['ip', 'bird', 'birdc']);
+  let lab: Lab | undefined;
+  let bird: Bird | undefined;
+  let sa: StandaloneProcess | undefined;
+  let manifests = '';
+  let statePath = '';
+  const need = (t: TestContext): boolean => {
+    if (why) {
+      if (IN_CI) throw new Error(`prerequisite missing under CI: ${why}`);
+      t.skip(why);
+      return false;
+    }
+    assert.ok(lab && bird && sa, 'setup failed (see before hook)');
+    return true;
+  };
+  const newStandalone = (): StandaloneProcess => {
+    assert.ok(lab);
+    return new StandaloneProcess({
+      ns: lab.nsDut,
+      manifests,
+      statePath,
+      node: 'dut',
+      nodeAddress: lab.addr.dut4[0] ?? '',
+      httpPort: 7472,
+      logFile: join(lab.dir, 'standalone.log'),
+    });
+  };
+
+  before(async () => {
+    if (why) return;
+    lab = new Lab('life').setup();
+    const a = lab.addr;
+    bird = new Bird({
+      ns: lab.nsRtr,
+      dir: join(lab.dir, 'bird'),
+      asn: 64600,
+      routerId: a.rtr4[0] ?? '',
+      listen4: a.rtr4,
+      listen6: a.rtr6,
+      neighbors: [{ name: 'dut', address: a.dut4[0] ?? '', asn: 64700 }],
+    });
+    await bird.start();
+    manifests = join(lab.dir, 'manifests');
+    statePath = join(lab.dir, 'state.json');
+    writeManifest(manifests, 'pools.yaml', poolsYaml());
+    writeManifest(manifests, 'advertisements.yaml', advertisementsYaml());
+    writeManifest(manifests, 'peer.yaml', peerYaml({ name: 'bird', myASN: 64700, peerASN: 64600, peerAddress: a.rtr4[0] ?? '', holdTime: '3s' }));
+    writeManifest(manifests, 'svc-m.yaml', serviceYaml('middle'));
+    sa = newStandalone();
+    sa.start();
+    await sa.waitReady();
+  });
+
+  after(async () => {
+    try {
+      await sa?.stop();
+      await bird?.stop();
+    } finally {
+      lab?.destroy();
+    }
+  });
+
+  it('a restart keeps every IP (state file), even when a new Service sorts first', async (t) => {
+    if (!need(t) || !sa || !bird || !lab) return;
+    const peer = lab.addr.dut4[0] ?? '';
+    const st1 = await sa.status();
+    const ip = st1.services.find((s) => s.name === 'middle')?.ips[0];
+    assert.ok(ip, JSON.stringify(st1.services));
+    assert.ok(ip.startsWith('203.0.113.'));
+    await bird.waitRoutes(`${ip}/32 at BIRD`, (all) => routesOf(all, peer).some((r) => r.prefix === `${ip}/32`));
+    const saved = JSON.parse(readFileSync(statePath, 'utf8')) as { assignments: Record<string, { ips: string[] }> };
+    assert.deepEqual(saved.assignments['default/middle']?.ips, [ip]);
+
+    sa.proc?.signal('SIGTERM');
+    assert.equal(await sa.proc?.waitExit(10000), true);
+    assert.equal(sa.proc?.exitCode, 0);
+    await bird.waitRoutes('routes withdrawn after SIGTERM', (all) => routesOf(all, peer).length === 0, 5000);
+
+    // while stopped: a Service that sorts before "middle" appears (it would take the lowest free IP)
+    writeManifest(manifests, 'svc-a.yaml', serviceYaml('aaa'));
+    sa = newStandalone();
+    sa.start();
+    await sa.waitReady();
+    const st2 = await sa.status();
+    assert.deepEqual(st2.services.find((s) => s.name === 'middle')?.ips, [ip], 'same IP after restart');
+    const other = st2.services.find((s) => s.name === 'aaa')?.ips[0];
+    assert.ok(other && other !== ip);
+    await bird.waitRoutes('both services at BIRD', (all) => {
+      const p = routesOf(all, peer).map((r) => r.prefix);
+      return p.includes(`${ip}/32`) && p.includes(`${other}/32`);
+    });
+  });
+
+  it('a hung speaker (SIGSTOP): BIRD drops its routes when the 3 s hold time expires; SIGKILL ends it', async (t) => {
+    if (!need(t) || !sa || !bird || !lab) return;
+    const peer = lab.addr.dut4[0] ?? '';
+    await bird.waitRoutes('routes present', (all) => routesOf(all, peer).length >= 2);
+    const proc = sa.proc;
+    assert.ok(proc);
+    proc.signal('SIGSTOP');
+    try {
+      // the TCP connection stays open: the routes are only dropped by the hold timer
+      await bird.waitRoutes('routes dropped after hold time', (all) => routesOf(all, peer).length === 0, 20000);
+      const info = await bird.birdc('show protocols all dut');
+      assert.match(info, /Hold timer expired/i);
+    } finally {
+      proc.signal('SIGKILL');
+      await proc.waitExit(5000);
+    }
+    assert.equal(proc.exitSignal, 'SIGKILL');
+  });
+});

@@ -1,0 +1,114 @@
+// The committed manifests are exactly what scripts/gen-manifests.ts generates; the Helm chart
+// renders (default values) to the plain manifest; security and RBAC properties hold.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse, parseAllDocuments } from 'yaml';
+import { generate, NAMESPACE } from '../../../scripts/gen-manifests.ts';
+
+const ROOT = join(import.meta.dirname, '..', '..', '..');
+type Obj = Record<string, unknown>;
+
+function docs(text: string): Obj[] {
+  return parseAllDocuments(text)
+    .map((d) => d.toJS() as Obj | null)
+    .filter((d): d is Obj => d !== null);
+}
+
+test('committed manifests equal the generator output (run scripts/gen-manifests.ts)', () => {
+  const files = generate();
+  for (const [rel, text] of files) {
+    assert.equal(readFileSync(join(ROOT, rel), 'utf8'), text, `${rel} is stale: node --import tsx scripts/gen-manifests.ts`);
+  }
+  const crds = readdirSync(join(ROOT, 'config', 'crd')).map((f) => `config/crd/${f}`);
+  for (const f of crds) assert.ok(files.has(f), `${f} is not generated (leftover file?)`);
+});
+
+/** The subset of Helm templating the chart uses: {{ .Values.a.b }} and {{ .Release.Namespace }}. */
+function render(template: string, values: Obj, namespace: string): string {
+  return template.replace(/\{\{\s*([^}]+?)\s*\}\}/g, (_m, expr: string) => {
+    if (expr === '.Release.Namespace') return namespace;
+    const m = /^\.Values\.([A-Za-z0-9_.]+)$/.exec(expr);
+    assert.ok(m, `unsupported template expression {{ ${expr} }}`);
+    let cur: unknown = values;
+    for (const k of (m[1] ?? '').split('.')) cur = (cur as Obj | undefined)?.[k];
+    assert.ok(cur !== undefined, `missing value ${expr}`);
+    return String(cur);
+  });
+}
+
+test('helm template with default values renders the plain manifest (minus the Namespace)', () => {
+  const chart = join(ROOT, 'charts', 'metallb-ts');
+  const values = parse(readFileSync(join(chart, 'values.yaml'), 'utf8')) as Obj;
+  const rendered: Obj[] = [...docs(readFileSync(join(chart, 'crds', 'crds.yaml'), 'utf8'))];
+  for (const f of ['rbac.yaml', 'controller.yaml', 'speaker.yaml']) {
+    rendered.push(...docs(render(readFileSync(join(chart, 'templates', f), 'utf8'), values, NAMESPACE)));
+  }
+  const plain = docs(readFileSync(join(ROOT, 'config', 'manifests', 'metallb-ts.yaml'), 'utf8'));
+  assert.equal(plain[0]?.['kind'], 'Namespace');
+  const key = (o: Obj): string => `${String(o['kind'])}/${String((o['metadata'] as Obj)['name'])}`;
+  const sort = (l: Obj[]): Obj[] => [...l].sort((a, b) => key(a).localeCompare(key(b)));
+  assert.deepEqual(sort(rendered), sort(plain.slice(1)));
+  // a non-default value flows through
+  const custom = render(readFileSync(join(chart, 'templates', 'speaker.yaml'), 'utf8'), { ...values, logLevel: 'debug' }, 'lb');
+  const ds = docs(custom)[0] as { metadata: { namespace: string }; spec: { template: { spec: { containers: { args: string[] }[] } } } };
+  assert.equal(ds.metadata.namespace, 'lb');
+  assert.ok(ds.spec.template.spec.containers[0]?.args.includes('--log-level=debug'));
+});
+
+test('speaker: hostNetwork and only NET_RAW / NET_ADMIN / NET_BIND_SERVICE; controller: no capabilities, non-root', () => {
+  const plain = docs(readFileSync(join(ROOT, 'config', 'manifests', 'metallb-ts.yaml'), 'utf8'));
+  const ds = plain.find((o) => o['kind'] === 'DaemonSet') as { spec: { template: { spec: { hostNetwork: boolean; containers: { securityContext: { capabilities: { add?: string[]; drop: string[] }; allowPrivilegeEscalation: boolean; privileged?: boolean } }[] } } } };
+  const pod = ds.spec.template.spec;
+  assert.equal(pod.hostNetwork, true);
+  for (const c of pod.containers) {
+    assert.deepEqual([...(c.securityContext.capabilities.add ?? [])].sort(), ['NET_ADMIN', 'NET_BIND_SERVICE', 'NET_RAW']);
+    assert.deepEqual(c.securityContext.capabilities.drop, ['ALL']);
+    assert.equal(c.securityContext.allowPrivilegeEscalation, false);
+    assert.notEqual(c.securityContext.privileged, true);
+  }
+  const dep = plain.find((o) => o['kind'] === 'Deployment') as { spec: { template: { spec: { hostNetwork?: boolean; securityContext: { runAsNonRoot: boolean }; containers: { securityContext: { capabilities: { add?: string[] } } }[] } } } };
+  assert.notEqual(dep.spec.template.spec.hostNetwork, true);
+  assert.equal(dep.spec.template.spec.securityContext.runAsNonRoot, true);
+  for (const c of dep.spec.template.spec.containers) assert.equal(c.securityContext.capabilities.add, undefined);
+});
+
+test('RBAC is least privilege: no wildcards, Secrets and writes namespaced, status via subresources', () => {
+  const rbac = docs(readFileSync(join(ROOT, 'config', 'rbac', 'rbac.yaml'), 'utf8'));
+  for (const r of rbac.filter((o) => o['kind'] === 'ClusterRole' || o['kind'] === 'Role')) {
+    for (const rule of r['rules'] as { apiGroups: string[]; resources: string[]; verbs: string[] }[]) {
+      for (const f of [...rule.apiGroups, ...rule.resources, ...rule.verbs]) assert.notEqual(f, '*', `${String((r['metadata'] as Obj)['name'])}: wildcard`);
+      if (r['kind'] === 'ClusterRole') {
+        assert.ok(!rule.resources.includes('secrets'), 'Secrets only in the metallb namespace');
+        assert.ok(!rule.verbs.includes('delete'), 'no cluster-wide delete');
+      }
+    }
+  }
+  const ctl = rbac.find((o) => o['kind'] === 'ClusterRole' && (o['metadata'] as Obj)['name'] === 'metallb-ts:controller') as { rules: { resources: string[]; verbs: string[] }[] };
+  const svcWrites = ctl.rules.filter((r) => r.resources.includes('services')).flatMap((r) => r.verbs);
+  assert.ok(!svcWrites.includes('update') && !svcWrites.includes('create') && !svcWrites.includes('delete'), 'the controller only patches Services (annotation)');
+  assert.ok(ctl.rules.some((r) => r.resources.includes('services/status') && r.verbs.includes('patch')));
+});
+
+test('CRDs: structural, status subresource, printer columns; BGPPeer v1beta1 (deprecated) is a field subset of v1beta2', () => {
+  const dirFiles = readdirSync(join(ROOT, 'config', 'crd'));
+  assert.deepEqual(dirFiles.length, 9);
+  for (const f of dirFiles) {
+    const crd = docs(readFileSync(join(ROOT, 'config', 'crd', f), 'utf8'))[0] as { spec: { versions: { name: string; subresources: Obj; additionalPrinterColumns: unknown[]; schema: { openAPIV3Schema: { type: string } } }[] } };
+    for (const v of crd.spec.versions) {
+      assert.equal(v.schema.openAPIV3Schema.type, 'object');
+      assert.ok('status' in v.subresources, `${f} ${v.name}: status subresource`);
+      assert.ok(v.additionalPrinterColumns.length >= 1, `${f}: printer columns`);
+    }
+  }
+  const peer = docs(readFileSync(join(ROOT, 'config', 'crd', 'metallb.io_bgppeers.yaml'), 'utf8'))[0] as { spec: { conversion: { strategy: string }; versions: { name: string; storage: boolean; deprecated?: boolean; schema: { openAPIV3Schema: { properties: { spec: { properties: Obj } } } } }[] } };
+  const [v1, v2] = ['v1beta1', 'v1beta2'].map((n) => peer.spec.versions.find((v) => v.name === n));
+  assert.ok(v1 && v2);
+  assert.equal(v2.storage, true);
+  assert.equal(v1.deprecated, true);
+  assert.equal(peer.spec.conversion.strategy, 'None');
+  for (const [k, s] of Object.entries(v1.schema.openAPIV3Schema.properties.spec.properties)) {
+    assert.deepEqual(v2.schema.openAPIV3Schema.properties.spec.properties[k], s, `v1beta1 field ${k} has the same schema in v1beta2`);
+  }
+});
