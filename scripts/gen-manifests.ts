@@ -304,6 +304,66 @@ export const DEFAULTS: WorkloadValues = {
   controllerReplicas: 1,
 };
 
+const WEBHOOK_CERT_DIR = '/tmp/k8s-webhook-server/serving-certs';
+const WEBHOOK_SECRET = 'metallb-ts-webhook-cert';
+const WEBHOOK_SERVICE = 'metallb-ts-webhook';
+
+/**
+ * The validating webhook (opt-in: needs cert-manager, which issues the serving certificate and
+ * injects the CA into the ValidatingWebhookConfiguration).
+ */
+export function webhook(ns: string): Obj[] {
+  const kinds: [string, string, string[]][] = [
+    ['ipaddresspools', 'IPAddressPool', ['v1beta1']],
+    ['bgppeers', 'BGPPeer', ['v1beta1', 'v1beta2']],
+    ['bgpadvertisements', 'BGPAdvertisement', ['v1beta1']],
+    ['l2advertisements', 'L2Advertisement', ['v1beta1']],
+    ['bfdprofiles', 'BFDProfile', ['v1beta1']],
+    ['communities', 'Community', ['v1beta1']],
+  ];
+  return [
+    {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: WEBHOOK_SERVICE, namespace: ns, labels: labels('controller') },
+      spec: { selector: labels('controller'), ports: [{ name: 'webhook', port: 443, targetPort: 'webhook' }] },
+    },
+    {
+      apiVersion: 'cert-manager.io/v1',
+      kind: 'Issuer',
+      metadata: { name: 'metallb-ts-selfsigned', namespace: ns },
+      spec: { selfSigned: {} },
+    },
+    {
+      apiVersion: 'cert-manager.io/v1',
+      kind: 'Certificate',
+      metadata: { name: WEBHOOK_SERVICE, namespace: ns },
+      spec: {
+        secretName: WEBHOOK_SECRET,
+        dnsNames: [`${WEBHOOK_SERVICE}.${ns}.svc`, `${WEBHOOK_SERVICE}.${ns}.svc.cluster.local`],
+        issuerRef: { name: 'metallb-ts-selfsigned', kind: 'Issuer' },
+        duration: '2160h',
+        renewBefore: '360h',
+      },
+    },
+    {
+      apiVersion: 'admissionregistration.k8s.io/v1',
+      kind: 'ValidatingWebhookConfiguration',
+      metadata: { name: 'metallb-ts-webhook', annotations: { 'cert-manager.io/inject-ca-from': `${ns}/${WEBHOOK_SERVICE}` } },
+      webhooks: kinds.map(([plural, kind, versions]) => ({
+        name: `${kind.toLowerCase()}.metallb.io`,
+        admissionReviewVersions: ['v1'],
+        sideEffects: 'None',
+        failurePolicy: 'Fail',
+        matchPolicy: 'Equivalent',
+        timeoutSeconds: 10,
+        clientConfig: { service: { name: WEBHOOK_SERVICE, namespace: ns, path: `/validate-metallb-io-${plural}`, port: 443 } },
+        rules: [{ apiGroups: ['metallb.io'], apiVersions: versions, operations: ['CREATE', 'UPDATE', 'DELETE'], resources: [plural], scope: 'Namespaced' }],
+      })),
+    },
+  ];
+}
+
 const fieldEnv = (name: string, fieldPath: string): Obj => ({ name, valueFrom: { fieldRef: { fieldPath } } });
 
 function probes(): Obj {
@@ -329,14 +389,21 @@ export function workloads(ns: string, v: WorkloadValues): Obj[] {
           terminationGracePeriodSeconds: 10,
           securityContext: { runAsNonRoot: true, runAsUser: 65534, fsGroup: 65534, seccompProfile: { type: 'RuntimeDefault' } },
           nodeSelector: { 'kubernetes.io/os': 'linux' },
+          // the webhook certificate comes from cert-manager (config/webhook/webhook.yaml); until
+          // it exists the controller runs without the webhook
+          volumes: [{ name: 'webhook-cert', secret: { secretName: WEBHOOK_SECRET, optional: true, defaultMode: 0o444 } }],
           containers: [
             {
               name: 'controller',
               image: v.image,
               imagePullPolicy: v.pullPolicy,
-              args: ['controller', `--log-level=${v.logLevel}`, '--http-listen=0.0.0.0:7472'],
+              args: ['controller', `--log-level=${v.logLevel}`, '--http-listen=0.0.0.0:7472', '--webhook-listen=0.0.0.0:9443', `--webhook-cert-dir=${WEBHOOK_CERT_DIR}`],
               env: [fieldEnv('METALLB_NAMESPACE', 'metadata.namespace'), fieldEnv('POD_NAME', 'metadata.name')],
-              ports: [{ name: 'monitoring', containerPort: 7472 }],
+              ports: [
+                { name: 'monitoring', containerPort: 7472 },
+                { name: 'webhook', containerPort: 9443 },
+              ],
+              volumeMounts: [{ name: 'webhook-cert', mountPath: WEBHOOK_CERT_DIR, readOnly: true }],
               ...probes(),
               securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
             },
@@ -444,6 +511,7 @@ export function generate(): Map<string, string> {
     files.set(`config/crd/metallb.io_${plural}.yaml`, HEADER + yamlDocs([c]));
   }
   files.set('config/rbac/rbac.yaml', HEADER + yamlDocs(rbac(NAMESPACE)));
+  files.set('config/webhook/webhook.yaml', HEADER + yamlDocs(webhook(NAMESPACE)));
   const namespace: Obj = {
     apiVersion: 'v1',
     kind: 'Namespace',

@@ -6,6 +6,7 @@ import { recordSessions } from '../observability/metrics.ts';
 import { parseListenAddress, startHttpServer } from '../observability/http.ts';
 import type { RunningHttpServer } from '../observability/http.ts';
 import { BGPSpeaker } from '../bgp/speaker/index.ts';
+import { Layer2Agent } from '../layer2/agent.ts';
 import { KubeClient } from '../kube/client.ts';
 import { KubeSpeaker } from '../kube/speaker.ts';
 import { createKubeMetrics } from '../kube/metrics.ts';
@@ -77,6 +78,13 @@ export async function run(argv: string[]): Promise<number> {
   const routerId = v.get('--router-id');
   const bgp = new BGPSpeaker({ nodeName: node, logger, ...(routerId !== undefined ? { routerId } : {}) });
   bgp.on('state', (s: { peer: string; state: string; peerAddress: string }) => logger.info({ peer: s.peer, peerAddress: s.peerAddress, state: s.state }, 'BGP session state'));
+  let layer2: Layer2Agent | undefined = new Layer2Agent({ logger, nodeName: node, registry: metrics.registry });
+  try {
+    await layer2.start();
+  } catch (e) {
+    logger.error({ err: (e as Error).message }, 'Layer 2 announcer unavailable; BGP only');
+    layer2 = undefined;
+  }
   const lbClass = v.get('--load-balancer-class');
   const speaker = new KubeSpeaker({
     client,
@@ -84,6 +92,7 @@ export async function run(argv: string[]): Promise<number> {
     nodeName: node,
     logger,
     bgp,
+    ...(layer2 ? { layer2 } : {}),
     metrics,
     ...(lbClass !== undefined ? { loadBalancerClass: lbClass } : {}),
     ...(process.env['POD_NAME'] ? { podName: process.env['POD_NAME'] } : {}),
@@ -95,7 +104,7 @@ export async function run(argv: string[]): Promise<number> {
     try {
       http = await startHttpServer(listen, {
         ready: () => speaker.ready,
-        status: () => ({ ...speaker.status(), bgp: bgp.status() }),
+        status: () => ({ ...speaker.status(), bgp: bgp.status(), layer2: layer2?.status() }),
         registry: metrics.registry,
         beforeMetrics: () => {
           known = recordSessions(
@@ -127,6 +136,7 @@ export async function run(argv: string[]): Promise<number> {
   await done;
   logger.info('stopping: withdrawing routes');
   await speaker.stop({ withdraw: true });
+  await layer2?.stop();
   await http?.close();
   return 0;
 }

@@ -80,8 +80,14 @@ function defOf(s: z.ZodType | undefined): Def | undefined {
   return (s as unknown as { _zod?: { def?: Def } } | undefined)?._zod?.def;
 }
 
-/** The object schema at `path` inside `schema` (through optional/nullable/array/record), if any. */
+/** The object schema at `path` inside `schema`, if any. */
 function objectAt(schema: z.ZodType | undefined, path: readonly PropertyKey[]): Def | undefined {
+  const d = defAt(schema, path);
+  return d?.type === 'object' ? d : undefined;
+}
+
+/** The schema definition at `path` (through optional/nullable/array/record wrappers). */
+function defAt(schema: z.ZodType | undefined, path: readonly PropertyKey[]): Def | undefined {
   let cur = schema;
   const unwrap = (): void => {
     for (let d = defOf(cur); d && d.innerType && (d.type === 'optional' || d.type === 'nullable' || d.type === 'default'); d = defOf(cur)) cur = d.innerType;
@@ -96,8 +102,13 @@ function objectAt(schema: z.ZodType | undefined, path: readonly PropertyKey[]): 
     else return undefined;
     unwrap();
   }
-  const d = defOf(cur);
-  return d?.type === 'object' ? d : undefined;
+  return defOf(cur);
+}
+
+/** Whether the schema at `path` is a list of strings. */
+function isStringList(schema: z.ZodType | undefined, path: readonly PropertyKey[]): boolean {
+  const d = defAt(schema, path);
+  return d?.type === 'array' && defOf(d.element)?.type === 'string';
 }
 
 /** Known field names of the object at `path` in `schema` (empty when unknown). */
@@ -128,6 +139,14 @@ export function zodIssues(issues: readonly z.core.$ZodIssue[], data: unknown, ba
           }
           if (issue.expected === 'boolean' && typeof value === 'string' && /^(true|false)$/i.test(value.trim())) {
             out.push({ path, message: `must be a boolean, got string "${value}" (write ${value.trim().toLowerCase()} without quotes)` });
+            break;
+          }
+          if (issue.expected === 'array' && typeof value === 'string' && isStringList(schema, issue.path)) {
+            out.push({ path, message: `must be a list, got ${got} ${JSON.stringify(value)} (write it as a list: [${JSON.stringify(value)}])` });
+            break;
+          }
+          if (issue.expected === 'array' && typeName(value) === 'object') {
+            out.push({ path, message: 'must be a list, got object (start each entry with "- ")' });
             break;
           }
           const want = EXPECTED[issue.expected] ?? issue.expected;

@@ -311,6 +311,17 @@ export function splitKey(key: string): { namespace?: string; name: string } {
   return i < 0 ? { name: key } : { namespace: key.slice(0, i), name: key.slice(i + 1) };
 }
 
+/**
+ * Whether an update changed what configuration readers care about: spec (generation) or labels.
+ * Status-only writes (e.g. IPAddressPool counts) do not count, which avoids feedback loops.
+ */
+export function specOrLabelsChanged(a: KubeObject, b: KubeObject): boolean {
+  const ga = a.metadata['generation'];
+  const gb = b.metadata['generation'];
+  if (ga === undefined || gb === undefined || ga !== gb) return true;
+  return JSON.stringify(a.metadata.labels ?? {}) !== JSON.stringify(b.metadata.labels ?? {});
+}
+
 /** Kubernetes MicroTime (RFC 3339 with microseconds). */
 export function microTime(d: Date): string {
   return d.toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');

@@ -11,7 +11,7 @@ import type { Assignment } from '../allocator/index.ts';
 import { buildConfig, loadedFromApiObject } from '../config/build.ts';
 import type { Config, Diagnostic } from '../config/types.ts';
 import type { Namespace, Secret, Service } from '../model/objects.ts';
-import { CONFIG_RESOURCES, R, apiVersion, isNotFound, keyOf, splitKey } from './client.ts';
+import { CONFIG_RESOURCES, R, apiVersion, isNotFound, keyOf, specOrLabelsChanged, splitKey } from './client.ts';
 import type { KubeClient, KubeObject } from './client.ts';
 import { EventReason, EventRecorder } from './events.ts';
 import { Informer } from './informer.ts';
@@ -89,7 +89,11 @@ export class Controller {
     const svcKey = (s: Svc): void => this.queue.add(SVC + keyOf(s));
     this.services.addHandler({ add: svcKey, update: (_a, b) => svcKey(b), delete: svcKey });
     const cfg = (): void => this.queue.add(CONFIG_KEY);
-    for (const inf of [...this.configInformers, this.secrets, this.namespaces]) inf.addHandler({ add: cfg, update: cfg, delete: cfg });
+    const cfgUpdate = (a: KubeObject, b: KubeObject): void => {
+      if (specOrLabelsChanged(a, b)) cfg();
+    };
+    for (const inf of this.configInformers) inf.addHandler({ add: cfg, update: cfgUpdate, delete: cfg });
+    for (const inf of [this.secrets, this.namespaces]) inf.addHandler({ add: cfg, update: cfg, delete: cfg });
 
     if (o.leaderElection !== false) {
       this.elector = new LeaderElector({

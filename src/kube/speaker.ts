@@ -15,7 +15,7 @@ import { prefixContains, rangeContains, tryParseIP } from '../ip/index.ts';
 import type { EndpointSlice, Namespace, Node, Secret, Service } from '../model/objects.ts';
 import { planNode } from '../planner/index.ts';
 import type { Layer2Plan, SessionPlan } from '../planner/types.ts';
-import { CONFIG_RESOURCES, R, apiVersion, isConflict, isNotFound, keyOf } from './client.ts';
+import { CONFIG_RESOURCES, R, apiVersion, isConflict, isNotFound, keyOf, specOrLabelsChanged } from './client.ts';
 import type { KubeClient, KubeObject, ResourceRef } from './client.ts';
 import { EventReason, EventRecorder } from './events.ts';
 import { Informer } from './informer.ts';
@@ -33,9 +33,9 @@ export interface SessionDriver {
   stop(opts?: { withdraw?: boolean }): Promise<void>;
 }
 
-/** What the speaker needs from a Layer 2 announcer (optional). */
+/** What the speaker needs from a Layer 2 announcer (Layer2Agent fits; optional). */
 export interface Layer2Driver {
-  setOwned(entries: Layer2Plan[]): void;
+  setPlan(plans: Layer2Plan[]): void;
 }
 
 export interface KubeSpeakerOptions {
@@ -120,7 +120,11 @@ export class KubeSpeaker {
       this.queue.add(PLAN);
     };
     for (const inf of [this.services, this.slices, this.nodes, this.namespaces]) inf.addHandler({ add: plan, update: plan, delete: plan });
-    for (const inf of [...this.configInformers, this.secrets]) inf.addHandler({ add: config, update: config, delete: config });
+    const configUpdate = (a: KubeObject, b: KubeObject): void => {
+      if (specOrLabelsChanged(a, b)) config();
+    };
+    for (const inf of this.configInformers) inf.addHandler({ add: config, update: configUpdate, delete: config });
+    this.secrets.addHandler({ add: config, update: config, delete: config });
     // someone else deleting / editing our status objects: re-assert
     for (const inf of [this.bgpStatuses, this.l2Statuses]) inf.addHandler({ delete: plan });
   }
@@ -268,7 +272,9 @@ export class KubeSpeaker {
       'plan for this node',
     );
     this.o.bgp.setPlan(sessions);
-    this.o.layer2?.setOwned(plan.layer2);
+    // Only the addresses the planner elected this node for, without the other candidates: no
+    // member-liveness protocol runs between speakers yet, so no local re-election may happen.
+    this.o.layer2?.setPlan(plan.layer2.filter((l) => l.node === this.o.nodeName).map((l) => ({ ip: l.ip, services: l.services, node: l.node, interfaces: l.interfaces })));
     this.lastPlan = { sessions, layer2: plan.layer2 };
 
     // ServiceBGPStatus: Service -> peers whose routes cover one of its IPs.

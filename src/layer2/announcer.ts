@@ -17,7 +17,7 @@ import { Counter, register as defaultRegistry, type Registry } from 'prom-client
 import { formatIP, tryParseIP, type IP } from '../ip/index.ts';
 import { ETH_P_ARP, ETH_P_IPV6, loadPacketAddon, type NativePacketSocket, type PacketAddon } from '../native/packet.ts';
 import { ARP_REQUEST, buildARPReply, buildGratuitousARP, parseARPFrame } from './arp.ts';
-import { parseEthernet, parseMAC } from './ethernet.ts';
+import { formatMAC, parseEthernet, parseMAC } from './ethernet.ts';
 import { selectInterfaces, type InterfaceSnapshot, type Selection } from './interfaces.ts';
 import { buildNAReplyFrame, buildUnsolicitedNAFrame, multicastMAC, parseNeighborSolicitationFrame, solicitedNodeAddress } from './ndp.ts';
 import { readInterfaceSnapshot } from './sysnet.ts';
@@ -215,6 +215,20 @@ export class Layer2Announcer extends EventEmitter {
         }
       }
       if (!n) this.owned.delete(key);
+    }
+    // A device recreated under the same name (new ifindex) or with a new MAC: reopen its
+    // sockets and announce again from scratch (gratuitous ARPs carry the new MAC).
+    for (const [name, st] of [...this.ifaces]) {
+      const facts = snap.interfaces.find((f) => f.name === name);
+      if (!facts) continue;
+      const sockIndex = st.arp?.ifindex ?? st.ndp?.ifindex;
+      const macChanged = facts.mac !== '' && facts.mac !== formatMAC(st.mac);
+      const indexChanged = facts.index !== undefined && sockIndex !== undefined && facts.index !== sockIndex;
+      if (!macChanged && !indexChanged) continue;
+      this.log.info({ interface: name, macChanged, indexChanged }, 'layer2: interface changed, reopening');
+      this.closeIface(st);
+      this.ifaces.delete(name);
+      for (const o of this.owned.values()) o.ifaces.delete(name);
     }
     // Gains.
     for (const [key, n] of next) {

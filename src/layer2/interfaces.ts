@@ -31,6 +31,8 @@ export interface InterfaceFacts {
   addresses: string[];
   /** "aa:bb:cc:dd:ee:ff"; "" when the device has none. */
   mac: string;
+  /** Kernel ifindex, when known (a changed index means the device was recreated). */
+  index?: number;
 }
 
 export interface InterfaceSnapshot {

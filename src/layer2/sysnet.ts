@@ -120,6 +120,8 @@ export function readInterfaceSnapshot(root = '/sys/class/net'): InterfaceSnapsho
       addresses: [],
       mac: readText(join(dir, 'address')) ?? '',
     };
+    const index = parseInt(readText(join(dir, 'ifindex')) ?? '', 10);
+    if (Number.isSafeInteger(index) && index > 0) f.index = index;
     const current = addrs.get(name) ?? [];
     if (f.carrier) {
       lastSeen.set(name, current);

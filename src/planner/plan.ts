@@ -114,9 +114,10 @@ function buildContext(input: PlanInput): Ctx {
   const views: SvcView[] = [];
   const services: ServicePlan[] = [];
   const seen = new Set<string>();
-  const sorted = [...input.services].sort((a, b) => cmpStr(objectKey(a.metadata), objectKey(b.metadata)));
-  for (const svc of sorted) {
-    const key = objectKey(svc.metadata);
+  // key computed once per service (not twice per comparison)
+  const keyed = input.services.map((svc) => ({ svc, key: objectKey(svc.metadata) }));
+  keyed.sort((a, b) => cmpStr(a.key, b.key));
+  for (const { svc, key } of keyed) {
     if (seen.has(key)) continue;
     seen.add(key);
     const a = input.assignments[key];
@@ -197,7 +198,6 @@ function planSessions(config: Config, ctx: Ctx, onlyNode?: string): SessionPlan[
     }
     byNode.set(n.name, list);
   }
-  const nodeLabels = new Map(ctx.nodes.map((n) => [n.name, n.labels]));
   const adsByPool = new Map<string, BGPAdvertisement[]>();
   for (const ad of config.bgpAdvertisements) {
     for (const pool of ad.pools) {
@@ -206,11 +206,19 @@ function planSessions(config: Config, ctx: Ctx, onlyNode?: string): SessionPlan[
       arr.push(ad);
     }
   }
+  // Per advertisement, computed once: its communities and the nodes its nodeSelectors allow.
+  const commOf = new Map<BGPAdvertisement, ReturnType<typeof communityParts>>();
+  const nodeOK = new Map<BGPAdvertisement, Set<string>>();
+  for (const ad of config.bgpAdvertisements) {
+    commOf.set(ad, communityParts(ad));
+    nodeOK.set(ad, new Set(ctx.nodes.filter((n) => anySelectorMatches(ad.nodeSelectors, n.labels)).map((n) => n.name)));
+  }
   for (const v of ctx.views) {
-    const ads = (adsByPool.get(v.pool) ?? []).filter((ad) => anySelectorMatches(ad.serviceSelectors, v.labels));
+    const ads = (adsByPool.get(v.pool) ?? []).filter((ad) => ad.serviceSelectors.length === 0 || anySelectorMatches(ad.serviceSelectors, v.labels));
     if (ads.length === 0) continue;
     for (const ad of ads) {
-      const comm = communityParts(ad);
+      const comm = commOf.get(ad) as ReturnType<typeof communityParts>;
+      const allowed = nodeOK.get(ad) as Set<string>;
       const prefixes = v.ips.map((ip) => {
         const prefix: Prefix = aggregate(ip, ip.family === 4 ? ad.aggregationLength : ad.aggregationLengthV6);
         return { family: ip.family, prefix, key: formatPrefix(prefix) };
@@ -218,7 +226,7 @@ function planSessions(config: Config, ctx: Ctx, onlyNode?: string): SessionPlan[
       for (const nodeName of v.nodes) {
         const list = byNode.get(nodeName);
         if (!list || list.length === 0) continue;
-        if (!anySelectorMatches(ad.nodeSelectors, nodeLabels.get(nodeName))) continue;
+        if (!allowed.has(nodeName)) continue;
         for (const s of list) {
           if (ad.peers.length > 0 && !ad.peers.includes(s.peer)) continue;
           const m = routeMaps.get(s) as Map<string, PlannedRoute>;
@@ -226,14 +234,17 @@ function planSessions(config: Config, ctx: Ctx, onlyNode?: string): SessionPlan[
             if (!peerCarries(s.config, family)) continue;
             let r = m.get(key);
             if (!r) {
-              r = { prefix, communities: [], largeCommunities: [] };
+              // first advertisement of this prefix: its communities as they are (own copies)
+              r = { prefix, communities: comm.std.slice(), largeCommunities: comm.large.map((c) => [c[0], c[1], c[2]]) };
+              if (!s.ebgp && ad.localPref !== undefined) r.localPref = ad.localPref;
               m.set(key, r);
+              continue;
             }
             if (!s.ebgp && ad.localPref !== undefined) {
               r.localPref = r.localPref === undefined ? ad.localPref : Math.max(r.localPref, ad.localPref);
             }
             for (const c of comm.std) if (!r.communities.includes(c)) r.communities.push(c);
-            for (const c of comm.large) if (!r.largeCommunities.some((x) => cmpLarge(x, c) === 0)) r.largeCommunities.push(c);
+            for (const c of comm.large) if (!r.largeCommunities.some((x) => cmpLarge(x, c) === 0)) r.largeCommunities.push([c[0], c[1], c[2]]);
           }
         }
       }

@@ -271,3 +271,38 @@ test('two controller processes: one leader writes; kill -9 it and the other take
     await server.close();
   }
 });
+
+test('controller process: /healthz, /readyz, /metrics with MetalLB metric names', async () => {
+  const { server, client, kubeconfig } = await setup();
+  const bin = join(import.meta.dirname, '..', '..', '..', 'bin', 'metallb-ts.js');
+  const p = spawn(process.execPath, [bin, 'controller', '--kubeconfig', kubeconfig, '--disable-leader-election', '--http-listen', '127.0.0.1:0'], {
+    env: { ...process.env, METALLB_TS_FROM_SOURCE: '1' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let log = '';
+  p.stderr?.on('data', (d: Buffer) => (log += d.toString()));
+  try {
+    const url = await until(() => /"url":"(http:\/\/[^"]+)"/.exec(log)?.[1], 'metrics URL in the log', 20000);
+    assert.equal((await fetch(`${url}/healthz`)).status, 200);
+    await until(async () => ((await fetch(`${url}/readyz`)).status === 200 ? true : undefined), 'ready', 20000);
+    await client.create(R.services, svc('m1'));
+    await until(() => ipOf(client, 'm1'), 'm1 IP', 20000);
+    const text = await until(async () => {
+      const t = await (await fetch(`${url}/metrics`)).text();
+      return /metallb_allocator_addresses_in_use_total\{pool="pool-a"\} 1/.test(t) ? t : undefined;
+    }, 'allocator metrics', 20000);
+    assert.match(text, /metallb_allocator_addresses_total\{pool="pool-a"\} 4/);
+    assert.match(text, /metallb_k8s_client_updates_total \d+/);
+    assert.match(text, /metallb_k8s_client_config_stale_bool 0/);
+    const status = (await (await fetch(`${url}/status`)).json()) as { leader: boolean; assignments: Record<string, { ips: string[] }> };
+    assert.equal(status.leader, true);
+    assert.deepEqual(status.assignments['web/m1']?.ips, ['192.0.2.10']);
+  } catch (e) {
+    process.stderr.write(log);
+    throw e;
+  } finally {
+    p.kill('SIGTERM');
+    await new Promise((r) => (p.exitCode !== null ? r(null) : p.once('exit', r)));
+    await server.close();
+  }
+});

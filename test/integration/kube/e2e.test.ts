@@ -77,7 +77,9 @@ before(async () => {
       });
     }
     await client.create(R.ipaddresspools, { metadata: { name: 'public', namespace: NS }, spec: { addresses: ['203.0.113.0/28'] } });
-    await client.create(R.bgpadvertisements, { metadata: { name: 'all', namespace: NS }, spec: {} });
+    await client.create(R.bgpadvertisements, { metadata: { name: 'public', namespace: NS }, spec: { ipAddressPools: ['public'] } });
+    await client.create(R.ipaddresspools, { metadata: { name: 'lan', namespace: NS }, spec: { addresses: ['10.201.0.200-10.201.0.209'], autoAssign: false } });
+    await client.create(R.l2advertisements, { metadata: { name: 'lan', namespace: NS }, spec: { ipAddressPools: ['lan'] } });
 
     // processes
     const ctl = startProcess('controller', process.execPath, [BIN, 'controller', '--kubeconfig', join(lab.dir, 'kubeconfig-host'), '--identity', 'ctl-0', '--http-listen', 'off', '--log-level', 'debug'], join(lab.dir, 'controller.log'), env);
@@ -177,4 +179,33 @@ test('controller + two speakers + BIRD: assign, announce from both nodes, Local 
   await client.create(R.services, { metadata: { name: 'next', namespace: 'shop' }, spec: { type: 'LoadBalancer', ports: [{ port: 443, protocol: 'TCP' }] } });
   const next = await waitFor('next IP', async () => (await client.get<Svc>(R.services, 'shop', 'next'))?.status?.loadBalancer?.ingress?.[0]?.ip, 30000);
   assert.equal(next, ip, 'the freed IP is handed out again');
+});
+
+test('Layer 2: one ServiceL2Status from the elected node, nodeAssigned event, no BGP route', { timeout: 120000 }, async (t) => {
+  if (why) {
+    if (IN_CI) throw new Error(`prerequisite missing under CI: ${why}`);
+    t.skip(why);
+    return;
+  }
+  assert.ok(ctx, 'setup failed (see before hook)');
+  const { client, router } = ctx;
+  await client.create(R.services, {
+    metadata: { name: 'arp', namespace: 'shop', annotations: { 'metallb.io/address-pool': 'lan' } },
+    spec: { type: 'LoadBalancer', ports: [{ port: 53, protocol: 'UDP' }] },
+  });
+  const ip = await waitFor('L2 Service IP', async () => (await client.get<Svc>(R.services, 'shop', 'arp'))?.status?.loadBalancer?.ingress?.[0]?.ip, 30000);
+  assert.equal(ip, '10.201.0.200');
+  const st = await waitFor('ServiceL2Status', async () => {
+    const l = await client.list<KubeObject & { status?: { node?: string; serviceName?: string } }>(R.servicel2statuses, { namespace: NS, labelSelector: 'metallb.io/service-name=arp' });
+    return l.items.length === 1 && l.items[0]?.status?.node ? l.items[0] : undefined;
+  }, 20000);
+  const owner = st.metadata.labels?.['metallb.io/node'];
+  assert.ok(owner === 'node-0' || owner === 'node-1');
+  assert.equal(st.status?.node, owner);
+  assert.equal(st.status?.serviceName, 'arp');
+  const events = (await client.list(R.events, { namespace: 'shop' })).items.map((e) => String(e['message']));
+  assert.ok(events.includes(`announcing from node "${owner}" with protocol "layer2"`), events.join('\n'));
+  assert.equal(from(await router.routes(), `${ip}/32`).length, 0, 'a Layer 2 pool is not announced over BGP');
+  await client.delete(R.services, 'shop', 'arp');
+  await waitFor('ServiceL2Status removed', async () => ((await client.list(R.servicel2statuses, { namespace: NS })).items.length === 0 ? true : undefined), 20000);
 });

@@ -264,6 +264,25 @@ test('layer 2: three speakers, one client', { timeout: 300_000 }, async (t) => {
     sh('ip', ['-n', node(X).ns, '-6', 'addr', 'replace', `2001:db8:77::1${node(X).idx}/64`, 'dev', 'eth0', 'nodad']);
   });
 
+  await t.test('the owner interface changes its MAC: replies and gratuitous ARPs carry the new one', async () => {
+    await converge(names, X);
+    const newMac = '02:00:00:77:00:aa';
+    const stopCap = await capture();
+    sh('ip', ['-n', node(X).ns, 'link', 'set', 'dev', 'eth0', 'address', newMac]);
+    try {
+      await waitFor(`${S1} to resolve to the new MAC`, 10_000, () => {
+        const macs = arpingOnce(l.client, 'eth0', S1, 1);
+        return macs.length === 1 && macs[0] === newMac;
+      });
+      await sleep(2500);
+      const lines = await stopCap();
+      assert.ok(garpsFrom(lines, newMac, S1) >= 3, 'gratuitous ARPs with the new MAC');
+    } finally {
+      sh('ip', ['-n', node(X).ns, 'link', 'set', 'dev', 'eth0', 'address', node(X).mac0]);
+    }
+    await converge(names, X);
+  });
+
   await t.test('a partitioned owner stops answering; the majority takes over', async () => {
     await converge(names, X);
     sh('ip', ['-n', node(X).ns, 'link', 'set', 'dev', 'eth1', 'down']);

@@ -64,8 +64,11 @@ after(async () => {
 
 test('speakers on loopback: discovery, kill -9 detection, impostor rejection, ineligibility', { timeout: 120_000 }, async (t) => {
   for (const m of members) startNode(m.name, m.port);
-  await waitFor('all three to see each other', 30_000, () =>
-    members.every((m) => JSON.stringify(status(m.name, m.port)?.alive) === '["m1","m2","m3"]'),
+  await waitFor('all three to see each other, ready', 30_000, () =>
+    members.every((m) => {
+      const st = status(m.name, m.port);
+      return JSON.stringify(st?.alive) === '["m1","m2","m3"]' && st?.members.every((x) => x.ready);
+    }),
   );
   const s1 = status('m1', base);
   assert.ok(s1);

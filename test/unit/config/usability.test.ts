@@ -113,12 +113,12 @@ const cases: Case[] = [
   {
     t: 'a damaged ipAddressPools does not make the advertisement apply to every pool',
     docs: [pool('p', ['10.0.0.0/24']), pool('q', ['10.1.0.0/28']), bgpAdv('a', { ipAddressPools: 'p', aggregationLength: 24 })],
-    want: ['BGPAdvertisement/a: spec.ipAddressPools: must be a list, got string "p"'],
+    want: ['BGPAdvertisement/a: spec.ipAddressPools: must be a list, got string "p" (write it as a list: ["p"])'],
   },
   {
     t: 'references to an object dropped for schema errors are not reported again',
     docs: [pool('p', '10.0.0.0/24' as unknown as unknown[]), bgpAdv('a', { ipAddressPools: ['p'] }), l2Adv('l', { ipAddressPools: ['p'] })],
-    want: ['IPAddressPool/p: spec.addresses: must be a list, got string "10.0.0.0/24"'],
+    want: ['IPAddressPool/p: spec.addresses: must be a list, got string "10.0.0.0/24" (write it as a list: ["10.0.0.0/24"])'],
   },
   {
     t: 'damaged BFD profile still defines its name; other BFD fields are checked',
@@ -129,6 +129,11 @@ const cases: Case[] = [
     t: 'a damaged peer is not compared with its neighbours (no myASN/routerID noise)',
     docs: [peer('a', ebgpPeer({ routerID: '10.0.0.1' })), peer('b', ebgpPeer({ peerAddress: '192.0.2.2', nodeSelectors: 'x' }))],
     want: ['BGPPeer/b: spec.nodeSelectors: must be a list, got string "x"'],
+  },
+  {
+    t: 'a selector written as an object instead of a list',
+    docs: [P, l2Adv('l', { nodeSelectors: { matchLabels: { a: 'b' } } })],
+    want: ['L2Advertisement/l: spec.nodeSelectors: must be a list, got object (start each entry with "- ")'],
   },
   {
     t: 'legacy ConfigMap: typo gets a suggestion',

@@ -1,0 +1,95 @@
+// Pure helpers of the Kubernetes components: admission decisions, ConfigurationState status,
+// argument parsing, status object names.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { review } from '../../../src/kube/webhook.ts';
+import { configurationStateStatus, formatDiagnostics, clampCount } from '../../../src/kube/status.ts';
+import { parseArgs, parseSeconds } from '../../../src/kube/args.ts';
+import { statusName } from '../../../src/kube/speaker.ts';
+import { splitKey, keyOf, microTime } from '../../../src/kube/client.ts';
+import type { KubeObject } from '../../../src/kube/client.ts';
+
+const pool = (name: string, addresses: unknown[]): KubeObject => ({
+  apiVersion: 'metallb.io/v1beta1',
+  kind: 'IPAddressPool',
+  metadata: { name, namespace: 'metallb-system' },
+  spec: { addresses },
+});
+const l2: KubeObject = { apiVersion: 'metallb.io/v1beta1', kind: 'L2Advertisement', metadata: { name: 'l2', namespace: 'metallb-system' }, spec: {} };
+const req = (operation: 'CREATE' | 'UPDATE' | 'DELETE', o: KubeObject, uid = 'u'): Parameters<typeof review>[0] => ({
+  uid,
+  operation,
+  kind: { group: 'metallb.io', version: 'v1beta1', kind: String(o.kind) },
+  namespace: 'metallb-system',
+  name: o.metadata.name,
+  ...(operation === 'DELETE' ? { oldObject: o } : { object: o }),
+});
+
+test('admission: overlapping pool denied with the validate message; valid allowed; other kinds allowed', () => {
+  const current = [pool('a', ['10.0.0.0/24']), l2];
+  const deny = review(req('CREATE', pool('b', ['10.0.0.5-10.0.0.9'])), current, []);
+  assert.equal(deny.allowed, false);
+  assert.equal(deny.status?.code, 422);
+  assert.match(deny.status?.message ?? '', /^IPAddressPool\/b: spec\.addresses\[0\]: .*overlaps/);
+  assert.equal(review(req('CREATE', pool('b', ['10.1.0.0/24'])), current, []).allowed, true);
+  // an UPDATE replaces the object: changing a's own range is not an overlap with itself
+  assert.equal(review(req('UPDATE', pool('a', ['10.0.0.0/23'])), current, []).allowed, true);
+  assert.equal(review({ uid: 'x', kind: { group: '', version: 'v1', kind: 'Service' }, operation: 'CREATE', object: {} }, current, []).allowed, true);
+});
+
+test('admission: errors that already exist elsewhere do not block unrelated changes; DELETE can fix them', () => {
+  const broken = [pool('a', ['10.0.0.0/24']), pool('b', ['10.0.0.0/25']), l2];
+  assert.equal(review(req('CREATE', pool('c', ['10.9.0.0/24'])), broken, []).allowed, true);
+  assert.equal(review(req('DELETE', pool('b', ['10.0.0.0/25'])), broken, []).allowed, true);
+  // deleting a pool an advertisement names is judged by validate too
+  const named: KubeObject = { apiVersion: 'metallb.io/v1beta1', kind: 'L2Advertisement', metadata: { name: 'only-a', namespace: 'metallb-system' }, spec: { ipAddressPools: ['a'] } };
+  const r = review(req('DELETE', pool('a', ['10.0.0.0/24'])), [pool('a', ['10.0.0.0/24']), named], []);
+  assert.equal(r.allowed, false, JSON.stringify(r));
+});
+
+test('ConfigurationState status: Valid/Invalid, errorSummary lines, stable lastTransitionTime', () => {
+  const err = { file: 'IPAddressPool/metallb-system/x', line: 0, kind: 'IPAddressPool', name: 'x', field: 'spec.addresses[0]', message: 'invalid CIDR' };
+  assert.equal(formatDiagnostics([err]), 'IPAddressPool/x: spec.addresses[0]: invalid CIDR');
+  const bad = configurationStateStatus([err]);
+  assert.equal(bad.result, 'Invalid');
+  assert.equal(bad.errorSummary, 'IPAddressPool/x: spec.addresses[0]: invalid CIDR');
+  assert.equal(bad.conditions[0]?.status, 'False');
+  const stillBad = configurationStateStatus([err], { ...bad, conditions: [{ ...bad.conditions[0]!, lastTransitionTime: '2020-01-01T00:00:00Z' }] });
+  assert.equal(stillBad.conditions[0]?.lastTransitionTime, '2020-01-01T00:00:00Z');
+  const good = configurationStateStatus([], stillBad);
+  assert.equal(good.result, 'Valid');
+  assert.equal(good.errorSummary, '');
+  assert.notEqual(good.conditions[0]?.lastTransitionTime, '2020-01-01T00:00:00Z');
+  assert.equal(clampCount(2n ** 64n), Number.MAX_SAFE_INTEGER);
+  assert.equal(clampCount(5n), 5);
+});
+
+test('argument parsing: values, --x=y, flags, unknown options and missing values are errors', () => {
+  const spec = { '--a': { value: true }, '--f': { value: false } };
+  const p = parseArgs(['--a', '1', '--f'], spec);
+  assert.ok(typeof p !== 'string' && !('help' in p));
+  assert.equal(p.values.get('--a'), '1');
+  assert.ok(p.flags.has('--f'));
+  const q = parseArgs(['--a=x=y'], spec);
+  assert.ok(typeof q !== 'string' && !('help' in q) && q.values.get('--a') === 'x=y');
+  assert.equal(parseArgs(['--b'], spec), 'unknown option "--b"');
+  assert.equal(parseArgs(['--a'], spec), 'option --a needs a value');
+  assert.equal(parseArgs(['--f=1'], spec), 'option --f takes no value');
+  assert.deepEqual(parseArgs(['-h'], spec), { help: true });
+  assert.equal(parseSeconds('--x', '1.5s', 3), 1.5);
+  assert.equal(parseSeconds('--x', undefined, 3), 3);
+  assert.match(String(parseSeconds('--x', '-1', 3)), /not a positive number/);
+});
+
+test('status object names are deterministic, DNS-safe and distinct per node', () => {
+  const a = statusName('shop', 'web', 'node-0');
+  assert.equal(a, statusName('shop', 'web', 'node-0'));
+  assert.notEqual(a, statusName('shop', 'web', 'node-1'));
+  assert.notEqual(a, statusName('other', 'web', 'node-0'));
+  assert.match(a, /^web-[0-9a-f]{10}$/);
+  assert.match(statusName('ns', 'x'.repeat(300), 'n'), /^x{200}-[0-9a-f]{10}$/);
+  assert.deepEqual(splitKey('ns/name'), { namespace: 'ns', name: 'name' });
+  assert.deepEqual(splitKey('node-1'), { name: 'node-1' });
+  assert.equal(keyOf({ metadata: { name: 'n', namespace: 's' } }), 's/n');
+  assert.equal(microTime(new Date('2024-01-02T03:04:05.678Z')), '2024-01-02T03:04:05.678000Z');
+});
