@@ -135,6 +135,8 @@ export function makeSender(impl: Impl, o: SenderOptions): Sender {
         start: async () => {
           if (!m.opts.speakerOnly) m.writeFolder(o.n);
           await m.start();
+          // the speaker child builds its plan before it serves /healthz
+          if (m.opts.speakerOnly) return;
           await waitFor(
             `metallb-ts to plan ${o.n} routes per session`,
             async () => {

@@ -175,6 +175,23 @@ export async function run(argv: string[], hooks: RunHooks = {}): Promise<number>
   }
   const args = parsed;
   const logger = createLogger({ format: args.logFormat, level: args.logLevel, base: { node: args.node } });
+  // signal handlers first, so that a SIGTERM during start-up still ends in a clean stop
+  const stop =
+    hooks.stopSignal ??
+    new Promise<void>((resolveStop) => {
+      let count = 0;
+      const onSignal = (sig: NodeJS.Signals): void => {
+        count++;
+        if (count > 1) {
+          logger.warn({ signal: sig }, 'second signal: exiting without waiting');
+          process.exit(1);
+        }
+        logger.info({ signal: sig }, 'stopping: withdrawing routes');
+        resolveStop();
+      };
+      process.on('SIGTERM', onSignal);
+      process.on('SIGINT', onSignal);
+    });
   const statePath = resolve(args.statePath);
   for (const p of args.paths) {
     if (statSync(p).isDirectory() && statePath.startsWith(resolve(p) + '/')) {
@@ -254,26 +271,17 @@ export async function run(argv: string[], hooks: RunHooks = {}): Promise<number>
     }
   }
 
-  const stop =
-    hooks.stopSignal ??
-    new Promise<void>((resolveStop) => {
-      let count = 0;
-      const onSignal = (sig: NodeJS.Signals): void => {
-        count++;
-        if (count > 1) {
-          logger.warn({ signal: sig }, 'second signal: exiting without waiting');
-          process.exit(1);
-        }
-        logger.info({ signal: sig }, 'stopping: withdrawing routes');
-        resolveStop();
-      };
-      process.on('SIGTERM', onSignal);
-      process.on('SIGINT', onSignal);
-    });
   await stop;
   watcher.close();
   try {
-    await rt.stop();
+    // withdrawals normally take milliseconds; never hang the shutdown on a stuck peer
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = await Promise.race([
+      rt.stop().then(() => false),
+      new Promise<boolean>((r) => (timer = setTimeout(() => r(true), 5000))),
+    ]);
+    clearTimeout(timer);
+    if (timedOut) logger.warn('speaker did not stop within 5 s: exiting anyway');
   } catch (e) {
     logger.error({ err: (e as Error).message }, 'error while stopping the speaker');
   }

@@ -20,7 +20,10 @@ import { closest, zodIssues } from './issues.ts';
 import type { LoadedObject } from './load.ts';
 import { compareDiagnostics, formatPath, isRecord, type FieldPath } from './path.ts';
 import {
+  LegacyBFDProfileSchema,
   LegacyConfigSchema,
+  LegacyPeerSchema,
+  LegacyPoolSchema,
   SPEC_REQUIRED,
   SPEC_SCHEMAS,
   type BFDProfileSpec,
@@ -762,6 +765,69 @@ export function parseLegacy(inner: Record<string, unknown>): { config?: LegacyCo
   return { issues: zodIssues(r.error.issues, clean, [], LegacyConfigSchema) };
 }
 
+interface LegacySalvage {
+  config: LegacyConfig;
+  /** "section\0index" -> legacy field names left out of that entry */
+  damaged: Map<string, Set<string>>;
+  brokenPools: string[];
+  brokenBFDs: string[];
+  communitiesBroken: boolean;
+}
+
+const LEGACY_ENTRY_SCHEMAS: Record<string, z.ZodType> = {
+  peers: LegacyPeerSchema,
+  'address-pools': LegacyPoolSchema,
+  'bfd-profiles': LegacyBFDProfileSchema,
+};
+
+/**
+ * After a schema failure of a legacy document: the intact entries (list positions kept, damaged
+ * entries left as holes), with the damaged fields of otherwise usable entries left out.
+ */
+function salvageLegacy(inner: Record<string, unknown>): LegacySalvage | undefined {
+  const clean = dropNulls(inner);
+  if (!isRecord(clean)) return undefined;
+  const res: LegacySalvage = { config: {}, damaged: new Map(), brokenPools: [], brokenBFDs: [], communitiesBroken: false };
+  const cfg = res.config as Record<string, unknown>;
+  for (const [section, schema] of Object.entries(LEGACY_ENTRY_SCHEMAS)) {
+    const list = clean[section];
+    if (list === undefined) continue;
+    if (!Array.isArray(list)) {
+      if (section === 'address-pools') return undefined; // nothing usable to check against
+      continue;
+    }
+    const kept: unknown[] = new Array<unknown>(list.length);
+    list.forEach((entry: unknown, i) => {
+      let r = schema.safeParse(entry);
+      if (!r.success && isRecord(entry)) {
+        const fields = new Set<string>();
+        for (const issue of r.error.issues) {
+          const top = issue.path[0];
+          if (typeof top === 'string') fields.add(top);
+          else if (issue.code === 'unrecognized_keys') for (const k of issue.keys) fields.add(k);
+        }
+        const rest: Record<string, unknown> = {};
+        for (const [k, v] of Object.entries(entry)) if (!fields.has(k)) rest[k] = v;
+        r = schema.safeParse(rest);
+        if (r.success) res.damaged.set(`${section}\0${i}`, fields);
+      }
+      if (r.success) kept[i] = r.data;
+      else if (isRecord(entry) && typeof entry['name'] === 'string') {
+        if (section === 'address-pools') res.brokenPools.push(entry['name']);
+        if (section === 'bfd-profiles') res.brokenBFDs.push(entry['name']);
+      }
+    });
+    cfg[section] = kept;
+  }
+  const comms = clean['bgp-communities'];
+  if (comms !== undefined) {
+    const r = LegacyConfigSchema.shape['bgp-communities'].safeParse(comms);
+    if (r.success) cfg['bgp-communities'] = r.data;
+    else res.communitiesBroken = true;
+  }
+  return res;
+}
+
 function legacyIntake(
   lo: LoadedObject,
   inner: Record<string, unknown>,
@@ -785,22 +851,36 @@ function legacyIntake(
     shownName,
     source: lo.source,
   });
+  let cfg: LegacyConfig;
+  let damagedEntries = new Map<string, Set<string>>();
   if (!parsed.config) {
     const it = diagItem();
     for (const pm of parsed.issues) d.at(it, [...base, ...pm.path], pm.message);
-    return;
-  }
-  const cfg = parsed.config;
-  // layer2 pools may not carry bgp-advertisements
-  let bad = false;
+    // Check what is intact too: entries with schema errors are left out (or only their
+    // damaged fields), so independent errors elsewhere are reported in the same run.
+    const salvaged = salvageLegacy(inner);
+    if (!salvaged) return;
+    cfg = salvaged.config;
+    damagedEntries = salvaged.damaged;
+    for (const name of salvaged.brokenPools) markBroken(out, 'IPAddressPool', name);
+    for (const name of salvaged.brokenBFDs) markBroken(out, 'BFDProfile', name);
+    if (salvaged.communitiesBroken) markBroken(out, 'Community', legacyNames.communities);
+  } else cfg = parsed.config;
+  // layer2 pools may not carry bgp-advertisements (reported; they are ignored for layer2)
   (cfg['address-pools'] ?? []).forEach((p, i) => {
     if (p.protocol === 'layer2' && (p['bgp-advertisements'] ?? []).length > 0) {
       d.at(diagItem(), [...base, 'address-pools', i, 'bgp-advertisements'], 'only allowed with protocol bgp');
-      bad = true;
     }
   });
-  if (bad) return;
   const t = translateLegacy(cfg, base);
+  /** CRD field names damaged in the legacy entry `section[i]` (undefined when intact). */
+  const damagedOf = (section: string, i: number, keys: Record<string, string>): Set<string> | undefined => {
+    const fields = damagedEntries.get(`${section}\0${i}`);
+    if (!fields) return undefined;
+    const crd = new Set<string>();
+    for (const [crdName, legacyName] of Object.entries(keys)) if (fields.has(legacyName)) crd.add(crdName);
+    return crd;
+  };
   const mk = <S>(kind: string, name: string, spec: S, entry: FieldPath, map: (p: FieldPath) => FieldPath): Item<S> => {
     const source: SourceRef = { file: lo.source.file, line: lineOf(entry), kind: shownKind, name: shownName || name };
     if (lo.source.namespace !== undefined) source.namespace = lo.source.namespace;
@@ -808,8 +888,19 @@ function legacyIntake(
     if (lo.source.namespace !== undefined) item.namespace = lo.source.namespace;
     return item;
   };
-  for (const p of t.peers) out.peers.push(mk('BGPPeer', p.name, p.spec, p.entry, legacyMapper(p.entry, LEGACY_PEER_KEYS, p.entry)));
-  for (const p of t.pools) out.pools.push(mk('IPAddressPool', p.name, p.spec, p.entry, legacyMapper(p.entry, LEGACY_POOL_KEYS, [...p.entry, 'name'])));
+  const entryIndex = (entry: FieldPath): number => (typeof entry[base.length + 1] === 'number' ? (entry[base.length + 1] as number) : -1);
+  for (const p of t.peers) {
+    const it = mk('BGPPeer', p.name, p.spec, p.entry, legacyMapper(p.entry, LEGACY_PEER_KEYS, p.entry));
+    const dmg = damagedOf('peers', entryIndex(p.entry), LEGACY_PEER_KEYS);
+    if (dmg) it.damaged = dmg;
+    out.peers.push(it);
+  }
+  for (const p of t.pools) {
+    const it = mk('IPAddressPool', p.name, p.spec, p.entry, legacyMapper(p.entry, LEGACY_POOL_KEYS, [...p.entry, 'name']));
+    const dmg = damagedOf('address-pools', entryIndex(p.entry), LEGACY_POOL_KEYS);
+    if (dmg) it.damaged = dmg;
+    out.pools.push(it);
+  }
   for (const a of t.bgpAdvs) {
     const m = legacyMapper(a.entry, LEGACY_ADV_KEYS, a.entry);
     out.bgpAdvs.push(mk('BGPAdvertisement', a.name, a.spec, a.entry, (p) => (p[0] === 'spec' && p[1] === 'ipAddressPools' ? [...a.poolEntry, 'name'] : m(p))));
@@ -828,7 +919,12 @@ function legacyIntake(
       }),
     );
   }
-  for (const b of t.bfds) out.bfds.push(mk('BFDProfile', b.name, b.spec, b.entry, legacyMapper(b.entry, LEGACY_BFD_KEYS, [...b.entry, 'name'])));
+  for (const b of t.bfds) {
+    const it = mk('BFDProfile', b.name, b.spec, b.entry, legacyMapper(b.entry, LEGACY_BFD_KEYS, [...b.entry, 'name']));
+    const dmg = damagedOf('bfd-profiles', entryIndex(b.entry), LEGACY_BFD_KEYS);
+    if (dmg) it.damaged = dmg;
+    out.bfds.push(it);
+  }
 }
 
 // ---------------------------------------------------------------------------------------------

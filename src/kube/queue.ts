@@ -7,6 +7,11 @@
 export interface WorkQueueOptions {
   baseDelayMs?: number;
   maxDelayMs?: number;
+  /** Overall retry rate (token bucket, as client-go's default: 10/s, burst 100). */
+  qps?: number;
+  burst?: number;
+  /** Injectable clock (ms). */
+  now?: () => number;
 }
 
 export class WorkQueue {
@@ -19,10 +24,29 @@ export class WorkQueue {
   private shuttingDown = false;
   private readonly baseDelayMs: number;
   private readonly maxDelayMs: number;
+  private readonly qps: number;
+  private readonly burst: number;
+  private readonly now: () => number;
+  private tokens: number;
+  private last: number;
 
   constructor(opts: WorkQueueOptions = {}) {
     this.baseDelayMs = opts.baseDelayMs ?? 5;
     this.maxDelayMs = opts.maxDelayMs ?? 60000;
+    this.qps = opts.qps ?? 10;
+    this.burst = opts.burst ?? 100;
+    this.now = opts.now ?? Date.now;
+    this.tokens = this.burst;
+    this.last = this.now();
+  }
+
+  /** Delay the overall bucket imposes on one more retry (reserves a token). */
+  private bucketDelay(): number {
+    const t = this.now();
+    this.tokens = Math.min(this.burst, this.tokens + ((t - this.last) / 1000) * this.qps);
+    this.last = t;
+    this.tokens -= 1;
+    return this.tokens >= 0 ? 0 : Math.ceil((-this.tokens / this.qps) * 1000);
   }
 
   add(key: string): void {
@@ -50,11 +74,14 @@ export class WorkQueue {
     this.delayed.set(key, t);
   }
 
-  /** Requeue after the key's backoff: baseDelay * 2^failures, capped at maxDelay. */
+  /**
+   * Requeue after the key's backoff (baseDelay * 2^failures, capped at maxDelay) or the overall
+   * token bucket's delay, whichever is longer.
+   */
   addRateLimited(key: string): number {
     const n = this.failures.get(key) ?? 0;
     this.failures.set(key, n + 1);
-    const delay = Math.min(this.maxDelayMs, this.baseDelayMs * Math.pow(2, n));
+    const delay = Math.max(Math.min(this.maxDelayMs, this.baseDelayMs * Math.pow(2, n)), this.bucketDelay());
     this.addAfter(key, delay);
     return delay;
   }

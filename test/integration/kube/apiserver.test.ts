@@ -206,3 +206,14 @@ test('discovery documents list the metallb.io kinds', async () => {
   const v2 = await client.request<{ resources: { name: string }[] }>('GET', '/apis/metallb.io/v1beta2');
   assert.deepEqual(v2.resources.map((r) => r.name), ['bgppeers', 'bgppeers/status']);
 });
+
+test('history beyond the retained window (historyLimit) also answers 410 Expired', async () => {
+  const start = await client.list(R.configmaps, { namespace: 'demo' });
+  for (let i = 0; i < 60; i++) await client.create(R.configmaps, { metadata: { name: `bulk-${i}`, namespace: 'demo' } });
+  const c = collect();
+  await client.watch(R.configmaps, { namespace: 'demo', resourceVersion: start.resourceVersion }, (e) => c.events.push(e), c.finish);
+  await c.done;
+  assert.equal(c.events[0]?.type, 'ERROR');
+  assert.equal(c.events[0]?.object.code, 410);
+  assert.match(String(c.events[0]?.object.message), /too old resource version/);
+});

@@ -306,3 +306,28 @@ test('controller process: /healthz, /readyz, /metrics with MetalLB metric names'
     await server.close();
   }
 });
+
+test('dual-stack: RequireDualStack gets one IPv4 and one IPv6 address; pool status counts per family', async () => {
+  const { server, client } = await setup();
+  await client.create(R.ipaddresspools, { metadata: { name: 'pool-ds', namespace: NS }, spec: { addresses: ['198.51.100.0/30', '2001:db8:5::/126'] } });
+  const c = controller(client, 'c1');
+  try {
+    await c.start();
+    await client.create(R.services, svc('ds', { ipFamilyPolicy: 'RequireDualStack', ipFamilies: ['IPv4', 'IPv6'] }));
+    await client.patch(R.services, 'web', 'ds', { metadata: { annotations: { 'metallb.io/address-pool': 'pool-ds' } } });
+    const ips = await until(async () => {
+      const s = await client.get<Svc>(R.services, 'web', 'ds');
+      const l = s?.status?.loadBalancer?.ingress?.map((i) => i.ip) ?? [];
+      return l.length === 2 ? l : undefined;
+    }, 'two addresses');
+    assert.deepEqual(ips, ['198.51.100.0', '2001:db8:5::']);
+    const st = await until(async () => {
+      const p = await client.get<KubeObject & { status?: { assignedIPv4?: number; assignedIPv6?: number; availableIPv4?: number; availableIPv6?: number } }>(R.ipaddresspools, NS, 'pool-ds');
+      return p?.status?.assignedIPv6 === 1 ? p.status : undefined;
+    }, 'pool-ds status');
+    assert.deepEqual(st, { assignedIPv4: 1, assignedIPv6: 1, availableIPv4: 3, availableIPv6: 3 });
+  } finally {
+    await c.stop();
+    await server.close();
+  }
+});

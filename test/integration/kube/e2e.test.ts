@@ -14,7 +14,7 @@ import { KubeClient, R } from '../../../src/kube/client.ts';
 import type { KubeObject } from '../../../src/kube/client.ts';
 import { Lab } from '../lib/netns.ts';
 import { missing, IN_CI } from '../lib/prereq.ts';
-import { startProcess, waitFor } from '../lib/proc.ts';
+import { runAsync, startProcess, waitFor } from '../lib/proc.ts';
 import type { Managed } from '../lib/proc.ts';
 import { Bird } from '../lib/routers.ts';
 import type { RouterRoute } from '../lib/routers.ts';
@@ -164,6 +164,20 @@ test('controller + two speakers + BIRD: assign, announce from both nodes, Local 
   assert.ok(events.includes('IPAllocated: Assigned IP ["203.0.113.0"]'), events.join('\n'));
   assert.ok(events.includes('nodeAssigned: announcing from node "node-0" with protocol "bgp"'), events.join('\n'));
 
+  // the speaker's own endpoints, read from inside its namespace
+  const get = async (path: string): Promise<string> => {
+    const code = `fetch("http://127.0.0.1:7472${path}").then(async (r) => process.stdout.write(r.status + "\\n" + (await r.text())))`;
+    const r = await runAsync('ip', ['netns', 'exec', lab.duts[0] ?? '', process.execPath, '-e', code], 15000);
+    assert.equal(r.status, 0, r.stderr);
+    return r.stdout;
+  };
+  assert.match(await get('/readyz'), /^200\n/);
+  const metrics = await get('/metrics');
+  assert.match(metrics, /metallb_bgp_session_up\{peer="10\.201\.0\.1:179"\} 1/);
+  assert.match(metrics, /metallb_bgp_announced_prefixes_total\{peer="10\.201\.0\.1:179"\} 1/);
+  assert.match(metrics, /metallb_bgp_updates_total\{peer="10\.201\.0\.1:179"\} [1-9]/);
+  assert.match(metrics, /metallb_k8s_client_updates_total [1-9]/);
+
   // Local traffic policy, endpoints only on node-1 → only node-1 announces
   await client.patch(R.services, 'shop', 'web', { spec: { externalTrafficPolicy: 'Local' } });
   await client.update(R.endpointslices, { ...slice(['node-1']) });
@@ -189,6 +203,12 @@ test('Layer 2: one ServiceL2Status from the elected node, nodeAssigned event, no
   }
   assert.ok(ctx, 'setup failed (see before hook)');
   const { client, router } = ctx;
+  await client.create(R.endpointslices, {
+    metadata: { name: 'arp-x1', namespace: 'shop', labels: { 'kubernetes.io/service-name': 'arp' } },
+    addressType: 'IPv4',
+    endpoints: [{ addresses: ['10.244.0.53'], conditions: { ready: true }, nodeName: 'node-0' }],
+    ports: [{ port: 53, protocol: 'UDP' }],
+  });
   await client.create(R.services, {
     metadata: { name: 'arp', namespace: 'shop', annotations: { 'metallb.io/address-pool': 'lan' } },
     spec: { type: 'LoadBalancer', ports: [{ port: 53, protocol: 'UDP' }] },

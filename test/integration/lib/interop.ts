@@ -341,11 +341,21 @@ export function interopSuite(kind: RouterKind): void {
       await expectAll(c, true);
     });
 
-    it('a new Service file is announced; an invalid edit keeps the last good configuration', async (t) => {
+    it('a new Service file is announced, a changed one moves; an invalid edit keeps the last good configuration', async (t) => {
       const c = need(t);
       if (!c) return;
+      const t0 = Date.now();
+      writeManifest(c.manifests, 'svc-new.yaml', serviceYaml('new', '203.0.113.8'));
+      await c.router.waitRoutes('203.0.113.8/32 on e4', (all) => routesOf(all, c.peerAddr.e4).some((r) => r.prefix === '203.0.113.8/32'));
+      t.diagnostic(`file written -> route in ${kind}'s table (incl. CLI polling): ${Date.now() - t0} ms`);
+      // a changed Service: its address moves
       writeManifest(c.manifests, 'svc-new.yaml', serviceYaml('new', '203.0.113.9'));
-      await c.router.waitRoutes('203.0.113.9/32 on e4', (all) => routesOf(all, c.peerAddr.e4).some((r) => r.prefix === '203.0.113.9/32'));
+      await c.router.waitRoutes('203.0.113.8/32 replaced by .9 on e4 and i4', (all) =>
+        [c.peerAddr.e4, c.peerAddr.i4].every((p) => {
+          const prefixes = routesOf(all, p).map((r) => r.prefix);
+          return prefixes.includes('203.0.113.9/32') && !prefixes.includes('203.0.113.8/32');
+        }),
+      );
       writeManifest(c.manifests, 'broken.yaml', 'apiVersion: metallb.io/v1beta1\nkind: IPAddressPool\nmetadata:\n  name: broken\nspec:\n  addresses:\n  - 10.0.0.300/32\n');
       removeManifest(c.manifests, 'svc-new.yaml');
       const st = await waitStatus(c, (s) => s.stale);

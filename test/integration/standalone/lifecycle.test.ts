@@ -1,6 +1,7 @@
-// Standalone process lifecycle against a real BIRD: a restart keeps every IP (state file);
-// a hung speaker (SIGSTOP) makes the router drop the routes once the 3 s hold time expires;
-// SIGKILL ends it. One BIRD, one DUT namespace.
+// Standalone process lifecycle against a real BIRD (BGPPeer holdTime 3s): a restart keeps every
+// IP (state file) and SIGTERM ends with a Cease; SIGKILL makes BIRD drop the routes; a hung
+// speaker (SIGSTOP, TCP still open) makes BIRD drop them when the hold time expires.
+// One BIRD, one DUT namespace.
 
 import { after, before, describe, it } from 'node:test';
 import type { TestContext } from 'node:test';
@@ -91,6 +92,8 @@ describe('standalone lifecycle with BIRD', { concurrency: false }, () => {
     assert.equal(await sa.proc?.waitExit(10000), true);
     assert.equal(sa.proc?.exitCode, 0);
     await bird.waitRoutes('routes withdrawn after SIGTERM', (all) => routesOf(all, peer).length === 0, 5000);
+    // a clean stop: BIRD got a Cease / Administrative shutdown NOTIFICATION (not a dropped TCP)
+    assert.match(await bird.birdc('show protocols all dut'), /Received: Administrative shutdown/);
 
     // while stopped: a Service that sorts before "middle" appears (it would take the lowest free IP)
     writeManifest(manifests, 'svc-a.yaml', serviceYaml('aaa'));
@@ -105,6 +108,25 @@ describe('standalone lifecycle with BIRD', { concurrency: false }, () => {
       const p = routesOf(all, peer).map((r) => r.prefix);
       return p.includes(`${ip}/32`) && p.includes(`${other}/32`);
     });
+  });
+
+  it('SIGKILL: BIRD drops the routes (the kernel closes the TCP session, at the latest the hold time expires)', async (t) => {
+    if (!need(t) || !sa || !bird || !lab) return;
+    const peer = lab.addr.dut4[0] ?? '';
+    await bird.waitRoutes('routes present', (all) => routesOf(all, peer).length >= 2);
+    const ips = (await sa.status()).services.map((s) => s.ips[0]).sort();
+    const proc = sa.proc;
+    assert.ok(proc);
+    proc.signal('SIGKILL');
+    assert.equal(await proc.waitExit(5000), true);
+    assert.equal(proc.exitSignal, 'SIGKILL');
+    await bird.waitRoutes('routes dropped after SIGKILL', (all) => routesOf(all, peer).length === 0, 10000);
+    // and it comes back with the same addresses (the state file was written before the kill)
+    sa = newStandalone();
+    sa.start();
+    await sa.waitReady();
+    assert.deepEqual((await sa.status()).services.map((s) => s.ips[0]).sort(), ips);
+    await bird.waitRoutes('routes back', (all) => routesOf(all, peer).length >= 2, 20000);
   });
 
   it('a hung speaker (SIGSTOP): BIRD drops its routes when the 3 s hold time expires; SIGKILL ends it', async (t) => {

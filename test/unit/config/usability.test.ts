@@ -140,6 +140,35 @@ const cases: Case[] = [
     docs: [configMap('address-pools:\n- name: a\n  protocol: layer2\n  adresses: [10.0.0.0/24]\n')],
     want: ['ConfigMap/config: data.config.address-pools[0].adresses: unknown field; did you mean "addresses"?'],
   },
+  {
+    t: 'legacy ConfigMap: a type error in one entry does not hide an invalid CIDR in another',
+    docs: [configMap('peers:\n- my-asn: 64500\n  peer-asn: "64501"\n  peer-address: 10.0.0.1\naddress-pools:\n- name: a\n  protocol: bgp\n  addresses: [10.0.0.0/33]\n')],
+    want: [
+      'ConfigMap/config: data.config.address-pools[0].addresses[0]: invalid CIDR "10.0.0.0/33"',
+      'ConfigMap/config: data.config.peers[0].peer-asn: must be an integer, got string "64501" (remove the quotes)',
+    ],
+  },
+  {
+    t: 'legacy ConfigMap: damaged field of a pool, independent error in its advertisement',
+    docs: [configMap('address-pools:\n- name: a\n  protocol: bgp\n  auto-assign: "no"\n  addresses: [10.0.0.0/24]\n  bgp-advertisements:\n  - communities: [nope]\n')],
+    want: [
+      'ConfigMap/config: data.config.address-pools[0].auto-assign: must be a boolean (true or false), got string "no"',
+      'ConfigMap/config: data.config.address-pools[0].bgp-advertisements[0].communities[0]: unknown community alias "nope"',
+    ],
+  },
+  {
+    t: 'legacy ConfigMap: a pool dropped for schema errors is not also reported as overlapping or missing',
+    docs: [configMap('address-pools:\n- name: a\n  protocol: bgb\n  addresses: [10.0.0.0/24]\n- name: b\n  protocol: layer2\n  addresses: [10.1.0.0/24]\n'), l2Adv('l', { ipAddressPools: ['a', 'b'] })],
+    want: ['ConfigMap/config: data.config.address-pools[0].protocol: must be one of "bgp", "layer2", got "bgb"'],
+  },
+  {
+    t: 'legacy ConfigMap: layer2 pool with bgp-advertisements is reported, and the rest still checked',
+    docs: [configMap('address-pools:\n- name: a\n  protocol: layer2\n  addresses: [10.0.0.0/24]\n  bgp-advertisements:\n  - localpref: 1\n- name: b\n  protocol: layer2\n  addresses: [10.0.0.0/25]\n')],
+    want: [
+      'ConfigMap/config: data.config.address-pools[0].bgp-advertisements: only allowed with protocol bgp',
+      'ConfigMap/config: data.config.address-pools[1].addresses[0]: "10.0.0.0/25" overlaps "10.0.0.0/24" of IPAddressPool/a (t.yaml:11)',
+    ],
+  },
 ];
 
 for (const c of cases) {

@@ -82,3 +82,14 @@ test('Backoff grows geometrically up to the cap with bounded jitter', () => {
   assert.equal(lo.next(), 50);
   assert.ok(hi.next() <= 100);
 });
+
+test('the overall token bucket limits retries across keys (burst, then qps)', () => {
+  let t = 0;
+  const q = new WorkQueue({ baseDelayMs: 1, qps: 10, burst: 3, now: () => t });
+  assert.deepEqual([q.addRateLimited('a'), q.addRateLimited('b'), q.addRateLimited('c')], [1, 1, 1]);
+  assert.equal(q.addRateLimited('d'), 100, 'fourth retry waits for a token (1/10 s)');
+  assert.equal(q.addRateLimited('e'), 200);
+  t = 1000; // refilled (capped at burst)
+  assert.equal(q.addRateLimited('f'), 1);
+  q.shutDown();
+});

@@ -1,0 +1,66 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseStandaloneArgs, sessionCounters } from '../../../src/cli/standalone.ts';
+
+const DIR = 'examples/standalone';
+
+test('defaults', () => {
+  assert.deepEqual(parseStandaloneArgs(['-f', DIR, '--node', 'n1']), {
+    paths: [DIR],
+    node: 'n1',
+    nodeAddress: '127.0.0.1',
+    statePath: 'metallb-ts-state.json',
+    httpListen: '127.0.0.1:7472',
+    logFormat: 'json',
+    logLevel: 'info',
+    routerId: '127.0.0.1',
+  });
+});
+
+test('every option, both --opt value and --opt=value forms', () => {
+  const r = parseStandaloneArgs([
+    '--file=' + DIR, '--node', 'n1', '--node-address', '2001:db8::1', '--state', '/tmp/s.json', '--http-listen=[::1]:9000',
+    '--log-format', 'text', '--log-level', 'debug', '--load-balancer-class', 'x', '--router-id', '10.0.0.1',
+  ]);
+  assert.deepEqual(r, {
+    paths: [DIR], node: 'n1', nodeAddress: '2001:db8::1', statePath: '/tmp/s.json', httpListen: '[::1]:9000',
+    logFormat: 'text', logLevel: 'debug', loadBalancerClass: 'x', routerId: '10.0.0.1',
+  });
+  // IPv6 node address: no default router id (the speaker picks one)
+  const r2 = parseStandaloneArgs(['-f', DIR, '--node', 'n1', '--node-address', '2001:db8::1', '--http-listen', 'off']);
+  assert.ok(typeof r2 === 'object' && 'node' in r2);
+  assert.equal(r2.routerId, undefined);
+  assert.equal(r2.httpListen, null);
+});
+
+test('precise errors for bad usage', () => {
+  const cases: [string[], RegExp][] = [
+    [['--node', 'n1'], /missing -f DIR/],
+    [['-f', DIR], /missing --node NAME/],
+    [['-f', DIR, '--node', 'N_1'], /not a valid node name/],
+    [['-f', '/nonexistent/dir', '--node', 'n1'], /no such file or directory/],
+    [['-f', DIR, '--node', 'n1', '--node-address', '10.1'], /not an IP address/],
+    [['-f', DIR, '--node', 'n1', '--http-listen', 'nowhere'], /--http-listen: invalid listen address/],
+    [['-f', DIR, '--node', 'n1', '--log-format', 'xml'], /want json or text/],
+    [['-f', DIR, '--node', 'n1', '--log-level', 'loud'], /unknown level/],
+    [['-f', DIR, '--node', 'n1', '--router-id', '::1'], /not an IPv4 address/],
+    [['-f', DIR, '--node'], /needs a value/],
+    [['-f', DIR, '--node', 'n1', '--bogus'], /unknown option "--bogus"/],
+  ];
+  for (const [argv, re] of cases) {
+    const r = parseStandaloneArgs(argv);
+    assert.equal(typeof r, 'string', argv.join(' '));
+    assert.match(r as string, re, argv.join(' '));
+  }
+  assert.deepEqual(parseStandaloneArgs(['--help']), { help: true });
+});
+
+test('sessionCounters reads the speaker status shape', () => {
+  const c = sessionCounters(
+    'p',
+    { peer: 'p', state: 'Established', routes: ['10.0.0.1/32'], counters: { updatesSent: 3, updatesReceived: 1, notificationsSent: 0 } },
+    3,
+  );
+  assert.deepEqual(c, { peer: 'p', established: true, announced: 1, pending: 2, updatesSent: 3, updatesReceived: 1, notificationsSent: 0 });
+  assert.deepEqual(sessionCounters('q', null), { peer: 'q', established: false });
+});

@@ -1,0 +1,115 @@
+// `metallb-ts standalone` wiring (run()): folder watching, reload, state file, HTTP endpoints
+// and stop, in-process with the real loader/allocator/planner and a recording speaker.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync, renameSync, unlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { run } from '../../../src/cli/standalone.ts';
+import { readInputs } from '../../../src/config/load.ts';
+import { allocate } from '../../../src/allocator/index.ts';
+import { planNode } from '../../../src/planner/index.ts';
+import type { SessionPlan } from '../../../src/planner/types.ts';
+
+async function until<T>(what: string, fn: () => Promise<T | undefined>, ms = 5000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`timeout: ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+interface StatusView {
+  ready: boolean;
+  stale: boolean;
+  configErrors: string[];
+  services: { name: string; ips: string[] }[];
+}
+
+test('run(): watch, reload, keep last good, persist, serve, stop', async () => {
+  const d = mkdtempSync(join(tmpdir(), 'mlbt-run-'));
+  const dir = join(d, 'manifests');
+  cpSync('examples/standalone', dir, { recursive: true });
+  const statePath = join(d, 'state.json');
+  const plans: SessionPlan[][] = [];
+  let stopped: { withdraw?: boolean } | undefined;
+  let stop!: () => void;
+  const stopSignal = new Promise<void>((r) => (stop = r));
+  let url = '';
+  const done = run(['-f', dir, '--node', 'quickstart', '--state', statePath, '--http-listen', '127.0.0.1:0', '--log-level', 'silent'], {
+    deps: {
+      readInputs,
+      allocate,
+      planNode,
+      speaker: {
+        setPlan: (s) => plans.push(s),
+        status: () => [{ peer: 'local-router', state: 'Established', routes: ['203.0.113.10/32'], counters: { updatesSent: 2 } }],
+        stop: async (o) => {
+          stopped = o ?? {};
+        },
+      },
+    },
+    stopSignal,
+    onListening: (u) => (url = u),
+  });
+  try {
+    await until('listening', async () => (url ? true : undefined));
+    const status = async (): Promise<StatusView> => (await (await fetch(url + '/status')).json()) as StatusView;
+    assert.equal((await fetch(url + '/readyz')).status, 200);
+    assert.deepEqual((await status()).services.map((s) => [s.name, s.ips]), [['web', ['203.0.113.10']]]);
+
+    // a Service added (atomic write)
+    const svc = readFileSync(join(dir, 'service.yaml'), 'utf8').replace('name: web', 'name: api');
+    writeFileSync(join(dir, '.api.tmp'), svc);
+    renameSync(join(dir, '.api.tmp'), join(dir, 'api.yaml'));
+    await until('api allocated', async () => ((await status()).services.length === 2 ? true : undefined));
+    assert.deepEqual((await status()).services.map((s) => [s.name, s.ips]), [
+      ['api', ['203.0.113.11']],
+      ['web', ['203.0.113.10']],
+    ]);
+    assert.equal(plans.at(-1)?.[0]?.routes.length, 2);
+    const saved = JSON.parse(readFileSync(statePath, 'utf8')) as { assignments: Record<string, unknown> };
+    assert.deepEqual(Object.keys(saved.assignments), ['default/api', 'default/web']);
+
+    // a broken edit: last good config keeps running, errors visible
+    const nPlans = plans.length;
+    writeFileSync(join(dir, 'pool.yaml'), readFileSync(join(dir, 'pool.yaml'), 'utf8').replace('203.0.113.10-203.0.113.20', '203.0.113.300/32'));
+    const st = await until('stale', async () => {
+      const s = await status();
+      return s.stale ? s : undefined;
+    });
+    assert.equal(st.ready, true);
+    assert.match(st.configErrors.join('\n'), /pool\.yaml:\d+: IPAddressPool\/quickstart-pool: spec\.addresses/);
+    assert.equal(plans.length, nPlans, 'speaker untouched by a broken edit');
+    const metrics = await (await fetch(url + '/metrics')).text();
+    assert.match(metrics, /^metallb_k8s_client_config_stale_bool 1$/m);
+    assert.match(metrics, /^metallb_bgp_session_up\{peer="local-router"\} 1$/m);
+    assert.match(metrics, /^metallb_allocator_addresses_in_use_total\{pool="quickstart-pool"\} 2$/m);
+
+    // fix it; remove a Service
+    cpSync('examples/standalone/pool.yaml', join(dir, 'pool.yaml'));
+    unlinkSync(join(dir, 'api.yaml'));
+    await until('recovered', async () => {
+      const s = await status();
+      return !s.stale && s.services.length === 1 ? true : undefined;
+    });
+    assert.equal(plans.at(-1)?.[0]?.routes.length, 1);
+  } finally {
+    stop();
+    assert.equal(await done, 0);
+    rmSync(d, { recursive: true, force: true });
+  }
+  assert.deepEqual(stopped, { withdraw: true });
+});
+
+test('run(): usage errors give exit code 2, state file inside the folder is refused', async () => {
+  assert.equal(await run(['--node', 'x']), 2);
+  const d = mkdtempSync(join(tmpdir(), 'mlbt-run-'));
+  try {
+    assert.equal(await run(['-f', d, '--node', 'x', '--state', join(d, 'state.json')]), 2);
+  } finally {
+    rmSync(d, { recursive: true, force: true });
+  }
+});
