@@ -17,7 +17,7 @@ import { BenchError, cleanupAll, isAborted, requirePrereqs } from './lib/proc.ts
 import { MAX_ROUTES } from './lib/routes.ts';
 import { DEFAULT_IMPLS, IMPLS, isImpl } from './lib/senders.ts';
 import type { Impl } from './lib/senders.ts';
-import { log, setJsonOutput } from './lib/stats.ts';
+import { appendJsonLine, log, setJsonOutput } from './lib/stats.ts';
 
 export const BENCHES = ['fulltable', 'churn', 'allocation', 'failure', 'footprint', 'codec'] as const;
 type Bench = (typeof BENCHES)[number];
@@ -135,11 +135,23 @@ export function parseArgs(argv: string[]): RunArgs | 'help' {
   return a;
 }
 
-/** Runs another engineer's benchmark script as a child process, passing output through. */
+/** Runs another engineer's benchmark script as a child process: stderr passed through, stdout
+ * passed through and its JSON lines also appended to the --json file. */
 function runScript(file: string, args: string[]): Promise<number> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', file, ...args], { stdio: 'inherit', cwd: REPO_ROOT });
-    child.on('exit', (code) => resolve(code ?? 1));
+    const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', file, ...args], { stdio: ['ignore', 'pipe', 'inherit'], cwd: REPO_ROOT });
+    let pending = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      process.stdout.write(d);
+      pending += d;
+      const lines = pending.split('\n');
+      pending = lines.pop() ?? '';
+      for (const l of lines) if (l.startsWith('{')) appendJsonLine(l);
+    });
+    child.on('close', (code) => {
+      if (pending.startsWith('{')) appendJsonLine(pending);
+      resolve(code ?? 1);
+    });
     child.on('error', () => resolve(1));
   });
 }
@@ -211,6 +223,7 @@ export async function main(argv: string[]): Promise<number> {
           }
           const extra: string[] = [];
           if (args.smoke) extra.push('--smoke');
+          if (b === 'codec' && !args.smoke) extra.push('--runs', String(args.runs));
           const code = await runScript(file, extra);
           if (code !== 0) {
             log(`${b}: ${file} exited with code ${code}`);

@@ -3,6 +3,7 @@
 // withdrawn prefixes of every UPDATE (IPv4 classic fields and MP_REACH/MP_UNREACH).
 
 import { readFileSync } from 'node:fs';
+import { formatIP, ipFromBytes } from '../../src/ip/index.ts';
 import { BenchError, startBg, tailFile, waitFor } from './proc.ts';
 import type { BgProcess } from './proc.ts';
 
@@ -34,9 +35,7 @@ function fmtV4(b: Uint8Array): string {
 }
 
 function fmtV6(b: Uint8Array): string {
-  const parts: string[] = [];
-  for (let i = 0; i < 16; i += 2) parts.push((((b[i] ?? 0) << 8) | (b[i + 1] ?? 0)).toString(16));
-  return parts.join(':');
+  return formatIP(ipFromBytes(Uint8Array.from(b.subarray(0, 16))));
 }
 
 /** Parses a run of prefixes (length byte + ceil(len/8) bytes) as in RFC 4271 NLRI fields. */

@@ -56,6 +56,11 @@ export function setJsonOutput(file: string | undefined): void {
   jsonOut = file;
 }
 
+/** Appends an already-formatted JSON line (e.g. from a child benchmark) to the --json file. */
+export function appendJsonLine(line: string): void {
+  if (jsonOut) appendFileSync(jsonOut, line.trimEnd() + '\n');
+}
+
 export function emitJson(r: BenchResult): void {
   const clean: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(r)) if (v !== undefined) clean[k] = v;

@@ -30,8 +30,8 @@ options:
   --log-format json|text  JSON lines (default) or human-readable text
   --log-level LEVEL       fatal|error|warn|info|debug|trace (default info)
   --load-balancer-class C serve only Services with this loadBalancerClass
-  --router-id IPV4        BGP identifier when a peer does not set routerID (default: the node
-                          address if IPv4)
+  --router-id IPV4        BGP identifier when a peer does not set routerID (default: the
+                          --node-address if given and IPv4, else this host's first IPv4 address)
   -h, --help              this text
 `;
 
@@ -52,6 +52,7 @@ export function parseStandaloneArgs(argv: string[]): StandaloneArgs | { help: tr
   const paths: string[] = [];
   let node: string | undefined;
   let nodeAddress = '127.0.0.1';
+  let nodeAddressGiven = false;
   let statePath = 'metallb-ts-state.json';
   let httpListen: string | null = '127.0.0.1:7472';
   let logFormat: LogFormat = 'json';
@@ -85,6 +86,7 @@ export function parseStandaloneArgs(argv: string[]): StandaloneArgs | { help: tr
       case '--node-address':
         if (!tryParseIP(value)) return `--node-address: "${value}" is not an IP address`;
         nodeAddress = value;
+        nodeAddressGiven = true;
         break;
       case '--state':
         statePath = value;
@@ -123,7 +125,7 @@ export function parseStandaloneArgs(argv: string[]): StandaloneArgs | { help: tr
   const out: StandaloneArgs = { paths, node, nodeAddress, statePath, httpListen, logFormat, logLevel };
   if (lbClass !== undefined) out.loadBalancerClass = lbClass;
   if (routerId !== undefined) out.routerId = routerId;
-  else if (tryParseIP(nodeAddress)?.family === 4) out.routerId = nodeAddress;
+  else if (nodeAddressGiven && tryParseIP(nodeAddress)?.family === 4) out.routerId = nodeAddress;
   return out;
 }
 

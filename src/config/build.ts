@@ -20,6 +20,7 @@ import { closest, zodIssues } from './issues.ts';
 import type { LoadedObject } from './load.ts';
 import { compareDiagnostics, formatPath, isRecord, type FieldPath } from './path.ts';
 import {
+  METALLB_GROUP,
   LegacyBFDProfileSchema,
   LegacyConfigSchema,
   LegacyPeerSchema,
@@ -150,7 +151,7 @@ export function loadedFromApiObject(obj: Record<string, unknown>): LoadedObject 
   const namespace = typeof meta['namespace'] === 'string' ? meta['namespace'] : undefined;
   const source: SourceRef = { file: `${kind}/${namespace ?? ''}/${name}`, line: 0, kind, name };
   if (namespace !== undefined) source.namespace = namespace;
-  return { object: obj, source, lineOf: () => 0 };
+  return { object: obj, source, lineOf: () => 0, fromApiServer: true };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -509,7 +510,8 @@ function intake(objects: LoadedObject[], d: Diags): Parsed {
     // Fields of the spec written at the top level (wrong indentation), and other unknown
     // top-level fields.
     const specFields = knownSpecFields(schema);
-    const stray = Object.keys(obj).filter((k) => !TOP_LEVEL.includes(k));
+    // (objects from the API server are pruned by it: extra top-level keys there are not ours to judge)
+    const stray = lo.fromApiServer ? [] : Object.keys(obj).filter((k) => !TOP_LEVEL.includes(k));
     let spec = obj['spec'];
     if (spec === undefined || spec === null) {
       const misplaced = stray.filter((k) => specFields.includes(k));
@@ -540,7 +542,15 @@ function intake(objects: LoadedObject[], d: Diags): Parsed {
     let r = schema.safeParse(spec);
     let damaged: Set<string> | undefined;
     if (!r.success) {
-      for (const pm of zodIssues(r.error.issues, spec, ['spec'], schema)) d.raw(lo, pm.path, pm.message);
+      // a field of another version of this kind (e.g. `dynamicASN` in a v1beta1 BGPPeer)
+      const otherVersion = (field: string): string | undefined =>
+        Object.entries(schemas).find(([v, sch]) => v !== version && knownSpecFields(sch).includes(field))?.[0];
+      for (const pm of zodIssues(r.error.issues, spec, ['spec'], schema)) {
+        const field = pm.path.length === 2 && typeof pm.path[1] === 'string' ? pm.path[1] : undefined;
+        const other = field !== undefined && pm.message.startsWith('unknown field') ? otherVersion(field) : undefined;
+        if (other !== undefined) d.raw(lo, pm.path, `not a field of ${METALLB_GROUP}/${version} ${kind}; it needs apiVersion: ${METALLB_GROUP}/${other}`);
+        else d.raw(lo, pm.path, pm.message);
+      }
       // Leave the damaged top-level fields out and check the rest, so that the independent
       // errors of the other fields are reported now rather than after the next edit.
       if (!isRecord(spec)) {
@@ -1108,8 +1118,10 @@ function seconds<S>(d: Diags, item: Item<S>, field: string, v: string | undefine
     return undefined;
   }
   if (ms % 1000 !== 0) {
-    d.at(item, ['spec', field], `"${v}" must be a whole number of seconds`);
-    return undefined;
+    // Like MetalLB: BGP timers are whole seconds; a fraction is truncated (not an error).
+    const whole = Math.floor(ms / 1000);
+    d.warn(item, ['spec', field], `"${v}" is not a whole number of seconds; ${whole}s is used`);
+    return whole;
   }
   return ms / 1000;
 }
@@ -1141,7 +1153,9 @@ function buildPeers(d: Diags, items: Item<BGPPeerSpec>[], bfds: Set<string>, ctx
     };
     if (s.myASN === 0) d.at(item, ['spec', 'myASN'], 'must not be 0');
     if (s.peerASN !== undefined && s.dynamicASN !== undefined) d.at(item, ['spec', 'dynamicASN'], 'only one of peerASN and dynamicASN may be set');
-    else if (s.peerASN === undefined && s.dynamicASN === undefined) d.at(item, ['spec', 'peerASN'], 'one of peerASN or dynamicASN is required');
+    else if (s.peerASN === undefined && s.dynamicASN === undefined) {
+      if (!item.damaged?.has('dynamicASN')) d.at(item, ['spec', 'peerASN'], 'one of peerASN or dynamicASN is required');
+    }
     else if (s.peerASN === 0) d.at(item, ['spec', 'peerASN'], 'must not be 0');
     if (s.dynamicASN !== undefined) peer.dynamicASN = s.dynamicASN;
     if (s.localASN !== undefined) {
@@ -1149,7 +1163,9 @@ function buildPeers(d: Diags, items: Item<BGPPeerSpec>[], bfds: Set<string>, ctx
       peer.localASN = s.localASN;
     }
     if (s.peerAddress !== undefined && s.interface !== undefined) d.at(item, ['spec', 'interface'], 'only one of peerAddress and interface may be set');
-    else if (s.peerAddress === undefined && s.interface === undefined) d.at(item, ['spec', 'peerAddress'], 'one of peerAddress or interface is required');
+    else if (s.peerAddress === undefined && s.interface === undefined) {
+      if (!item.damaged?.has('interface')) d.at(item, ['spec', 'peerAddress'], 'one of peerAddress or interface is required');
+    }
     const addr = parseAddr(d, item, 'peerAddress', s.peerAddress);
     if (addr) peer.address = addr;
     if (s.interface !== undefined) {

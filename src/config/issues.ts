@@ -167,6 +167,10 @@ export function zodIssues(issues: readonly z.core.$ZodIssue[], data: unknown, ba
         else out.push({ path, message: `must be >= ${String(issue.minimum)}, got ${String(value)}` });
         break;
       case 'invalid_value':
+        if (value === undefined) {
+          out.push({ path, message: `required field is missing (one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')})` });
+          break;
+        }
         out.push({
           path,
           message: `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}, got ${JSON.stringify(value) ?? 'nothing'}`,

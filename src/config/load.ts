@@ -16,6 +16,8 @@ export interface LoadedObject {
   source: SourceRef;
   /** 1-based line of the field at `path` (or of its nearest existing parent); 0 when unknown. */
   lineOf(path: (string | number)[]): number;
+  /** Read from the Kubernetes API (already validated and pruned by the API server). */
+  fromApiServer?: boolean;
 }
 
 export interface InputSet {

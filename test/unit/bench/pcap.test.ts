@@ -71,6 +71,11 @@ class PcapWriter {
     rh.writeUInt32LE(frame.length, 12);
     this.parts.push(rh, frame);
   }
+  /** Advances the sequence number as if `bytes` had been sent but not captured. */
+  lose(src: string, sp: number, bytes: number): void {
+    const key = `${src}:${sp}`;
+    this.seq.set(key, (this.seq.get(key) ?? 1000) + bytes);
+  }
   buffer(): Buffer {
     return Buffer.concat(this.parts);
   }
@@ -108,7 +113,7 @@ test('readPcap reassembles BGP messages and extracts UPDATE prefixes', (t) => {
   assert.equal(u.t, 100.05); // complete when its second segment arrived
   assert.deepEqual(u.announced, ['198.18.0.1/32', '198.18.0.2/32', '198.18.0.3/32']);
   assert.deepEqual(messages[5]?.withdrawn, ['198.18.0.2/32']);
-  assert.deepEqual(messages[6]?.withdrawn, ['2001:db8:0:0:0:0:0:1/128']);
+  assert.deepEqual(messages[6]?.withdrawn, ['2001:db8::1/128']);
   assert.equal(establishedAt(messages), 100.03);
 
   const st = updateStats(messages, A);
@@ -122,34 +127,22 @@ test('readPcap reassembles BGP messages and extracts UPDATE prefixes', (t) => {
   assert.deepEqual(updateStats(messages, B).updates, 0);
 });
 
-test('readPcap rejects a file that is not a pcap and reports capture gaps', (t) => {
+test('readPcap rejects a file that is not a pcap and counts capture gaps', (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'pcap-test-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const bad = join(dir, 'bad.pcap');
   writeFileSync(bad, Buffer.alloc(64, 7));
   assert.throws(() => readPcap(bad), /not a pcap file/);
 
+  const ka = bgp(4, Buffer.alloc(0));
   const w = new PcapWriter();
   w.packet(1, '10.0.0.2', 1, '10.0.0.1', 179, 0x02, Buffer.alloc(0));
-  const ka = bgp(4, Buffer.alloc(0));
   w.packet(2, '10.0.0.2', 1, '10.0.0.1', 179, 0x18, ka);
-  // skip 19 bytes of sequence space (a lost segment), then a full KEEPALIVE
-  const skipper = new PcapWriter();
-  void skipper;
-  w.packet(3, '10.0.0.2', 1, '10.0.0.1', 179, 0x18, Buffer.alloc(0));
+  w.lose('10.0.0.2', 1, 19); // a KEEPALIVE the capture missed
+  w.packet(4, '10.0.0.2', 1, '10.0.0.1', 179, 0x18, ka);
   const file = join(dir, 'gap.pcap');
-  const buf = w.buffer();
-  // corrupt: append a packet whose sequence number jumps ahead
-  const w2 = new PcapWriter();
-  w2.packet(1, '10.0.0.2', 1, '10.0.0.1', 179, 0x02, Buffer.alloc(0));
-  w2.packet(2, '10.0.0.2', 1, '10.0.0.1', 179, 0x18, ka);
-  w2.packet(3, '10.0.0.2', 1, '10.0.0.1', 179, 0x18, Buffer.alloc(7, 0xff)); // lost on the "wire"
-  const full = w2.buffer();
-  // drop the third packet's record (16-byte header + 61-byte frame) but keep the advanced seq
-  const lastLen = 16 + 14 + 20 + 20 + 7;
-  const w3 = new PcapWriter();
-  void w3;
-  writeFileSync(file, Buffer.concat([full.subarray(0, full.length - lastLen)]));
-  assert.equal(readPcap(file).messages.length, 1);
-  void buf;
+  writeFileSync(file, w.buffer());
+  const r = readPcap(file);
+  assert.equal(r.gaps, 1);
+  assert.deepEqual(r.messages.map((m) => m.t), [2, 4]);
 });

@@ -30,3 +30,11 @@ test('buildConfig checks passwordSecret against given secrets', () => {
   assert.deepEqual(missing.errors, []);
   assert.equal(missing.warnings[0]?.field, 'spec.passwordSecret');
 });
+
+test('extra top-level keys are judged in files but not on API objects (the API server prunes)', () => {
+  const o = { apiVersion: 'metallb.io/v1beta1', kind: 'IPAddressPool', metadata: { name: 'p' }, spec: { addresses: ['10.0.0.0/24'] }, extra: 1 };
+  assert.deepEqual(buildConfig([loadedFromApiObject(o)]).errors, []);
+  const fromFile = { object: o, source: { file: 'f.yaml', line: 1, kind: 'IPAddressPool', name: 'p' }, lineOf: () => 1 };
+  const errs = buildConfig([fromFile]).errors;
+  assert.deepEqual(errs.map((e) => [e.field, e.message]), [['extra', 'unknown field (an object has apiVersion, kind, metadata, spec, status)']]);
+});

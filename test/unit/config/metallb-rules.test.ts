@@ -2,7 +2,7 @@
 // load here, what it rejects must be rejected here.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { bgpAdv, load, pool } from './helpers.ts';
+import { bgpAdv, ebgpPeer, load, peer, pool } from './helpers.ts';
 
 test('aggregationLength on a range that is not CIDR-aligned is bounded by its widest CIDR only', () => {
   // 10.0.0.1-10.0.0.254 decomposes into /32 ... /26 pieces; the widest is a /26.
@@ -33,4 +33,13 @@ test('different localPref is allowed when one advertisement has serviceSelectors
   const conflict = load(pool('p', ['10.0.0.0/24']), bgpAdv('a', { localPref: 100 }), bgpAdv('b', { localPref: 200 }));
   assert.equal(conflict.errors.length, 1);
   assert.equal(conflict.errors[0]?.field, 'spec.localPref');
+});
+
+test('timers that are not whole seconds are truncated like MetalLB does (warning, not error)', () => {
+  const set = load(peer('r', ebgpPeer({ holdTime: '4500ms', keepaliveTime: '1.5s' })));
+  assert.deepEqual(set.errors, []);
+  const p = set.config?.peers[0];
+  assert.equal(p?.holdTime, 4);
+  assert.equal(p?.keepaliveTime, 1);
+  assert.deepEqual(set.warnings.map((w) => w.field).filter((f) => f.includes('Time')).sort(), ['spec.holdTime', 'spec.keepaliveTime']);
 });

@@ -136,6 +136,21 @@ const cases: Case[] = [
     want: ['L2Advertisement/l: spec.nodeSelectors: must be a list, got object (start each entry with "- ")'],
   },
   {
+    t: 'a v1beta2-only field in a v1beta1 BGPPeer names the apiVersion it needs (and nothing else)',
+    docs: [peer('r', { myASN: 64512, dynamicASN: 'external', peerAddress: '192.0.2.1' }, 'metallb.io/v1beta1')],
+    want: ['BGPPeer/r: spec.dynamicASN: not a field of metallb.io/v1beta1 BGPPeer; it needs apiVersion: metallb.io/v1beta2'],
+  },
+  {
+    t: 'interface in a v1beta1 BGPPeer: no "peerAddress or interface required" on top',
+    docs: [peer('r', { myASN: 64512, peerASN: 64513, interface: 'eth0' }, 'metallb.io/v1beta1')],
+    want: ['BGPPeer/r: spec.interface: not a field of metallb.io/v1beta1 BGPPeer; it needs apiVersion: metallb.io/v1beta2'],
+  },
+  {
+    t: 'legacy ConfigMap: protocol missing',
+    docs: [configMap('address-pools:\n- name: a\n  addresses: [10.0.0.0/24]\n')],
+    want: ['ConfigMap/config: data.config.address-pools[0].protocol: required field is missing (one of "bgp", "layer2")'],
+  },
+  {
     t: 'legacy ConfigMap: typo gets a suggestion',
     docs: [configMap('address-pools:\n- name: a\n  protocol: layer2\n  adresses: [10.0.0.0/24]\n')],
     want: ['ConfigMap/config: data.config.address-pools[0].adresses: unknown field; did you mean "addresses"?'],

@@ -13,8 +13,10 @@ test('defaults', () => {
     httpListen: '127.0.0.1:7472',
     logFormat: 'json',
     logLevel: 'info',
-    routerId: '127.0.0.1',
   });
+  const r = parseStandaloneArgs(['-f', DIR, '--node', 'n1', '--node-address', '192.0.2.7']);
+  assert.ok(typeof r === 'object' && 'node' in r);
+  assert.equal(r.routerId, '192.0.2.7', 'an explicit IPv4 node address is the default router id');
 });
 
 test('every option, both --opt value and --opt=value forms', () => {
