@@ -483,12 +483,14 @@ function intake(objects: LoadedObject[], d: Diags): Parsed {
     const supported = Object.keys(schemas).map((v) => `metallb.io/${v}`);
     if (typeof apiVersion !== 'string') {
       d.raw(lo, ['apiVersion'], apiVersion === undefined ? 'required field is missing' : 'must be a string');
+      markBroken(out, kind, lo.source.name);
       continue;
     }
     const version = apiVersion.startsWith('metallb.io/') ? apiVersion.slice('metallb.io/'.length) : '';
     const schema = schemas[version];
     if (!schema) {
       d.raw(lo, ['apiVersion'], `unsupported apiVersion "${apiVersion}" for ${kind} (supported: ${supported.join(', ')})`);
+      markBroken(out, kind, lo.source.name);
       continue;
     }
     const meta = obj['metadata'];
@@ -504,6 +506,7 @@ function intake(objects: LoadedObject[], d: Diags): Parsed {
       const labels = meta['labels'];
       if (!isRecord(labels) || Object.values(labels).some((v) => typeof v !== 'string')) {
         d.raw(lo, ['metadata', 'labels'], 'must be an object of strings');
+        markBroken(out, kind, lo.source.name);
         continue;
       }
     }

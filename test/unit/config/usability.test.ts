@@ -151,6 +151,11 @@ const cases: Case[] = [
     want: ['ConfigMap/config: data.config.address-pools[0].protocol: required field is missing (one of "bgp", "layer2")'],
   },
   {
+    t: 'a pool with an unsupported apiVersion is not also an "unknown IPAddressPool" for its advertisement',
+    docs: [pool('p', ['10.0.0.0/24']).replace('metallb.io/v1beta1', 'metallb.io/v1'), l2Adv('l', { ipAddressPools: ['p'] })],
+    want: ['IPAddressPool/p: apiVersion: unsupported apiVersion "metallb.io/v1" for IPAddressPool (supported: metallb.io/v1beta1)'],
+  },
+  {
     t: 'legacy ConfigMap: typo gets a suggestion',
     docs: [configMap('address-pools:\n- name: a\n  protocol: layer2\n  adresses: [10.0.0.0/24]\n')],
     want: ['ConfigMap/config: data.config.address-pools[0].adresses: unknown field; did you mean "addresses"?'],
