@@ -7,12 +7,12 @@
 
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { churn } from './churn.ts';
 import { failure } from './failure.ts';
 import { footprint } from './footprint.ts';
 import { fullTable } from './fulltable.ts';
-import { prepareMetallb, REPO_ROOT } from './lib/metallbts.ts';
+import { prepareMetallb, REPO_ROOT, setProfileDir } from './lib/metallbts.ts';
 import { BenchError, cleanupAll, isAborted, requirePrereqs } from './lib/proc.ts';
 import { MAX_ROUTES } from './lib/routes.ts';
 import { DEFAULT_IMPLS, IMPLS, isImpl } from './lib/senders.ts';
@@ -45,6 +45,7 @@ options:
   --smoke       tiny sizes, 1 run (for CI; never asserts timings)
   --json FILE   also append the JSON lines to FILE
   --from-source run metallb-ts through bin/metallb-ts.js (tsx) instead of a tsc build
+  --profile DIR run metallb-ts processes under node --cpu-prof, profiles written to DIR
   --keep        keep the scratch directories (/tmp/mlbb-*) for inspection
   -h, --help    this text
 
@@ -61,6 +62,7 @@ export interface RunArgs {
   json?: string;
   keep: boolean;
   fromSource: boolean;
+  profile?: string;
 }
 
 function parseList(s: string, what: string): number[] {
@@ -119,6 +121,9 @@ export function parseArgs(argv: string[]): RunArgs | 'help' {
       case '--keep':
         a.keep = true;
         break;
+      case '--profile':
+        a.profile = val();
+        break;
       case '--from-source':
         a.fromSource = true;
         break;
@@ -169,6 +174,7 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   setJsonOutput(args.json);
+  setProfileDir(args.profile ? resolve(args.profile) : undefined);
   const needNet = args.benches.some((b) => NETWORK_BENCHES.includes(b));
   if (needNet) {
     const bins = ['ip', 'tcpdump', 'curl', 'bird', 'birdc'];

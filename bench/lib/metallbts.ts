@@ -17,6 +17,16 @@ export const BUILD_DIR = join(REPO_ROOT, 'node_modules', '.cache', 'metallb-ts-b
 let entry: string[] = [METALLB_BIN];
 let moduleRoot = join(REPO_ROOT, 'src');
 let nodeFlags: string[] = ['--import', 'tsx'];
+let profileDir: string | undefined;
+
+/** Run every metallb-ts process with `node --cpu-prof`, profiles written to `dir`. */
+export function setProfileDir(dir: string | undefined): void {
+  profileDir = dir;
+}
+
+function profFlags(): string[] {
+  return profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+}
 
 /**
  * Compiles src/ with tsc into BUILD_DIR and runs metallb-ts from there (plain JS, as users run
@@ -166,14 +176,14 @@ export class Metallb {
     const o = this.opts;
     const args = o.speakerOnly
       ? [
-          'netns', 'exec', o.ns, process.execPath, ...nodeFlags, join(REPO_ROOT, 'bench', 'lib', 'speaker-child.mjs'),
+          'netns', 'exec', o.ns, process.execPath, ...profFlags(), ...nodeFlags, join(REPO_ROOT, 'bench', 'lib', 'speaker-child.mjs'),
           moduleRoot, String(o.poolSize), String(this.httpPort), o.nodeAddress, String(o.myASN), String(o.peers[0]?.peerASN ?? 0),
           o.holdTime !== undefined ? String(o.holdTime) : '-', o.keepaliveTime !== undefined ? String(o.keepaliveTime) : '-',
           ...o.peers.map((p) => p.address),
         ]
       : [
       'netns', 'exec', this.opts.ns,
-      process.execPath, ...entry, 'standalone',
+      process.execPath, ...profFlags(), ...(entry[0] === METALLB_BIN ? [] : nodeFlags), ...entry, 'standalone',
       '-f', this.folder,
       '--node', this.opts.node,
       '--node-address', this.opts.nodeAddress,

@@ -475,9 +475,8 @@ export class Allocator {
   restore(key: string, svc: Service, a: Assignment): boolean {
     this.unregister(key);
     if (!this.manages(svc)) return false;
-    const info = analyzeService(svc);
+    const info = analyzeService(svc, key);
     if ('error' in info) return false;
-    info.key = key;
     const ips: IP[] = [];
     for (const t of a.ips) {
       const ip = tryParseIP(t);
@@ -495,13 +494,14 @@ export class Allocator {
    * assignment when still valid, otherwise releases it and allocates anew (preferring the
    * addresses in `prior`, e.g. a previous assignment that could not be restored).
    */
-  assign(svc: Service, prior: string[] = []): ServiceResult {
-    const key = objectKey(svc.metadata);
+  assign(svc: Service, prior: string[] = [], knownKey?: string): ServiceResult {
+    // `knownKey`: objectKey(svc.metadata), when the caller already computed it
+    const key = knownKey ?? objectKey(svc.metadata);
     if (!this.manages(svc)) {
       const had = this.unregister(key) !== undefined;
       return { key, changed: had };
     }
-    const info = analyzeService(svc);
+    const info = analyzeService(svc, key);
     if ('error' in info) {
       const had = this.unregister(key) !== undefined;
       return { key, error: info.error, changed: had };

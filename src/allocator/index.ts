@@ -37,6 +37,8 @@ export function allocate(input: AllocationInput): AllocationOutput {
   const keys = [...byKey.keys()].sort();
   // One slot per key (same order as `keys`): no second map, no re-lookup by key.
   const slots: (ServiceResult | undefined)[] = new Array<ServiceResult | undefined>(keys.length);
+  // input.previous[key] looked up once per key (a lookup by a fresh string is not free)
+  const prevs: (Assignment | undefined)[] = new Array<Assignment | undefined>(keys.length);
   const requestedIdx: number[] = [];
   const otherIdx: number[] = [];
 
@@ -44,6 +46,7 @@ export function allocate(input: AllocationInput): AllocationOutput {
     const key = keys[i] as string;
     const svc = byKey.get(key) as Service;
     const prev = input.previous[key];
+    prevs[i] = prev;
     if (!alloc.manages(svc)) {
       if (prev) slots[i] = { key, changed: true };
       continue;
@@ -60,8 +63,8 @@ export function allocate(input: AllocationInput): AllocationOutput {
   const place = (i: number): void => {
     const key = keys[i] as string;
     const svc = byKey.get(key) as Service;
-    const prev = input.previous[key];
-    const r = alloc.assign(svc, prev?.ips ?? []);
+    const prev = prevs[i];
+    const r = alloc.assign(svc, prev?.ips ?? [], key);
     const res: ServiceResult = { key, changed: !sameAssignment(r.assignment, prev) };
     if (r.assignment) res.assignment = r.assignment;
     if (r.error !== undefined) res.error = r.error;

@@ -70,9 +70,11 @@ export function backendKeyOf(svc: Service): string {
   return 'Cluster';
 }
 
-/** Derives the allocation-relevant facts of a service, or a precise error. */
-export function analyzeService(svc: Service): ServiceInfo | { error: string } {
-  const key = objectKey(svc.metadata);
+/**
+ * Derives the allocation-relevant facts of a service, or a precise error. `key` is
+ * `objectKey(svc.metadata)` when the caller already has it (saves rebuilding the string).
+ */
+export function analyzeService(svc: Service, key: string = objectKey(svc.metadata)): ServiceInfo | { error: string } {
   const spec = svc.spec;
 
   // Requested addresses.

@@ -1,4 +1,4 @@
-// `metallb-ts speaker --node-name NAME`: the Kubernetes speaker (BGP announcements) of one node.
+// `metallb-ts speaker --node-name NAME`: the Kubernetes speaker (BGP and Layer 2) of one node.
 // See docs/kubernetes.md.
 
 import { createLogger, isLogFormat, isLogLevel } from '../observability/logger.ts';
@@ -6,18 +6,22 @@ import { recordSessions } from '../observability/metrics.ts';
 import { parseListenAddress, startHttpServer } from '../observability/http.ts';
 import type { RunningHttpServer } from '../observability/http.ts';
 import { BGPSpeaker } from '../bgp/speaker/index.ts';
-import { Layer2Agent } from '../layer2/agent.ts';
+import { isIP } from 'node:net';
 import { KubeClient } from '../kube/client.ts';
-import { KubeSpeaker } from '../kube/speaker.ts';
+import { KubeLayer2, KubeSpeaker, MEMBERLIST_SECRET_NAME } from '../kube/speaker.ts';
+import type { PartitionPolicy } from '../layer2/ownership.ts';
 import { createKubeMetrics } from '../kube/metrics.ts';
 import { parseArgs } from '../kube/args.ts';
 
 export const SPEAKER_USAGE = `usage: metallb-ts speaker --node-name NAME [options]
 
-Announces the IPs of LoadBalancer Services from this node over BGP, as planned from the
-metallb.io configuration, the Services' status, EndpointSlices and Nodes. Publishes
-ServiceBGPStatus / ServiceL2Status objects and ConfigurationState speaker-NAME. Ready (/readyz)
-once a valid configuration is loaded. SIGTERM/SIGINT withdraw every route and exit 0.
+Announces the IPs of LoadBalancer Services from this node over BGP and Layer 2 (ARP/NDP), as
+planned from the metallb.io configuration, the Services' status, EndpointSlices and Nodes.
+Layer 2 owners are re-elected over the live speakers (UDP liveness protocol between the
+speakers of Ready nodes, authenticated with the Secret metallb-memberlist key secretkey or
+$METALLB_ML_SECRET_KEY). Publishes ServiceBGPStatus / ServiceL2Status objects and
+ConfigurationState speaker-NAME. Ready (/readyz) once a valid configuration is loaded.
+SIGTERM/SIGINT withdraw every route, stop answering ARP/NDP and exit 0.
 
 options:
   --node-name NAME           this node (default $NODE_NAME; required)
@@ -26,6 +30,10 @@ options:
   --load-balancer-class C    announce only Services with this spec.loadBalancerClass
   --router-id IPV4           BGP identifier when a peer does not set routerID (default: node address)
   --http-listen ADDR         /healthz /readyz /status /metrics (default 0.0.0.0:7472; "off" disables)
+  --ml-bind-addr IP          local address of the Layer 2 liveness socket (default 0.0.0.0, :: on IPv6 nodes)
+  --ml-bind-port PORT        Layer 2 liveness UDP port of every speaker (default 7946)
+  --ml-secret-name NAME      Secret with the liveness key "secretkey" (default metallb-memberlist)
+  --l2-partition-policy P    majority (default) | any-peer | none: when a cut-off speaker stops answering
   --log-format json|text     (default json)
   --log-level LEVEL          fatal|error|warn|info|debug|trace (default info)
   -h, --help                 this text
@@ -38,6 +46,10 @@ const SPEC = {
   '--load-balancer-class': { value: true },
   '--router-id': { value: true },
   '--http-listen': { value: true },
+  '--ml-bind-addr': { value: true },
+  '--ml-bind-port': { value: true },
+  '--ml-secret-name': { value: true },
+  '--l2-partition-policy': { value: true },
   '--log-format': { value: true },
   '--log-level': { value: true },
 };
@@ -65,6 +77,16 @@ export async function run(argv: string[]): Promise<number> {
   const listen = listenText === 'off' ? null : parseListenAddress(listenText);
   if (typeof listen === 'string') return fail(listen);
   const namespace = v.get('--namespace') ?? process.env['METALLB_NAMESPACE'] ?? 'metallb-system';
+  const mlAddr = v.get('--ml-bind-addr');
+  if (mlAddr !== undefined && isIP(mlAddr) === 0) return fail(`--ml-bind-addr: "${mlAddr}" is not an IP address`);
+  const mlPortText = v.get('--ml-bind-port') ?? '7946';
+  const mlPort = Number(mlPortText);
+  if (!/^[0-9]+$/.test(mlPortText) || mlPort < 1 || mlPort > 65535) return fail(`--ml-bind-port: "${mlPortText}" is not a port number (1-65535)`);
+  const policy = v.get('--l2-partition-policy') ?? 'majority';
+  if (policy !== 'majority' && policy !== 'any-peer' && policy !== 'none') return fail(`--l2-partition-policy: want majority, any-peer or none, got "${policy}"`);
+  const partitionPolicy: PartitionPolicy = policy;
+  const mlSecretName = v.get('--ml-secret-name') ?? MEMBERLIST_SECRET_NAME;
+  const mlSecret = process.env['METALLB_ML_SECRET_KEY'];
   const logger = createLogger({ format, level, base: { component: 'speaker', node } });
   let client: KubeClient;
   try {
@@ -78,13 +100,14 @@ export async function run(argv: string[]): Promise<number> {
   const routerId = v.get('--router-id');
   const bgp = new BGPSpeaker({ nodeName: node, logger, ...(routerId !== undefined ? { routerId } : {}) });
   bgp.on('state', (s: { peer: string; state: string; peerAddress: string }) => logger.info({ peer: s.peer, peerAddress: s.peerAddress, state: s.state }, 'BGP session state'));
-  let layer2: Layer2Agent | undefined = new Layer2Agent({ logger, nodeName: node, registry: metrics.registry });
-  try {
-    await layer2.start();
-  } catch (e) {
-    logger.error({ err: (e as Error).message }, 'Layer 2 announcer unavailable; BGP only');
-    layer2 = undefined;
-  }
+  const layer2 = new KubeLayer2({
+    logger,
+    nodeName: node,
+    registry: metrics.registry,
+    port: mlPort,
+    partitionPolicy,
+    ...(mlAddr !== undefined ? { bindAddress: mlAddr } : {}),
+  });
   const lbClass = v.get('--load-balancer-class');
   const speaker = new KubeSpeaker({
     client,
@@ -92,7 +115,10 @@ export async function run(argv: string[]): Promise<number> {
     nodeName: node,
     logger,
     bgp,
-    ...(layer2 ? { layer2 } : {}),
+    layer2,
+    memberPort: mlPort,
+    memberSecretName: mlSecretName,
+    ...(mlSecret ? { memberSecret: mlSecret } : {}),
     metrics,
     ...(lbClass !== undefined ? { loadBalancerClass: lbClass } : {}),
     ...(process.env['POD_NAME'] ? { podName: process.env['POD_NAME'] } : {}),
@@ -104,7 +130,7 @@ export async function run(argv: string[]): Promise<number> {
     try {
       http = await startHttpServer(listen, {
         ready: () => speaker.ready,
-        status: () => ({ ...speaker.status(), bgp: bgp.status(), layer2: layer2?.status() }),
+        status: () => ({ ...speaker.status(), bgp: bgp.status(), layer2Agent: layer2.status() }),
         registry: metrics.registry,
         beforeMetrics: () => {
           known = recordSessions(
@@ -136,7 +162,7 @@ export async function run(argv: string[]): Promise<number> {
   await done;
   logger.info('stopping: withdrawing routes');
   await speaker.stop({ withdraw: true });
-  await layer2?.stop();
+  await layer2.stop();
   await http?.close();
   return 0;
 }

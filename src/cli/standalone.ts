@@ -1,4 +1,4 @@
-// `metallb-ts standalone`: allocator + planner + BGP speaker in one process, fed from a folder
+// `metallb-ts standalone`: allocator + planner + BGP speaker + Layer 2 announcer in one process, fed from a folder
 // of manifests that is watched for changes. See docs/standalone.md.
 
 import { basename, resolve } from 'node:path';
@@ -17,9 +17,10 @@ import { createDeps } from '../standalone/wire.ts';
 
 export const STANDALONE_USAGE = `usage: metallb-ts standalone -f DIR [-f DIR...] --node NAME [options]
 
-Runs the allocator, planner and BGP speaker on this machine from a folder of manifests
-(IPAddressPool, BGPPeer, BGPAdvertisement, ..., Services, optionally Nodes). The folder is
-watched: edits are applied within milliseconds. SIGTERM/SIGINT withdraw every route and exit 0.
+Runs the allocator, planner, BGP speaker and Layer 2 (ARP/NDP) announcer on this machine
+from a folder of manifests (IPAddressPool, BGPPeer, BGPAdvertisement, L2Advertisement, ...,
+Services, optionally Nodes). The folder is watched: edits are applied within milliseconds.
+SIGTERM/SIGINT withdraw every route, stop answering ARP/NDP and exit 0.
 
 options:
   -f, --file DIR          folder (or file) of YAML/JSON manifests; repeatable (required)
@@ -202,6 +203,7 @@ export async function run(argv: string[], hooks: RunHooks = {}): Promise<number>
     }
   }
 
+  const metrics = createMetrics();
   let deps: StandaloneDeps;
   try {
     deps =
@@ -209,6 +211,7 @@ export async function run(argv: string[], hooks: RunHooks = {}): Promise<number>
       (await createDeps({
         nodeName: args.node,
         logger,
+        registry: metrics.registry,
         ...(args.routerId ? { routerId: args.routerId } : {}),
         ...(args.loadBalancerClass !== undefined ? { loadBalancerClass: args.loadBalancerClass } : {}),
       }));
@@ -216,7 +219,6 @@ export async function run(argv: string[], hooks: RunHooks = {}): Promise<number>
     logger.fatal((e as Error).message);
     return 1;
   }
-  const metrics = createMetrics();
   const rt = new Standalone(
     {
       paths: args.paths,

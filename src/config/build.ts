@@ -551,7 +551,10 @@ function intake(objects: LoadedObject[], d: Diags): Parsed {
       for (const pm of zodIssues(r.error.issues, spec, ['spec'], schema)) {
         const field = pm.path.length === 2 && typeof pm.path[1] === 'string' ? pm.path[1] : undefined;
         const other = field !== undefined && pm.message.startsWith('unknown field') ? otherVersion(field) : undefined;
+        const noGuess = pm.message === 'unknown field' || pm.message.startsWith('unknown field (');
+        const otherKind = field !== undefined && other === undefined && noGuess ? kindWithField(field, kind) : undefined;
         if (other !== undefined) d.raw(lo, pm.path, `not a field of ${METALLB_GROUP}/${version} ${kind}; it needs apiVersion: ${METALLB_GROUP}/${other}`);
+        else if (otherKind !== undefined) d.raw(lo, pm.path, `unknown field; "${field ?? ''}" is a field of ${otherKind}, not of ${kind}`);
         else d.raw(lo, pm.path, pm.message);
       }
       // Leave the damaged top-level fields out and check the rest, so that the independent
@@ -609,6 +612,15 @@ function intake(objects: LoadedObject[], d: Diags): Parsed {
     }
   }
   return out;
+}
+
+/** Another metallb.io kind whose spec has `field` (e.g. `communities` written in an L2Advertisement). */
+function kindWithField(field: string, self: string): string | undefined {
+  for (const [k, versions] of Object.entries(SPEC_SCHEMAS)) {
+    if (k === self) continue;
+    if (Object.values(versions).some((sch) => knownSpecFields(sch).includes(field))) return k;
+  }
+  return undefined;
 }
 
 function knownSpecFields(schema: z.ZodType): string[] {
@@ -1453,6 +1465,36 @@ function buildL2Advs(d: Diags, items: Item<L2AdvertisementSpec>[], pools: Map<st
   });
 }
 
+/**
+ * Like MetalLB: BFD echo mode does not work for IPv6, so a peer whose BFDProfile enables echo
+ * may not receive advertisements of a pool with IPv6 addresses.
+ */
+function checkBFDEchoIPv6(
+  d: Diags,
+  peers: Peer[],
+  peerItems: Item<BGPPeerSpec>[],
+  bfds: BFDProfile[],
+  advs: BGPAdvertisement[],
+  pools: Map<string, PoolWork>,
+): void {
+  const echo = new Set(bfds.filter((b) => b.echoMode).map((b) => b.name));
+  if (echo.size === 0) return;
+  const itemOf = new Map(peerItems.map((it) => [it.name, it]));
+  for (const p of peers) {
+    if (p.bfdProfile === undefined || !echo.has(p.bfdProfile)) continue;
+    for (const a of advs) {
+      if (a.peers.length > 0 && !a.peers.includes(p.name)) continue;
+      const v6 = a.pools.find((pn) => pools.get(pn)?.pool.ranges.some((r) => r.family === 6));
+      if (v6 === undefined) continue;
+      const it = itemOf.get(p.name);
+      if (it) {
+        d.at(it, ['spec', 'bfdProfile'], `BFDProfile/${p.bfdProfile} has echoMode, which does not work over IPv6, but this peer receives IPv6 routes of IPAddressPool/${v6} (BGPAdvertisement/${a.name})`);
+      }
+      break;
+    }
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 
 /**
@@ -1479,6 +1521,7 @@ export function buildConfig(objects: LoadedObject[], opts: BuildOptions = {}): B
   const peers = buildPeers(d, peerItems, new Set(bfdProfiles.map((b) => b.name)), ctx);
   const bgpAdvertisements = buildBGPAdvs(d, bgpItems, pools, new Set(peers.map((p) => p.name)), aliases, ctx, poolIndex);
   const l2Advertisements = buildL2Advs(d, l2Items, pools, ctx, poolIndex);
+  checkBFDEchoIPv6(d, peers, peerItems, bfdProfiles, bgpAdvertisements, pools);
 
   // pools that nothing announces
   const announced = new Set<string>();

@@ -274,7 +274,10 @@ export function parseInputs(files: { file: string; text: string }[]): InputSet {
       const e = bad.errors[0];
       const line = e?.linePos?.[0]?.line ?? (e ? lc.linePos(e.pos[0]).line : 0);
       const msg = (e?.message ?? 'syntax error').split('\n')[0] ?? 'syntax error';
-      set.errors.push({ file, line, kind: '', name: '', field: '', message: `invalid YAML: ${msg.replace(/ at line \d+, column \d+:?$/, '')}` });
+      // A second object pasted without a `---` line repeats apiVersion/kind at the top level.
+      const lineText = line > 0 ? (text.split('\n')[line - 1] ?? '') : '';
+      const hint = e?.code === 'DUPLICATE_KEY' && /^(apiVersion|kind):/.test(lineText) ? ' (a new object starts here: separate documents with a "---" line)' : '';
+      set.errors.push({ file, line, kind: '', name: '', field: '', message: `invalid YAML: ${msg.replace(/ at line \d+, column \d+:?$/, '')}${hint}` });
       continue;
     }
     for (const doc of list) {

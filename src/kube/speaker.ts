@@ -6,15 +6,23 @@
 // ConfigurationState `speaker-<node>`. An invalid configuration keeps the last valid one.
 
 import { createHash } from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
 import { isManaged } from '../allocator/index.ts';
 import type { Assignment } from '../allocator/index.ts';
 import { buildConfig, loadedFromApiObject } from '../config/build.ts';
 import type { Config, Diagnostic, Peer } from '../config/types.ts';
-import { prefixContains, rangeContains, tryParseIP } from '../ip/index.ts';
+import { canonicalIP, formatIP, prefixContains, rangeContains, tryParseIP } from '../ip/index.ts';
 import type { EndpointSlice, Namespace, Node, Secret, Service } from '../model/objects.ts';
 import { planNode } from '../planner/index.ts';
 import type { Layer2Plan, SessionPlan } from '../planner/types.ts';
+import { anySelectorMatches } from '../model/selector.ts';
+import { Layer2Agent } from '../layer2/agent.ts';
+import type { Layer2AgentOptions, Layer2AgentStatus } from '../layer2/agent.ts';
+import { DEFAULT_GOSSIP_PORT } from '../layer2/members.ts';
+import type { MemberAddress } from '../layer2/members.ts';
+import type { PartitionPolicy } from '../layer2/ownership.ts';
 import { CONFIG_RESOURCES, R, apiVersion, isConflict, isNotFound, keyOf, specOrLabelsChanged } from './client.ts';
 import type { KubeClient, KubeObject, ResourceRef } from './client.ts';
 import { EventReason, EventRecorder } from './events.ts';
@@ -33,10 +41,25 @@ export interface SessionDriver {
   stop(opts?: { withdraw?: boolean }): Promise<void>;
 }
 
-/** What the speaker needs from a Layer 2 announcer (Layer2Agent fits; optional). */
+/** What the speaker needs from a Layer 2 announcer (KubeLayer2 fits; Layer2Agent too). */
 export interface Layer2Driver {
+  /**
+   * The Layer 2 addresses this node may announce: with `setMembers`, every address this node
+   * is a candidate for (planNode().layer2Candidates); without it, only the ones the planner
+   * elected this node for.
+   */
   setPlan(plans: Layer2Plan[]): void;
+  /** Optional: the speakers taking part in elections and the liveness secret (undefined: none). */
+  setMembers?(members: MemberAddress[], secret: string | undefined): void;
+  /** Optional: the addresses this node announces right now (after re-election over live members). */
+  announcing?(): string[];
+  /** Optional: called when `announcing()` changes. */
+  onChange?(cb: () => void): void;
 }
+
+/** MetalLB's memberlist Secret: name and key of the speakers' shared secret. */
+export const MEMBERLIST_SECRET_NAME = 'metallb-memberlist';
+export const MEMBERLIST_SECRET_KEY = 'secretkey';
 
 export interface KubeSpeakerOptions {
   client: KubeClient;
@@ -51,6 +74,12 @@ export interface KubeSpeakerOptions {
   resyncMs?: number;
   metrics?: KubeMetrics;
   backoff?: { initialMs?: number; maxMs?: number };
+  /** Layer 2 liveness port of every speaker (default 7946, like memberlist). */
+  memberPort?: number;
+  /** Secret (in `namespace`) holding the liveness secret under key `secretkey`; default metallb-memberlist. */
+  memberSecretName?: string;
+  /** Liveness secret given directly (env METALLB_ML_SECRET_KEY); wins over the Secret. */
+  memberSecret?: string;
 }
 
 const PLAN = '#plan';
@@ -77,6 +106,232 @@ function decodeBase64(s: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+export interface KubeLayer2Options {
+  logger: Logger;
+  nodeName: string;
+  /** Registry for the metallb_layer2_* counters. */
+  registry?: Registry;
+  /** Local address of the liveness socket; default 0.0.0.0, or :: when this node's member address is IPv6. */
+  bindAddress?: string;
+  /** Local port of the liveness socket (default 7946). */
+  port?: number;
+  partitionPolicy?: PartitionPolicy;
+  /** Further agent options (tests: timings, interface snapshot). */
+  agent?: Partial<Layer2AgentOptions>;
+}
+
+export interface KubeLayer2Status {
+  /** "gossip": liveness protocol among the speakers (failover); "planner": planner's owner only. */
+  mode: 'gossip' | 'planner';
+  /** Why the liveness protocol does not run although there are other speakers (null: no problem). */
+  problem: string | null;
+  members: MemberAddress[];
+  agent: Layer2AgentStatus | null;
+}
+
+/**
+ * The Layer 2 side of the Kubernetes speaker: one Layer2Agent, fed with the planner's candidate
+ * addresses and the member list (speakers on Ready nodes) from Kubernetes. With other members
+ * and a shared secret the agent runs the liveness protocol and re-elects owners over the live
+ * speakers (failover within ~1 s); without a secret (or when the liveness socket cannot be
+ * opened) it falls back to announcing exactly what the planner elected this node for. The agent
+ * is recreated when the secret changes or the first other member appears.
+ */
+export class KubeLayer2 extends EventEmitter implements Layer2Driver {
+  private agent: Layer2Agent | undefined;
+  private mode = '';
+  private failedMode = '';
+  private plans: Layer2Plan[] = [];
+  private members: MemberAddress[] = [];
+  private secret: string | undefined;
+  private problem: string | null = null;
+  private chain: Promise<void> = Promise.resolve();
+  private lastAnnouncing = '';
+  private stopped = false;
+  private readonly log: Logger;
+
+  constructor(private readonly o: KubeLayer2Options) {
+    super();
+    this.log = o.logger.child({ component: 'speaker-layer2' });
+  }
+
+  setPlan(plans: Layer2Plan[]): void {
+    this.plans = plans;
+    this.schedule();
+  }
+
+  setMembers(members: MemberAddress[], secret: string | undefined): void {
+    this.members = members;
+    this.secret = secret;
+    this.schedule();
+  }
+
+  onChange(cb: () => void): void {
+    this.on('change', cb);
+  }
+
+  announcing(): string[] {
+    const st = this.agent?.status();
+    if (!st || !st.hasQuorum) return [];
+    return Object.entries(st.owners)
+      .filter(([, owner]) => owner === this.o.nodeName)
+      .map(([ip]) => ip)
+      .sort();
+  }
+
+  status(): KubeLayer2Status {
+    return {
+      mode: this.mode.startsWith('gossip') ? 'gossip' : 'planner',
+      problem: this.problem,
+      members: this.members,
+      agent: this.agent?.status() ?? null,
+    };
+  }
+
+  /** Waits until the latest plan / members are applied (tests). */
+  async settled(): Promise<void> {
+    await this.chain;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.chain;
+    const a = this.agent;
+    this.agent = undefined;
+    await a?.stop();
+  }
+
+  private schedule(): void {
+    this.chain = this.chain
+      .then(() => this.sync())
+      .catch((err: unknown) => this.log.error({ err: (err as Error).message }, 'layer2: cannot apply the plan'));
+  }
+
+  private createAgent(members: MemberAddress[]): Layer2Agent {
+    const self = members.find((m) => m.name === this.o.nodeName);
+    const bindAddress = this.o.bindAddress ?? (self && isIPv6Text(self.address) ? '::' : '0.0.0.0');
+    const opts: Layer2AgentOptions = {
+      ...(this.o.agent ?? {}),
+      logger: this.o.logger,
+      nodeName: this.o.nodeName,
+      members,
+      ...(this.o.registry ? { registry: this.o.registry } : {}),
+      ...(this.o.partitionPolicy ? { partitionPolicy: this.o.partitionPolicy } : {}),
+    };
+    if (members.length > 0) {
+      opts.bind = { address: bindAddress, port: this.o.port ?? DEFAULT_GOSSIP_PORT };
+      if (this.secret !== undefined) opts.secret = this.secret;
+    }
+    const agent = new Layer2Agent(opts);
+    agent.on('owners', () => this.checkChange());
+    return agent;
+  }
+
+  private async sync(): Promise<void> {
+    if (this.stopped) return;
+    const self = this.o.nodeName;
+    const others = this.members.filter((m) => m.name !== self);
+    let problem: string | null = null;
+    let want = 'planner';
+    if (others.length > 0) {
+      if (this.secret === undefined || this.secret === '') {
+        problem = 'no Layer 2 liveness secret (Secret metallb-memberlist key secretkey, or METALLB_ML_SECRET_KEY): announcing the planner\'s choice only, no fast failover';
+      } else if (Buffer.byteLength(this.secret, 'utf8') < 16) {
+        problem = 'the Layer 2 liveness secret is shorter than 16 bytes: announcing the planner\'s choice only, no fast failover';
+      } else {
+        want = `gossip:${createHash('sha256').update(this.secret).digest('hex')}`;
+      }
+    }
+    if (want !== 'planner' && want === this.failedMode) {
+      want = 'planner';
+      problem = this.problem;
+    }
+    if (want !== this.mode || !this.agent) {
+      const old = this.agent;
+      this.agent = undefined;
+      if (old) await old.stop();
+      let agent = this.createAgent(want === 'planner' ? [] : this.members);
+      try {
+        await agent.start();
+      } catch (e) {
+        problem = `Layer 2 liveness protocol unavailable (${(e as Error).message}): announcing the planner's choice only`;
+        this.failedMode = want;
+        await agent.stop();
+        want = 'planner';
+        agent = this.createAgent([]);
+        await agent.start();
+      }
+      if (this.stopped) {
+        await agent.stop();
+        return;
+      }
+      this.agent = agent;
+      this.mode = want;
+      this.log.info({ mode: want.startsWith('gossip') ? 'gossip' : 'planner', members: this.members.map((m) => m.name) }, 'layer2: agent started');
+    } else if (want !== 'planner') {
+      this.agent.setMembers(this.members);
+    }
+    if (problem !== this.problem) {
+      if (problem) this.log.error(problem);
+      this.problem = problem;
+    }
+    if (want === 'planner') {
+      // no liveness: only what the planner elected this node for, no local re-election
+      this.agent.setPlan(this.plans.filter((p) => p.node === self).map((p) => ({ ip: p.ip, services: p.services, node: p.node, interfaces: p.interfaces })));
+    } else {
+      this.agent.setPlan(this.plans);
+    }
+    this.checkChange();
+  }
+
+  private checkChange(): void {
+    const key = this.announcing().join(',');
+    if (key === this.lastAnnouncing) return;
+    this.lastAnnouncing = key;
+    this.emit('change');
+  }
+}
+
+function isIPv6Text(s: string): boolean {
+  return tryParseIP(s)?.family === 6;
+}
+
+/**
+ * The Layer 2 members as Kubernetes sees them: this node, and every Ready node that matches the
+ * nodeSelectors of at least one L2Advertisement, at its InternalIP (IPv4 first; else ExternalIP).
+ * No L2Advertisement: no members.
+ */
+export function layer2Members(cfg: Config, nodes: Node[], self: string, port: number): MemberAddress[] {
+  if (cfg.l2Advertisements.length === 0) return [];
+  const out: MemberAddress[] = [];
+  const sorted = [...nodes].sort((a, b) => (a.metadata.name < b.metadata.name ? -1 : a.metadata.name > b.metadata.name ? 1 : 0));
+  for (const n of sorted) {
+    const name = n.metadata.name;
+    if (out.some((m) => m.name === name)) continue;
+    const ready = (n.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
+    if (name !== self) {
+      if (!ready) continue;
+      const labels = n.metadata.labels ?? {};
+      if (!cfg.l2Advertisements.some((ad) => anySelectorMatches(ad.nodeSelectors, labels))) continue;
+    }
+    let address: string | undefined;
+    for (const type of ['InternalIP', 'ExternalIP']) {
+      const ips = (n.status?.addresses ?? [])
+        .filter((a) => a.type === type)
+        .map((a) => tryParseIP(a.address))
+        .filter((ip) => ip !== undefined);
+      const pick = ips.find((ip) => ip.family === 4) ?? ips[0];
+      if (pick) {
+        address = formatIP(pick);
+        break;
+      }
+    }
+    if (address === undefined) continue;
+    out.push({ name, address, port });
+  }
+  return out;
 }
 
 export class KubeSpeaker {
@@ -127,6 +382,10 @@ export class KubeSpeaker {
     this.secrets.addHandler({ add: config, update: config, delete: config });
     // someone else deleting / editing our status objects: re-assert
     for (const inf of [this.bgpStatuses, this.l2Statuses]) inf.addHandler({ delete: plan });
+    // Layer 2 re-election (a speaker died, a link went down): refresh ServiceL2Status
+    o.layer2?.onChange?.(() => {
+      if (!this.stopped) plan();
+    });
   }
 
   private informers(): Informer<KubeObject>[] {
@@ -155,6 +414,7 @@ export class KubeSpeaker {
       configErrors: this.configErrors.map((d) => formatDiagnostics([d])),
       sessions: this.lastPlan.sessions.map((s) => ({ peer: s.peer, routes: s.routes.length })),
       layer2: this.lastPlan.layer2.map((l) => l.ip),
+      ...(this.o.layer2?.announcing ? { layer2Announcing: this.o.layer2.announcing() } : {}),
     };
   }
 
@@ -219,6 +479,16 @@ export class KubeSpeaker {
     return fits.find((p) => p.name === annotated)?.name ?? fits[0]?.name;
   }
 
+  /** The Layer 2 liveness secret: METALLB_ML_SECRET_KEY (option), else the memberlist Secret. */
+  private memberSecret(): string | undefined {
+    if (this.o.memberSecret !== undefined && this.o.memberSecret !== '') return this.o.memberSecret;
+    const name = this.o.memberSecretName ?? MEMBERLIST_SECRET_NAME;
+    const secret = this.secrets.get(`${this.o.namespace}/${name}`) as unknown as Secret | undefined;
+    const raw = secret?.data?.[MEMBERLIST_SECRET_KEY];
+    const v = raw !== undefined ? decodeBase64(raw) : secret?.stringData?.[MEMBERLIST_SECRET_KEY];
+    return v === undefined || v === '' ? undefined : v;
+  }
+
   /** Fills `password` from the basic-auth Secret of peers that use passwordSecret. */
   private resolvePasswords(sessions: SessionPlan[]): SessionPlan[] {
     const out: SessionPlan[] = [];
@@ -272,9 +542,15 @@ export class KubeSpeaker {
       'plan for this node',
     );
     this.o.bgp.setPlan(sessions);
-    // Only the addresses the planner elected this node for, without the other candidates: no
-    // member-liveness protocol runs between speakers yet, so no local re-election may happen.
-    this.o.layer2?.setPlan(plan.layer2.filter((l) => l.node === this.o.nodeName).map((l) => ({ ip: l.ip, services: l.services, node: l.node, interfaces: l.interfaces })));
+    const l2 = this.o.layer2;
+    if (l2?.setMembers) {
+      // Every address this node is a candidate for: the agent re-elects over the live speakers.
+      l2.setMembers(layer2Members(cfg, this.list<Node>(this.nodes), this.o.nodeName, this.o.memberPort ?? DEFAULT_GOSSIP_PORT), this.memberSecret());
+      l2.setPlan(plan.layer2Candidates);
+    } else {
+      // A driver without member liveness: only the addresses the planner elected this node for.
+      l2?.setPlan(plan.layer2.map((l) => ({ ip: l.ip, services: l.services, node: l.node, interfaces: l.interfaces })));
+    }
     this.lastPlan = { sessions, layer2: plan.layer2 };
 
     // ServiceBGPStatus: Service -> peers whose routes cover one of its IPs.
@@ -288,7 +564,10 @@ export class KubeSpeaker {
     await this.syncStatuses(R.servicebgpstatuses, this.bgpStatuses, bgpWanted, (w) => ({ peers: w.peers }), 'bgp');
 
     const l2Wanted = new Map<string, { svc: Service & KubeObject; interfaces: string[] }>();
-    for (const l of plan.layer2) {
+    // What this node really announces (after re-election) when the driver can tell, else the plan.
+    const live = l2?.announcing ? new Set(l2.announcing()) : undefined;
+    const l2Mine = live ? plan.layer2Candidates.filter((l) => live.has(canonicalIP(l.ip) ?? l.ip)) : plan.layer2;
+    for (const l of l2Mine) {
       for (const key of l.services) {
         const svc = this.services.get(key) as (Service & KubeObject) | undefined;
         if (svc) l2Wanted.set(key, { svc, interfaces: l.interfaces });

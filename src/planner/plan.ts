@@ -34,6 +34,8 @@ interface NodeInfo {
   labels: Record<string, string>;
   /** May announce services (not excluded, network available). */
   eligible: boolean;
+  /** No Ready condition saying False/Unknown (nodes without conditions count as ready). */
+  ready: boolean;
   addresses: IP[];
 }
 
@@ -61,7 +63,9 @@ function nodeInfo(n: Node): NodeInfo {
       if (ip && !addrs.some((x) => x.family === ip.family && x.value === ip.value)) addrs.push(ip);
     }
   }
-  return { name: n.metadata.name, labels, eligible: !unavailable && !excluded, addresses: addrs };
+  const readyCond = (n.status?.conditions ?? []).find((c) => c.type === 'Ready');
+  const ready = readyCond === undefined || readyCond.status === 'True';
+  return { name: n.metadata.name, labels, eligible: !unavailable && !excluded, ready, addresses: addrs };
 }
 
 /** An endpoint serves when `ready` is unset or true, or `serving` is true. */
@@ -304,7 +308,8 @@ function planLayer2(config: Config, ctx: Ctx, onlyNode?: string): Layer2Plan[] {
       for (const ad of ads) if (!acc.ads.includes(ad)) acc.ads.push(ad);
       for (const nodeName of v.nodes) {
         const n = nodeByName.get(nodeName);
-        if (n && ads.some((ad) => anySelectorMatches(ad.nodeSelectors, n.labels))) acc.candidates.add(nodeName);
+        // Layer 2 candidates must also be Ready (a NotReady node's speaker is presumed gone)
+        if (n && n.ready && ads.some((ad) => anySelectorMatches(ad.nodeSelectors, n.labels))) acc.candidates.add(nodeName);
       }
     }
   }
@@ -316,14 +321,17 @@ function planLayer2(config: Config, ctx: Ctx, onlyNode?: string): Layer2Plan[] {
     const preferred: PreferredNodeSelector[] = acc.ads.flatMap((ad) => ad.preferredNodeSelectors);
     const owner = electL2Owner(acc.text, candidates, preferred);
     let interfaces: string[] = [];
-    if (owner !== null) {
-      const labels = nodeByName.get(owner)?.labels ?? {};
+    // interfaces as seen by the node the plan is for (planNode: that node, which may take the IP
+    // over on re-election), else by the elected owner
+    const ifNode = onlyNode ?? owner;
+    if (ifNode !== null) {
+      const labels = nodeByName.get(ifNode)?.labels ?? {};
       const matching = acc.ads.filter((ad) => anySelectorMatches(ad.nodeSelectors, labels));
       if (!matching.some((ad) => ad.interfaces.length === 0)) {
         interfaces = [...new Set(matching.flatMap((ad) => ad.interfaces))].sort();
       }
     }
-    out.push({ ip: acc.text, services: [...acc.services].sort(), node: owner, interfaces });
+    out.push({ ip: acc.text, services: [...acc.services].sort(), node: owner, interfaces, candidates, preferred });
   }
   return out;
 }
@@ -334,11 +342,20 @@ export function planAll(input: PlanInput): PlanOutput {
   return { services: ctx.services, bgp: planSessions(input.config, ctx), layer2: planLayer2(input.config, ctx) };
 }
 
-/** What one speaker announces: its sessions, and the Layer 2 addresses it owns. */
-export function planNode(input: PlanInput, node: string): { sessions: PlanOutput['bgp']; layer2: Layer2Plan[] } {
+/**
+ * What one speaker announces: its sessions, and the Layer 2 addresses it owns. `layer2Candidates`
+ * (additive): every Layer 2 address this node is a candidate for (with `candidates`/`preferred`
+ * and this node's interfaces), for the Layer 2 agent's re-election over live speakers.
+ */
+export function planNode(
+  input: PlanInput,
+  node: string,
+): { sessions: PlanOutput['bgp']; layer2: Layer2Plan[]; layer2Candidates: Layer2Plan[] } {
   const ctx = buildContext(input);
+  const l2 = planLayer2(input.config, ctx, node);
   return {
     sessions: planSessions(input.config, ctx, node),
-    layer2: planLayer2(input.config, ctx, node).filter((l) => l.node === node),
+    layer2: l2.filter((l) => l.node === node),
+    layer2Candidates: l2,
   };
 }

@@ -1,4 +1,4 @@
-// Standalone mode core: one process = allocator + planner + BGP speaker (+ Layer 2 later) fed
+// Standalone mode core: one process = allocator + planner + BGP speaker + Layer 2 announcer fed
 // from a folder of manifests. This module holds the reload logic and the /status model; the
 // pieces it drives are injected (see StandaloneDeps) so that the logic is testable with fakes
 // and the CLI wires the real allocator / planner / speaker (src/standalone/wire.ts).
@@ -66,10 +66,26 @@ export interface SpeakerLike {
   stop(opts?: { withdraw?: boolean }): Promise<void>;
 }
 
-/** What standalone needs from the Layer 2 announcer (src/layer2, when it exists). */
+/** One address the Layer 2 announcer answers for, as shown in /status `layer2Announcing`. */
+export interface Layer2AnnouncementStatus {
+  ip: string;
+  /** Interfaces ARP/NDP is answered on right now (empty: no usable interface). */
+  interfaces: string[];
+  /** Which selection rule chose them (configured / subnet / fallback / none). */
+  rule: string;
+  /** Interfaces refused by the selection rule, with the reason. */
+  rejected: { name: string; reason: string }[];
+  requestsReceived: number;
+  responsesSent: number;
+  gratuitousSent: number;
+}
+
+/** What standalone needs from the Layer 2 announcer (Layer2Announcer fits, see wire.ts). */
 export interface Layer2Sink {
   setOwned(entries: { ip: string; interfaces: string[] }[]): void;
   stop(): Promise<void> | void;
+  /** Live state for /status (optional). */
+  announcing?(): Layer2AnnouncementStatus[];
 }
 
 export interface StandaloneDeps {
@@ -134,6 +150,8 @@ export interface StandaloneStatus {
   services: ServiceStatus[];
   sessions: SessionStatusOut[];
   layer2: Layer2Plan[];
+  /** What the Layer 2 announcer answers for right now (null: no announcer wired). */
+  layer2Announcing: Layer2AnnouncementStatus[] | null;
   pools: PoolUsage[];
 }
 
@@ -392,6 +410,7 @@ export class Standalone {
       services: this.good?.services ?? [],
       sessions,
       layer2: plan?.layer2 ?? [],
+      layer2Announcing: this.deps.layer2?.announcing?.() ?? null,
       pools: this.good ? poolUsage(this.good.config, this.good.assignments) : [],
     };
   }

@@ -31,7 +31,7 @@ test('seed 002: converted CRDs give the same Config', () => {
 test('full legacy config converts losslessly', () => {
   const text = configMap([
     'bgp-communities:', '  vpn: 1234:1',
-    'bfd-profiles:', '- name: slow', '  receive-interval: 1000', '  echo-mode: true',
+    'bfd-profiles:', '- name: slow', '  receive-interval: 1000', '  passive-mode: true',
     'peers:', '- my-asn: 64512', '  peer-asn: 64513', '  peer-address: 10.0.0.1', '  peer-port: 1179', '  bfd-profile: slow',
     '  hold-time: 120s', '  keepalive-time: 40s', '  router-id: 10.0.0.100', '  source-address: 10.0.0.2', '  password: pw', '  ebgp-multihop: true',
     '  node-selectors:', '  - match-labels:', '      kubernetes.io/hostname: n1',

@@ -2,7 +2,7 @@
 // load here, what it rejects must be rejected here.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { bgpAdv, ebgpPeer, load, peer, pool } from './helpers.ts';
+import { bfd, bgpAdv, ebgpPeer, load, peer, pool } from './helpers.ts';
 
 test('aggregationLength on a range that is not CIDR-aligned is bounded by its widest CIDR only', () => {
   // 10.0.0.1-10.0.0.254 decomposes into /32 ... /26 pieces; the widest is a /26.
@@ -42,4 +42,17 @@ test('timers that are not whole seconds are truncated like MetalLB does (warning
   assert.equal(p?.holdTime, 4);
   assert.equal(p?.keepaliveTime, 1);
   assert.deepEqual(set.warnings.map((w) => w.field).filter((f) => f.includes('Time')).sort(), ['spec.holdTime', 'spec.keepaliveTime']);
+});
+
+test('BFD echo mode on a peer that receives IPv6 routes is rejected (MetalLB validateConfig)', () => {
+  const bad = load(pool('v6', ['fd00::/120']), bfd('echo', { echoMode: true }), peer('r', ebgpPeer({ bfdProfile: 'echo' })), bgpAdv('a', {}));
+  assert.deepEqual(bad.errors.map((e) => [e.kind, e.name, e.field]), [['BGPPeer', 'r', 'spec.bfdProfile']]);
+  assert.match(bad.errors[0]?.message ?? '', /echoMode.*IPv6.*IPAddressPool\/v6.*BGPAdvertisement\/a/);
+  // an IPv4-only pool, echo off, or the advertisement going to another peer: fine
+  assert.deepEqual(load(pool('v4', ['10.0.0.0/24']), bfd('echo', { echoMode: true }), peer('r', ebgpPeer({ bfdProfile: 'echo' })), bgpAdv('a', {})).errors, []);
+  assert.deepEqual(load(pool('v6', ['fd00::/120']), bfd('b', { echoMode: false }), peer('r', ebgpPeer({ bfdProfile: 'b' })), bgpAdv('a', {})).errors, []);
+  assert.deepEqual(
+    load(pool('v6', ['fd00::/120']), bfd('echo', { echoMode: true }), peer('r', ebgpPeer({ bfdProfile: 'echo' })), peer('s', ebgpPeer({ peerAddress: '192.0.2.9' })), bgpAdv('a', { peers: ['s'] })).errors,
+    [],
+  );
 });

@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { bfd, bgpAdv, community, configMap, ebgpPeer, l2Adv, load, peer, pool } from './helpers.ts';
 import { closest } from '../../../src/config/issues.ts';
+import { parseInputs } from '../../../src/config/load.ts';
 
 const lines = (set: ReturnType<typeof load>): string[] => set.errors.map((e) => `${e.kind}/${e.name}: ${e.field}: ${e.message}`);
 
@@ -156,6 +157,11 @@ const cases: Case[] = [
     want: ['IPAddressPool/p: apiVersion: unsupported apiVersion "metallb.io/v1" for IPAddressPool (supported: metallb.io/v1beta1)'],
   },
   {
+    t: 'a field of another kind (communities in an L2Advertisement)',
+    docs: [P, l2Adv('l', { ipAddressPools: ['p'], communities: ['65535:65282'] })],
+    want: ['L2Advertisement/l: spec.communities: unknown field; "communities" is a field of BGPAdvertisement, not of L2Advertisement'],
+  },
+  {
     t: 'legacy ConfigMap: typo gets a suggestion',
     docs: [configMap('address-pools:\n- name: a\n  protocol: layer2\n  adresses: [10.0.0.0/24]\n')],
     want: ['ConfigMap/config: data.config.address-pools[0].adresses: unknown field; did you mean "addresses"?'],
@@ -231,4 +237,15 @@ test('validate CLI prints one line per realistic mistake', async () => {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('two objects without a "---" between them: the duplicate-key error says so', () => {
+  const text = pool('a', ['10.0.0.0/24']) + l2Adv('l', {});
+  const set = parseInputs([{ file: 'x.yaml', text }]);
+  assert.equal(set.errors.length, 1);
+  assert.equal(set.errors[0]?.line, 8);
+  assert.equal(set.errors[0]?.message, 'invalid YAML: Map keys must be unique (a new object starts here: separate documents with a "---" line)');
+  // an ordinary duplicate key gets no such hint
+  const dup = parseInputs([{ file: 'y.yaml', text: 'apiVersion: v1\nkind: Service\nmetadata:\n  name: s\n  name: t\n' }]);
+  assert.equal(dup.errors[0]?.message, 'invalid YAML: Map keys must be unique');
 });
