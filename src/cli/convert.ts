@@ -2,10 +2,10 @@
 // to a legacy MetalLB ConfigMap (or bare legacy config file).
 // Exit codes: 0 converted, 1 invalid input, 2 usage error or unreadable input.
 
-import { parseArgs } from 'node:util';
 import { convertLegacy, legacyDocuments } from '../config/convert.ts';
 import { readInputs } from '../config/load.ts';
 import { formatDiagnostic } from '../config/path.ts';
+import { hasUnreadableInput, parseFileArgs, runGuarded } from './common.ts';
 
 export const USAGE = `usage: metallb-ts convert -f LEGACY.yaml [-f ...] [--namespace NS]
 
@@ -18,41 +18,13 @@ options:
   -h, --help             show this help`;
 
 export async function run(argv: string[]): Promise<number> {
-  try {
-    return runInner(argv);
-  } catch (err) {
-    // never a stack trace: one line, exit 2
-    process.stderr.write(`metallb-ts convert: internal error: ${err instanceof Error ? err.message : String(err)}\n`);
-    return 2;
-  }
+  return runGuarded('convert', () => runInner(argv));
 }
 
 function runInner(argv: string[]): number {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        filename: { type: 'string', short: 'f', multiple: true },
-        namespace: { type: 'string', short: 'n', default: 'metallb-system' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      allowPositionals: false,
-      strict: true,
-    }));
-  } catch (err) {
-    process.stderr.write(`metallb-ts convert: ${(err as Error).message}\n${USAGE}\n`);
-    return 2;
-  }
-  if (values.help) {
-    process.stdout.write(USAGE + '\n');
-    return 0;
-  }
-  const paths = values.filename ?? [];
-  if (paths.length === 0) {
-    process.stderr.write(`metallb-ts convert: at least one -f PATH is required\n${USAGE}\n`);
-    return 2;
-  }
+  const args = parseFileArgs('convert', USAGE, argv, { namespace: { short: 'n', default: 'metallb-system' } });
+  if ('exit' in args) return args.exit;
+  const { paths, values } = args;
   if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(values.namespace)) {
     process.stderr.write(`metallb-ts convert: invalid namespace "${values.namespace}"\n`);
     return 2;
@@ -60,7 +32,7 @@ function runInner(argv: string[]): number {
   const set = readInputs(paths);
   if (set.errors.length > 0) {
     for (const e of set.errors) process.stderr.write(`${formatDiagnostic(e)}\n`);
-    return set.errors.some((e) => e.line === 0 && e.message.startsWith('cannot read:')) ? 2 : 1;
+    return hasUnreadableInput(set.errors) ? 2 : 1;
   }
   if (legacyDocuments(set).length === 0) {
     process.stderr.write('metallb-ts convert: no legacy configuration (ConfigMap with data.config) found in the input\n');

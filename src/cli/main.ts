@@ -21,9 +21,17 @@ export function usage(): string {
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
-  if (!name || name === '--help' || name === '-h' || name === 'help') {
+  if (!name) {
+    // no command: a usage error (exit 2), so the usage goes to stderr
+    process.stderr.write(usage() + '\n');
+    return 2;
+  }
+  if (name === '--help' || name === '-h' || name === 'help') {
+    // `metallb-ts help plan` = `metallb-ts plan --help`
+    const topic = name === 'help' ? rest[0] : undefined;
+    if (topic !== undefined && COMMANDS[topic]) return main([topic, '--help']);
     process.stdout.write(usage() + '\n');
-    return name ? 0 : 2;
+    return 0;
   }
   if (name === '--version') {
     process.stdout.write('metallb-ts 0.1.0\n');
@@ -42,6 +50,10 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`metallb-ts: command "${name}" is not available in this build\n`);
       return 2;
     }
-    throw err;
+    // never a stack trace for the user (set METALLB_TS_DEBUG=1 to see it)
+    const msg = err instanceof Error ? err.message : String(err);
+    process.stderr.write(`metallb-ts ${name}: error: ${msg}\n`);
+    if (process.env['METALLB_TS_DEBUG'] && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
+    return 1;
   }
 }

@@ -13,23 +13,29 @@ import { objectKey } from '../model/objects.ts';
 import { allocate, ANN_ALLOCATED_FROM_POOL } from '../allocator/index.ts';
 import type { Assignment } from '../allocator/index.ts';
 import { formatPlanTable, planAll, planToJSON } from '../planner/index.ts';
+import { hasUnreadableInput, runGuarded } from './common.ts';
 
-export const PLAN_USAGE = `usage: metallb-ts plan -f PATH [-f PATH ...] [-o table|json] [--node NAME] [--node-address IP]
+export const PLAN_USAGE = `usage: metallb-ts plan -f PATH [-f PATH ...] [-o table|json] [--node NAME] [--node-address IP] [--lb-class NAME]
 
 Shows which IP each LoadBalancer Service gets and exactly which routes every BGP peer receives.
 PATH (file or folder of YAML/JSON) holds metallb.io objects or a legacy ConfigMap, Services and
 optionally Nodes, EndpointSlices and Namespaces.
 
+options:
   -f, --filename PATH   input file or folder (repeatable)
   -o, --output FORMAT   table (default) or json
   --node NAME           with no Node objects: the single node's name (default "local");
                         with Node objects: only show what this node announces
   --node-address IP     with no Node objects: the node's address (default 127.0.0.1)
   --lb-class NAME       our loadBalancerClass (default: serve Services without a class)
+  -h, --help            show this help
 
 A Service without an EndpointSlice in the input is assumed to have a ready endpoint on every
 node ("endpointsAssumed": true). Services carrying status.loadBalancer.ingress keep those IPs
 when still valid.
+
+exit status: 0 plan printed (allocation failures are part of the plan), 1 invalid configuration
+(errors printed like validate), 2 usage error or unreadable input
 `;
 
 interface Options {
@@ -121,6 +127,10 @@ export function previousFromStatus(services: Service[]): Record<string, Assignme
 }
 
 export async function run(argv: string[]): Promise<number> {
+  return runGuarded('plan', () => runInner(argv));
+}
+
+function runInner(argv: string[]): number {
   const opts = parseArgs(argv);
   if (opts === 'help') {
     process.stdout.write(PLAN_USAGE);
@@ -131,11 +141,17 @@ export async function run(argv: string[]): Promise<number> {
     return 2;
   }
   const inputs = readInputs(opts.paths);
-  for (const w of inputs.warnings) process.stderr.write(`warning: ${formatDiagnostic(w)}\n`);
+  // errors first, then warnings, each line exactly as `metallb-ts validate` prints it
+  for (const e of inputs.errors) process.stderr.write(`${formatDiagnostic(e)}\n`);
+  for (const w of inputs.warnings) process.stderr.write(`${formatDiagnostic({ ...w, message: `warning: ${w.message}` })}\n`);
   if (inputs.errors.length > 0) {
-    for (const e of inputs.errors) process.stderr.write(`${formatDiagnostic(e)}\n`);
-    process.stderr.write(`metallb-ts plan: ${inputs.errors.length} error(s) in the configuration\n`);
+    if (hasUnreadableInput(inputs.errors)) return 2;
+    const n = inputs.errors.length;
+    process.stderr.write(`metallb-ts plan: ${n} error${n === 1 ? '' : 's'} in the configuration\n`);
     return 1;
+  }
+  if (inputs.objects.length === 0) {
+    process.stderr.write(`metallb-ts plan: warning: no objects found in ${opts.paths.join(', ')}\n`);
   }
   const config = inputs.config ?? EMPTY_CONFIG;
   let nodes: Node[] = inputs.nodes;

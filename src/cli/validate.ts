@@ -1,9 +1,9 @@
 // `metallb-ts validate -f PATH [-f PATH ...] [-o text|json]`
 // Exit codes: 0 valid, 1 invalid, 2 usage error or unreadable input.
 
-import { parseArgs } from 'node:util';
 import { readInputs } from '../config/load.ts';
 import { formatDiagnostic } from '../config/path.ts';
+import { hasUnreadableInput, parseFileArgs, runGuarded } from './common.ts';
 import type { Diagnostic } from '../config/types.ts';
 
 export const USAGE = `usage: metallb-ts validate -f PATH [-f PATH ...] [-o text|json]
@@ -25,47 +25,19 @@ function jsonDiag(d: Diagnostic): Record<string, unknown> {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  try {
-    return runInner(argv);
-  } catch (err) {
-    // never a stack trace: one line, exit 2
-    process.stderr.write(`metallb-ts validate: internal error: ${err instanceof Error ? err.message : String(err)}\n`);
-    return 2;
-  }
+  return runGuarded('validate', () => runInner(argv));
 }
 
 function runInner(argv: string[]): number {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        filename: { type: 'string', short: 'f', multiple: true },
-        output: { type: 'string', short: 'o', default: 'text' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      allowPositionals: false,
-      strict: true,
-    }));
-  } catch (err) {
-    process.stderr.write(`metallb-ts validate: ${(err as Error).message}\n${USAGE}\n`);
-    return 2;
-  }
-  if (values.help) {
-    process.stdout.write(USAGE + '\n');
-    return 0;
-  }
-  const paths = values.filename ?? [];
-  if (paths.length === 0) {
-    process.stderr.write(`metallb-ts validate: at least one -f PATH is required\n${USAGE}\n`);
-    return 2;
-  }
+  const args = parseFileArgs('validate', USAGE, argv, { output: { short: 'o', default: 'text' } });
+  if ('exit' in args) return args.exit;
+  const { paths, values } = args;
   if (values.output !== 'text' && values.output !== 'json') {
     process.stderr.write(`metallb-ts validate: -o must be text or json, got "${values.output}"\n`);
     return 2;
   }
   const set = readInputs(paths);
-  const unreadable = set.errors.some((e) => e.line === 0 && e.message.startsWith('cannot read:'));
+  const unreadable = hasUnreadableInput(set.errors);
   const valid = set.errors.length === 0;
   if (values.output === 'json') {
     process.stdout.write(
@@ -74,6 +46,10 @@ function runInner(argv: string[]): number {
   } else {
     for (const e of set.errors) process.stderr.write(`${formatDiagnostic(e)}\n`);
     for (const w of set.warnings) process.stderr.write(`${formatDiagnostic({ ...w, message: `warning: ${w.message}` })}\n`);
+    // an empty folder or a folder of *.txt files is almost always a wrong path: say so
+    if (set.objects.length === 0 && set.errors.length === 0) {
+      process.stderr.write(`metallb-ts validate: warning: no objects found in ${paths.join(', ')} (folders are read for *.yaml, *.yml, *.json)\n`);
+    }
     if (valid && set.config) {
       const c = set.config;
       process.stdout.write(

@@ -18,7 +18,7 @@ import { anySelectorMatches, type LabelSelector, type LabelSelectorRequirement }
 import { parseGoDuration } from './duration.ts';
 import { closest, zodIssues } from './issues.ts';
 import type { LoadedObject } from './load.ts';
-import { compareDiagnostics, formatPath, isRecord, type FieldPath } from './path.ts';
+import { compareDiagnostics, fieldDiagnostic, formatPath, isRecord, type FieldPath } from './path.ts';
 import {
   METALLB_GROUP,
   LegacyBFDProfileSchema,
@@ -112,14 +112,7 @@ class Diags {
   }
 
   raw(lo: LoadedObject, path: FieldPath, message: string, warning = false): void {
-    this.add(warning ? this.warnings : this.errors, {
-      file: lo.source.file,
-      line: lo.lineOf(path),
-      kind: lo.source.kind,
-      name: lo.source.name,
-      field: formatPath(path),
-      message,
-    });
+    this.add(warning ? this.warnings : this.errors, fieldDiagnostic(lo, path, message));
   }
 
   at<S>(item: Item<S>, path: FieldPath, message: string, warning = false): void {

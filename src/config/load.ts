@@ -9,7 +9,7 @@ import { lineAt } from './yamlpos.ts';
 import type { Config, Diagnostic, SourceRef } from './types.ts';
 import type { EndpointSlice, Namespace, Node, Secret, Service } from '../model/objects.ts';
 import { buildConfig } from './build.ts';
-import { compareDiagnostics, formatPath, isRecord, type FieldPath } from './path.ts';
+import { compareDiagnostics, fieldDiagnostic as diag, isRecord, type FieldPath } from './path.ts';
 
 export interface LoadedObject {
   object: Record<string, unknown>;
@@ -71,14 +71,14 @@ export function readInputs(paths: string[]): InputSet {
       if (statSync(p).isDirectory()) listFiles(p, found);
       else found.push(p);
     } catch (err) {
-      readErrors.push({ file: p, line: 0, kind: '', name: '', field: '', message: `cannot read: ${errorMessage(err)}` });
+      readErrors.push(fileError(p, 0, `cannot read: ${errorMessage(err)}`));
       continue;
     }
     for (const f of found) {
       try {
         files.push({ file: f, text: readFileSync(f, 'utf8') });
       } catch (err) {
-        readErrors.push({ file: f, line: 0, kind: '', name: '', field: '', message: `cannot read: ${errorMessage(err)}` });
+        readErrors.push(fileError(f, 0, `cannot read: ${errorMessage(err)}`));
       }
     }
   }
@@ -110,15 +110,9 @@ function makeLoaded(
   return { object, source, lineOf };
 }
 
-function diag(lo: LoadedObject, path: FieldPath, message: string): Diagnostic {
-  return {
-    file: lo.source.file,
-    line: lo.lineOf(path),
-    kind: lo.source.kind,
-    name: lo.source.name,
-    field: formatPath(path),
-    message,
-  };
+/** A diagnostic about a whole file (or a line of it) rather than an object's field. */
+function fileError(file: string, line: number, message: string): Diagnostic {
+  return { file, line, kind: '', name: '', field: '', message };
 }
 
 function checkMeta(lo: LoadedObject, errors: Diagnostic[]): boolean {
@@ -265,7 +259,7 @@ export function parseInputs(files: { file: string; text: string }[]): InputSet {
     try {
       docs = parseAllDocuments(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
     } catch (err) {
-      set.errors.push({ file, line: 0, kind: '', name: '', field: '', message: `invalid YAML: ${errorMessage(err)}` });
+      set.errors.push(fileError(file, 0, `invalid YAML: ${errorMessage(err)}`));
       continue;
     }
     const list = Array.isArray(docs) ? docs : [];
@@ -277,7 +271,7 @@ export function parseInputs(files: { file: string; text: string }[]): InputSet {
       // A second object pasted without a `---` line repeats apiVersion/kind at the top level.
       const lineText = line > 0 ? (text.split('\n')[line - 1] ?? '') : '';
       const hint = e?.code === 'DUPLICATE_KEY' && /^(apiVersion|kind):/.test(lineText) ? ' (a new object starts here: separate documents with a "---" line)' : '';
-      set.errors.push({ file, line, kind: '', name: '', field: '', message: `invalid YAML: ${msg.replace(/ at line \d+, column \d+:?$/, '')}${hint}` });
+      set.errors.push(fileError(file, line, `invalid YAML: ${msg.replace(/ at line \d+, column \d+:?$/, '')}${hint}`));
       continue;
     }
     for (const doc of list) {
@@ -287,13 +281,13 @@ export function parseInputs(files: { file: string; text: string }[]): InputSet {
         value = doc.toJS({ maxAliasCount: 1000 });
       } catch (err) {
         const line = doc.contents.range ? lc.linePos(doc.contents.range[0]).line : 0;
-        set.errors.push({ file, line, kind: '', name: '', field: '', message: `invalid YAML: ${errorMessage(err)}` });
+        set.errors.push(fileError(file, line, `invalid YAML: ${errorMessage(err)}`));
         continue;
       }
       if (value === null || value === undefined) continue;
       if (!isRecord(value)) {
         const line = doc.contents.range ? lc.linePos(doc.contents.range[0]).line : 0;
-        set.errors.push({ file, line, kind: '', name: '', field: '', message: `document must be an object, got ${Array.isArray(value) ? 'a list' : typeof value}` });
+        set.errors.push(fileError(file, line, `document must be an object, got ${Array.isArray(value) ? 'a list' : typeof value}`));
         continue;
       }
       if (value['kind'] === 'List' && Array.isArray(value['items'])) {

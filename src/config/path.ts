@@ -2,6 +2,7 @@
 // and Diagnostic formatting.
 
 import type { Diagnostic } from './types.ts';
+import type { LoadedObject } from './load.ts';
 
 export type FieldPath = (string | number)[];
 
@@ -25,6 +26,18 @@ export function formatDiagnostic(d: Diagnostic): string {
   if (d.field) parts.push(d.field);
   parts.push(d.message);
   return parts.join(': ');
+}
+
+/** A diagnostic about the field at `path` of a loaded object (its own kind/name and line). */
+export function fieldDiagnostic(lo: LoadedObject, path: FieldPath, message: string): Diagnostic {
+  return {
+    file: lo.source.file,
+    line: lo.lineOf(path),
+    kind: lo.source.kind,
+    name: lo.source.name,
+    field: formatPath(path),
+    message,
+  };
 }
 
 export function compareDiagnostics(a: Diagnostic, b: Diagnostic): number {

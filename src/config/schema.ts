@@ -146,26 +146,6 @@ export const SPEC_SCHEMAS: Record<string, Record<string, z.ZodType>> = {
 /** Kinds whose spec is required (every other kind accepts a missing spec as empty). */
 export const SPEC_REQUIRED = new Set(['IPAddressPool', 'BGPPeer']);
 
-export const ObjectMetaSchema = z.looseObject({
-  name: z.string().optional(),
-  namespace: z.string().optional(),
-  labels: z.record(z.string(), z.string()).optional(),
-  annotations: z.record(z.string(), z.string()).optional(),
-});
-
-/** Schema of a whole object of the given kind/version (apiVersion, kind, metadata, spec). */
-export function objectSchema(kind: string, version: string): z.ZodType | undefined {
-  const spec = SPEC_SCHEMAS[kind]?.[version];
-  if (!spec) return undefined;
-  return z.looseObject({
-    apiVersion: z.string(),
-    kind: z.string(),
-    metadata: ObjectMetaSchema.optional(),
-    spec: SPEC_REQUIRED.has(kind) ? spec : spec.optional(),
-    status: z.unknown().optional(),
-  });
-}
-
 // ---------------------------------------------------------------------------------------------
 // Legacy ConfigMap `config` document (MetalLB <= 0.12).
 

@@ -149,6 +149,8 @@ export class KubeLayer2 extends EventEmitter implements Layer2Driver {
   private problem: string | null = null;
   private chain: Promise<void> = Promise.resolve();
   private lastAnnouncing = '';
+  private lastInput = '';
+  private pending = false;
   private stopped = false;
   private readonly log: Logger;
 
@@ -200,12 +202,18 @@ export class KubeLayer2 extends EventEmitter implements Layer2Driver {
     await this.chain;
     const a = this.agent;
     this.agent = undefined;
-    await a?.stop();
+    if (a) await this.stopAgent(a);
   }
 
+  /** Coalesces the calls of one reconcile (setMembers + setPlan) into one sync. */
   private schedule(): void {
+    if (this.pending) return;
+    this.pending = true;
     this.chain = this.chain
-      .then(() => this.sync())
+      .then(() => {
+        this.pending = false;
+        return this.sync();
+      })
       .catch((err: unknown) => this.log.error({ err: (err as Error).message }, 'layer2: cannot apply the plan'));
   }
 
@@ -231,6 +239,12 @@ export class KubeLayer2 extends EventEmitter implements Layer2Driver {
 
   private async sync(): Promise<void> {
     if (this.stopped) return;
+    // every informer event replans; nothing to do when the Layer 2 inputs did not change
+    const input = createHash('sha256')
+      .update(JSON.stringify([this.plans, this.members, this.secret ?? null]))
+      .digest('hex');
+    if (this.agent && input === this.lastInput) return;
+    this.lastInput = input;
     const self = this.o.nodeName;
     const others = this.members.filter((m) => m.name !== self);
     let problem: string | null = null;
@@ -251,14 +265,14 @@ export class KubeLayer2 extends EventEmitter implements Layer2Driver {
     if (want !== this.mode || !this.agent) {
       const old = this.agent;
       this.agent = undefined;
-      if (old) await old.stop();
+      if (old) await this.stopAgent(old);
       let agent = this.createAgent(want === 'planner' ? [] : this.members);
       try {
         await agent.start();
       } catch (e) {
         problem = `Layer 2 liveness protocol unavailable (${(e as Error).message}): announcing the planner's choice only`;
         this.failedMode = want;
-        await agent.stop();
+        await this.stopAgent(agent);
         want = 'planner';
         agent = this.createAgent([]);
         await agent.start();
@@ -284,6 +298,14 @@ export class KubeLayer2 extends EventEmitter implements Layer2Driver {
       this.agent.setPlan(this.plans);
     }
     this.checkChange();
+  }
+
+  private async stopAgent(a: Layer2Agent): Promise<void> {
+    try {
+      await a.stop();
+    } catch (e) {
+      this.log.warn({ err: (e as Error).message }, 'layer2: error while stopping the agent');
+    }
   }
 
   private checkChange(): void {

@@ -11,7 +11,9 @@
 //     computed and handed to the speaker (which sends only the differences).
 
 import type { Logger } from 'pino';
-import type { Config, Diagnostic } from '../config/types.ts';
+import type { Config } from '../config/types.ts';
+import type { InputSet } from '../config/load.ts';
+import { formatDiagnostic } from '../config/path.ts';
 import type { EndpointSlice, Namespace, Node, Secret, Service } from '../model/objects.ts';
 import { HOSTNAME_LABEL } from '../model/objects.ts';
 import type { Layer2Plan, PlannedRoute, SessionPlan } from '../planner/types.ts';
@@ -19,16 +21,8 @@ import { formatIP, formatPrefix, rangeSize } from '../ip/index.ts';
 import type { StoredAssignment } from './state.ts';
 import { loadState, saveState, serializeState } from './state.ts';
 
-export interface InputSetLike {
-  config?: Config;
-  errors: Diagnostic[];
-  warnings: Diagnostic[];
-  services: Service[];
-  nodes: Node[];
-  endpointSlices: EndpointSlice[];
-  namespaces: Namespace[];
-  secrets: Secret[];
-}
+/** What standalone needs from config/load's InputSet (every document read is not needed). */
+export type InputSetLike = Omit<InputSet, 'objects'>;
 
 export interface AllocateInput {
   config: Config;
@@ -167,11 +161,7 @@ export interface ReloadResult {
   changed: boolean;
 }
 
-export function formatDiagnostic(d: Diagnostic): string {
-  const obj = d.kind || d.name ? `${d.kind}/${d.name}: ` : '';
-  const field = d.field ? `${d.field}: ` : '';
-  return `${d.file}:${d.line}: ${obj}${field}${d.message}`;
-}
+export { formatDiagnostic };
 
 function formatCommunity(c: number): string {
   return `${Math.floor(c / 65536)}:${c % 65536}`;
@@ -214,9 +204,7 @@ function poolUsage(config: Config, assignments: Record<string, StoredAssignment>
 }
 
 interface GoodState {
-  inputs: InputSetLike;
   config: Config;
-  nodes: Node[];
   assignments: Record<string, StoredAssignment>;
   services: ServiceStatus[];
   plan: NodePlan;
@@ -339,7 +327,7 @@ export class Standalone {
 
     this.saveAssignments(alloc.assignments);
     const changed = planKey(this.good?.plan) !== planKey(plan);
-    this.good = { inputs, config, nodes, assignments: alloc.assignments, services, plan };
+    this.good = { config, assignments: alloc.assignments, services, plan };
     this.errors = [];
     this.generation++;
     this.lastReload.ok = true;

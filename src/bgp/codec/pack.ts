@@ -46,6 +46,28 @@ function chunks(prefixes: NLRI[], room: number): NLRI[][] {
 }
 
 /**
+ * An UPDATE with no Withdrawn Routes whose first path attribute is an extended-length
+ * MP_REACH_NLRI / MP_UNREACH_NLRI (`type`) holding `head` (AFI, SAFI[, next hop]) and `part`;
+ * `rest` (the other encoded attributes) follows it.
+ */
+function mpUpdate(max: number, type: number, head: Uint8Array, part: NLRI[], rest?: Uint8Array): Uint8Array {
+  const w = new Writer(max);
+  writeUpdateHeader(w);
+  w.u16(0);
+  const tpalAt = w.pos;
+  w.u16(0);
+  w.u8(AttrFlag.OPTIONAL | AttrFlag.EXTENDED_LENGTH).u8(type);
+  const lenAt = w.pos;
+  w.u16(0);
+  w.bytes(head);
+  for (const p of part) writeNLRI(w, p);
+  w.setU16(lenAt, w.pos - lenAt - 2);
+  if (rest) w.bytes(rest);
+  w.setU16(tpalAt, w.pos - tpalAt - 2);
+  return seal(w);
+}
+
+/**
  * Packs withdrawals and announcements into UPDATE messages of at most `maxMessageSize` (4096)
  * bytes. IPv4 prefixes use the classic Withdrawn Routes / NLRI fields (the route's attributes
  * must then carry `nextHop`); IPv6 prefixes use MP_UNREACH_NLRI / MP_REACH_NLRI (the route's
@@ -79,20 +101,9 @@ export function packUpdates(
     out.push(seal(w));
   }
   // MP_UNREACH_NLRI: attribute header (4, extended length) + AFI/SAFI (3).
-  for (const part of chunks(w6, max - UPDATE_OVERHEAD - 4 - 3)) {
-    const w = new Writer(max);
-    writeUpdateHeader(w);
-    w.u16(0);
-    const tpalAt = w.pos;
-    w.u16(0);
-    w.u8(AttrFlag.OPTIONAL | AttrFlag.EXTENDED_LENGTH).u8(AttrType.MP_UNREACH_NLRI);
-    const lenAt = w.pos;
-    w.u16(0);
-    w.u16(AFI_IPV6).u8(SAFI_UNICAST);
-    for (const p of part) writeNLRI(w, p);
-    w.setU16(lenAt, w.pos - lenAt - 2);
-    w.setU16(tpalAt, w.pos - tpalAt - 2);
-    out.push(seal(w));
+  const unreachHead = Uint8Array.of(AFI_IPV6 >> 8, AFI_IPV6 & 0xff, SAFI_UNICAST);
+  for (const part of chunks(w6, max - UPDATE_OVERHEAD - 4 - unreachHead.length)) {
+    out.push(mpUpdate(max, AttrType.MP_UNREACH_NLRI, unreachHead, part));
   }
 
   // Announcements.
@@ -124,22 +135,7 @@ export function packUpdates(
       // MP_REACH_NLRI is written first with an extended-length header (4 bytes).
       const room = max - UPDATE_OVERHEAD - attrs.length - 4 - head.length;
       if (room < 17) throw new BGPEncodeError(`path attributes (${attrs.length} bytes) leave no room for NLRI`);
-      for (const part of chunks(v6, room)) {
-        const w = new Writer(max);
-        writeUpdateHeader(w);
-        w.u16(0);
-        const tpalAt = w.pos;
-        w.u16(0);
-        w.u8(AttrFlag.OPTIONAL | AttrFlag.EXTENDED_LENGTH).u8(AttrType.MP_REACH_NLRI);
-        const lenAt = w.pos;
-        w.u16(0);
-        w.bytes(head);
-        for (const p of part) writeNLRI(w, p);
-        w.setU16(lenAt, w.pos - lenAt - 2);
-        w.bytes(attrs);
-        w.setU16(tpalAt, w.pos - tpalAt - 2);
-        out.push(seal(w));
-      }
+      for (const part of chunks(v6, room)) out.push(mpUpdate(max, AttrType.MP_REACH_NLRI, head, part, attrs));
     }
   }
   return out;

@@ -9,18 +9,12 @@ export type SessionState = 'Idle' | 'Connect' | 'Active' | 'OpenSent' | 'OpenCon
 /** The timers the FSM asks for. `connectRetry` doubles as our own TCP connect timeout in Connect. */
 export type TimerName = 'connectRetry' | 'hold' | 'keepalive';
 
-/** Injectable clock (real one: Date.now + setTimeout). */
+/** Injectable clock (the real one, systemClock, lives with the driver in src/bgp/speaker). */
 export interface Clock {
   now(): number;
   setTimeout(fn: () => void, ms: number): unknown;
   clearTimeout(handle: unknown): void;
 }
-
-export const systemClock: Clock = {
-  now: () => Date.now(),
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
-};
 
 export interface SessionConfig {
   /** The AS presented in our OPEN (Peer.localASN ?? Peer.myASN). */

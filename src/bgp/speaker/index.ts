@@ -9,14 +9,21 @@ import type { Peer } from '../../config/types.ts';
 import type { SessionPlan } from '../../planner/types.ts';
 import { CeaseSubcode } from '../codec/messages.ts';
 import { formatBgpId } from '../session/open.ts';
-import { systemClock } from '../session/types.ts';
 import type { Clock, SessionState } from '../session/types.ts';
 import { tcpConnect } from '../transport/index.ts';
 import type { Connector } from '../transport/index.ts';
 import { PeerSession, ipToBgpId, sessionConfig } from './session.ts';
+import type { SessionCounters } from './session.ts';
 
 export type { Clock } from '../session/types.ts';
 export type { Connector, ConnectOptions } from '../transport/index.ts';
+
+/** The real clock: Date.now + setTimeout (the pure session FSM never reads time itself). */
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
+};
 
 export interface SpeakerOptions {
   nodeName: string;
@@ -39,18 +46,7 @@ export interface SessionStatus {
   peerRouterId?: string;
   peerASN?: number;
   holdTime?: number;
-  counters: {
-    messagesSent: number;
-    messagesReceived: number;
-    updatesSent: number;
-    updatesReceived: number;
-    prefixesAnnounced: number;
-    prefixesWithdrawn: number;
-    notificationsSent: number;
-    notificationsReceived: number;
-    bytesSent: number;
-    connectAttempts: number;
-  };
+  counters: SessionCounters;
   lastError?: string;
   /** Prefixes currently in the Adj-RIB-Out. */
   routes: string[];

@@ -9,11 +9,11 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
 import { Lab } from '../lib/netns.ts';
-import { IN_CI, missing } from '../lib/prereq.ts';
+import { missing, runnable } from '../lib/prereq.ts';
 import { parseBirdRoutes } from '../lib/routers.ts';
 import { StandaloneProcess, writeManifest } from '../lib/standalone.ts';
 import { routesOf } from '../lib/interop.ts';
-import { startProcess, run, waitFor } from '../lib/proc.ts';
+import { startProcess, stopAll, run, waitFor } from '../lib/proc.ts';
 import type { Managed } from '../lib/proc.ts';
 
 function configMap(myAsn: number): string {
@@ -59,11 +59,7 @@ for (const variant of [
     let sa: StandaloneProcess | undefined;
     let ctl = '';
     const need = (t: TestContext): boolean => {
-      if (why) {
-        if (IN_CI) throw new Error(`prerequisite missing under CI: ${why}`);
-        t.skip(why);
-        return false;
-      }
+      if (!runnable(t, why)) return false;
       assert.ok(lab && bird && sa, 'setup failed (see before hook)');
       return true;
     };
@@ -110,14 +106,7 @@ protocol bgp metallb {
       await sa.waitReady();
     });
 
-    after(async () => {
-      try {
-        await sa?.stop();
-        await bird?.stop();
-      } finally {
-        lab?.destroy();
-      }
-    });
+    after(() => stopAll([sa, bird], () => lab?.destroy()));
 
     it('session Established with router id 127.0.0.1; the /32 arrives with next hop 127.0.0.1', async (t) => {
       if (!need(t) || !sa) return;

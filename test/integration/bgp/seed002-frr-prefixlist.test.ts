@@ -9,11 +9,11 @@ import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { Lab } from '../lib/netns.ts';
-import { IN_CI, missing } from '../lib/prereq.ts';
+import { missing, runnable } from '../lib/prereq.ts';
 import { Frr } from '../lib/routers.ts';
 import { StandaloneProcess, writeManifest } from '../lib/standalone.ts';
 import { routesOf } from '../lib/interop.ts';
-import { must } from '../lib/proc.ts';
+import { must, stopAll } from '../lib/proc.ts';
 
 const CONFIGMAP = `---
 apiVersion: v1
@@ -59,11 +59,7 @@ describe('seed 002: FRR iBGP AS 64512 with a /24-/32 prefix list', { concurrency
   let frr: Frr | undefined;
   let sa: StandaloneProcess | undefined;
   const need = (t: TestContext): boolean => {
-    if (why) {
-      if (IN_CI) throw new Error(`prerequisite missing under CI: ${why}`);
-      t.skip(why);
-      return false;
-    }
+    if (!runnable(t, why)) return false;
     assert.ok(lab && frr && sa, 'setup failed (see before hook)');
     return true;
   };
@@ -100,14 +96,7 @@ describe('seed 002: FRR iBGP AS 64512 with a /24-/32 prefix list', { concurrency
     await sa.waitReady();
   });
 
-  after(async () => {
-    try {
-      await sa?.stop();
-      await frr?.stop();
-    } finally {
-      lab?.destroy();
-    }
-  });
+  after(() => stopAll([sa, frr], () => lab?.destroy()));
 
   it('FRR accepts 192.168.10.1/32 through the prefix list: next hop 192.168.0.111, iBGP, origin incomplete', async (t) => {
     if (!need(t) || !frr || !sa) return;

@@ -20,7 +20,14 @@ export function missing(bins: string[], needRoot = true): string | undefined {
  * run; otherwise skips it (laptop) or throws (CI).
  */
 export function requirePrereqs(t: TestContext, bins: string[], needRoot = true): boolean {
-  const why = missing(bins, needRoot);
+  return runnable(t, missing(bins, needRoot));
+}
+
+/**
+ * Same as requirePrereqs for a reason computed once per suite (`missing(...)`): true when
+ * `why` is undefined; otherwise skips the test (laptop) or throws (CI).
+ */
+export function runnable(t: TestContext, why: string | undefined): boolean {
   if (!why) return true;
   if (IN_CI) throw new Error(`prerequisite missing under CI: ${why}`);
   t.skip(why);

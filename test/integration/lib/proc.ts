@@ -135,3 +135,15 @@ export async function waitFor<T>(what: string, fn: () => Promise<T | undefined> 
     await sleep(intervalMs);
   }
 }
+
+/**
+ * For `after` hooks: stops each process in order (each by the handle its test recorded), then
+ * runs `cleanup` (e.g. deleting the namespaces) also when a stop failed.
+ */
+export async function stopAll(procs: readonly ({ stop(): Promise<void> } | undefined)[], cleanup?: () => void): Promise<void> {
+  try {
+    for (const p of procs) await p?.stop();
+  } finally {
+    cleanup?.();
+  }
+}

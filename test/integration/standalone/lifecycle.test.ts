@@ -9,9 +9,10 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { Lab } from '../lib/netns.ts';
-import { IN_CI, missing } from '../lib/prereq.ts';
+import { missing, runnable } from '../lib/prereq.ts';
 import { Bird } from '../lib/routers.ts';
 import { StandaloneProcess, writeManifest } from '../lib/standalone.ts';
+import { stopAll } from '../lib/proc.ts';
 import { advertisementsYaml, peerYaml, poolsYaml, routesOf, serviceYaml } from '../lib/interop.ts';
 
 describe('standalone lifecycle with BIRD', { concurrency: false }, () => {
@@ -22,11 +23,7 @@ describe('standalone lifecycle with BIRD', { concurrency: false }, () => {
   let manifests = '';
   let statePath = '';
   const need = (t: TestContext): boolean => {
-    if (why) {
-      if (IN_CI) throw new Error(`prerequisite missing under CI: ${why}`);
-      t.skip(why);
-      return false;
-    }
+    if (!runnable(t, why)) return false;
     assert.ok(lab && bird && sa, 'setup failed (see before hook)');
     return true;
   };
@@ -68,14 +65,7 @@ describe('standalone lifecycle with BIRD', { concurrency: false }, () => {
     await sa.waitReady();
   });
 
-  after(async () => {
-    try {
-      await sa?.stop();
-      await bird?.stop();
-    } finally {
-      lab?.destroy();
-    }
-  });
+  after(() => stopAll([sa, bird], () => lab?.destroy()));
 
   it('a restart keeps every IP (state file), even when a new Service sorts first', async (t) => {
     if (!need(t) || !sa || !bird || !lab) return;

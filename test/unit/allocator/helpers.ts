@@ -1,10 +1,11 @@
 // Builders for hand-made Config objects and Kubernetes objects, with MetalLB's defaults.
 
-import { parseIP, parseRangeOrCIDR, rangeToPrefixes } from '../../../src/ip/index.ts';
+import { parseRangeOrCIDR, rangeToPrefixes } from '../../../src/ip/index.ts';
 import type { IPRange } from '../../../src/ip/index.ts';
 import type { BGPAdvertisement, Community, Config, L2Advertisement, Peer, Pool, SourceRef } from '../../../src/config/types.ts';
 import type { EndpointSlice, IPFamily, IPFamilyPolicy, Namespace, Node, Service, ServicePort } from '../../../src/model/objects.ts';
 import type { LabelSelector } from '../../../src/model/selector.ts';
+import { makePeer } from '../helpers/peer.ts';
 
 const src = (kind: string, name: string): SourceRef => ({ file: 'test', line: 1, kind, name });
 
@@ -27,21 +28,7 @@ export function pool(name: string, addresses: string[], opts: Partial<Omit<Pool,
 }
 
 export function peer(name: string, address: string, myASN: number, peerASN: number, opts: Partial<Peer> = {}): Peer {
-  return {
-    name,
-    myASN,
-    peerASN,
-    address: parseIP(address),
-    port: 179,
-    ebgpMultiHop: false,
-    nodeSelectors: [],
-    vrf: '',
-    enableGracefulRestart: false,
-    disableMP: false,
-    dualStackAddressFamily: false,
-    source: src('BGPPeer', name),
-    ...opts,
-  };
+  return makePeer(name, address, myASN, peerASN, src('BGPPeer', name), opts);
 }
 
 export function std(text: string): Community {

@@ -15,17 +15,7 @@ import type { Service } from '../../../src/model/objects.ts';
 import { objectKey } from '../../../src/model/objects.ts';
 import { config, pool, svc } from './helpers.ts';
 import type { SvcOpts } from './helpers.ts';
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../helpers/random.ts';
 
 const CONFIGS: (() => Pool[])[] = [
   () => [pool('a', ['10.0.0.0/28']), pool('b', ['10.0.1.0/29'], { autoAssign: false }), pool('d', ['10.0.2.0/29', 'fd00::/125'])],

@@ -1,25 +1,13 @@
 // `metallb-ts validate` and `convert` as real processes (bin/metallb-ts.js from source).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { REPO_ROOT, runCli as run } from '../helpers/cli.ts';
 
-const ROOT = join(import.meta.dirname, '../../..');
-const BIN = join(ROOT, 'bin/metallb-ts.js');
-const SEEDS = join(ROOT, 'test/fixtures/seeds');
+const SEEDS = join(REPO_ROOT, 'test/fixtures/seeds');
 let dir = '';
-
-function run(...args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [BIN, ...args], {
-    cwd: ROOT,
-    encoding: 'utf8',
-    env: { ...process.env, METALLB_TS_FROM_SOURCE: '1' },
-    timeout: 60_000,
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
 
 before(() => {
   dir = mkdtempSync(join(tmpdir(), 'metallb-ts-cli-'));

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { bfd, bgpAdv, community, configMap, ebgpPeer, l2Adv, load, peer, pool } from './helpers.ts';
 import { closest } from '../../../src/config/issues.ts';
 import { parseInputs } from '../../../src/config/load.ts';
+import { runCli } from '../helpers/cli.ts';
 
 const lines = (set: ReturnType<typeof load>): string[] => set.errors.map((e) => `${e.kind}/${e.name}: ${e.field}: ${e.message}`);
 
@@ -215,7 +216,6 @@ test('closest: case/dash-insensitive match, small edits, nothing for unrelated w
 });
 
 test('validate CLI prints one line per realistic mistake', async () => {
-  const { spawnSync } = await import('node:child_process');
   const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
   const { join } = await import('node:path');
   const { tmpdir } = await import('node:os');
@@ -223,14 +223,8 @@ test('validate CLI prints one line per realistic mistake', async () => {
   try {
     writeFileSync(join(dir, 'a.yaml'), pool('p', ['10.0.0.0/24']));
     writeFileSync(join(dir, 'b.yaml'), pool('q', ['10.0.0.128/25']));
-    const root = join(import.meta.dirname, '../../..');
-    const r = spawnSync(process.execPath, [join(root, 'bin/metallb-ts.js'), 'validate', '-f', dir], {
-      cwd: root,
-      encoding: 'utf8',
-      env: { ...process.env, METALLB_TS_FROM_SOURCE: '1' },
-      timeout: 60_000,
-    });
-    assert.equal(r.status, 1, r.stdout + r.stderr);
+    const r = runCli('validate', '-f', dir);
+    assert.equal(r.code, 1, r.stdout + r.stderr);
     const errs = r.stderr.split('\n').filter((l) => l.includes(': spec.'));
     assert.equal(errs.length, 1, r.stdout + r.stderr);
     assert.match(errs[0] ?? '', /b\.yaml:7: IPAddressPool\/q: spec\.addresses\[0\]: "10\.0\.0\.128\/25" overlaps "10\.0\.0\.0\/24" of IPAddressPool\/p \(.*a\.yaml:7\)/);

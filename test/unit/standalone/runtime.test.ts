@@ -6,20 +6,18 @@ import { tmpdir } from 'node:os';
 import { pino } from 'pino';
 import { Standalone, syntheticNode } from '../../../src/standalone/runtime.ts';
 import type { AllocateInput, InputSetLike, PlanInput, StandaloneDeps } from '../../../src/standalone/runtime.ts';
-import type { Config, Peer } from '../../../src/config/types.ts';
+import type { Config } from '../../../src/config/types.ts';
 import type { SessionPlan } from '../../../src/planner/types.ts';
 import type { Service } from '../../../src/model/objects.ts';
 import { formatIP, hostPrefix, makeIP, parseIP, parseRangeOrCIDR } from '../../../src/ip/index.ts';
 import type { IPRange } from '../../../src/ip/index.ts';
+import { makePeer } from '../helpers/peer.ts';
 
 const src = { file: 'x.yaml', line: 1, kind: 'K', name: 'n' };
 
 function config(poolCidr: string): Config {
   const r = parseRangeOrCIDR(poolCidr) as IPRange;
-  const peer: Peer = {
-    name: 'rtr', myASN: 64512, peerASN: 64513, address: parseIP('127.0.0.2'), port: 179, ebgpMultiHop: false,
-    nodeSelectors: [], vrf: '', enableGracefulRestart: false, disableMP: false, dualStackAddressFamily: false, source: src,
-  };
+  const peer = makePeer('rtr', '127.0.0.2', 64512, 64513, src);
   return {
     pools: [{ name: 'pool', ranges: [r], cidrs: [], autoAssign: true, avoidBuggyIPs: false, labels: {}, source: src }],
     peers: [peer],

@@ -17,22 +17,11 @@ import {
   endOfRib,
   packUpdates,
 } from '../../../../src/bgp/codec/index.ts';
+import { mulberry32 } from '../../helpers/random.ts';
 import type { BGPMessage, CodecOptions, DecodeResult, FrameResult, PathAttributes } from '../../../../src/bgp/codec/index.ts';
 
 const ITERATIONS = Number(process.env.FUZZ_ITERATIONS ?? 1_000_000);
 const SEED = Number(process.env.FUZZ_SEED ?? 0x5eed);
-
-/** mulberry32: small, fast, seeded. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function corpus(): Uint8Array[] {
   const four: CodecOptions = { fourOctetAS: true };
@@ -107,7 +96,7 @@ function checkResult(r: DecodeResult): void {
 }
 
 test(`fuzz: ${ITERATIONS} random and mutated messages through framer + decoder`, () => {
-  const rand = rng(SEED);
+  const rand = mulberry32(SEED);
   const int = (n: number): number => Math.floor(rand() * n);
   const seeds = corpus();
   const counts: Record<string, number> = { frame: 0, 'frame-error': 0, ok: 0, 'treat-as-withdraw': 0, error: 0, reencoded: 0 };

@@ -4,9 +4,9 @@ import net from 'node:net';
 import { MessageFramer, decodeMessage, encodeMessage, isEndOfRib } from '../../../../src/bgp/codec/index.ts';
 import type { BGPMessage, Capability, CodecOptions, OpenMessage, UpdateMessage } from '../../../../src/bgp/codec/messages.ts';
 import type { Peer } from '../../../../src/config/types.ts';
-import { parseIP } from '../../../../src/ip/index.ts';
 import type { SessionPlan, PlannedRoute } from '../../../../src/planner/types.ts';
 import { parsePrefix } from '../../../../src/ip/index.ts';
+import { makePeer } from '../../helpers/peer.ts';
 
 export interface FakePeerOptions {
   host?: string;
@@ -140,21 +140,8 @@ export function isEoR(u: UpdateMessage): boolean {
 }
 
 export function peerConfig(port: number, over: Partial<Peer> = {}): Peer {
-  return {
-    name: 'p1',
-    myASN: 64500,
-    peerASN: 64501,
-    address: parseIP('127.0.0.1'),
-    port,
-    ebgpMultiHop: false,
-    nodeSelectors: [],
-    vrf: '',
-    enableGracefulRestart: false,
-    disableMP: false,
-    dualStackAddressFamily: false,
-    source: { file: 'test.yaml', line: 1, kind: 'BGPPeer', name: over.name ?? 'p1' },
-    ...over,
-  };
+  const name = over.name ?? 'p1';
+  return makePeer(name, '127.0.0.1', 64500, 64501, { file: 'test.yaml', line: 1, kind: 'BGPPeer', name }, { port, ...over });
 }
 
 export function route(prefix: string, over: Partial<PlannedRoute> = {}): PlannedRoute {
