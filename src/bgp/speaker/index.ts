@@ -107,7 +107,9 @@ export class BGPSpeaker extends EventEmitter {
 
   constructor(private readonly opts: SpeakerOptions) {
     super();
-    this.log = opts.logger.child({ component: 'bgp', node: opts.nodeName });
+    // pino repeats a key bound twice: add `node` only when the caller's logger lacks it
+    const bound = opts.logger.bindings() as { node?: unknown };
+    this.log = opts.logger.child(bound.node === undefined ? { component: 'bgp', node: opts.nodeName } : { component: 'bgp' });
     this.clock = opts.clock ?? systemClock;
     this.connect = opts.connect ?? tcpConnect;
     let id: number | undefined;
