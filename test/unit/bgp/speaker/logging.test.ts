@@ -10,7 +10,7 @@ function capture(base: Record<string, string>): { logger: pino.Logger; lines: st
 }
 
 // A speaker's log lines carry `node` exactly once, whether or not the caller's logger has it.
-for (const base of [{ node: 'n1' }, {}]) {
+for (const base of [{ node: 'n1' }, {}] as Record<string, string>[]) {
   test(`speaker log lines name the node once (parent bindings ${JSON.stringify(base)})`, async () => {
     const { logger, lines } = capture(base);
     const sp = new BGPSpeaker({ nodeName: 'n1', logger });
