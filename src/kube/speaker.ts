@@ -12,10 +12,10 @@ import type { Registry } from 'prom-client';
 import { isManaged } from '../allocator/index.ts';
 import type { Assignment } from '../allocator/index.ts';
 import { buildConfig, loadedFromApiObject } from '../config/build.ts';
-import type { Config, Diagnostic, Peer } from '../config/types.ts';
+import type { Config, Diagnostic } from '../config/types.ts';
 import { canonicalIP, formatIP, prefixContains, rangeContains, tryParseIP } from '../ip/index.ts';
 import type { EndpointSlice, Namespace, Node, Secret, Service } from '../model/objects.ts';
-import { planNode } from '../planner/index.ts';
+import { planNode, resolvePeerPasswords, secretValue } from '../planner/index.ts';
 import type { Layer2Plan, SessionPlan } from '../planner/types.ts';
 import { anySelectorMatches } from '../model/selector.ts';
 import { Layer2Agent } from '../layer2/agent.ts';
@@ -98,14 +98,6 @@ export function statusName(svcNamespace: string, svcName: string, node: string):
   const h = createHash('sha256').update(`${svcNamespace}/${svcName}/${node}`).digest('hex').slice(0, 10);
   const base = `${svcName}`.slice(0, 200).replace(/[^a-z0-9-]/g, '-').replace(/^-+|-+$/g, '') || 'svc';
   return `${base}-${h}`;
-}
-
-function decodeBase64(s: string): string | undefined {
-  try {
-    return Buffer.from(s, 'base64').toString('utf8');
-  } catch {
-    return undefined;
-  }
 }
 
 export interface KubeLayer2Options {
@@ -506,31 +498,21 @@ export class KubeSpeaker {
     if (this.o.memberSecret !== undefined && this.o.memberSecret !== '') return this.o.memberSecret;
     const name = this.o.memberSecretName ?? MEMBERLIST_SECRET_NAME;
     const secret = this.secrets.get(`${this.o.namespace}/${name}`) as unknown as Secret | undefined;
-    const raw = secret?.data?.[MEMBERLIST_SECRET_KEY];
-    const v = raw !== undefined ? decodeBase64(raw) : secret?.stringData?.[MEMBERLIST_SECRET_KEY];
-    return v === undefined || v === '' ? undefined : v;
+    if (!secret) return undefined;
+    const v = secretValue(secret, MEMBERLIST_SECRET_KEY);
+    return 'value' in v && v.value !== '' ? v.value : undefined;
   }
 
-  /** Fills `password` from the basic-auth Secret of peers that use passwordSecret. */
+  /**
+   * Fills `password` from the basic-auth Secret of peers that use passwordSecret (the shared
+   * resolvePeerPasswords); a session whose Secret or key is missing is not started, and logged.
+   */
   private resolvePasswords(sessions: SessionPlan[]): SessionPlan[] {
-    const out: SessionPlan[] = [];
-    for (const s of sessions) {
-      const ref = s.config.passwordSecret;
-      if (!ref || s.config.password !== undefined) {
-        out.push(s);
-        continue;
-      }
-      const secret = this.secrets.get(`${ref.namespace}/${ref.name}`) as unknown as Secret | undefined;
-      const raw = secret?.data?.['password'];
-      const pw = raw !== undefined ? decodeBase64(raw) : secret?.stringData?.['password'];
-      if (pw === undefined) {
-        this.o.logger.error({ peer: s.peer, secret: `${ref.namespace}/${ref.name}` }, 'BGP password Secret missing or has no "password" key: session not started');
-        continue;
-      }
-      const config: Peer = { ...s.config, password: pw };
-      out.push({ ...s, config });
+    const r = resolvePeerPasswords(sessions, this.list<Secret>(this.secrets));
+    for (const b of r.blocked) {
+      this.o.logger.error({ peer: b.session.peer, secret: b.secret, reason: b.reason }, `BGP password Secret unusable (${b.reason}): session not started`);
     }
-    return out;
+    return r.sessions;
   }
 
   private async reconcilePlan(): Promise<void> {

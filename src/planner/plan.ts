@@ -268,6 +268,9 @@ function planSessions(config: Config, ctx: Ctx, onlyNode?: string): SessionPlan[
   for (const s of sessions) {
     const routes = [...(routeMaps.get(s) as Map<RouteKey, PlannedRoute>).values()];
     for (const r of routes) {
+      // iBGP always carries LOCAL_PREF: 0 unless an advertisement sets one (MetalLB's native
+      // speaker does the same), so the plan shows exactly what the router receives.
+      if (!s.ebgp && r.localPref === undefined) r.localPref = 0;
       r.communities.sort((a, b) => a - b);
       r.largeCommunities.sort(cmpLarge);
     }

@@ -17,6 +17,7 @@ import { formatDiagnostic } from '../config/path.ts';
 import type { EndpointSlice, Namespace, Node, Secret, Service } from '../model/objects.ts';
 import { HOSTNAME_LABEL } from '../model/objects.ts';
 import type { Layer2Plan, PlannedRoute, SessionPlan } from '../planner/types.ts';
+import type { BlockedSession } from '../planner/passwords.ts';
 import { formatIP, formatPrefix, rangeSize } from '../ip/index.ts';
 import type { StoredAssignment } from './state.ts';
 import { loadState, saveState, serializeState } from './state.ts';
@@ -51,6 +52,11 @@ export interface PlanInput {
 export interface NodePlan {
   sessions: SessionPlan[];
   layer2: Layer2Plan[];
+  /**
+   * Sessions that must not start (their passwordSecret cannot be resolved), with the reason:
+   * never handed to the speaker, shown in /status with `error` and logged at every reload.
+   */
+  blocked?: BlockedSession[];
 }
 
 /** What standalone needs from the BGP speaker (src/bgp/speaker BGPSpeaker fits). */
@@ -126,8 +132,10 @@ export interface SessionStatusOut {
   myASN: number;
   peerASN: number;
   ebgp: boolean;
-  /** Whatever the speaker reports for this session (state, uptime, counters...). */
+  /** Whatever the speaker reports for this session (state, uptime, counters...); null when not started. */
   speaker: object | null;
+  /** Why the session is not started (e.g. its password Secret is missing), else null. */
+  error: string | null;
   routes: RouteStatus[];
 }
 
@@ -332,6 +340,9 @@ export class Standalone {
     this.generation++;
     this.lastReload.ok = true;
     this.deps.speaker.setPlan(plan.sessions);
+    for (const b of plan.blocked ?? []) {
+      this.log.error({ peer: b.session.peer, secret: b.secret, reason: b.reason }, `BGP session not started: ${blockedReason(b)}`);
+    }
     // Layer 2 seam: the announcer gets the IPs this node owns (one call, nothing else to wire).
     this.deps.layer2?.setOwned(
       plan.layer2.filter((l) => l.node === this.opts.node).map((l) => ({ ip: l.ip, interfaces: l.interfaces })),
@@ -376,16 +387,21 @@ export class Standalone {
   status(): StandaloneStatus {
     const speaker = this.deps.speaker.status();
     const plan = this.good?.plan;
-    const sessions: SessionStatusOut[] = (plan?.sessions ?? []).map((s) => ({
+    const one = (s: SessionPlan, error: string | null): SessionStatusOut => ({
       peer: s.peer,
       address: s.config.address ? formatIP(s.config.address) : (s.config.interface ?? null),
       port: s.config.port,
       myASN: s.config.myASN,
       peerASN: s.config.peerASN,
       ebgp: s.ebgp,
-      speaker: findSessionStatus(speaker, s.peer),
+      speaker: error === null ? findSessionStatus(speaker, s.peer) : null,
+      error,
       routes: s.routes.map(routeStatus),
-    }));
+    });
+    const sessions: SessionStatusOut[] = [
+      ...(plan?.sessions ?? []).map((s) => one(s, null)),
+      ...(plan?.blocked ?? []).map((b) => one(b.session, blockedReason(b))),
+    ];
     return {
       node: this.opts.node,
       ready: this.ready(),
@@ -410,6 +426,11 @@ export class Standalone {
     await this.deps.speaker.stop({ withdraw: true });
     await this.deps.layer2?.stop();
   }
+}
+
+/** `passwordSecret NS/NAME: REASON` (the /status `error` of a blocked session). */
+function blockedReason(b: BlockedSession): string {
+  return `passwordSecret ${b.secret}: ${b.reason}`;
 }
 
 function planKey(plan: NodePlan | undefined): string {

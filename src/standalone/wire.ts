@@ -11,7 +11,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { readInputs } from '../config/load.ts';
 import { allocate } from '../allocator/index.ts';
-import { planNode } from '../planner/index.ts';
+import { planNode, resolvePeerPasswords } from '../planner/index.ts';
 import { BGPSpeaker } from '../bgp/speaker/index.ts';
 import { Layer2Announcer } from '../layer2/announcer.ts';
 import type { Layer2AnnouncementStatus, Layer2Sink, NodePlan, PlanInput, StandaloneDeps } from './runtime.ts';
@@ -51,13 +51,20 @@ export function layer2Sink(announcer: Layer2Announcer): Layer2Sink {
 }
 
 /**
- * The planner as standalone uses it: BGP sessions of this node, and every Layer 2 address this
- * node is a candidate for, owned by this node (a single machine has nobody to share with).
+ * The planner as standalone uses it: BGP sessions of this node (passwords from the folder's
+ * Secrets filled in; sessions whose Secret/key is missing are `blocked`, never started), and
+ * every Layer 2 address this node is a candidate for, owned by this node (a single machine has
+ * nobody to share with).
  */
 export function standalonePlan(input: PlanInput, node: string, loadBalancerClass?: string): NodePlan {
-  const { secrets: _secrets, ...rest } = input;
+  const { secrets, ...rest } = input;
   const p = planNode({ ...rest, ...(loadBalancerClass !== undefined ? { loadBalancerClass } : {}) }, node);
-  return { sessions: p.sessions, layer2: p.layer2Candidates.map((l) => ({ ...l, node })) };
+  const pw = resolvePeerPasswords(p.sessions, secrets ?? []);
+  return {
+    sessions: pw.sessions,
+    layer2: p.layer2Candidates.map((l) => ({ ...l, node })),
+    ...(pw.blocked.length > 0 ? { blocked: pw.blocked } : {}),
+  };
 }
 
 export async function createDeps(opts: WireOptions): Promise<StandaloneDeps> {

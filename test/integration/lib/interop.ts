@@ -12,11 +12,13 @@ import { after, before, describe, it } from 'node:test';
 import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import type { SpawnSyncReturns } from 'node:child_process';
 import { Lab } from './netns.ts';
 import { missing, runnable } from './prereq.ts';
 import { ROUTER_BINS, makeRouter } from './routers.ts';
 import type { Router, RouterKind, RouterRoute } from './routers.ts';
-import { StandaloneProcess, removeManifest, writeManifest } from './standalone.ts';
+import { REPO_ROOT, StandaloneProcess, removeManifest, writeManifest } from './standalone.ts';
 import type { StandaloneStatusView } from './standalone.ts';
 
 export const ROUTER_ASN = 64600;
@@ -325,6 +327,40 @@ export function interopSuite(kind: RouterKind): void {
         const planned: unknown[][] | undefined = st?.sessions.find((x) => x.peer === `rtr-${s}`)?.routes.map((r) => [r.prefix, r.communities, r.largeCommunities]);
         const want: unknown[][] = expectedRoutes(s, c.lab, { routerKind: kind }).map((r) => [r.prefix, r.communities, r.largeCommunities]);
         assert.deepEqual(planned, want, `/status routes of rtr-${s}`);
+      }
+    });
+
+    it('`metallb-ts plan` on the same folder predicted exactly what the router holds', async (t) => {
+      const c = need(t);
+      if (!c) return;
+      await expectAll(c);
+      const all = await c.router.routes();
+      for (const [i, node] of ['dut-e', 'dut-i'].entries()) {
+        const r: SpawnSyncReturns<string> = spawnSync(
+          process.execPath,
+          [join(REPO_ROOT, 'bin', 'metallb-ts.js'), 'plan', '-f', c.manifests, '-o', 'json', '--node', node, '--node-address', c.lab.addr.dut4[i] ?? ''],
+          { encoding: 'utf8', timeout: 30000 },
+        );
+        assert.equal(r.status, 0, r.stderr);
+        const plan = JSON.parse(r.stdout) as {
+          bgp: { node: string; peer: string; ebgp: boolean; routes: { prefix: string; nextHop: string | null; localPref: number | null; communities: string[]; largeCommunities: string[] }[] }[];
+        };
+        for (const s of SESSION_KINDS.filter((k) => k.startsWith(i === 0 ? 'e' : 'i'))) {
+          const session = plan.bgp.find((b) => b.node === node && b.peer === `rtr-${s}`);
+          assert.ok(session, `plan has a session ${node} -> rtr-${s}`);
+          const v4 = !s.endsWith('6');
+          const predicted: unknown[][] = session.routes
+            .filter((x) => x.prefix.includes(':') !== v4)
+            .map((x) => [
+              normalizePrefix(x.prefix),
+              v4 ? x.nextHop : null, // plan knows only the IPv4 node address given on the command line
+              session.ebgp ? null : x.localPref, // BIRD shows its own default on eBGP routes
+              x.communities,
+              x.largeCommunities,
+            ]);
+          const held: unknown[][] = routesOf(all, c.peerAddr[s]).map((x) => [x.prefix, v4 ? x.nextHop : null, session.ebgp ? null : x.localPref, x.communities, x.largeCommunities]);
+          assert.deepEqual(held, predicted, `${kind} holds exactly what plan predicted for ${node} -> rtr-${s}`);
+        }
       }
     });
 

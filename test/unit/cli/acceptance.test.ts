@@ -68,7 +68,7 @@ test('seed 001 pasted as written, plus a peer and the service of the text: exact
   assert.equal(r.code, 0, r.stderr);
   const lines = r.stdout.split('\n').filter((l) => /^\s+198\.51\.100\./.test(l)).map((l) => l.trim().split(/\s+/));
   assert.deepEqual(lines, [
-    ['198.51.100.0/24', '127.0.0.1'],
+    ['198.51.100.0/24', '127.0.0.1', '0'],
     ['198.51.100.10/32', '127.0.0.1', '100', '65535:65282'],
   ]);
   assert.match(r.stdout, /Total number of prefixes 2\n/);

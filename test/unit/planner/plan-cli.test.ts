@@ -40,7 +40,7 @@ test('seed 001 through plan: exactly the /32 (localPref 100, 65535:65282) and th
         myASN: 64512,
         ebgp: false,
         routes: [
-          { prefix: '198.51.100.0/24', nextHop: '127.0.0.1', localPref: null, communities: [], largeCommunities: [] },
+          { prefix: '198.51.100.0/24', nextHop: '127.0.0.1', localPref: 0, communities: [], largeCommunities: [] },
           { prefix: '198.51.100.10/32', nextHop: '127.0.0.1', localPref: 100, communities: ['65535:65282'], largeCommunities: [] },
         ],
       },
@@ -135,7 +135,7 @@ test('seed 002 (microk8s blog): test-lb gets 192.168.10.1, the router sees one i
   assert.equal(out.bgp[0]?.peerAddress, '192.168.0.254');
   assert.equal(out.bgp[0]?.ebgp, false);
   assert.deepEqual(out.bgp[0]?.routes, [
-    { prefix: '192.168.10.1/32', nextHop: '192.168.0.111', localPref: null, communities: [], largeCommunities: [] },
+    { prefix: '192.168.10.1/32', nextHop: '192.168.0.111', localPref: 0, communities: [], largeCommunities: [] },
   ]);
 });
 

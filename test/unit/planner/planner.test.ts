@@ -45,7 +45,7 @@ test('seed 001: a service at 198.51.100.10 yields exactly the /32 (localpref 100
   assert.ok(s);
   assert.equal(s.ebgp, false);
   assert.deepEqual(s.routes, [
-    { prefix: '198.51.100.0/24', nextHop: '10.0.0.11', localPref: null, communities: [], largeCommunities: [] },
+    { prefix: '198.51.100.0/24', nextHop: '10.0.0.11', localPref: 0, communities: [], largeCommunities: [] },
     { prefix: '198.51.100.10/32', nextHop: '10.0.0.11', localPref: 100, communities: ['65535:65282'], largeCommunities: [] },
   ]);
 });
@@ -394,6 +394,6 @@ test('table output shows one block per session with Network / Next Hop / LocPrf 
   assert.match(text, /node n1 -> peer router \(172\.30\.0\.3, AS 64512, local AS 64512, iBGP\)/);
   assert.match(text, /Network\s+Next Hop\s+LocPrf\s+Communities/);
   assert.match(text, /198\.51\.100\.10\/32\s+10\.0\.0\.11\s+100\s+65535:65282/);
-  assert.match(text, /198\.51\.100\.0\/24\s+10\.0\.0\.11\n/);
+  assert.match(text, /198\.51\.100\.0\/24\s+10\.0\.0\.11\s+0\n/);
   assert.match(text, /Total number of prefixes 2/);
 });
