@@ -37,6 +37,7 @@ export interface PlanJSON {
     node: string;
     peer: string;
     peerAddress: string | null;
+    peerPort: number;
     peerASN: number | null;
     myASN: number;
     ebgp: boolean;
@@ -60,6 +61,7 @@ export function planToJSON(p: PlanOutput): PlanJSON {
       node: s.node,
       peer: s.peer,
       peerAddress: peerAddressOf(s),
+      peerPort: s.config.port,
       peerASN: peerASNOf(s),
       myASN: s.config.myASN,
       ebgp: s.ebgp,
@@ -109,7 +111,7 @@ export function formatPlanTable(p: PlanOutput): string {
     if (!j) continue;
     const asn = j.peerASN === null ? 'dynamic' : String(j.peerASN);
     out.push(
-      `  node ${s.node} -> peer ${s.peer} (${j.peerAddress ?? '?'}, AS ${asn}, local AS ${s.config.localASN ?? s.config.myASN}, ${s.ebgp ? 'eBGP' : 'iBGP'})`,
+      `  node ${s.node} -> peer ${s.peer} (${j.peerAddress ?? '?'}${j.peerPort === 179 ? '' : ` port ${j.peerPort}`}, AS ${asn}, local AS ${s.config.localASN ?? s.config.myASN}, ${s.ebgp ? 'eBGP' : 'iBGP'})`,
     );
     if (j.routes.length === 0) {
       out.push('    (no routes)');

@@ -6,6 +6,8 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import type { PlanJSON } from '../../../src/planner/index.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -36,6 +38,7 @@ test('seed 001 through plan: exactly the /32 (localPref 100, 65535:65282) and th
         node: 'local',
         peer: 'router',
         peerAddress: '172.30.0.3',
+        peerPort: 179,
         peerASN: 64512,
         myASN: 64512,
         ebgp: false,
@@ -162,4 +165,25 @@ test('seed 002 layer2 pool: announced by the (single) node over Layer 2, not ove
   assert.deepEqual(out.services[0]?.ips, ['192.168.0.50']);
   assert.deepEqual(out.layer2, [{ ip: '192.168.0.50', services: ['default/l2-lb'], node: 'k8s-1', interfaces: [] }]);
   assert.deepEqual(out.bgp[0]?.routes, []);
+});
+
+test('a non-default peerPort (seed 001: peerPort 180) is in the JSON and in the session header', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'plan-port-'));
+  try {
+    writeFileSync(
+      join(dir, 'cfg.yaml'),
+      [
+        'apiVersion: metallb.io/v1beta1\nkind: IPAddressPool\nmetadata: {name: p, namespace: metallb-system}\nspec: {addresses: [198.51.100.0/24]}',
+        'apiVersion: metallb.io/v1beta1\nkind: BGPAdvertisement\nmetadata: {name: a, namespace: metallb-system}',
+        'apiVersion: metallb.io/v1beta2\nkind: BGPPeer\nmetadata: {name: example, namespace: metallb-system}\nspec: {myASN: 64512, peerASN: 64512, peerAddress: 172.30.0.3, peerPort: 180}',
+        'apiVersion: v1\nkind: Service\nmetadata: {name: web, namespace: default}\nspec: {type: LoadBalancer, ports: [{port: 80}]}',
+      ].join('\n---\n'),
+    );
+    const out = json(['-f', dir]);
+    assert.equal(out.bgp[0]?.peerPort, 180);
+    const text = run(['-f', dir]);
+    assert.match(text.stdout, /peer example \(172\.30\.0\.3 port 180, AS 64512/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
