@@ -269,7 +269,8 @@ export function rbac(ns: string): Obj[] {
       { apiGroups: [GROUP], resources: ['ipaddresspools/status'], verbs: ['get', 'patch', 'update'] },
       { apiGroups: [GROUP], resources: ['configurationstates'], verbs: [...read, 'create'] },
       { apiGroups: [GROUP], resources: ['configurationstates/status'], verbs: ['get', 'patch', 'update'] },
-      { apiGroups: [''], resources: ['secrets'], verbs: read },
+      // read: BGPPeer passwordSecret checks; create: the speakers' memberlist Secret when absent
+      { apiGroups: [''], resources: ['secrets'], verbs: [...read, 'create'] },
       { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'update'] },
     ]),
     role('speaker', [

@@ -72,7 +72,9 @@ export async function runOk(cmd: string, args: string[], opts: { timeoutMs?: num
 type Cleanup = () => Promise<void> | void;
 const cleanups: { name: string; fn: Cleanup }[] = [];
 let signalsInstalled = false;
-let cleaning = false;
+let cleaningRun: Promise<void> | undefined;
+/** Cleanup steps started outside cleanupAll (by their owner) and still running. */
+const inflight = new Set<Promise<void>>();
 let aborted = false;
 
 /** True once Ctrl-C / SIGTERM was received: nothing new may be started. */
@@ -94,28 +96,40 @@ export function onCleanup(name: string, fn: Cleanup): () => Promise<void> {
     const i = cleanups.indexOf(entry);
     if (i >= 0) {
       cleanups.splice(i, 1);
-      await entry.fn();
+      const p = Promise.resolve().then(entry.fn);
+      inflight.add(p);
+      try {
+        await p;
+      } finally {
+        inflight.delete(p);
+      }
     }
   };
 }
 
-/** Runs every registered cleanup step, newest first. Errors are reported, not thrown. */
-export async function cleanupAll(): Promise<void> {
-  if (cleaning) return;
-  cleaning = true;
-  try {
-    while (cleanups.length > 0) {
-      const entry = cleanups.pop();
-      if (!entry) break;
-      try {
-        await entry.fn();
-      } catch (e) {
-        process.stderr.write(`cleanup ${entry.name}: ${e instanceof Error ? e.message : String(e)}\n`);
+/** Runs every registered cleanup step, newest first. Errors are reported, not thrown.
+ * Concurrent callers share the run in progress (and wait for it to finish). */
+export function cleanupAll(): Promise<void> {
+  if (cleaningRun) return cleaningRun;
+  cleaningRun = (async () => {
+    try {
+      while (cleanups.length > 0) {
+        const entry = cleanups.pop();
+        if (!entry) break;
+        if (process.env['MLBB_DEBUG']) process.stderr.write(`cleanup: ${entry.name}\n`);
+        try {
+          await entry.fn();
+        } catch (e) {
+          process.stderr.write(`cleanup ${entry.name}: ${e instanceof Error ? e.message : String(e)}\n`);
+        }
       }
+      // steps their owners started themselves must finish too (e.g. a namespace deletion)
+      await Promise.allSettled([...inflight]);
+    } finally {
+      cleaningRun = undefined;
     }
-  } finally {
-    cleaning = false;
-  }
+  })();
+  return cleaningRun;
 }
 
 function installSignalHandlers(): void {

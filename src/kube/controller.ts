@@ -20,6 +20,7 @@ import { WorkQueue, runWorker } from './queue.ts';
 import { clampCount, formatDiagnostics, publishConfigurationState } from './status.ts';
 import type { PoolCounts } from './status.ts';
 import type { KubeMetrics } from './metrics.ts';
+import { MEMBERLIST_SECRET_NAME, ensureMemberlistSecret } from './memberlist.ts';
 import { review } from './webhook.ts';
 import type { AdmissionRequest, AdmissionResponse } from './webhook.ts';
 
@@ -39,11 +40,20 @@ export interface ControllerOptions {
   resyncMs?: number;
   metrics?: KubeMetrics;
   backoff?: { initialMs?: number; maxMs?: number };
+  /**
+   * The speakers' Layer 2 memberlist Secret (in `namespace`, key `secretkey`): the leader creates
+   * it with a random key when absent, never overwrites it. Default metallb-memberlist; set
+   * `createMemberlistSecret: false` to leave it to someone else.
+   */
+  memberlistSecretName?: string;
+  /** Default true. */
+  createMemberlistSecret?: boolean;
 }
 
 const CONFIG_KEY = '#config';
 const POOLS_KEY = '#pools';
 const SVC = 'svc:';
+const MEMBERLIST_KEY = '#memberlist';
 
 type Svc = Service & KubeObject;
 
@@ -94,6 +104,12 @@ export class Controller {
     };
     for (const inf of this.configInformers) inf.addHandler({ add: cfg, update: cfgUpdate, delete: cfg });
     for (const inf of [this.secrets, this.namespaces]) inf.addHandler({ add: cfg, update: cfg, delete: cfg });
+    // The memberlist Secret deleted: the leader creates a new one.
+    this.secrets.addHandler({
+      delete: (s) => {
+        if (s.metadata.name === this.memberlistSecretName) this.queue.add(MEMBERLIST_KEY);
+      },
+    });
 
     if (o.leaderElection !== false) {
       this.elector = new LeaderElector({
@@ -110,6 +126,10 @@ export class Controller {
         logger: o.logger,
       });
     }
+  }
+
+  private get memberlistSecretName(): string {
+    return this.o.memberlistSecretName ?? MEMBERLIST_SECRET_NAME;
   }
 
   get isLeader(): boolean {
@@ -170,6 +190,7 @@ export class Controller {
     this.allocator = undefined; // rebuilt from the API state, never from a stale memory
     this.lastPoolStatus.clear();
     this.queue.add(CONFIG_KEY);
+    this.queue.add(MEMBERLIST_KEY);
   }
 
   private stopLeading(): void {
@@ -181,6 +202,7 @@ export class Controller {
     if (key === CONFIG_KEY) return this.reconcileConfig();
     if (!this.leading) return;
     if (key === POOLS_KEY) return this.reconcilePools();
+    if (key === MEMBERLIST_KEY) return this.reconcileMemberlist();
     if (key.startsWith(SVC)) return this.reconcileService(key.slice(SVC.length));
   }
 
@@ -228,6 +250,14 @@ export class Controller {
     }
     for (const svc of this.services.list()) this.queue.add(SVC + keyOf(svc));
     this.queue.add(POOLS_KEY);
+  }
+
+  /** Leader only: creates the speakers' memberlist Secret when it does not exist (never overwrites). */
+  private async reconcileMemberlist(): Promise<void> {
+    if (this.o.createMemberlistSecret === false) return;
+    const name = this.memberlistSecretName;
+    const cached = this.secrets.get(`${this.o.namespace}/${name}`) !== undefined;
+    await ensureMemberlistSecret(this.o.client, this.o.namespace, name, cached, this.o.logger);
   }
 
   private async reconcileService(key: string): Promise<void> {

@@ -30,6 +30,7 @@ import { Informer } from './informer.ts';
 import { WorkQueue, runWorker } from './queue.ts';
 import { formatDiagnostics, publishConfigurationState } from './status.ts';
 import type { KubeMetrics } from './metrics.ts';
+import { MEMBERLIST_SECRET_KEY, MEMBERLIST_SECRET_NAME } from './memberlist.ts';
 
 export const LABEL_NODE = 'metallb.io/node';
 export const LABEL_SERVICE_NAME = 'metallb.io/service-name';
@@ -57,9 +58,8 @@ export interface Layer2Driver {
   onChange?(cb: () => void): void;
 }
 
-/** MetalLB's memberlist Secret: name and key of the speakers' shared secret. */
-export const MEMBERLIST_SECRET_NAME = 'metallb-memberlist';
-export const MEMBERLIST_SECRET_KEY = 'secretkey';
+/** MetalLB's memberlist Secret: name and key of the speakers' shared secret (created by the controller). */
+export { MEMBERLIST_SECRET_KEY, MEMBERLIST_SECRET_NAME };
 
 export interface KubeSpeakerOptions {
   client: KubeClient;
@@ -363,6 +363,8 @@ export class KubeSpeaker {
   private configErrors: Diagnostic[] = [];
   private worker?: Promise<void>;
   private lastPlan: { sessions: SessionPlan[]; layer2: Layer2Plan[] } = { sessions: [], layer2: [] };
+  /** The password problems logged last (logged again only when they change). */
+  private passwordErrors = '';
   private stopped = false;
 
   constructor(private readonly o: KubeSpeakerOptions) {
@@ -509,8 +511,12 @@ export class KubeSpeaker {
    */
   private resolvePasswords(sessions: SessionPlan[]): SessionPlan[] {
     const r = resolvePeerPasswords(sessions, this.list<Secret>(this.secrets));
-    for (const b of r.blocked) {
-      this.o.logger.error({ peer: b.session.peer, secret: b.secret, reason: b.reason }, `BGP password Secret unusable (${b.reason}): session not started`);
+    const errors = r.errors.join('\n');
+    if (errors !== this.passwordErrors) {
+      this.passwordErrors = errors;
+      for (const b of r.blocked) {
+        this.o.logger.error({ peer: b.session.peer, secret: b.secret, reason: b.reason }, `BGP password Secret unusable (${b.reason}): session not started`);
+      }
     }
     return r.sessions;
   }

@@ -57,6 +57,10 @@ before(async () => {
     });
     ctx = { lab, server, client, router, procs };
     await router.start();
+    // The nodes reach each other through the router namespace, like a cluster's node network:
+    // the speakers' Layer 2 liveness protocol needs it (the controller creates the memberlist Secret).
+    lab.exec(lab.nsRtr, 'sysctl', ['-qw', 'net.ipv4.ip_forward=1']);
+    for (const i of [0, 1]) lab.exec(lab.duts[i] ?? '', 'ip', ['route', 'add', '10.201.0.0/16', 'via', a.rtr4[i] ?? '']);
 
     // cluster state
     await client.create(R.namespaces, { metadata: { name: NS } });

@@ -18,7 +18,7 @@ import type { RouterOptions } from '../lib/routers.ts';
 import { StandaloneProcess, writeManifest } from '../lib/standalone.ts';
 import { sleep, stopAll, waitFor } from '../lib/proc.ts';
 
-const PASSWORD = 'mlbt-md5 Pässword';
+const PASSWORD = 'mlbt-md5_Passw0rd.';
 const RTR_ASN = 64610;
 const DUT_ASN = 64710;
 
