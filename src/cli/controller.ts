@@ -28,6 +28,8 @@ options:
   --renew-deadline S         seconds (default 10)
   --retry-period S           seconds (default 2)
   --http-listen ADDR         /healthz /readyz /status /metrics (default 0.0.0.0:7472; "off" disables)
+  --ml-secret-name NAME      Secret holding the speakers' Layer 2 gossip key; created when missing
+                             (default metallb-memberlist; "off": never create it)
   --webhook-listen ADDR      serve the validating admission webhook over HTTPS (default off)
   --webhook-cert-dir DIR     tls.crt + tls.key for the webhook, re-read on change
                              (default /tmp/k8s-webhook-server/serving-certs)
@@ -47,6 +49,7 @@ const SPEC = {
   '--renew-deadline': { value: true },
   '--retry-period': { value: true },
   '--http-listen': { value: true },
+  '--ml-secret-name': { value: true },
   '--webhook-listen': { value: true },
   '--webhook-cert-dir': { value: true },
   '--log-format': { value: true },
@@ -97,6 +100,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   const metrics = createKubeMetrics();
   const lbClass = v.get('--load-balancer-class');
+  const mlSecret = v.get('--ml-secret-name');
   const controller = new Controller({
     client,
     namespace,
@@ -109,6 +113,7 @@ export async function run(argv: string[]): Promise<number> {
     renewDeadlineSeconds: renewDeadline as number,
     retryPeriodSeconds: retryPeriod as number,
     metrics,
+    ...(mlSecret === 'off' ? { createMemberlistSecret: false } : mlSecret !== undefined ? { memberlistSecretName: mlSecret } : {}),
   });
   let http: RunningHttpServer | undefined;
   if (listen) {
