@@ -178,7 +178,7 @@ export async function main(argv: string[]): Promise<number> {
   const needNet = args.benches.some((b) => NETWORK_BENCHES.includes(b));
   if (needNet) {
     const bins = ['ip', 'tcpdump', 'curl', 'bird', 'birdc'];
-    if (args.impls.includes('gobgp') || args.benches.includes('fulltable')) bins.push('gobgpd', 'gobgp');
+    if (args.impls.includes('gobgp')) bins.push('gobgpd', 'gobgp');
     try {
       requirePrereqs(bins);
     } catch (e) {
