@@ -226,6 +226,8 @@ export async function run(argv: string[], hooks: RunHooks = {}): Promise<number>
       nodeAddress: args.nodeAddress,
       statePath,
       logger,
+      // the state file is written right after the speaker has sent the new routes
+      deferStateWrite: (write) => setImmediate(write),
       ...(args.loadBalancerClass !== undefined ? { loadBalancerClass: args.loadBalancerClass } : {}),
     },
     deps,

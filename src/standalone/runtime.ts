@@ -10,6 +10,7 @@
 //     file at startup), the state file is rewritten if anything changed, the node's plan is
 //     computed and handed to the speaker (which sends only the differences).
 
+import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Config } from '../config/types.ts';
 import type { InputSet } from '../config/load.ts';
@@ -107,6 +108,13 @@ export interface StandaloneOptions {
   loadBalancerClass?: string;
   /** Clock for /status timestamps (ms since epoch). Default Date.now. */
   now?: () => number;
+  /**
+   * How the state file write after a reload is scheduled. Default: at once, before the plan is
+   * handed to the speaker. The CLI passes `setImmediate`: the speaker (which flushes its
+   * UPDATEs on setImmediate too, scheduled first) sends the routes, then the state file is
+   * written (fsync) in the same event-loop turn. See docs/standalone.md "State file".
+   */
+  deferStateWrite?: (write: () => void) => void;
 }
 
 export interface ServiceStatus {
@@ -216,6 +224,8 @@ interface GoodState {
   assignments: Record<string, StoredAssignment>;
   services: ServiceStatus[];
   plan: NodePlan;
+  /** planKey(plan), computed once */
+  planKey: string;
 }
 
 export class Standalone {
@@ -223,7 +233,10 @@ export class Standalone {
   private errors: string[] = [];
   private warnings: string[] = [];
   private stateError: string | null = null;
+  /** digest of the state file content last written (or read) */
   private savedState = '';
+  /** Assignments waiting for a deferred state file write (deferStateWrite). */
+  private pendingState: Record<string, StoredAssignment> | undefined;
   private previous: Record<string, StoredAssignment> = {};
   private generation = 0;
   private lastReload: { at: string; ok: boolean } | null = null;
@@ -250,7 +263,7 @@ export class Standalone {
       this.log.warn({ stateFile: this.opts.statePath, dropped: st.dropped }, 'state file: malformed entries ignored');
     }
     this.previous = st.assignments;
-    this.savedState = st.error ? '' : serializeState(st.assignments);
+    this.savedState = st.error ? '' : digest(serializeState(st.assignments));
     this.log.info({ stateFile: this.opts.statePath, services: Object.keys(st.assignments).length }, 'state loaded');
     return this.reload();
   }
@@ -333,9 +346,11 @@ export class Standalone {
     }
     for (const key of prevServices.keys()) this.log.info({ service: key }, 'service removed, IP released');
 
-    this.saveAssignments(alloc.assignments);
-    const changed = planKey(this.good?.plan) !== planKey(plan);
-    this.good = { config, assignments: alloc.assignments, services, plan };
+    const defer = this.opts.deferStateWrite;
+    if (!defer) this.saveAssignments(alloc.assignments);
+    const key = planKey(plan);
+    const changed = (this.good?.planKey ?? planKey(undefined)) !== key;
+    this.good = { config, assignments: alloc.assignments, services, plan, planKey: key };
     this.errors = [];
     this.generation++;
     this.lastReload.ok = true;
@@ -347,6 +362,12 @@ export class Standalone {
     this.deps.layer2?.setOwned(
       plan.layer2.filter((l) => l.node === this.opts.node).map((l) => ({ ip: l.ip, interfaces: l.interfaces })),
     );
+    if (defer) {
+      // announce first, persist right after (see deferStateWrite)
+      const first = this.pendingState === undefined;
+      this.pendingState = alloc.assignments;
+      if (first) defer(() => this.flushState());
+    }
     this.log.info(
       {
         generation: this.generation,
@@ -358,8 +379,15 @@ export class Standalone {
     return { ok: true, errors: [], changed };
   }
 
+  /** Writes a deferred state file update now (no-op when none is pending). */
+  flushState(): void {
+    const a = this.pendingState;
+    this.pendingState = undefined;
+    if (a) this.saveAssignments(a);
+  }
+
   private saveAssignments(assignments: Record<string, StoredAssignment>): void {
-    const text = serializeState(assignments);
+    const text = digest(serializeState(assignments));
     if (text === this.savedState) return;
     try {
       saveState(this.opts.statePath, assignments);
@@ -387,6 +415,13 @@ export class Standalone {
   status(): StandaloneStatus {
     const speaker = this.deps.speaker.status();
     const plan = this.good?.plan;
+    // sessions sharing one routes array (see wire.ts shareRoutes) share its status too
+    const shown = new Map<PlannedRoute[], RouteStatus[]>();
+    const routesOf = (routes: PlannedRoute[]): RouteStatus[] => {
+      let r = shown.get(routes);
+      if (r === undefined) shown.set(routes, (r = routes.map(routeStatus)));
+      return r;
+    };
     const one = (s: SessionPlan, error: string | null): SessionStatusOut => ({
       peer: s.peer,
       address: s.config.address ? formatIP(s.config.address) : (s.config.interface ?? null),
@@ -396,7 +431,7 @@ export class Standalone {
       ebgp: s.ebgp,
       speaker: error === null ? findSessionStatus(speaker, s.peer) : null,
       error,
-      routes: s.routes.map(routeStatus),
+      routes: routesOf(s.routes),
     });
     const sessions: SessionStatusOut[] = [
       ...(plan?.sessions ?? []).map((s) => one(s, null)),
@@ -423,6 +458,7 @@ export class Standalone {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    this.flushState();
     await this.deps.speaker.stop({ withdraw: true });
     await this.deps.layer2?.stop();
   }
@@ -433,8 +469,38 @@ function blockedReason(b: BlockedSession): string {
   return `passwordSecret ${b.secret}: ${b.reason}`;
 }
 
+/**
+ * A digest of the plan's JSON (only the hash is kept). Hashed route by route: with 100k
+ * routes on 10 sessions the plan's JSON would be a 100+ MB string.
+ */
 function planKey(plan: NodePlan | undefined): string {
-  return JSON.stringify(plan ?? null, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
+  const h = createHash('sha256');
+  const rep = (_k: string, v: unknown): unknown => (typeof v === 'bigint' ? v.toString() : v);
+  let chunk = '';
+  const add = (v: unknown): void => {
+    chunk += JSON.stringify(v, rep) + '\n';
+    if (chunk.length > 65536) {
+      h.update(chunk);
+      chunk = '';
+    }
+  };
+  if (plan === undefined) add(null);
+  else {
+    for (const s of plan.sessions) {
+      const { routes, ...rest } = s;
+      add(rest);
+      add(routes.length);
+      for (const r of routes) add(r);
+    }
+    add(plan.layer2);
+    add(plan.blocked ?? null);
+  }
+  h.update(chunk);
+  return h.digest('base64');
+}
+
+function digest(text: string): string {
+  return createHash('sha256').update(text).digest('base64');
 }
 
 /** Finds the speaker's status entry for a peer name (field `peer` or `name`). */

@@ -9,11 +9,12 @@
 
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import { readInputs } from '../config/load.ts';
+import { InputCache } from '../config/load.ts';
 import { allocate } from '../allocator/index.ts';
 import { planNode, resolvePeerPasswords } from '../planner/index.ts';
 import { BGPSpeaker } from '../bgp/speaker/index.ts';
 import { Layer2Announcer } from '../layer2/announcer.ts';
+import type { PlannedRoute, SessionPlan } from '../planner/types.ts';
 import type { Layer2AnnouncementStatus, Layer2Sink, NodePlan, PlanInput, StandaloneDeps } from './runtime.ts';
 
 export interface WireOptions {
@@ -61,10 +62,48 @@ export function standalonePlan(input: PlanInput, node: string, loadBalancerClass
   const p = planNode({ ...rest, ...(loadBalancerClass !== undefined ? { loadBalancerClass } : {}) }, node);
   const pw = resolvePeerPasswords(p.sessions, secrets ?? []);
   return {
-    sessions: pw.sessions,
+    sessions: shareRoutes(pw.sessions),
     layer2: p.layer2Candidates.map((l) => ({ ...l, node })),
     ...(pw.blocked.length > 0 ? { blocked: pw.blocked } : {}),
   };
+}
+
+function sameIP(a: PlannedRoute['nextHop'], b: PlannedRoute['nextHop']): boolean {
+  return a === b || (a !== undefined && b !== undefined && a.family === b.family && a.value === b.value);
+}
+
+function sameRoute(a: PlannedRoute, b: PlannedRoute): boolean {
+  return (
+    a.prefix.family === b.prefix.family &&
+    a.prefix.length === b.prefix.length &&
+    a.prefix.network === b.prefix.network &&
+    sameIP(a.nextHop, b.nextHop) &&
+    a.localPref === b.localPref &&
+    a.communities.length === b.communities.length &&
+    a.communities.every((c, i) => c === b.communities[i]) &&
+    a.largeCommunities.length === b.largeCommunities.length &&
+    a.largeCommunities.every((c, i) => {
+      const d = b.largeCommunities[i];
+      return d !== undefined && c[0] === d[0] && c[1] === d[1] && c[2] === d[2];
+    })
+  );
+}
+
+/**
+ * Sessions whose routes are identical (the usual case: every peer gets the same
+ * advertisements) share one routes array, so that 10 sessions of 100k routes hold 100k
+ * PlannedRoutes, not 1M. The planner makes a copy per session; nobody modifies them after.
+ */
+export function shareRoutes(sessions: SessionPlan[]): SessionPlan[] {
+  const distinct: PlannedRoute[][] = [];
+  return sessions.map((s) => {
+    const same = distinct.find((d) => d.length === s.routes.length && d.every((r, i) => sameRoute(r, s.routes[i] as PlannedRoute)));
+    if (same === undefined) {
+      distinct.push(s.routes);
+      return s;
+    }
+    return same === s.routes ? s : { ...s, routes: same };
+  });
 }
 
 export async function createDeps(opts: WireOptions): Promise<StandaloneDeps> {
@@ -76,8 +115,11 @@ export async function createDeps(opts: WireOptions): Promise<StandaloneDeps> {
   speaker.on('state', (s: { peer: string; state: string; peerAddress: string; lastError?: string }) => {
     opts.logger.debug({ peer: s.peer, peerAddress: s.peerAddress, state: s.state, ...(s.lastError ? { lastError: s.lastError } : {}) }, 'BGP session state');
   });
+  // Re-reads only the files that changed since the last reload; cluster objects are kept as
+  // plain objects (no YAML positions) so that memory stays proportional to the Services.
+  const inputs = new InputCache({ retainObjects: false });
   const deps: StandaloneDeps = {
-    readInputs,
+    readInputs: (paths) => inputs.read(paths),
     allocate: (input) => allocate(input),
     planNode: (input, node) => standalonePlan(input, node, opts.loadBalancerClass),
     speaker,
