@@ -23,7 +23,7 @@ Services, optionally Nodes). The folder is watched: edits are applied within mil
 SIGTERM/SIGINT withdraw every route, stop answering ARP/NDP and exit 0.
 
 options:
-  -f, --file DIR          folder (or file) of YAML/JSON manifests; repeatable (required)
+  -f, --filename DIR      folder (or file) of YAML/JSON manifests; repeatable (required; --file works too)
   --node NAME             name of this node (required)
   --node-address IP       address of this node when the folder has no Node NAME (default 127.0.0.1)
   --state FILE            where assigned IPs are kept across restarts (default ./metallb-ts-state.json)
@@ -70,7 +70,7 @@ export function parseStandaloneArgs(argv: string[]): StandaloneArgs | { help: tr
       value = a.slice(eq + 1);
     }
     if (name === '-h' || name === '--help') return { help: true };
-    const takes = ['-f', '--file', '--node', '--node-address', '--state', '--http-listen', '--log-format', '--log-level', '--load-balancer-class', '--router-id'];
+    const takes = ['-f', '--filename', '--file', '--node', '--node-address', '--state', '--http-listen', '--log-format', '--log-level', '--load-balancer-class', '--router-id'];
     if (!takes.includes(name)) return `unknown option "${a}"`;
     if (value === undefined) {
       value = argv[++i];
@@ -78,6 +78,7 @@ export function parseStandaloneArgs(argv: string[]): StandaloneArgs | { help: tr
     }
     switch (name) {
       case '-f':
+      case '--filename':
       case '--file':
         paths.push(value);
         break;

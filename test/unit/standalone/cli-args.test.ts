@@ -66,3 +66,9 @@ test('sessionCounters reads the speaker status shape', () => {
   assert.deepEqual(c, { peer: 'p', established: true, announced: 1, pending: 2, updatesSent: 3, updatesReceived: 1, notificationsSent: 0 });
   assert.deepEqual(sessionCounters('q', null), { peer: 'q', established: false });
 });
+
+test('-f, --filename and --file all name input folders, like the other commands', () => {
+  const a = parseStandaloneArgs(['-f', DIR, '--filename', 'examples', '--file=docs', '--node', 'n']);
+  assert.ok(typeof a === 'object' && !('help' in a), String(a));
+  assert.deepEqual(a.paths, [DIR, 'examples', 'docs']);
+});
