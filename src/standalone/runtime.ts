@@ -156,13 +156,28 @@ export interface StandaloneStatus {
   lastReload: { at: string; ok: boolean } | null;
   configErrors: string[];
   configWarnings: string[];
-  stateFile: { path: string; error: string | null };
+  /**
+   * `error`: the state file cannot be used or written right now (cleared by the next good
+   * write). `recovery`: what happened at start when the file was unusable — kept for the life of
+   * the process, so that a restart that lost or recovered assignments is never silent.
+   */
+  stateFile: { path: string; error: string | null; recovery: StateRecovery | null };
   services: ServiceStatus[];
   sessions: SessionStatusOut[];
   layer2: Layer2Plan[];
   /** What the Layer 2 announcer answers for right now (null: no announcer wired). */
   layer2Announcing: Layer2AnnouncementStatus[] | null;
   pools: PoolUsage[];
+}
+
+/** The state file was unusable at start (see loadState). */
+export interface StateRecovery {
+  at: string;
+  error: string;
+  /** The previous generation the assignments came from (null: none usable, started empty). */
+  recoveredFrom: string | null;
+  recoveredWrittenAt: string | null;
+  assignments: number;
 }
 
 export interface PoolUsage {
@@ -233,6 +248,9 @@ export class Standalone {
   private errors: string[] = [];
   private warnings: string[] = [];
   private stateError: string | null = null;
+  private stateRecovery: StateRecovery | null = null;
+  /** The file on disk is bad (found so at start): do not rotate it into `.prev`. */
+  private stateFileBad = false;
   /** digest of the state file content last written (or read) */
   private savedState = '';
   /** Assignments waiting for a deferred state file write (deferStateWrite). */
@@ -257,7 +275,16 @@ export class Standalone {
     const st = loadState(this.opts.statePath);
     if (st.error) {
       this.stateError = st.error;
-      this.log.error({ stateFile: this.opts.statePath }, st.error + ' (starting with no saved assignments)');
+      this.stateFileBad = true;
+      this.stateRecovery = {
+        at: new Date(this.now()).toISOString(),
+        error: st.error,
+        recoveredFrom: st.recoveredFrom ?? null,
+        recoveredWrittenAt: st.recoveredWrittenAt ?? null,
+        assignments: Object.keys(st.assignments).length,
+      };
+      const outcome = st.recoveredFrom ? '' : ' (starting with no saved assignments: Services may get other IPs than before)';
+      this.log.error({ stateFile: this.opts.statePath, recoveredFrom: st.recoveredFrom ?? null }, st.error + outcome);
     }
     if (st.dropped.length > 0) {
       this.log.warn({ stateFile: this.opts.statePath, dropped: st.dropped }, 'state file: malformed entries ignored');
@@ -390,9 +417,10 @@ export class Standalone {
     const text = digest(serializeState(assignments));
     if (text === this.savedState) return;
     try {
-      saveState(this.opts.statePath, assignments);
+      saveState(this.opts.statePath, assignments, { rotate: !this.stateFileBad });
       this.savedState = text;
       this.stateError = null;
+      this.stateFileBad = false;
     } catch (e) {
       this.stateError = (e as Error).message;
       this.log.error({ stateFile: this.opts.statePath }, this.stateError);
@@ -445,7 +473,7 @@ export class Standalone {
       lastReload: this.lastReload,
       configErrors: [...this.errors],
       configWarnings: [...this.warnings],
-      stateFile: { path: this.opts.statePath, error: this.stateError },
+      stateFile: { path: this.opts.statePath, error: this.stateError, recovery: this.stateRecovery },
       services: this.good?.services ?? [],
       sessions,
       layer2: plan?.layer2 ?? [],

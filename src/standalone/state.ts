@@ -1,8 +1,14 @@
 // The standalone state file: the IPs assigned to each Service, so that a restart hands every
 // Service the same addresses again. JSON, written atomically (temp file + fsync + rename +
 // directory fsync) so a crash leaves either the old or the new file, never a torn one.
+//
+// Two generations are kept: before a new file replaces a good one, the good one is linked as
+// `<path>.prev`. A file that is corrupt anyway (a disk that lost the tail, a hand edit) is never
+// used silently: loadState falls back to `.prev` and says so in `error` and `recoveredFrom`, and
+// the caller keeps showing that until it has written a good file again. A corrupt file is never
+// rotated into `.prev` (see SaveOptions.rotate), so the good generation is not lost.
 
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, linkSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { tryParseIP } from '../ip/index.ts';
 
@@ -19,13 +25,51 @@ export interface StateFile {
 
 export interface LoadedState {
   assignments: Record<string, StoredAssignment>;
-  /** Set when the file exists but could not be used; the state then starts empty. */
+  /**
+   * Set when the file exists but could not be used: the assignments then come from the
+   * previous generation (`recoveredFrom`), or are empty when that is missing or bad too.
+   */
   error?: string;
+  /** The previous generation's path, when the assignments were recovered from it. */
+  recoveredFrom?: string;
+  /** When the recovered generation was written (ISO time of the file), with recoveredFrom. */
+  recoveredWrittenAt?: string;
   /** Entries dropped because they were malformed (the rest is kept). */
   dropped: string[];
 }
 
+/** The previous generation of the state file at `path`. */
+export function previousStateName(path: string): string {
+  return `${path}.prev`;
+}
+
+/**
+ * Loads the state file; when it exists but cannot be used, falls back to the previous
+ * generation (`<path>.prev`) and reports both. Never throws.
+ */
 export function loadState(path: string): LoadedState {
+  const main = loadOne(path);
+  if (main.error === undefined) return main;
+  const prevPath = previousStateName(path);
+  if (!existsSync(prevPath)) return { ...main, error: `${main.error}; no previous generation (${prevPath}) to recover from` };
+  const prev = loadOne(prevPath);
+  if (prev.error !== undefined) return { ...main, error: `${main.error}; the previous generation is unusable too: ${prev.error}` };
+  let writtenAt: string | undefined;
+  try {
+    writtenAt = statSync(prevPath).mtime.toISOString();
+  } catch {
+    writtenAt = undefined;
+  }
+  return {
+    assignments: prev.assignments,
+    dropped: prev.dropped,
+    error: `${main.error}; recovered ${Object.keys(prev.assignments).length} assignment(s) from the previous generation ${prevPath}`,
+    recoveredFrom: prevPath,
+    ...(writtenAt !== undefined ? { recoveredWrittenAt: writtenAt } : {}),
+  };
+}
+
+function loadOne(path: string): LoadedState {
   if (!existsSync(path)) return { assignments: {}, dropped: [] };
   let text: string;
   try {
@@ -84,8 +128,17 @@ export function stateTempName(path: string): string {
   return join(dirname(path), `.${basename(path)}.tmp-${process.pid}`);
 }
 
+export interface SaveOptions {
+  /**
+   * Keep the file being replaced as `<path>.prev` (default true). Pass false while the file on
+   * disk is known to be bad (loadState reported an error), so that the good previous
+   * generation stays.
+   */
+  rotate?: boolean;
+}
+
 /** Writes the state atomically. Throws (with the path in the message) on I/O errors. */
-export function saveState(path: string, assignments: Record<string, StoredAssignment>): void {
+export function saveState(path: string, assignments: Record<string, StoredAssignment>, opts: SaveOptions = {}): void {
   const tmp = stateTempName(path);
   const data = serializeState(assignments);
   let fd: number | undefined;
@@ -95,6 +148,12 @@ export function saveState(path: string, assignments: Record<string, StoredAssign
     fsyncSync(fd);
     closeSync(fd);
     fd = undefined;
+    if (opts.rotate !== false && existsSync(path)) {
+      // The current file becomes the previous generation (a hard link: `path` never vanishes).
+      const prev = previousStateName(path);
+      if (existsSync(prev)) unlinkSync(prev);
+      linkSync(path, prev);
+    }
     renameSync(tmp, path);
   } catch (e) {
     if (fd !== undefined) closeSync(fd);

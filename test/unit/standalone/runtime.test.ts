@@ -1,10 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { pino } from 'pino';
 import { Standalone, syntheticNode } from '../../../src/standalone/runtime.ts';
+import { loadState } from '../../../src/standalone/state.ts';
 import type { AllocateInput, InputSetLike, PlanInput, StandaloneDeps } from '../../../src/standalone/runtime.ts';
 import type { Config } from '../../../src/config/types.ts';
 import type { SessionPlan } from '../../../src/planner/types.ts';
@@ -257,6 +258,40 @@ test('a throwing loader or planner is contained', () => {
     const r = bad.start();
     assert.equal(r.ok, false);
     assert.match(r.errors[0] ?? '', /reading \/x: boom/);
+  } finally {
+    rmSync(d, { recursive: true, force: true });
+  }
+});
+
+test('a corrupt state file never swaps IPs silently: previous generation used, /status says so', async () => {
+  const d = mkdtempSync(join(tmpdir(), 'mlbt-rt-'));
+  try {
+    const sp = join(d, 'state.json');
+    const h1 = harness(sp);
+    h1.set(inputs(config('198.51.100.10/31'), [svc('zeta')]));
+    h1.rt.start();
+    h1.set(inputs(config('198.51.100.10/31'), [svc('zeta'), svc('alpha')]));
+    h1.rt.reload();
+    h1.rt.flushState();
+    await h1.rt.stop();
+    // the newest generation has both; its predecessor only zeta. Truncate the newest.
+    writeFileSync(sp, readFileSync(sp, 'utf8').slice(0, 20));
+
+    const h2 = harness(sp);
+    h2.set(inputs(config('198.51.100.10/31'), [svc('alpha'), svc('zeta')]));
+    h2.rt.start();
+    h2.rt.flushState();
+    // zeta keeps its address although alpha sorts first and the newest file is unreadable
+    assert.deepEqual(h2.rt.assignments()['default/zeta']?.ips, ['198.51.100.10']);
+    const st = h2.rt.status().stateFile;
+    assert.equal(st.recovery?.recoveredFrom, `${sp}.prev`);
+    assert.equal(st.recovery?.assignments, 1);
+    assert.match(st.recovery?.error ?? '', /not valid JSON/);
+    // a good file was written again (error cleared) and the good generation was not replaced by the bad one
+    assert.equal(st.error, null);
+    assert.equal(loadState(sp).error, undefined);
+    assert.deepEqual(Object.keys(loadState(`${sp}.prev`).assignments), ['default/zeta']);
+    await h2.rt.stop();
   } finally {
     rmSync(d, { recursive: true, force: true });
   }

@@ -94,3 +94,45 @@ test('saveState into a missing directory throws a precise error and leaves nothi
     rmSync(d, { recursive: true, force: true });
   }
 });
+
+test('each write keeps the replaced file as .prev; a corrupt file falls back to it', () => {
+  const d = tmp();
+  try {
+    const p = join(d, 'state.json');
+    saveState(p, { 'ns/a': { ips: ['192.0.2.1'], pool: 'p' } });
+    assert.deepEqual(readdirSync(d), ['state.json'], 'first write: nothing to keep');
+    saveState(p, { 'ns/a': { ips: ['192.0.2.1'], pool: 'p' }, 'ns/b': { ips: ['192.0.2.2'], pool: 'p' } });
+    assert.deepEqual(readdirSync(d).sort(), ['state.json', 'state.json.prev']);
+    assert.deepEqual(Object.keys(loadState(`${p}.prev`).assignments), ['ns/a']);
+    // truncated main file (lost tail)
+    const full = readFileSync(p, 'utf8');
+    writeFileSync(p, full.slice(0, Math.floor(full.length / 2)));
+    const s = loadState(p);
+    assert.deepEqual(s.assignments, { 'ns/a': { ips: ['192.0.2.1'], pool: 'p' } });
+    assert.equal(s.recoveredFrom, `${p}.prev`);
+    assert.match(s.error ?? '', /not valid JSON.*recovered 1 assignment\(s\) from the previous generation/);
+    assert.ok(s.recoveredWrittenAt !== undefined && !Number.isNaN(Date.parse(s.recoveredWrittenAt)));
+    // writing without rotation keeps the good .prev (the bad file is not kept)
+    saveState(p, s.assignments, { rotate: false });
+    assert.deepEqual(Object.keys(loadState(`${p}.prev`).assignments), ['ns/a']);
+    assert.equal(loadState(p).error, undefined);
+  } finally {
+    rmSync(d, { recursive: true, force: true });
+  }
+});
+
+test('both generations unusable: empty, and the error says so', () => {
+  const d = tmp();
+  try {
+    const p = join(d, 'state.json');
+    writeFileSync(p, '{"version":1,"assignments":');
+    assert.match(loadState(p).error ?? '', /no previous generation/);
+    writeFileSync(`${p}.prev`, 'garbage');
+    const s = loadState(p);
+    assert.deepEqual(s.assignments, {});
+    assert.equal(s.recoveredFrom, undefined);
+    assert.match(s.error ?? '', /previous generation is unusable too/);
+  } finally {
+    rmSync(d, { recursive: true, force: true });
+  }
+});
