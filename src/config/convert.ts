@@ -5,10 +5,8 @@
 
 import { parse as parseYAML, stringify } from 'yaml';
 import type { InputSet } from './load.ts';
-import { parseLegacy, translateLegacy } from './build.ts';
+import { isBareLegacy, parseLegacy, translateLegacy } from './stages/legacy.ts';
 import { isRecord } from './path.ts';
-
-const LEGACY_KEYS = ['peers', 'address-pools', 'bgp-communities', 'bfd-profiles'];
 
 /** The legacy config documents among the inputs (ConfigMaps with data.config, or bare documents). */
 export function legacyDocuments(inputs: InputSet): { origin: string; config: Record<string, unknown> }[] {
@@ -19,7 +17,7 @@ export function legacyDocuments(inputs: InputSet): { origin: string; config: Rec
       // the inner document was already checked by buildConfig; parse again for conversion
       const origin = `ConfigMap ${lo.source.namespace ?? ''}${lo.source.namespace ? '/' : ''}${lo.source.name} (${lo.source.file}:${lo.source.line})`;
       out.push({ origin, config: parseInner(obj['data']['config']) });
-    } else if (obj['kind'] === undefined && obj['apiVersion'] === undefined && LEGACY_KEYS.some((k) => k in obj)) {
+    } else if (isBareLegacy(obj)) {
       out.push({ origin: `${lo.source.file}:${lo.source.line}`, config: obj });
     }
   }

@@ -6,19 +6,12 @@ import { readdirSync, readFileSync, statSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import { Composer, LineCounter, Parser, type Document } from 'yaml';
 import { lineAt } from './yamlpos.ts';
-import type { Config, Diagnostic, SourceRef } from './types.ts';
+import type { Config, Diagnostic, LoadedObject, SourceRef } from './types.ts';
 import type { EndpointSlice, Namespace, Node, Secret, Service } from '../model/objects.ts';
 import { buildConfig } from './build.ts';
 import { compareDiagnostics, fieldDiagnostic as diag, isRecord, type FieldPath } from './path.ts';
 
-export interface LoadedObject {
-  object: Record<string, unknown>;
-  source: SourceRef;
-  /** 1-based line of the field at `path` (or of its nearest existing parent); 0 when unknown. */
-  lineOf(path: (string | number)[]): number;
-  /** Read from the Kubernetes API (already validated and pruned by the API server). */
-  fromApiServer?: boolean;
-}
+export type { LoadedObject } from './types.ts';
 
 export interface InputSet {
   /** undefined when errors.length > 0 */

@@ -1,8 +1,7 @@
 // Field paths (`spec.addresses[1]`, `spec.nodeSelectors[0].matchLabels["kubernetes.io/hostname"]`)
 // and Diagnostic formatting.
 
-import type { Diagnostic } from './types.ts';
-import type { LoadedObject } from './load.ts';
+import type { Diagnostic, LoadedObject } from './types.ts';
 
 export type FieldPath = (string | number)[];
 

@@ -17,6 +17,16 @@ export interface SourceRef {
   namespace?: string;
 }
 
+/** One document read (from a file, or from the API server), remembering where its fields came from. */
+export interface LoadedObject {
+  object: Record<string, unknown>;
+  source: SourceRef;
+  /** 1-based line of the field at `path` (or of its nearest existing parent); 0 when unknown. */
+  lineOf(path: (string | number)[]): number;
+  /** Read from the Kubernetes API (already validated and pruned by the API server). */
+  fromApiServer?: boolean;
+}
+
 /** One line of `validate` output: `FILE:LINE: Kind/name: field.path: message`. */
 export interface Diagnostic {
   file: string;
