@@ -40,6 +40,18 @@ export interface NeighborSpec {
   holdTime?: number;
   /** FRR only: IPv4 prefix-list applied inbound (seed 002). */
   prefixList?: { prefix: string; ge: number; le: number };
+  /** FRR only (needs RouterOptions.bfd): `neighbor X bfd profile mlbt`. */
+  bfd?: boolean;
+}
+
+/** FRR bfdd: profile `mlbt` and static BFD peers (RFC 5881/5883). */
+export interface FrrBfdOptions {
+  receiveMs: number;
+  transmitMs: number;
+  detectMultiplier: number;
+  passive?: boolean;
+  /** Peers configured in bfdd itself (BFD without BGP). */
+  peers?: { address: string; local: string; multihop?: boolean; minimumTtl?: number; iface?: string }[];
 }
 
 export interface RouterOptions {
@@ -54,6 +66,8 @@ export interface RouterOptions {
   neighbors: NeighborSpec[];
   /** FRR: run zebra too (needed for IPv6 next hops with a link-local part). */
   zebra?: boolean;
+  /** FRR: run bfdd (and zebra) with this profile. */
+  bfd?: FrrBfdOptions;
 }
 
 const numKey = (s: string): number[] => s.split(':').map(Number);
@@ -310,6 +324,7 @@ export class Frr extends Router {
       if (n.passive ?? true) l.push(` neighbor ${n.address} passive`);
       if (n.multihop) l.push(` neighbor ${n.address} ebgp-multihop 255`);
       l.push(` neighbor ${n.address} timers connect 1`);
+      if (n.bfd) l.push(` neighbor ${n.address} bfd profile mlbt`);
       if (n.holdTime !== undefined) l.push(` neighbor ${n.address} timers ${Math.max(1, Math.floor(n.holdTime / 3))} ${n.holdTime}`);
     }
     for (const f of [4, 6] as const) {
@@ -324,8 +339,33 @@ export class Frr extends Router {
     l.push('!');
     return l.join('\n') + '\n';
   }
-  private vtyArgs(): string[] {
-    return ['--vty_socket', this.opts.dir, '--config_dir', this.opts.dir, '-d', 'bgpd'];
+  bfddConfig(b: FrrBfdOptions): string {
+    const l = ['hostname mlbt-frr', `log file ${join(this.opts.dir, 'bfdd.log')} informational`, '!', 'bfd', ' profile mlbt'];
+    l.push(`  receive-interval ${b.receiveMs}`, `  transmit-interval ${b.transmitMs}`, `  detect-multiplier ${b.detectMultiplier}`);
+    if (b.passive) l.push('  passive-mode');
+    l.push(' exit');
+    for (const p of b.peers ?? []) {
+      l.push(` peer ${p.address}${p.multihop ? ' multihop' : ''} local-address ${p.local}${p.iface ? ` interface ${p.iface}` : ''}`, '  profile mlbt');
+      if (p.minimumTtl !== undefined) l.push(`  minimum-ttl ${p.minimumTtl}`);
+      l.push(' exit');
+    }
+    l.push('exit', '!');
+    return l.join('\n') + '\n';
+  }
+  private vtyArgs(daemon = 'bgpd'): string[] {
+    return ['--vty_socket', this.opts.dir, '--config_dir', this.opts.dir, '-d', daemon];
+  }
+  /** `show bfd peers json` from bfdd. */
+  async bfdPeers(): Promise<FrrBfdPeer[]> {
+    const r = await runAsync('vtysh', [...this.vtyArgs('bfdd'), '-c', 'show bfd peers json']);
+    if (r.status !== 0) throw new Error(`vtysh -d bfdd: ${r.stderr || r.stdout}`);
+    return JSON.parse(r.stdout) as FrrBfdPeer[];
+  }
+  /** The PID of one of FRR's daemons (for SIGSTOP/SIGCONT in tests). */
+  daemon(name: 'zebra' | 'bfdd' | 'bgpd'): Managed {
+    const p = this.procs.find((x) => x.name === name && x.alive());
+    if (!p) throw new Error(`FRR ${name} is not running`);
+    return p;
   }
   async vtysh(cmd: string): Promise<string> {
     const r = await runAsync('vtysh', [...this.vtyArgs(), '-c', cmd]);
@@ -337,9 +377,9 @@ export class Frr extends Router {
     const conf = join(d, 'bgpd.conf');
     writeFileSync(conf, this.config());
     writeFileSync(join(d, 'vtysh.conf'), '');
-    for (const f of ['bgpd.vty', 'bgpd.pid', 'zebra.vty', 'zebra.pid', 'zserv.api']) rmSync(join(d, f), { force: true });
+    for (const f of ['bgpd.vty', 'bgpd.pid', 'zebra.vty', 'zebra.pid', 'zserv.api', 'bfdd.vty', 'bfdd.pid', 'bfdd.sock']) rmSync(join(d, f), { force: true });
     let zopt = ['-Z'];
-    if (this.opts.zebra) {
+    if (this.opts.zebra || this.opts.bfd) {
       const zs = join(d, 'zserv.api');
       writeFileSync(join(d, 'zebra.conf'), `hostname mlbt-frr\nlog file ${join(d, 'zebra.log')} informational\n`);
       writeFileSync(join(d, 'zebra.log'), '');
@@ -360,6 +400,20 @@ export class Frr extends Router {
       );
       await waitFor('zebra zserv socket', () => (existsSync(zs) ? true : undefined), 10000, 50);
       zopt = ['-z', zs];
+      if (this.opts.bfd) {
+        const bconf = join(d, 'bfdd.conf');
+        writeFileSync(bconf, this.bfddConfig(this.opts.bfd));
+        // bfdd must run as frr: vtysh reaches it through the frrvty group.
+        this.procs.push(
+          startProcess(
+            'bfdd',
+            'ip',
+            this.nsExec('/usr/lib/frr/bfdd', ['-f', bconf, '-i', join(d, 'bfdd.pid'), '--vty_socket', d, '-z', zs, '-u', 'frr', '-g', 'frr', '-P', '0', '--bfdctl', join(d, 'bfdd.sock')]),
+            join(d, 'bfdd.out'),
+          ),
+        );
+        await waitFor('bfdd vty', async () => ((await runAsync('vtysh', [...this.vtyArgs('bfdd'), '-c', 'show bfd peers'])).status === 0 ? true : undefined), 15000, 100);
+      }
     }
     const listen = [...this.opts.listen4, ...this.opts.listen6].flatMap((a) => ['-l', a]);
     this.procs.push(
@@ -383,6 +437,22 @@ export class Frr extends Router {
     for (const afi of ['ipv4', 'ipv6']) out.push(...parseFrrRoutes(await this.vtysh(`show bgp ${afi} unicast json detail`)));
     return out;
   }
+}
+
+/** One entry of FRR's `show bfd peers json`. */
+export interface FrrBfdPeer {
+  peer: string;
+  local?: string;
+  multihop: boolean;
+  status: 'up' | 'down' | 'init' | 'shutdown' | string;
+  diagnostic?: string;
+  'remote-id'?: number;
+  'receive-interval'?: number;
+  'transmit-interval'?: number;
+  'remote-receive-interval'?: number;
+  'remote-transmit-interval'?: number;
+  'detect-multiplier'?: number;
+  'remote-detect-multiplier'?: number;
 }
 
 interface FrrPath {
