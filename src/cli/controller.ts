@@ -118,7 +118,7 @@ export async function run(argv: string[]): Promise<number> {
   let http: RunningHttpServer | undefined;
   if (listen) {
     try {
-      http = await startHttpServer(listen, { ready: () => controller.ready, status: () => controller.status(), registry: metrics.registry });
+      http = await startHttpServer(listen, { ready: () => controller.ready, status: () => controller.status(), registry: metrics.registry, component: 'controller' });
     } catch (e) {
       logger.error({ err: (e as Error).message }, 'cannot listen for HTTP');
       return 1;

@@ -131,6 +131,7 @@ export async function run(argv: string[]): Promise<number> {
       http = await startHttpServer(listen, {
         ready: () => speaker.ready,
         status: () => ({ ...speaker.status(), bgp: bgp.status(), layer2Agent: layer2.status() }),
+        component: 'speaker',
         registry: metrics.registry,
         beforeMetrics: () => {
           known = recordSessions(

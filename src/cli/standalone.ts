@@ -265,6 +265,7 @@ export async function run(argv: string[], hooks: RunHooks = {}): Promise<number>
       http = await startHttpServer(listen, {
         ready: () => rt.ready(),
         status: () => rt.status(),
+        component: 'standalone',
         registry: metrics.registry,
         beforeMetrics: refreshMetrics,
       });

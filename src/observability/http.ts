@@ -3,6 +3,7 @@
 //   GET /readyz   200 when ready() is true, else 503
 //   GET /status   JSON from status()
 //   GET /metrics  Prometheus text from the registry
+//   GET /         the live status page (src/ui) when `component` is set, built from status()
 // Anything else is 404; methods other than GET/HEAD are 405.
 
 import { createServer } from 'node:http';
@@ -10,6 +11,8 @@ import type { Server, IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 import { tryParseIP } from '../ip/index.ts';
+import { UiHandler } from '../ui/server.ts';
+import type { Component } from '../ui/viewmodel.ts';
 
 export interface HttpEndpoints {
   ready: () => boolean;
@@ -17,6 +20,8 @@ export interface HttpEndpoints {
   registry?: Registry;
   /** Called before /metrics is rendered (to refresh gauges from live state). */
   beforeMetrics?: () => void;
+  /** Which process this is: enables the status page at `/` (rendered from status()). */
+  component?: Component;
 }
 
 export interface ListenAddress {
@@ -69,7 +74,7 @@ function send(res: ServerResponse, code: number, type: string, body: string): vo
   res.end(body);
 }
 
-async function handle(ep: HttpEndpoints, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handle(ep: HttpEndpoints, ui: UiHandler | undefined, req: IncomingMessage, res: ServerResponse): Promise<void> {
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     send(res, 405, 'text/plain; charset=utf-8', 'method not allowed\n');
     return;
@@ -92,12 +97,14 @@ async function handle(ep: HttpEndpoints, req: IncomingMessage, res: ServerRespon
       send(res, 200, ep.registry.contentType, await ep.registry.metrics());
       return;
   }
+  if (ui?.handle(path ?? '/', req, res)) return;
   send(res, 404, 'text/plain; charset=utf-8', 'not found\n');
 }
 
 export async function startHttpServer(listen: ListenAddress, ep: HttpEndpoints): Promise<RunningHttpServer> {
+  const ui = ep.component ? new UiHandler({ component: ep.component, status: ep.status }) : undefined;
   const server = createServer((req, res) => {
-    handle(ep, req, res).catch((err: unknown) => {
+    handle(ep, ui, req, res).catch((err: unknown) => {
       if (!res.headersSent) send(res, 500, 'text/plain; charset=utf-8', `internal error: ${String(err)}\n`);
       else res.destroy();
     });
@@ -119,6 +126,7 @@ export async function startHttpServer(listen: ListenAddress, ep: HttpEndpoints):
     url,
     close: () =>
       new Promise<void>((resolve) => {
+        ui?.close();
         server.closeAllConnections();
         server.close(() => resolve());
       }),

@@ -1,0 +1,292 @@
+// The status page's view model: one typed shape built from the very object that /status
+// serves (standalone, Kubernetes speaker or controller), so the page never shows anything that
+// /status does not say. This is the only place that knows the /status layouts; when a layout
+// changes, only the readers below change.
+
+/** Which process serves the page. */
+export type Component = 'standalone' | 'speaker' | 'controller';
+
+export interface SessionView {
+  peer: string;
+  address: string | null;
+  port: number | null;
+  myASN: number | null;
+  peerASN: number | null;
+  ebgp: boolean | null;
+  /** BGP FSM state as the speaker reports it; "NotStarted" when the session is blocked. */
+  state: string;
+  established: boolean;
+  uptimeSeconds: number;
+  lastError: string | null;
+  peerRouterId: string | null;
+  /** Routes in the Adj-RIB-Out (sent), or planned when the speaker does not say. */
+  prefixesSent: number;
+  /** Routes planned for this session. */
+  prefixesPlanned: number;
+  /** Prefixes received from the peer when the speaker counts them, else null. */
+  prefixesReceived: number | null;
+  updatesSent: number | null;
+  updatesReceived: number | null;
+  /** BFD state when the session has BFD, else null. */
+  bfd: string | null;
+}
+
+export interface RouteView {
+  prefix: string;
+  nextHop: string | null;
+  localPref: number | null;
+  communities: string[];
+  largeCommunities: string[];
+}
+
+export interface RouterView {
+  peer: string;
+  address: string | null;
+  state: string;
+  routes: RouteView[];
+  /** Routes not shown (the page shows at most ROUTES_SHOWN per router). */
+  hidden: number;
+}
+
+export interface PoolView {
+  name: string;
+  inUse: number;
+  total: number;
+  /** 0..100, one decimal. */
+  percent: number;
+}
+
+export interface ServiceView {
+  key: string;
+  ips: string[];
+  pool: string | null;
+  error: string | null;
+  /** Sessions (peer names) whose routes carry one of the Service's IPs. */
+  announcedTo: string[];
+  /** Layer 2: the node answering ARP/NDP for the Service's IPs, if any. */
+  l2Owner: string | null;
+}
+
+export interface ConfigView {
+  /** ok: running the latest config; stale: latest has errors, previous still runs; invalid: nothing valid yet. */
+  state: 'ok' | 'stale' | 'invalid' | 'unknown';
+  errors: string[];
+  warnings: string[];
+  generation: number | null;
+  lastReload: string | null;
+}
+
+export interface ViewModel {
+  component: Component;
+  node: string | null;
+  ready: boolean | null;
+  /** Controller: leader election state. */
+  leader: boolean | null;
+  config: ConfigView;
+  sessions: SessionView[];
+  routers: RouterView[];
+  services: ServiceView[];
+  pools: PoolView[];
+}
+
+/** The page lists at most this many routes per router (the count of the others is shown). */
+export const ROUTES_SHOWN = 500;
+
+// --- narrow readers over unknown JSON ------------------------------------------------------
+
+type Rec = Record<string, unknown>;
+const isRec = (v: unknown): v is Rec => typeof v === 'object' && v !== null && !Array.isArray(v);
+const rec = (v: unknown): Rec => (isRec(v) ? v : {});
+const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
+const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
+const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+const bool = (v: unknown): boolean | null => (typeof v === 'boolean' ? v : null);
+const strs = (v: unknown): string[] => arr(v).filter((x): x is string => typeof x === 'string');
+
+function route(v: unknown): RouteView {
+  const r = rec(v);
+  if (typeof v === 'string') return { prefix: v, nextHop: null, localPref: null, communities: [], largeCommunities: [] };
+  return {
+    prefix: str(r.prefix) ?? '?',
+    nextHop: str(r.nextHop),
+    localPref: num(r.localPref),
+    communities: strs(r.communities),
+    largeCommunities: strs(r.largeCommunities),
+  };
+}
+
+/** A session as the BGP speaker reports it (src/bgp/speaker SessionStatus), merged with the plan. */
+function session(planned: Rec, live: Rec | null, blockedError: string | null): SessionView {
+  const counters = rec(live?.counters);
+  const plannedRoutes = arr(planned.routes);
+  const sentRoutes = live ? arr(live.routes) : null;
+  const state = blockedError !== null ? 'NotStarted' : (str(live?.state) ?? 'Idle');
+  const bfd = live ? rec(live.bfd) : {};
+  return {
+    peer: str(planned.peer) ?? str(live?.peer) ?? '?',
+    address: str(planned.address) ?? str(live?.peerAddress),
+    port: num(planned.port) ?? num(live?.peerPort),
+    myASN: num(planned.myASN),
+    peerASN: num(planned.peerASN) ?? num(live?.peerASN),
+    ebgp: bool(planned.ebgp),
+    state,
+    established: state === 'Established',
+    uptimeSeconds: num(live?.uptimeSeconds) ?? 0,
+    lastError: blockedError ?? str(live?.lastError),
+    peerRouterId: str(live?.peerRouterId),
+    prefixesSent: sentRoutes?.length ?? num(counters.announced) ?? 0,
+    prefixesPlanned: plannedRoutes.length || (num(planned.routes) ?? 0),
+    prefixesReceived: num(counters.prefixesReceived) ?? num(live?.prefixesReceived),
+    updatesSent: num(counters.updatesSent),
+    updatesReceived: num(counters.updatesReceived),
+    bfd: str(bfd.state) ?? str(live?.bfdState),
+  };
+}
+
+function pools(v: unknown): PoolView[] {
+  return arr(v).map((p) => {
+    const r = rec(p);
+    const inUse = num(r.inUse) ?? 0;
+    const total = num(r.total) ?? 0;
+    return { name: str(r.pool) ?? str(r.name) ?? '?', inUse, total, percent: total > 0 ? Math.round((inUse / total) * 1000) / 10 : 0 };
+  });
+}
+
+/** Strips the prefix length ("198.51.100.7/32" -> "198.51.100.7"). */
+const hostOf = (prefix: string): string => prefix.split('/')[0] ?? prefix;
+
+function services(list: unknown, routers: RouterView[], l2: unknown): ServiceView[] {
+  // which session announces which address: a route covers an IP when the IP is its host part
+  // (/32, /128) - aggregated routes are matched by their network address only
+  const byIp = new Map<string, string[]>();
+  for (const r of routers) {
+    for (const rt of r.routes) {
+      const h = hostOf(rt.prefix);
+      const l = byIp.get(h) ?? [];
+      if (!l.includes(r.peer)) l.push(r.peer);
+      byIp.set(h, l);
+    }
+  }
+  const owner = new Map<string, string>();
+  for (const e of arr(l2)) {
+    const r = rec(e);
+    const ip = str(r.ip);
+    const node = str(r.node);
+    if (ip && node) owner.set(ip, node);
+  }
+  return arr(list).map((s) => {
+    const r = rec(s);
+    const ips = strs(r.ips);
+    const announcedTo = [...new Set(ips.flatMap((ip) => byIp.get(ip) ?? []))].sort();
+    const o = ips.map((ip) => owner.get(ip)).find((x) => x !== undefined) ?? null;
+    return {
+      key: `${str(r.namespace) ?? ''}/${str(r.name) ?? ''}`,
+      ips,
+      pool: str(r.pool),
+      error: str(r.error),
+      announcedTo,
+      l2Owner: o,
+    };
+  });
+}
+
+function router(peer: string, address: string | null, state: string, routes: unknown[]): RouterView {
+  return {
+    peer,
+    address,
+    state,
+    routes: routes.slice(0, ROUTES_SHOWN).map(route),
+    hidden: Math.max(0, routes.length - ROUTES_SHOWN),
+  };
+}
+
+// --- per component ---------------------------------------------------------------------------
+
+/** Standalone's /status (src/standalone/runtime.ts StandaloneStatus). */
+function fromStandalone(st: Rec): ViewModel {
+  const sessions: SessionView[] = [];
+  const routers: RouterView[] = [];
+  for (const s of arr(st.sessions)) {
+    const r = rec(s);
+    const live = isRec(r.speaker) ? r.speaker : null;
+    const v = session(r, live, str(r.error));
+    sessions.push(v);
+    routers.push(router(v.peer, v.address, v.state, arr(r.routes)));
+  }
+  const errors = strs(st.configErrors);
+  const ready = bool(st.ready);
+  return {
+    component: 'standalone',
+    node: str(st.node),
+    ready,
+    leader: null,
+    config: {
+      state: st.stale === true ? 'stale' : errors.length > 0 || ready === false ? 'invalid' : 'ok',
+      errors,
+      warnings: strs(st.configWarnings),
+      generation: num(st.generation),
+      lastReload: str(rec(st.lastReload).at),
+    },
+    sessions,
+    routers,
+    services: services(st.services, routers, st.layer2),
+    pools: pools(st.pools),
+  };
+}
+
+/** The Kubernetes speaker's /status: its own fields plus `bgp` (speaker sessions). */
+function fromSpeaker(st: Rec): ViewModel {
+  const sessions: SessionView[] = [];
+  const routers: RouterView[] = [];
+  const live = arr(st.bgp).map(rec);
+  for (const s of arr(st.sessions)) {
+    const r = rec(s);
+    const peer = str(r.peer) ?? '?';
+    const l = live.find((x) => x.peer === peer) ?? null;
+    const v = session(r, l, str(r.error));
+    sessions.push(v);
+    routers.push(router(v.peer, v.address, v.state, l ? arr(l.routes) : []));
+  }
+  const errors = strs(st.configErrors);
+  const layer2 = strs(st.layer2).map((ip) => ({ ip, node: str(st.node) }));
+  return {
+    component: 'speaker',
+    node: str(st.node),
+    ready: bool(st.ready),
+    leader: null,
+    config: { state: st.configValid === false ? 'invalid' : 'ok', errors, warnings: [], generation: null, lastReload: null },
+    sessions,
+    routers,
+    services: services(st.services, routers, layer2),
+    pools: pools(st.pools),
+  };
+}
+
+/** The controller's /status: leader, config validity and assignments (namespace/name -> IPs). */
+function fromController(st: Rec): ViewModel {
+  const assignments = rec(st.assignments);
+  const list = Object.entries(assignments).map(([key, a]) => {
+    const [namespace, name] = key.split('/', 2);
+    const r = rec(a);
+    return { namespace, name, ips: strs(r.ips), pool: str(r.pool), error: null };
+  });
+  return {
+    component: 'controller',
+    node: null,
+    ready: null,
+    leader: bool(st.leader),
+    config: { state: st.configValid === false ? 'invalid' : 'ok', errors: strs(st.configErrors), warnings: [], generation: null, lastReload: null },
+    sessions: [],
+    routers: [],
+    services: services(list, [], []),
+    pools: pools(st.pools),
+  };
+}
+
+/** Builds the page's model from what /status returns. */
+export function toViewModel(component: Component, status: unknown): ViewModel {
+  const st = rec(status);
+  if (component === 'controller') return fromController(st);
+  if (component === 'speaker') return fromSpeaker(st);
+  return fromStandalone(st);
+}
