@@ -42,7 +42,7 @@ function standalone(over: Partial<StandaloneStatus> = {}): StandaloneStatus {
     lastReload: { at: '2026-01-01T00:00:00.000Z', ok: true },
     configErrors: [],
     configWarnings: ['w1'],
-    stateFile: { path: '/x', error: null },
+    stateFile: { path: '/x', error: null, recovery: null },
     services: [
       { namespace: 'default', name: 'web', ips: ['198.51.100.7'], pool: 'p', error: null },
       { namespace: 'default', name: 'nope', ips: [], pool: null, error: 'no available IPs' },
