@@ -236,6 +236,9 @@ test('two controller processes: one leader writes; kill -9 it and the other take
     const holder = await until(async () => (await client.get<KubeObject & { spec?: { holderIdentity?: string } }>(R.leases, NS, 'metallb-ts-controller'))?.spec?.holderIdentity || undefined, 'a leader', 30000);
     await client.create(R.services, svc('first'));
     assert.equal(await until(() => ipOf(client, 'first'), 'first IP', 20000), '192.0.2.10');
+    // the event follows the status write: wait for it before killing the leader, or a loaded
+    // machine kills it in between (that lost event is the kill's doing, not a fail-over bug)
+    await until(async () => (await client.list(R.events, { namespace: 'web' })).items.some((e) => e['reason'] === 'IPAllocated') || undefined, 'IPAllocated event for first', 20000);
     // only the leader wrote: every Service write came from one identity's lease period — check
     // the follower has not created events
     const leader = procs.get(holder);
@@ -254,7 +257,11 @@ test('two controller processes: one leader writes; kill -9 it and the other take
     await client.create(R.services, svc('second'));
     assert.equal(await until(() => ipOf(client, 'second'), 'second IP from the new leader', 20000), '192.0.2.11');
     assert.equal(await ipOf(client, 'first'), '192.0.2.10', 'fail-over keeps the IP');
-    const events = (await client.list(R.events, { namespace: 'web' })).items.filter((e) => e['reason'] === 'IPAllocated');
+    // the event is posted after the status write: wait until the second one is there too
+    const events = await until(async () => {
+      const ev = (await client.list(R.events, { namespace: 'web' })).items.filter((e) => e['reason'] === 'IPAllocated');
+      return ev.some((e) => (e['involvedObject'] as { name: string }).name === 'second') ? ev : undefined;
+    }, 'IPAllocated event for second', 20000);
     assert.deepEqual(events.map((e) => (e['involvedObject'] as { name: string }).name).sort(), ['first', 'second'], 'each IP announced once');
     assert.deepEqual(
       events.map((e) => e['reportingInstance']),
