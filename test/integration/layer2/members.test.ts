@@ -86,6 +86,8 @@ test('speakers on loopback: discovery, kill -9 detection, impostor rejection, in
   assert.ok(detect < 5000, 'sanity bound');
 
   // an impostor claiming to be m3 with the wrong secret, on m3's port, is never accepted
+  // the killed m3's last status file must not pass for the impostor's
+  rmSync(join(dir, `m3-${base + 2}.status.json`), { force: true });
   startNode('m3', base + 2, 'wrong-secret-wrong-secret');
   await waitFor('the impostor to run', 30_000, () => status('m3', base + 2));
   await new Promise((r) => setTimeout(r, 1500));
