@@ -203,10 +203,14 @@ describe('malformed messages from a peer get the right NOTIFICATION', { concurre
         assert.deepEqual(first, c.expect);
       } else {
         await waitFor(`bad UPDATE sent for ${c.name}`, () => p.sentUpdateAt, 20000, 20);
-        await new Promise((r) => setTimeout(r, 1500));
+        // The speaker has decoded and handled it once its /status counts the UPDATE; a
+        // NOTIFICATION would have been sent (and the session left Established) right then.
+        const speaker = await waitFor(`the UPDATE counted in /status for ${c.name}`, async () => {
+          const x = (await sa?.status())?.sessions.find((s) => s.peer === c.name)?.speaker;
+          return (x?.counters?.updatesReceived ?? 0) >= 1 ? x : undefined;
+        }, 20000, 20);
+        assert.equal(speaker?.state, 'Established');
         assert.deepEqual(p.notifications, []);
-        const st = await sa?.status();
-        assert.equal(st?.sessions.find((s) => s.peer === c.name)?.speaker?.state, 'Established');
       }
     });
   }

@@ -93,6 +93,6 @@ export interface StandaloneStatusView {
   sessions: {
     peer: string;
     routes: { prefix: string; nextHop: string | null; localPref: number | null; communities: string[]; largeCommunities: string[] }[];
-    speaker: { state?: string } | null;
+    speaker: { state?: string; counters?: { updatesReceived?: number } } | null;
   }[];
 }

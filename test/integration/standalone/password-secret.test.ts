@@ -92,7 +92,7 @@ ${field}:
 interface SessionView {
   peer: string;
   error?: string | null;
-  speaker: { state?: string } | null;
+  speaker: { state?: string; counters?: { connectAttempts?: number } } | null;
 }
 
 describe('standalone: BGP password from a Secret in the folder (FRR, TCP-MD5)', { concurrency: false }, () => {
@@ -188,7 +188,8 @@ describe('standalone: BGP password from a Secret in the folder (FRR, TCP-MD5)', 
     await waitFor('FRR session down', async () => ((await dutState()) !== 'established' ? true : undefined), 15000);
     await waitFor('route gone at FRR', async () => (!(await routePresent(ip)) ? true : undefined), 15000);
     // several connect attempts (connectTime 1s) later, still not Established anywhere
-    await sleep(4000);
+    const attempts = (await session())?.speaker?.counters?.connectAttempts ?? 0;
+    await waitFor('three more connect attempts', async () => (((await session())?.speaker?.counters?.connectAttempts ?? 0) >= attempts + 3 ? true : undefined), 30000);
     assert.notEqual(await dutState(), 'established');
     assert.equal(await routePresent(ip), false);
     const s = await session();

@@ -206,7 +206,7 @@ for (const c of cases) {
   });
 }
 
-test('closest: case/dash-insensitive match, small edits, nothing for unrelated words', () => {
+test('closest: case/dash-insensitive match, small edits, nothing for unrelated words', async () => {
   assert.equal(closest('peer-asn', ['myASN', 'peerASN']), 'peerASN');
   assert.equal(closest('PEERADDRESS', ['peerAddress', 'peerPort']), 'peerAddress');
   assert.equal(closest('adresses', ['addresses', 'autoAssign']), 'addresses');
@@ -223,7 +223,7 @@ test('validate CLI prints one line per realistic mistake', async () => {
   try {
     writeFileSync(join(dir, 'a.yaml'), pool('p', ['10.0.0.0/24']));
     writeFileSync(join(dir, 'b.yaml'), pool('q', ['10.0.0.128/25']));
-    const r = runCli('validate', '-f', dir);
+    const r = await runCli('validate', '-f', dir);
     assert.equal(r.code, 1, r.stdout + r.stderr);
     const errs = r.stderr.split('\n').filter((l) => l.includes(': spec.'));
     assert.equal(errs.length, 1, r.stdout + r.stderr);
@@ -233,7 +233,7 @@ test('validate CLI prints one line per realistic mistake', async () => {
   }
 });
 
-test('two objects without a "---" between them: the duplicate-key error says so', () => {
+test('two objects without a "---" between them: the duplicate-key error says so', async () => {
   const text = pool('a', ['10.0.0.0/24']) + l2Adv('l', {});
   const set = parseInputs([{ file: 'x.yaml', text }]);
   assert.equal(set.errors.length, 1);

@@ -1,36 +1,29 @@
-// `metallb-ts plan` end to end: spawns `node bin/metallb-ts.js plan` (from source) on the
+// `metallb-ts plan` end to end (in-process through the CLI's main(), see helpers/cli.ts) on the
 // fixtures under test/fixtures/plan and checks the JSON, the table, and the exit codes.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
+import { runCli } from '../helpers/cli.ts';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import type { PlanJSON } from '../../../src/planner/index.ts';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const fx = (name: string): string => join('test', 'fixtures', 'plan', name);
 
-function run(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [join(root, 'bin', 'metallb-ts.js'), 'plan', ...args], {
-    cwd: root,
-    env: { ...process.env, METALLB_TS_FROM_SOURCE: '1' },
-    encoding: 'utf8',
-    timeout: 60_000,
-  });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+async function run(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  const r = await runCli('plan', ...args);
+  return { status: r.code, stdout: r.stdout, stderr: r.stderr };
 }
 
-function json(args: string[]): PlanJSON {
-  const r = run([...args, '-o', 'json']);
+async function json(args: string[]): Promise<PlanJSON> {
+  const r = await run([...args, '-o', 'json']);
   assert.equal(r.status, 0, r.stderr);
   return JSON.parse(r.stdout) as PlanJSON;
 }
 
-test('seed 001 through plan: exactly the /32 (localPref 100, 65535:65282) and the bare /24', () => {
-  const out = json(['-f', fx('seed001')]);
+test('seed 001 through plan: exactly the /32 (localPref 100, 65535:65282) and the bare /24', async () => {
+  const out = await json(['-f', fx('seed001')]);
   assert.deepEqual(out, {
     services: [{ namespace: 'default', name: 'web', ips: ['198.51.100.10'], pool: 'first-pool', endpointsAssumed: true, error: null }],
     bgp: [
@@ -52,8 +45,8 @@ test('seed 001 through plan: exactly the /32 (localPref 100, 65535:65282) and th
   });
 });
 
-test('seed 001 with a second service: one more /32, still one /24', () => {
-  const out = json(['-f', fx('seed001'), '-f', fx('seed001-second')]);
+test('seed 001 with a second service: one more /32, still one /24', async () => {
+  const out = await json(['-f', fx('seed001'), '-f', fx('seed001-second')]);
   const routes = out.bgp[0]?.routes ?? [];
   assert.equal(routes.length, 3);
   assert.equal(routes.filter((r) => r.prefix === '198.51.100.0/24').length, 1);
@@ -62,8 +55,8 @@ test('seed 001 with a second service: one more /32, still one /24', () => {
   assert.ok(routes.some((r) => r.prefix === `${api.ips[0]}/32` && r.localPref === 100));
 });
 
-test('--node and --node-address name the single synthetic node and its next hop', () => {
-  const out = json(['-f', fx('seed001'), '--node', 'edge-1', '--node-address', '192.0.2.7']);
+test('--node and --node-address name the single synthetic node and its next hop', async () => {
+  const out = await json(['-f', fx('seed001'), '--node', 'edge-1', '--node-address', '192.0.2.7']);
   assert.equal(out.bgp[0]?.node, 'edge-1');
   assert.deepEqual(
     out.bgp[0]?.routes.map((r) => r.nextHop),
@@ -71,8 +64,8 @@ test('--node and --node-address name the single synthetic node and its next hop'
   );
 });
 
-test('Nodes and EndpointSlices from the input: Local service announced only where its endpoint is', () => {
-  const out = json(['-f', fx('cluster')]);
+test('Nodes and EndpointSlices from the input: Local service announced only where its endpoint is', async () => {
+  const out = await json(['-f', fx('cluster')]);
   assert.deepEqual(out.services, [{ namespace: 'default', name: 'web', ips: ['203.0.113.1'], pool: 'pool', endpointsAssumed: false, error: null }]);
   assert.deepEqual(
     out.bgp.map((s) => [s.node, s.ebgp, s.routes.map((r) => `${r.prefix} ${r.nextHop} ${r.localPref}`)]),
@@ -81,15 +74,15 @@ test('Nodes and EndpointSlices from the input: Local service announced only wher
       ['worker-2', true, ['203.0.113.1/32 10.0.0.2 null']],
     ],
   );
-  const only = json(['-f', fx('cluster'), '--node', 'worker-1']);
+  const only = await json(['-f', fx('cluster'), '--node', 'worker-1']);
   assert.deepEqual(
     only.bgp.map((s) => s.node),
     ['worker-1'],
   );
 });
 
-test('services with status.loadBalancer.ingress keep valid IPs; stale ones are reallocated', () => {
-  const out = json(['-f', fx('status')]);
+test('services with status.loadBalancer.ingress keep valid IPs; stale ones are reallocated', async () => {
+  const out = await json(['-f', fx('status')]);
   assert.deepEqual(
     out.services.map((s) => [s.name, s.ips, s.error]),
     [
@@ -99,30 +92,30 @@ test('services with status.loadBalancer.ingress keep valid IPs; stale ones are r
   );
 });
 
-test('table output by default', () => {
-  const r = run(['-f', fx('seed001')]);
+test('table output by default', async () => {
+  const r = await run(['-f', fx('seed001')]);
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /node local -> peer router \(172\.30\.0\.3, AS 64512, local AS 64512, iBGP\)/);
   assert.match(r.stdout, /198\.51\.100\.10\/32\s+127\.0\.0\.1\s+100\s+65535:65282/);
 });
 
-test('invalid configuration: exit 1 with validate-style errors', () => {
-  const r = run(['-f', fx('invalid')]);
+test('invalid configuration: exit 1 with validate-style errors', async () => {
+  const r = await run(['-f', fx('invalid')]);
   assert.equal(r.status, 1);
   assert.match(r.stderr, /test\/fixtures\/plan\/invalid\/pool\.yaml:8: IPAddressPool\/broken: spec\.addresses\[0\]: invalid CIDR "10\.0\.0\.300\/24"/);
   assert.equal(r.stdout, '');
 });
 
-test('usage errors exit 2', () => {
+test('usage errors exit 2', async () => {
   for (const args of [[], ['-f', fx('seed001'), '-o', 'yaml'], ['-f', fx('seed001'), '--node-address', 'nope'], ['--bogus']]) {
-    const r = run(args);
+    const r = await run(args);
     assert.equal(r.status, 2, `args ${args.join(' ')}`);
     assert.match(r.stderr, /usage: metallb-ts plan/);
   }
 });
 
-test('seed 002 (microk8s blog): test-lb gets 192.168.10.1, the router sees one iBGP /32 via the node', () => {
-  const out = json([
+test('seed 002 (microk8s blog): test-lb gets 192.168.10.1, the router sees one iBGP /32 via the node', async () => {
+  const out = await json([
     '-f',
     join('test', 'fixtures', 'seeds', '002-microk8s-configmap.yaml'),
     '-f',
@@ -142,8 +135,8 @@ test('seed 002 (microk8s blog): test-lb gets 192.168.10.1, the router sees one i
   ]);
 });
 
-test('seed 004 (OpenPERouter): each namespace pool is announced only to its own peer', () => {
-  const out = json(['-f', join('test', 'fixtures', 'seeds', '004-openperouter.yaml'), '-f', fx('seed004')]);
+test('seed 004 (OpenPERouter): each namespace pool is announced only to its own peer', async () => {
+  const out = await json(['-f', join('test', 'fixtures', 'seeds', '004-openperouter.yaml'), '-f', fx('seed004')]);
   assert.deepEqual(
     out.services.map((s) => [`${s.namespace}/${s.name}`, s.ips, s.pool]),
     [
@@ -160,14 +153,14 @@ test('seed 004 (OpenPERouter): each namespace pool is announced only to its own 
   );
 });
 
-test('seed 002 layer2 pool: announced by the (single) node over Layer 2, not over BGP', () => {
-  const out = json(['-f', join('test', 'fixtures', 'seeds', '002-microk8s-configmap.yaml'), '-f', fx('seed002-l2'), '--node', 'k8s-1']);
+test('seed 002 layer2 pool: announced by the (single) node over Layer 2, not over BGP', async () => {
+  const out = await json(['-f', join('test', 'fixtures', 'seeds', '002-microk8s-configmap.yaml'), '-f', fx('seed002-l2'), '--node', 'k8s-1']);
   assert.deepEqual(out.services[0]?.ips, ['192.168.0.50']);
   assert.deepEqual(out.layer2, [{ ip: '192.168.0.50', services: ['default/l2-lb'], node: 'k8s-1', interfaces: [] }]);
   assert.deepEqual(out.bgp[0]?.routes, []);
 });
 
-test('a non-default peerPort (seed 001: peerPort 180) is in the JSON and in the session header', () => {
+test('a non-default peerPort (seed 001: peerPort 180) is in the JSON and in the session header', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'plan-port-'));
   try {
     writeFileSync(
@@ -179,9 +172,9 @@ test('a non-default peerPort (seed 001: peerPort 180) is in the JSON and in the 
         'apiVersion: v1\nkind: Service\nmetadata: {name: web, namespace: default}\nspec: {type: LoadBalancer, ports: [{port: 80}]}',
       ].join('\n---\n'),
     );
-    const out = json(['-f', dir]);
+    const out = await json(['-f', dir]);
     assert.equal(out.bgp[0]?.peerPort, 180);
-    const text = run(['-f', dir]);
+    const text = await run(['-f', dir]);
     assert.match(text.stdout, /peer example \(172\.30\.0\.3 port 180, AS 64512/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
