@@ -1,9 +1,9 @@
-// Pieces shared by the file-reading subcommands (`validate`, `convert`): the "never a stack
-// trace" wrapper, `-f PATH... [-h]` parsing with command-specific string options, and the
-// check for unreadable inputs.
+// Pieces shared by the file-reading subcommands (`validate`, `convert`, `plan`): the "never a
+// stack trace" wrapper, `-f PATH... [-h]` parsing (on the one parser, ./args.ts) with
+// command-specific options, and the check for unreadable inputs.
 
-import { parseArgs } from 'node:util';
 import type { Diagnostic } from '../config/types.ts';
+import { parseArgs, pick, UsageError, type OptionName } from './args.ts';
 
 /** Runs a subcommand body; an unexpected exception becomes one line on stderr and exit 2. */
 export function runGuarded(command: string, body: () => number): number {
@@ -16,12 +16,6 @@ export function runGuarded(command: string, body: () => number): number {
   }
 }
 
-/** A string option with a default, e.g. `{ short: 'o', default: 'text' }`. */
-export interface StringOption {
-  short: string;
-  default: string;
-}
-
 export type FileArgs<K extends string> =
   | { paths: string[]; values: Record<K, string> }
   /** help printed, or a usage error reported: the exit code */
@@ -29,46 +23,31 @@ export type FileArgs<K extends string> =
 
 /**
  * Parses `-f/--filename PATH` (repeatable, at least one required), `-h/--help` and the given
- * string options. Usage errors are written to stderr with the usage text (exit 2); `--help`
- * prints the usage to stdout (exit 0).
+ * options (each with its default). Usage errors are written to stderr with the usage text
+ * (exit 2); `--help` prints the usage to stdout (exit 0).
  */
-export function parseFileArgs<K extends string>(
-  command: string,
-  usage: string,
-  argv: string[],
-  extra: Record<K, StringOption>,
-): FileArgs<K> {
-  const options: Record<string, { type: 'string' | 'boolean'; short: string; multiple?: boolean; default?: string }> = {
-    filename: { type: 'string', short: 'f', multiple: true },
-  };
-  for (const [name, o] of Object.entries<StringOption>(extra)) options[name] = { type: 'string', short: o.short, default: o.default };
-  options['help'] = { type: 'boolean', short: 'h' };
-  let parsed: Record<string, string | boolean | (string | boolean)[] | undefined>;
-  try {
-    parsed = parseArgs({ args: argv, options, allowPositionals: false, strict: true }).values;
-  } catch (err) {
-    process.stderr.write(`metallb-ts ${command}: ${(err as Error).message}\n${usage}\n`);
-    return { exit: 2 };
-  }
-  if (parsed['help']) {
+export function parseFileArgs<K extends OptionName>(command: string, usage: string, argv: string[], defaults: Record<K, string>): FileArgs<K> {
+  const names = Object.keys(defaults) as K[];
+  const p = parseArgs(argv, pick<OptionName>('--filename', ...names));
+  if (p instanceof UsageError) return usageError(command, usage, p.message);
+  if (p.help) {
     process.stdout.write(usage + '\n');
     return { exit: 0 };
   }
-  const f = parsed['filename'];
-  const paths = Array.isArray(f) ? f.filter((p): p is string => typeof p === 'string') : [];
-  if (paths.length === 0) {
-    process.stderr.write(`metallb-ts ${command}: at least one -f PATH is required\n${usage}\n`);
-    return { exit: 2 };
-  }
-  const values: Record<string, string> = {};
-  for (const [name, o] of Object.entries<StringOption>(extra)) {
-    const v = parsed[name];
-    values[name] = typeof v === 'string' ? v : o.default;
-  }
-  return { paths, values: values as Record<K, string> };
+  const paths = p.lists.get('--filename') ?? [];
+  if (paths.length === 0) return usageError(command, usage, 'at least one -f PATH is required');
+  const values = {} as Record<K, string>;
+  for (const n of names) values[n] = p.values.get(n) ?? defaults[n];
+  return { paths, values };
 }
 
-/** True when some input path could not be read at all (readInputs reports those at line 0). */
+/** Writes a usage error (with the usage text) to stderr: exit 2. */
+export function usageError(command: string, usage: string, message: string): { exit: 2 } {
+  process.stderr.write(`metallb-ts ${command}: ${message}\n${usage.endsWith('\n') ? usage : usage + '\n'}`);
+  return { exit: 2 };
+}
+
+/** True when some input path could not be read at all (decided by the diagnostic's code). */
 export function hasUnreadableInput(errors: readonly Diagnostic[]): boolean {
-  return errors.some((e) => e.line === 0 && e.message.startsWith('cannot read:'));
+  return errors.some((e) => e.code === 'unreadable');
 }

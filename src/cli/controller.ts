@@ -8,7 +8,7 @@ import type { RunningHttpServer } from '../observability/http.ts';
 import { KubeClient } from '../kube/client.ts';
 import { Controller } from '../kube/controller.ts';
 import { createKubeMetrics } from '../kube/metrics.ts';
-import { parseArgs, parseSeconds } from '../kube/args.ts';
+import { parseArgs, parseSeconds, pick, UsageError } from './args.ts';
 import { WebhookServer } from '../kube/webhook.ts';
 
 export const CONTROLLER_USAGE = `usage: metallb-ts controller [options]
@@ -38,23 +38,23 @@ options:
   -h, --help                 this text
 `;
 
-const SPEC = {
-  '--kubeconfig': { value: true },
-  '--namespace': { value: true },
-  '--identity': { value: true },
-  '--load-balancer-class': { value: true },
-  '--disable-leader-election': { value: false },
-  '--lease-name': { value: true },
-  '--lease-duration': { value: true },
-  '--renew-deadline': { value: true },
-  '--retry-period': { value: true },
-  '--http-listen': { value: true },
-  '--ml-secret-name': { value: true },
-  '--webhook-listen': { value: true },
-  '--webhook-cert-dir': { value: true },
-  '--log-format': { value: true },
-  '--log-level': { value: true },
-};
+const SPEC = pick(
+  '--kubeconfig',
+  '--namespace',
+  '--identity',
+  '--load-balancer-class',
+  '--disable-leader-election',
+  '--lease-name',
+  '--lease-duration',
+  '--renew-deadline',
+  '--retry-period',
+  '--http-listen',
+  '--ml-secret-name',
+  '--webhook-listen',
+  '--webhook-cert-dir',
+  '--log-format',
+  '--log-level',
+);
 
 function fail(msg: string): number {
   process.stderr.write(`metallb-ts controller: ${msg}\n${CONTROLLER_USAGE}`);
@@ -63,7 +63,7 @@ function fail(msg: string): number {
 
 export async function run(argv: string[]): Promise<number> {
   const p = parseArgs(argv, SPEC);
-  if (typeof p === 'string') return fail(p);
+  if (p instanceof UsageError) return fail(p.message);
   if ('help' in p) {
     process.stdout.write(CONTROLLER_USAGE);
     return 0;

@@ -22,11 +22,11 @@ export async function run(argv: string[]): Promise<number> {
 }
 
 function runInner(argv: string[]): number {
-  const args = parseFileArgs('convert', USAGE, argv, { namespace: { short: 'n', default: 'metallb-system' } });
+  const args = parseFileArgs('convert', USAGE, argv, { '--namespace': 'metallb-system' });
   if ('exit' in args) return args.exit;
   const { paths, values } = args;
-  if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(values.namespace)) {
-    process.stderr.write(`metallb-ts convert: invalid namespace "${values.namespace}"\n`);
+  if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(values['--namespace'])) {
+    process.stderr.write(`metallb-ts convert: invalid namespace "${values['--namespace']}"\n`);
     return 2;
   }
   const set = readInputs(paths);
@@ -38,6 +38,6 @@ function runInner(argv: string[]): number {
     process.stderr.write('metallb-ts convert: no legacy configuration (ConfigMap with data.config) found in the input\n');
     return 1;
   }
-  process.stdout.write(convertLegacy(set, values.namespace));
+  process.stdout.write(convertLegacy(set, values['--namespace']));
   return 0;
 }

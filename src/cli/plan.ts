@@ -13,9 +13,10 @@ import { objectKey } from '../model/objects.ts';
 import { allocate, ANN_ALLOCATED_FROM_POOL } from '../allocator/index.ts';
 import type { Assignment } from '../allocator/index.ts';
 import { formatPlanTable, planAll, planToJSON } from '../planner/index.ts';
+import { parseArgs, pick, UsageError } from './args.ts';
 import { hasUnreadableInput, runGuarded } from './common.ts';
 
-export const PLAN_USAGE = `usage: metallb-ts plan -f PATH [-f PATH ...] [-o table|json] [--node NAME] [--node-address IP] [--lb-class NAME]
+export const PLAN_USAGE = `usage: metallb-ts plan -f PATH [-f PATH ...] [-o table|json] [--node NAME] [--node-address IP] [--load-balancer-class NAME]
 
 Shows which IP each LoadBalancer Service gets and exactly which routes every BGP peer receives.
 PATH (file or folder of YAML/JSON) holds metallb.io objects or a legacy ConfigMap, Services and
@@ -27,7 +28,8 @@ options:
   --node NAME           with no Node objects: the single node's name (default "local");
                         with Node objects: only show what this node announces
   --node-address IP     with no Node objects: the node's address (default 127.0.0.1)
-  --lb-class NAME       our loadBalancerClass (default: serve Services without a class)
+  --load-balancer-class NAME
+                        our loadBalancerClass (default: serve Services without a class)
   -h, --help            show this help
 
 A Service without an EndpointSlice in the input is assumed to have a ready endpoint on every
@@ -46,63 +48,31 @@ interface Options {
   lbClass?: string;
 }
 
-function parseArgs(argv: string[]): Options | { error: string } | 'help' {
-  const o: Options = { paths: [], output: 'table' };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] as string;
-    let name = arg;
-    let value: string | undefined;
-    const eq = arg.indexOf('=');
-    if (arg.startsWith('--') && eq > 0) {
-      name = arg.slice(0, eq);
-      value = arg.slice(eq + 1);
-    }
-    const take = (): string | undefined => {
-      if (value !== undefined) return value;
-      const v = argv[i + 1];
-      if (v === undefined) return undefined;
-      i++;
-      return v;
-    };
-    switch (name) {
-      case '-h':
-      case '--help':
-        return 'help';
-      case '-f':
-      case '--filename': {
-        const v = take();
-        if (v === undefined || v === '') return { error: `${name} needs a path` };
-        o.paths.push(v);
-        break;
-      }
-      case '-o':
-      case '--output': {
-        const v = take();
-        if (v !== 'table' && v !== 'json') return { error: `${name} must be "table" or "json"` };
-        o.output = v;
-        break;
-      }
-      case '--node': {
-        const v = take();
-        if (!v) return { error: '--node needs a name' };
-        o.node = v;
-        break;
-      }
-      case '--node-address': {
-        const v = take();
-        if (!v || !tryParseIP(v)) return { error: `--node-address needs an IP address${v ? `, got "${v}"` : ''}` };
-        o.nodeAddress = v;
-        break;
-      }
-      case '--lb-class': {
-        const v = take();
-        if (!v) return { error: '--lb-class needs a name' };
-        o.lbClass = v;
-        break;
-      }
-      default:
-        return { error: `unknown argument "${arg}"` };
-    }
+function parsePlanArgs(argv: string[]): Options | { error: string } | 'help' {
+  const p = parseArgs(argv, pick('--filename', '--output', '--node', '--node-address', '--load-balancer-class'));
+  if (p instanceof UsageError) return { error: p.message };
+  if (p.help) return 'help';
+  const o: Options = { paths: p.lists.get('--filename') ?? [], output: 'table' };
+  if (o.paths.some((f) => f === '')) return { error: '-f needs a path' };
+  const output = p.values.get('--output');
+  if (output !== undefined) {
+    if (output !== 'table' && output !== 'json') return { error: '--output must be "table" or "json"' };
+    o.output = output;
+  }
+  const node = p.values.get('--node');
+  if (node !== undefined) {
+    if (!node) return { error: '--node needs a name' };
+    o.node = node;
+  }
+  const addr = p.values.get('--node-address');
+  if (addr !== undefined) {
+    if (!tryParseIP(addr)) return { error: `--node-address needs an IP address${addr ? `, got "${addr}"` : ''}` };
+    o.nodeAddress = addr;
+  }
+  const lbClass = p.values.get('--load-balancer-class');
+  if (lbClass !== undefined) {
+    if (!lbClass) return { error: '--load-balancer-class needs a name' };
+    o.lbClass = lbClass;
   }
   if (o.paths.length === 0) return { error: 'at least one -f PATH is required' };
   return o;
@@ -131,7 +101,7 @@ export async function run(argv: string[]): Promise<number> {
 }
 
 function runInner(argv: string[]): number {
-  const opts = parseArgs(argv);
+  const opts = parsePlanArgs(argv);
   if (opts === 'help') {
     process.stdout.write(PLAN_USAGE);
     return 0;

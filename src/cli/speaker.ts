@@ -11,7 +11,7 @@ import { KubeClient } from '../kube/client.ts';
 import { KubeLayer2, KubeSpeaker, MEMBERLIST_SECRET_NAME } from '../kube/speaker.ts';
 import type { PartitionPolicy } from '../layer2/ownership.ts';
 import { createKubeMetrics } from '../kube/metrics.ts';
-import { parseArgs } from '../kube/args.ts';
+import { parseArgs, pick, UsageError } from './args.ts';
 
 export const SPEAKER_USAGE = `usage: metallb-ts speaker --node-name NAME [options]
 
@@ -39,20 +39,19 @@ options:
   -h, --help                 this text
 `;
 
-const SPEC = {
-  '--node-name': { value: true },
-  '--kubeconfig': { value: true },
-  '--namespace': { value: true },
-  '--load-balancer-class': { value: true },
-  '--router-id': { value: true },
-  '--http-listen': { value: true },
-  '--ml-bind-addr': { value: true },
-  '--ml-bind-port': { value: true },
-  '--ml-secret-name': { value: true },
-  '--l2-partition-policy': { value: true },
-  '--log-format': { value: true },
-  '--log-level': { value: true },
-};
+const SPEC = pick(
+  '--node-name',
+  '--kubeconfig',
+  '--namespace',
+  '--load-balancer-class',
+  '--router-id',
+  '--http-listen',
+  '--ml-bind-addr',
+  '--ml-bind-port',
+  '--ml-secret-name',
+  '--log-format',
+  '--log-level',
+);
 
 function fail(msg: string): number {
   process.stderr.write(`metallb-ts speaker: ${msg}\n${SPEAKER_USAGE}`);
@@ -61,7 +60,7 @@ function fail(msg: string): number {
 
 export async function run(argv: string[]): Promise<number> {
   const p = parseArgs(argv, SPEC);
-  if (typeof p === 'string') return fail(p);
+  if (p instanceof UsageError) return fail(p.message);
   if ('help' in p) {
     process.stdout.write(SPEAKER_USAGE);
     return 0;

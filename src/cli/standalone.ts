@@ -14,6 +14,7 @@ import { Standalone } from '../standalone/runtime.ts';
 import type { StandaloneDeps } from '../standalone/runtime.ts';
 import { FolderWatcher } from '../standalone/watch.ts';
 import { createDeps } from '../standalone/wire.ts';
+import { parseArgs, pick, UsageError } from './args.ts';
 
 export const STANDALONE_USAGE = `usage: metallb-ts standalone -f DIR [-f DIR...] --node NAME [options]
 
@@ -50,76 +51,32 @@ export interface StandaloneArgs {
 
 /** Parses the command line; returns an error message for bad usage. */
 export function parseStandaloneArgs(argv: string[]): StandaloneArgs | { help: true } | string {
-  const paths: string[] = [];
-  let node: string | undefined;
-  let nodeAddress = '127.0.0.1';
-  let nodeAddressGiven = false;
-  let statePath = 'metallb-ts-state.json';
-  let httpListen: string | null = '127.0.0.1:7472';
-  let logFormat: LogFormat = 'json';
-  let logLevel: LogLevel = 'info';
-  let lbClass: string | undefined;
-  let routerId: string | undefined;
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i] ?? '';
-    let name = a;
-    let value: string | undefined;
-    const eq = a.indexOf('=');
-    if (a.startsWith('--') && eq > 0) {
-      name = a.slice(0, eq);
-      value = a.slice(eq + 1);
-    }
-    if (name === '-h' || name === '--help') return { help: true };
-    const takes = ['-f', '--filename', '--file', '--node', '--node-address', '--state', '--http-listen', '--log-format', '--log-level', '--load-balancer-class', '--router-id'];
-    if (!takes.includes(name)) return `unknown option "${a}"`;
-    if (value === undefined) {
-      value = argv[++i];
-      if (value === undefined) return `option ${name} needs a value`;
-    }
-    switch (name) {
-      case '-f':
-      case '--filename':
-      case '--file':
-        paths.push(value);
-        break;
-      case '--node':
-        node = value;
-        break;
-      case '--node-address':
-        if (!tryParseIP(value)) return `--node-address: "${value}" is not an IP address`;
-        nodeAddress = value;
-        nodeAddressGiven = true;
-        break;
-      case '--state':
-        statePath = value;
-        break;
-      case '--http-listen':
-        if (value === 'off' || value === '') httpListen = null;
-        else {
-          const p = parseListenAddress(value);
-          if (typeof p === 'string') return `--http-listen: ${p}`;
-          httpListen = value;
-        }
-        break;
-      case '--log-format':
-        if (!isLogFormat(value)) return `--log-format: want json or text, got "${value}"`;
-        logFormat = value;
-        break;
-      case '--log-level':
-        if (!isLogLevel(value)) return `--log-level: unknown level "${value}"`;
-        logLevel = value;
-        break;
-      case '--load-balancer-class':
-        lbClass = value;
-        break;
-      case '--router-id': {
-        const ip = tryParseIP(value);
-        if (!ip || ip.family !== 4) return `--router-id: "${value}" is not an IPv4 address`;
-        routerId = value;
-        break;
-      }
-    }
+  const p = parseArgs(
+    argv,
+    pick('--filename', '--node', '--node-address', '--state', '--http-listen', '--log-format', '--log-level', '--load-balancer-class', '--router-id'),
+  );
+  if (p instanceof UsageError) return p.message;
+  if (p.help) return { help: true };
+  const v = p.values;
+  const paths = p.lists.get('--filename') ?? [];
+  const node = v.get('--node');
+  const nodeAddress = v.get('--node-address') ?? '127.0.0.1';
+  if (!tryParseIP(nodeAddress)) return `--node-address: "${nodeAddress}" is not an IP address`;
+  const nodeAddressGiven = v.has('--node-address');
+  const statePath = v.get('--state') ?? 'metallb-ts-state.json';
+  let httpListen: string | null = v.get('--http-listen') ?? '127.0.0.1:7472';
+  if (httpListen === 'off' || httpListen === '') httpListen = null;
+  else {
+    const l = parseListenAddress(httpListen);
+    if (typeof l === 'string') return `--http-listen: ${l}`;
   }
+  const logFormat = v.get('--log-format') ?? 'json';
+  if (!isLogFormat(logFormat)) return `--log-format: want json or text, got "${logFormat}"`;
+  const logLevel = v.get('--log-level') ?? 'info';
+  if (!isLogLevel(logLevel)) return `--log-level: unknown level "${logLevel}"`;
+  const lbClass = v.get('--load-balancer-class');
+  const routerId = v.get('--router-id');
+  if (routerId !== undefined && tryParseIP(routerId)?.family !== 4) return `--router-id: "${routerId}" is not an IPv4 address`;
   if (paths.length === 0) return 'missing -f DIR';
   if (!node) return 'missing --node NAME';
   if (!/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/.test(node)) return `--node: "${node}" is not a valid node name`;

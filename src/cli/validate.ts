@@ -21,7 +21,7 @@ options:
 exit status: 0 valid, 1 invalid, 2 usage error or unreadable input`;
 
 function jsonDiag(d: Diagnostic): Record<string, unknown> {
-  return { file: d.file, line: d.line, kind: d.kind, name: d.name, field: d.field, message: d.message };
+  return { file: d.file, line: d.line, kind: d.kind, name: d.name, field: d.field, message: d.message, ...(d.code !== undefined ? { code: d.code } : {}) };
 }
 
 export async function run(argv: string[]): Promise<number> {
@@ -29,17 +29,17 @@ export async function run(argv: string[]): Promise<number> {
 }
 
 function runInner(argv: string[]): number {
-  const args = parseFileArgs('validate', USAGE, argv, { output: { short: 'o', default: 'text' } });
+  const args = parseFileArgs('validate', USAGE, argv, { '--output': 'text' });
   if ('exit' in args) return args.exit;
   const { paths, values } = args;
-  if (values.output !== 'text' && values.output !== 'json') {
-    process.stderr.write(`metallb-ts validate: -o must be text or json, got "${values.output}"\n`);
+  if (values['--output'] !== 'text' && values['--output'] !== 'json') {
+    process.stderr.write(`metallb-ts validate: -o must be text or json, got "${values['--output']}"\n`);
     return 2;
   }
   const set = readInputs(paths);
   const unreadable = hasUnreadableInput(set.errors);
   const valid = set.errors.length === 0;
-  if (values.output === 'json') {
+  if (values['--output'] === 'json') {
     process.stdout.write(
       JSON.stringify({ valid, errors: set.errors.map(jsonDiag), warnings: set.warnings.map(jsonDiag) }, null, 2) + '\n',
     );

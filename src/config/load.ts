@@ -123,7 +123,7 @@ export class InputCache {
         if (st.isDirectory()) listFiles(p, found);
         else found.push({ file: p, key: statKey(st) });
       } catch (err) {
-        readErrors.push(fileError(p, 0, `cannot read: ${errorMessage(err)}`));
+        readErrors.push({ ...fileError(p, 0, `cannot read: ${errorMessage(err)}`), code: 'unreadable' });
         continue;
       }
       for (const f of found) {
@@ -137,7 +137,7 @@ export class InputCache {
         try {
           text = readFileSync(f.file, 'utf8');
         } catch (err) {
-          readErrors.push(fileError(f.file, 0, `cannot read: ${errorMessage(err)}`));
+          readErrors.push({ ...fileError(f.file, 0, `cannot read: ${errorMessage(err)}`), code: 'unreadable' });
           continue;
         }
         const pf = parseFile(f.file, text, this.retain);

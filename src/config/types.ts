@@ -36,7 +36,22 @@ export interface Diagnostic {
   /** Dotted field path inside the object, e.g. `spec.addresses[1]`; empty for the whole object. */
   field: string;
   message: string;
+  /**
+   * What kind of problem this is, for programs (exit codes, filters): decisions are made on
+   * the code, never on the message text. Absent on ordinary configuration errors/warnings.
+   */
+  code?: DiagnosticCode;
 }
+
+/**
+ * - `unreadable`: an input path could not be read at all (line 0)
+ * - `foreign-object`: an object of another product (apiVersion group not ours), ignored
+ * - `missing-reference`: a name that refers to nothing (an advertisement's pool or peer, a Secret)
+ * - `unsupported-field`: a field we read but cannot honour (ignored)
+ * - `address-family`: routes of one family towards a session that carries only the other
+ * - `service-field`: a Service field or annotation that looks misspelled
+ */
+export type DiagnosticCode = 'unreadable' | 'foreign-object' | 'missing-reference' | 'unsupported-field' | 'address-family' | 'service-field';
 
 export interface ServiceAllocation {
   /** Lower is tried first; undefined sorts after every number. */

@@ -4,7 +4,6 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { review } from '../../../src/kube/webhook.ts';
 import { configurationStateStatus, formatDiagnostics, clampCount } from '../../../src/kube/status.ts';
-import { parseArgs, parseSeconds } from '../../../src/kube/args.ts';
 import { statusName } from '../../../src/kube/speaker.ts';
 import { splitKey, keyOf, microTime } from '../../../src/kube/client.ts';
 import type { KubeObject } from '../../../src/kube/client.ts';
@@ -62,23 +61,6 @@ test('ConfigurationState status: Valid/Invalid, errorSummary lines, stable lastT
   assert.notEqual(good.conditions[0]?.lastTransitionTime, '2020-01-01T00:00:00Z');
   assert.equal(clampCount(2n ** 64n), Number.MAX_SAFE_INTEGER);
   assert.equal(clampCount(5n), 5);
-});
-
-test('argument parsing: values, --x=y, flags, unknown options and missing values are errors', () => {
-  const spec = { '--a': { value: true }, '--f': { value: false } };
-  const p = parseArgs(['--a', '1', '--f'], spec);
-  assert.ok(typeof p !== 'string' && !('help' in p));
-  assert.equal(p.values.get('--a'), '1');
-  assert.ok(p.flags.has('--f'));
-  const q = parseArgs(['--a=x=y'], spec);
-  assert.ok(typeof q !== 'string' && !('help' in q) && q.values.get('--a') === 'x=y');
-  assert.equal(parseArgs(['--b'], spec), 'unknown option "--b"');
-  assert.equal(parseArgs(['--a'], spec), 'option --a needs a value');
-  assert.equal(parseArgs(['--f=1'], spec), 'option --f takes no value');
-  assert.deepEqual(parseArgs(['-h'], spec), { help: true });
-  assert.equal(parseSeconds('--x', '1.5s', 3), 1.5);
-  assert.equal(parseSeconds('--x', undefined, 3), 3);
-  assert.match(String(parseSeconds('--x', '-1', 3)), /not a positive number/);
 });
 
 test('status object names are deterministic, DNS-safe and distinct per node', () => {
