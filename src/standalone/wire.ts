@@ -14,6 +14,8 @@ import { allocate } from '../allocator/index.ts';
 import { planNode, resolvePeerPasswords } from '../planner/index.ts';
 import { BGPSpeaker } from '../bgp/speaker/index.ts';
 import { Layer2Announcer } from '../layer2/announcer.ts';
+import { BfdSupervisor } from '../bfd/supervisor.ts';
+import { createBfdMetrics } from '../bfd/metrics.ts';
 import type { PlannedRoute, SessionPlan } from '../planner/types.ts';
 import type { Layer2AnnouncementStatus, Layer2Sink, NodePlan, PlanInput, StandaloneDeps } from './runtime.ts';
 
@@ -118,11 +120,18 @@ export async function createDeps(opts: WireOptions): Promise<StandaloneDeps> {
   // Re-reads only the files that changed since the last reload; cluster objects are kept as
   // plain objects (no YAML positions) so that memory stays proportional to the Services.
   const inputs = new InputCache({ retainObjects: false });
+  // BFD (BGPPeer bfdProfile) sits between the plan and the speaker: it holds a BGP session
+  // down while its BFD session is Down (src/bfd/supervisor.ts).
+  const bfd = new BfdSupervisor({ speaker, log: opts.logger.child({ component: 'bfd' }) });
+  if (opts.registry) createBfdMetrics(opts.registry, bfd);
   const deps: StandaloneDeps = {
     readInputs: (paths) => inputs.read(paths),
     allocate: (input) => allocate(input),
-    planNode: (input, node) => standalonePlan(input, node, opts.loadBalancerClass),
-    speaker,
+    planNode: (input, node) => {
+      bfd.setProfiles(input.config.bfdProfiles);
+      return standalonePlan(input, node, opts.loadBalancerClass);
+    },
+    speaker: bfd,
   };
   if (opts.layer2 !== false) {
     const announcer = new Layer2Announcer({

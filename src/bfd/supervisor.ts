@@ -1,0 +1,254 @@
+// BFD in front of the BGP speaker: every planned BGP session whose BGPPeer names a bfdProfile
+// gets a BFD session to the same peer with that profile's timers (src/bfd/manager.ts). When a
+// BFD session that was Up goes Down, the BGP session is taken out of the plan handed to the
+// speaker at once (NOTIFICATION Cease, TCP closed, our Adj-RIB-Out dropped) and stays out until
+// BFD is Up again. A peer that signals AdminDown (RFC 5882 §3.2) does not tear BGP down.
+// Before BFD was ever Up (e.g. the router has no BFD configured) BGP runs normally, as FRR does.
+//
+// echoMode is not implemented (asynchronous mode only): a warning is logged and shown in
+// status. The supervisor has the speaker's shape (setPlan / status / stop) so a runtime wraps
+// its speaker with it and changes nothing else.
+
+import { formatIP } from '../ip/index.ts';
+import type { BFDProfile } from '../config/types.ts';
+import type { SessionPlan } from '../planner/types.ts';
+import { sessionKey } from '../bgp/speaker/index.ts';
+import { BfdState } from './codec.ts';
+import { BfdManager, type BfdLogger, type BfdManagerOptions, type BfdPeerSpec, type BfdPeerStatus, type BfdStateChange } from './manager.ts';
+import type { DropReason } from './mux.ts';
+
+/** What the supervisor needs from the BGP speaker (BGPSpeaker fits). */
+export interface GatedSpeaker {
+  setPlan(sessions: SessionPlan[]): void;
+  status(): readonly object[];
+  stop(opts?: { withdraw?: boolean }): Promise<void>;
+}
+
+/** BFD facts attached to a BGP session's status (`speaker.bfd` in /status). */
+export interface SessionBfdStatus {
+  profile: string;
+  state: BfdPeerStatus['state'] | 'Unavailable';
+  /** True while BFD holds the BGP session down. */
+  holdingBgpDown: boolean;
+  multihop: boolean;
+  detectionTimeMs: number;
+  txIntervalMs: number;
+  localDiag: string;
+  remoteDiag: string;
+  upEvents: number;
+  downEvents: number;
+  warnings: string[];
+  error?: string;
+}
+
+export interface SupervisorOptions {
+  speaker: GatedSpeaker;
+  log: BfdLogger & { error(obj: object, msg: string): void };
+  /** Creates the BFD manager on first use (default: the real one on the metallb_udp addon). */
+  createManager?: (opts: BfdManagerOptions) => BfdManager;
+  /** Extra manager options (clock, ports) for tests. */
+  managerOptions?: Partial<BfdManagerOptions>;
+}
+
+interface Wanted {
+  plan: SessionPlan;
+  profile: BFDProfile;
+  spec: BfdPeerSpec;
+  warnings: string[];
+}
+
+/** Warnings for profile fields this implementation cannot honour. */
+export function profileWarnings(p: BFDProfile): string[] {
+  return p.echoMode ? [`BFDProfile ${p.name}: echoMode is not supported (asynchronous mode only); echoInterval ${p.echoInterval} ms is ignored`] : [];
+}
+
+/** The BFD session a planned BGP session asks for, or why it cannot have one. */
+export function bfdSpecFor(plan: SessionPlan, profile: BFDProfile): BfdPeerSpec | string {
+  const c = plan.config;
+  if (!c.address) return `BFD needs a peer address (interface peer ${c.interface ?? '?'})`;
+  return {
+    key: sessionKey(c),
+    peerAddress: formatIP(c.address),
+    localAddress: c.sourceAddress ? formatIP(c.sourceAddress) : '',
+    multihop: c.ebgpMultiHop,
+    minimumTtl: profile.minimumTtl,
+    timers: {
+      transmitIntervalMs: profile.transmitInterval,
+      receiveIntervalMs: profile.receiveInterval,
+      detectMultiplier: profile.detectMultiplier,
+      passive: profile.passiveMode,
+    },
+  };
+}
+
+export class BfdSupervisor implements GatedSpeaker {
+  private profiles = new Map<string, BFDProfile>();
+  private plan: SessionPlan[] = [];
+  private wanted = new Map<string, Wanted>();
+  private unavailable = new Map<string, string>();
+  /** BGP session keys held down by BFD. */
+  private readonly held = new Set<string>();
+  private manager: BfdManager | undefined;
+  private managerError: string | undefined;
+  private readonly warned = new Set<string>();
+  private stopped = false;
+
+  constructor(private readonly opts: SupervisorOptions) {}
+
+  /** The BFDProfiles of the configuration in force (call before setPlan). */
+  setProfiles(profiles: readonly BFDProfile[]): void {
+    this.profiles = new Map(profiles.map((p) => [p.name, p]));
+  }
+
+  setPlan(sessions: SessionPlan[]): void {
+    if (this.stopped) return;
+    this.plan = sessions;
+    this.wanted = new Map();
+    this.unavailable = new Map();
+    for (const s of sessions) {
+      const name = s.config.bfdProfile;
+      if (name === undefined) continue;
+      const key = sessionKey(s.config);
+      const profile = this.profiles.get(name);
+      if (!profile) {
+        this.unavailable.set(key, `BFDProfile ${name} not found`);
+        continue;
+      }
+      const spec = bfdSpecFor(s, profile);
+      if (typeof spec === 'string') {
+        this.unavailable.set(key, spec);
+        continue;
+      }
+      const warnings = profileWarnings(profile);
+      for (const w of warnings) {
+        if (!this.warned.has(w)) this.opts.log.warn({ profile: name }, w);
+        this.warned.add(w);
+      }
+      this.wanted.set(key, { plan: s, profile, spec, warnings });
+    }
+    for (const [key, why] of this.unavailable) this.opts.log.warn({ session: key }, `no BFD for this BGP session: ${why}`);
+    for (const k of [...this.held]) if (!this.wanted.has(k)) this.held.delete(k);
+    const mgr = this.wanted.size > 0 ? this.ensureManager() : this.manager;
+    mgr?.sync([...this.wanted.values()].map((w) => w.spec));
+    this.push();
+  }
+
+  status(): readonly object[] {
+    const inner = this.opts.speaker.status();
+    const bfd = new Map((this.manager?.status() ?? []).map((b) => [b.key, b]));
+    const byPeer = new Map<string, SessionBfdStatus>();
+    for (const [key, w] of this.wanted) byPeer.set(w.plan.peer, this.sessionBfd(key, w, bfd.get(key)));
+    for (const [key, why] of this.unavailable) {
+      const plan = this.plan.find((p) => sessionKey(p.config) === key);
+      if (plan) byPeer.set(plan.peer, { ...emptyBfd(plan.config.bfdProfile ?? ''), error: why });
+    }
+    const out: object[] = inner.map((s) => {
+      const peer = (s as { peer?: string }).peer;
+      const b = peer === undefined ? undefined : byPeer.get(peer);
+      return b ? { ...s, bfd: b } : s;
+    });
+    // Sessions held down by BFD are not in the speaker: show them as Idle with the reason.
+    for (const key of this.held) {
+      const w = this.wanted.get(key);
+      if (!w) continue;
+      const c = w.plan.config;
+      out.push({
+        node: w.plan.node,
+        peer: w.plan.peer,
+        peerAddress: w.spec.peerAddress,
+        peerPort: c.port,
+        state: 'Idle',
+        uptimeSeconds: 0,
+        lastError: `held down: BFD session to ${w.spec.peerAddress} is ${byPeer.get(w.plan.peer)?.state ?? 'Down'}`,
+        routes: [],
+        bfd: byPeer.get(w.plan.peer),
+      });
+    }
+    return out;
+  }
+
+  /** Every BFD session (for metrics). */
+  bfdSessions(): BfdPeerStatus[] {
+    return this.manager?.status() ?? [];
+  }
+
+  /** Received BFD datagrams dropped, by reason. */
+  bfdDrops(): Record<DropReason, number> | undefined {
+    return this.manager?.drops();
+  }
+
+  async stop(opts?: { withdraw?: boolean }): Promise<void> {
+    this.stopped = true;
+    await this.opts.speaker.stop(opts);
+    this.manager?.close();
+  }
+
+  // ---------------------------------------------------------------------------------- internals
+
+  private ensureManager(): BfdManager | undefined {
+    if (this.manager || this.managerError) return this.manager;
+    const create = this.opts.createManager ?? ((o: BfdManagerOptions) => new BfdManager(o));
+    try {
+      this.manager = create({ log: this.opts.log, onStateChange: (c) => this.onBfd(c), ...this.opts.managerOptions });
+    } catch (e) {
+      this.managerError = (e as Error).message;
+      this.opts.log.error({ error: this.managerError }, 'BFD cannot run: BGP sessions with a bfdProfile run without BFD');
+    }
+    return this.manager;
+  }
+
+  private sessionBfd(key: string, w: Wanted, b: BfdPeerStatus | undefined): SessionBfdStatus {
+    if (!b) return { ...emptyBfd(w.profile.name), multihop: w.spec.multihop, warnings: w.warnings, ...(this.managerError ? { error: this.managerError } : {}) };
+    return {
+      profile: w.profile.name,
+      state: b.state,
+      holdingBgpDown: this.held.has(key),
+      multihop: b.multihop,
+      detectionTimeMs: b.detectionTimeMs,
+      txIntervalMs: b.txIntervalMs,
+      localDiag: b.localDiag,
+      remoteDiag: b.remoteDiag,
+      upEvents: b.upEvents,
+      downEvents: b.downEvents,
+      warnings: w.warnings,
+      ...(b.error ? { error: b.error } : {}),
+    };
+  }
+
+  private onBfd(c: BfdStateChange): void {
+    if (this.stopped || !this.wanted.has(c.key)) return;
+    if (c.to === BfdState.Up) {
+      if (this.held.delete(c.key)) {
+        this.opts.log.info({ peer: c.peerAddress }, 'BFD Up: BGP session released');
+        this.push();
+      }
+      return;
+    }
+    const remoteAdminDown = this.manager?.status().find((s) => s.key === c.key)?.remoteState === 'AdminDown';
+    if (c.from === BfdState.Up && !remoteAdminDown && !this.held.has(c.key)) {
+      this.held.add(c.key);
+      this.opts.log.warn({ peer: c.peerAddress }, 'BFD Down: closing the BGP session until BFD is Up again');
+      this.push();
+    }
+  }
+
+  private push(): void {
+    this.opts.speaker.setPlan(this.held.size === 0 ? this.plan : this.plan.filter((s) => !this.held.has(sessionKey(s.config))));
+  }
+}
+
+function emptyBfd(profile: string): SessionBfdStatus {
+  return {
+    profile,
+    state: 'Unavailable',
+    holdingBgpDown: false,
+    multihop: false,
+    detectionTimeMs: 0,
+    txIntervalMs: 0,
+    localDiag: 'none',
+    remoteDiag: 'none',
+    upEvents: 0,
+    downEvents: 0,
+    warnings: [],
+  };
+}
