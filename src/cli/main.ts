@@ -7,6 +7,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
   validate: { summary: 'check MetalLB configuration files', load: async () => (await import('./validate.ts')).run },
   convert: { summary: 'convert a legacy ConfigMap to metallb.io CRDs', load: async () => (await import('./convert.ts')).run },
   plan: { summary: 'show which IP each Service gets and what every router receives', load: async () => (await import('./plan.ts')).run },
+  doctor: { summary: 'find topology and operational problems (iBGP chains, duplicate sessions, ...)', load: async () => (await import('./doctor.ts')).run },
   standalone: { summary: 'run allocator + speaker on this machine from a folder of YAML', load: async () => (await import('./standalone.ts')).run },
   controller: { summary: 'run the Kubernetes controller (IP assignment)', load: async () => (await import('./controller.ts')).run },
   speaker: { summary: 'run the Kubernetes speaker (BGP / Layer 2 announcements)', load: async () => (await import('./speaker.ts')).run },

@@ -7,11 +7,10 @@
 import { readInputs } from '../config/load.ts';
 import { formatDiagnostic } from '../config/path.ts';
 import type { Config } from '../config/types.ts';
-import { canonicalIP, tryParseIP } from '../ip/index.ts';
-import type { Node, Service } from '../model/objects.ts';
-import { objectKey } from '../model/objects.ts';
-import { allocate, ANN_ALLOCATED_FROM_POOL } from '../allocator/index.ts';
-import type { Assignment } from '../allocator/index.ts';
+import { tryParseIP } from '../ip/index.ts';
+import type { Node } from '../model/objects.ts';
+import { allocate } from '../allocator/index.ts';
+import { previousFromStatus } from '../doctor/state.ts';
 import { formatPlanTable, planAll, planToJSON } from '../planner/index.ts';
 import { parseArgs, pick, UsageError } from './args.ts';
 import { hasUnreadableInput, runGuarded } from './common.ts';
@@ -80,21 +79,8 @@ function parsePlanArgs(argv: string[]): Options | { error: string } | 'help' {
 
 const EMPTY_CONFIG: Config = { pools: [], peers: [], bgpAdvertisements: [], l2Advertisements: [], bfdProfiles: [], communityAliases: {} };
 
-/** What a Service held before, from its status and the pool annotation. */
-export function previousFromStatus(services: Service[]): Record<string, Assignment> {
-  const out: Record<string, Assignment> = {};
-  for (const svc of services) {
-    const ips: string[] = [];
-    for (const ing of svc.status?.loadBalancer?.ingress ?? []) {
-      const c = ing.ip ? canonicalIP(ing.ip) : undefined;
-      if (c && !ips.includes(c)) ips.push(c);
-    }
-    if (ips.length === 0) continue;
-    ips.sort((a, b) => (a.includes(':') ? 1 : 0) - (b.includes(':') ? 1 : 0));
-    out[objectKey(svc.metadata)] = { ips, pool: svc.metadata.annotations?.[ANN_ALLOCATED_FROM_POOL] ?? '' };
-  }
-  return out;
-}
+// previousFromStatus: shared with doctor and plan --diff
+export { previousFromStatus } from '../doctor/state.ts';
 
 export async function run(argv: string[]): Promise<number> {
   return runGuarded('plan', () => runInner(argv));
