@@ -225,7 +225,7 @@ export class Controller {
     this.o.metrics?.configStale.set(valid ? 0 : 1);
     if (valid) this.o.metrics?.configLoaded.set(1);
     if (!this.leading) return;
-    await publishConfigurationState(this.o.client, this.o.namespace, 'controller', { 'app.kubernetes.io/component': 'controller' }, res.errors, this.o.logger);
+    await publishConfigurationState(this.o.client, this.o.namespace, 'controller', { 'app.kubernetes.io/component': 'controller' }, res.errors, this.o.logger, res.warnings);
     if (!valid || !res.config) return;
     this.config = res.config;
     const opts = { ...(this.o.loadBalancerClass !== undefined ? { loadBalancerClass: this.o.loadBalancerClass } : {}), namespaces: this.namespaceList() };

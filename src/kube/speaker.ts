@@ -483,6 +483,7 @@ export class KubeSpeaker {
       { 'app.kubernetes.io/component': 'speaker', [LABEL_NODE]: this.o.nodeName },
       res.errors,
       this.o.logger,
+      res.warnings,
     );
     this.queue.add(PLAN);
   }

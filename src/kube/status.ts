@@ -24,9 +24,16 @@ export function formatDiagnostics(diags: readonly Diagnostic[]): string {
     .join('\n');
 }
 
-export function configurationStateStatus(errors: readonly Diagnostic[], previous?: ConfigurationStateStatus): ConfigurationStateStatus {
+/**
+ * `warnings`: the warnings that carry a code (a pool or peer an advertisement names that does
+ * not exist, a missing Secret, routes of a family a session cannot carry...) are told in the
+ * condition's message; the configuration stays Valid.
+ */
+export function configurationStateStatus(errors: readonly Diagnostic[], previous?: ConfigurationStateStatus, warnings: readonly Diagnostic[] = []): ConfigurationStateStatus {
   const valid = errors.length === 0;
   const summary = formatDiagnostics(errors);
+  const told = warnings.filter((w) => w.code !== undefined);
+  const warningText = told.length > 0 ? `; warnings: ${formatDiagnostics(told)}` : '';
   const prevCond = previous?.conditions?.find((c) => c.type === 'ConfigurationValid');
   const status = valid ? 'True' : 'False';
   return {
@@ -37,7 +44,7 @@ export function configurationStateStatus(errors: readonly Diagnostic[], previous
         type: 'ConfigurationValid',
         status,
         reason: valid ? 'ConfigurationValid' : 'ConfigurationInvalid',
-        message: valid ? 'the configuration is valid and in use' : `the configuration is invalid; the last valid one stays in use: ${summary}`,
+        message: valid ? `the configuration is valid and in use${warningText}` : `the configuration is invalid; the last valid one stays in use: ${summary}${warningText}`,
         lastTransitionTime: prevCond && prevCond.status === status ? prevCond.lastTransitionTime : kubeTime(new Date()),
       },
     ],
@@ -52,6 +59,7 @@ export async function publishConfigurationState(
   labels: Record<string, string>,
   errors: readonly Diagnostic[],
   logger?: Logger,
+  warnings: readonly Diagnostic[] = [],
 ): Promise<void> {
   let cur = await client.get<KubeObject & { status?: ConfigurationStateStatus }>(R.configurationstates, namespace, name);
   if (!cur) {
@@ -65,7 +73,7 @@ export async function publishConfigurationState(
       throw err;
     }
   }
-  const status = configurationStateStatus(errors, cur.status);
+  const status = configurationStateStatus(errors, cur.status, warnings);
   if (cur.status && JSON.stringify(cur.status) === JSON.stringify(status)) return;
   try {
     await client.patch(R.configurationstates, namespace, name, { status }, { status: true });

@@ -61,10 +61,16 @@ export function review(req: AdmissionRequest, current: readonly KubeObject[], se
   const id = identity(obj);
   after = after.filter((o) => identity(o) !== id);
   if (req.operation !== 'DELETE') after.push(obj);
-  const old = new Set(buildConfig(before, { secrets: [...secrets] }).errors.map((d) => formatDiagnostics([d])));
+  const prior = buildConfig(before, { secrets: [...secrets] });
+  const old = new Set(prior.errors.map((d) => formatDiagnostics([d])));
+  const oldWarnings = new Set(prior.warnings.map((d) => formatDiagnostics([d])));
   const res = buildConfig(after.map((o) => loadedFromApiObject(o)), { secrets: [...secrets] });
   const fresh = res.errors.filter((d) => !old.has(formatDiagnostics([d])));
-  const warnings = res.warnings.filter((w) => w.kind === kind && w.name === String(meta['name'] ?? '')).map((w) => formatDiagnostics([w]));
+  // warnings about this object, and references this change leaves dangling elsewhere (deleting a
+  // pool that an advertisement still names is allowed, as in MetalLB, with a warning)
+  const warnings = res.warnings
+    .filter((w) => (w.kind === kind && w.name === String(meta['name'] ?? '')) || (w.code === 'missing-reference' && !oldWarnings.has(formatDiagnostics([w]))))
+    .map((w) => formatDiagnostics([w]));
   if (fresh.length === 0) return { uid: req.uid, allowed: true, ...(warnings.length ? { warnings } : {}) };
   return {
     uid: req.uid,

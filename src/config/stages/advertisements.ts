@@ -141,7 +141,9 @@ export function buildBGPAdvs(
     adv.communities = [...comms.values()].sort(compareCommunity);
     adv.peers = checkStringList(d, item, ['spec', 'peers'], s.peers, 'peer name').sort();
     (s.peers ?? []).forEach((p, i) => {
-      if (p !== '' && !peerNames.has(p) && !isBroken(ctx, 'BGPPeer', p)) d.at(item, ['spec', 'peers', i], `unknown BGPPeer "${p}"${didYouMean(p, [...peerNames])}`);
+      if (p !== '' && !peerNames.has(p) && !isBroken(ctx, 'BGPPeer', p)) {
+        d.warn(item, ['spec', 'peers', i], `unknown BGPPeer "${p}"${didYouMean(p, [...peerNames])} (matches nothing, as in MetalLB)`, 'missing-reference');
+      }
     });
     nodesWarning(d, item, ['spec', 'nodeSelectors'], adv.nodeSelectors, ctx.nodes);
     out.push(adv);

@@ -27,6 +27,25 @@ export const IGNORED_KINDS = new Set(['Service', 'Node', 'EndpointSlice', 'Names
 const KNOWN_KINDS = [...Object.keys(SPEC_SCHEMAS), 'ConfigMap', ...IGNORED_KINDS];
 const TOP_LEVEL = ['apiVersion', 'kind', 'metadata', 'spec', 'status'];
 
+export const FRRK8S_GROUP = 'frrk8s.metallb.io';
+/** API groups of Kubernetes itself that are not `*.k8s.io`. */
+const KUBERNETES_GROUPS = new Set(['', 'apps', 'batch', 'policy', 'autoscaling', 'extensions']);
+
+/**
+ * Whose object this is, from the group of its apiVersion: MetalLB's (metallb.io, or a near miss
+ * of it, reported by the checks of our kinds), frr-k8s's, Kubernetes' own, or another
+ * product's (e.g. openpe.openperouter.github.io, crd.projectcalico.org).
+ */
+export function apiGroupOwner(apiVersion: string): 'metallb' | 'frrk8s' | 'kubernetes' | 'foreign' {
+  const slash = apiVersion.indexOf('/');
+  const group = slash < 0 ? '' : apiVersion.slice(0, slash);
+  if (group === METALLB_GROUP) return 'metallb';
+  if (group === FRRK8S_GROUP) return 'frrk8s';
+  if (KUBERNETES_GROUPS.has(group) || group.endsWith('.k8s.io')) return 'kubernetes';
+  if (closest(group, [METALLB_GROUP, FRRK8S_GROUP]) !== undefined) return 'metallb';
+  return 'foreign';
+}
+
 export function intake(objects: LoadedObject[], d: Diags): Parsed {
   const out: Parsed = { pools: [], peers: [], bgpAdvs: [], l2Advs: [], communities: [], bfds: [], broken: new Map() };
   for (const lo of objects) {
@@ -42,6 +61,17 @@ export function intake(objects: LoadedObject[], d: Diags): Parsed {
     }
     if (typeof kind !== 'string') {
       d.raw(lo, ['kind'], 'must be a string');
+      continue;
+    }
+    const apiVersionText = obj['apiVersion'];
+    const owner = typeof apiVersionText === 'string' ? apiGroupOwner(apiVersionText) : undefined;
+    if (owner === 'foreign' || (owner === 'frrk8s' && kind !== 'FRRConfiguration')) {
+      // another product's object (or an frr-k8s status kind) in the same folder: not ours to judge
+      d.raw(lo, ['apiVersion'], `${String(apiVersionText)} ${kind} is not used by metallb-ts; ignored`, true, 'foreign-object');
+      continue;
+    }
+    if (owner === 'frrk8s') {
+      d.raw(lo, ['kind'], 'FRRConfiguration is not supported yet; ignored', true, 'unsupported-field');
       continue;
     }
     if (IGNORED_KINDS.has(kind)) continue;

@@ -6,7 +6,7 @@ import { fieldDiagnostic, formatPath, isRecord, type FieldPath } from '../path.t
 import type { BFDProfileSpec, BGPAdvertisementSpec, BGPPeerSpec, CommunitySpec, IPAddressPoolSpec, L2AdvertisementSpec } from '../schema.ts';
 import type { Node, Secret } from '../../model/objects.ts';
 import { anySelectorMatches, type LabelSelector } from '../../model/selector.ts';
-import type { Diagnostic, LoadedObject, SourceRef } from '../types.ts';
+import type { Diagnostic, DiagnosticCode, LoadedObject, SourceRef } from '../types.ts';
 
 export interface BuildOptions {
   /** Secrets known to the caller (for passwordSecret checks). */
@@ -58,11 +58,13 @@ export class Diags {
     list.push(d);
   }
 
-  raw(lo: LoadedObject, path: FieldPath, message: string, warning = false): void {
-    this.add(warning ? this.warnings : this.errors, fieldDiagnostic(lo, path, message));
+  raw(lo: LoadedObject, path: FieldPath, message: string, warning = false, code?: DiagnosticCode): void {
+    const d = fieldDiagnostic(lo, path, message);
+    if (code !== undefined) d.code = code;
+    this.add(warning ? this.warnings : this.errors, d);
   }
 
-  at<S>(item: Item<S>, path: FieldPath, message: string, warning = false): void {
+  at<S>(item: Item<S>, path: FieldPath, message: string, warning = false, code?: DiagnosticCode): void {
     if (item.damaged && (warning || (path[0] === 'spec' && typeof path[1] === 'string' && item.damaged.has(path[1])))) return;
     const p = item.map(path);
     this.add(warning ? this.warnings : this.errors, {
@@ -72,11 +74,12 @@ export class Diags {
       name: item.shownName,
       field: formatPath(p),
       message,
+      ...(code !== undefined ? { code } : {}),
     });
   }
 
-  warn<S>(item: Item<S>, path: FieldPath, message: string): void {
-    this.at(item, path, message, true);
+  warn<S>(item: Item<S>, path: FieldPath, message: string, code?: DiagnosticCode): void {
+    this.at(item, path, message, true, code);
   }
 }
 

@@ -128,9 +128,12 @@ export function buildPeers(d: Diags, items: Item<BGPPeerSpec>[], bfds: Set<strin
       if (s.password !== undefined) d.at(item, ['spec', 'passwordSecret'], 'only one of password and passwordSecret may be set');
       if (s.passwordSecret.name === '') d.at(item, ['spec', 'passwordSecret', 'name'], 'must not be empty');
       peer.passwordSecret = { name: s.passwordSecret.name, namespace: ns };
-      if (opts.secrets && opts.secrets.length > 0) {
+      // (a caller that does not know the Secrets passes none; one that does passes a list, maybe empty)
+      if (opts.secrets !== undefined) {
         const sec = opts.secrets.find((x) => x.metadata.name === s.passwordSecret?.name && (x.metadata.namespace ?? ns) === ns);
-        if (!sec) d.warn(item, ['spec', 'passwordSecret'], `Secret ${ns}/${s.passwordSecret.name} is not among the inputs`);
+        if (!sec) {
+          d.warn(item, ['spec', 'passwordSecret'], `Secret ${ns}/${s.passwordSecret.name} not found: this session stays down (blocked) until the Secret exists`, 'missing-reference');
+        }
         else {
           if (sec.type !== undefined && sec.type !== 'kubernetes.io/basic-auth') {
             d.at(item, ['spec', 'passwordSecret'], `Secret ${ns}/${s.passwordSecret.name} must be of type kubernetes.io/basic-auth, is ${sec.type}`);

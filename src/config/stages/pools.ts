@@ -86,7 +86,11 @@ export function resolvePools<S extends { ipAddressPools?: string[] | undefined; 
   const selectors = checkSelectors(d, item, ['spec', 'ipAddressPoolSelectors'], item.spec.ipAddressPoolSelectors);
   const out = new Set<string>();
   (item.spec.ipAddressPools ?? []).forEach((n, i) => {
-    if (!pools.has(n) && !broken?.has(n)) d.at(item, ['spec', 'ipAddressPools', i], `unknown IPAddressPool "${n}"${didYouMean(n, [...pools.keys()])}`);
+    // Like MetalLB: a name that matches no pool is no error (GitOps tools apply and delete in
+    // any order); the advertisement announces nothing for it. Said as a warning.
+    if (n !== '' && !pools.has(n) && !broken?.has(n)) {
+      d.warn(item, ['spec', 'ipAddressPools', i], `unknown IPAddressPool "${n}"${didYouMean(n, [...pools.keys()])} (matches nothing, as in MetalLB)`, 'missing-reference');
+    }
   });
   for (const n of names) if (pools.has(n)) out.add(n);
   selectors.forEach((sel, i) => {

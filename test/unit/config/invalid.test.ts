@@ -92,7 +92,6 @@ const cases: Case[] = [
   { t: 'empty interface', docs: [peer('r', { myASN: 1, peerASN: 2, interface: '' })], kind: 'BGPPeer', name: 'r', field: 'spec.interface' },
   { t: 'peer without metadata', docs: ['apiVersion: metallb.io/v1beta2\nkind: BGPPeer\nspec: {}\n'], kind: 'BGPPeer', name: '', field: 'metadata', line: 1 },
   // ---- BGPAdvertisement
-  { t: 'adv: unknown pool', docs: [P, bgpAdv('a', { ipAddressPools: ['nope'] })], kind: 'BGPAdvertisement', name: 'a', field: 'spec.ipAddressPools[0]', msg: /unknown IPAddressPool/ },
   { t: 'adv: duplicate pool', docs: [P, bgpAdv('a', { ipAddressPools: ['p', 'p'] })], kind: 'BGPAdvertisement', name: 'a', field: 'spec.ipAddressPools[1]', msg: /duplicate/ },
   { t: 'aggregationLength 33', docs: [P, bgpAdv('a', { aggregationLength: 33 })], kind: 'BGPAdvertisement', name: 'a', field: 'spec.aggregationLength', msg: /<= 32/ },
   { t: 'aggregationLengthV6 129', docs: [P, bgpAdv('a', { aggregationLengthV6: 129 })], kind: 'BGPAdvertisement', name: 'a', field: 'spec.aggregationLengthV6', msg: /<= 128/ },
@@ -107,7 +106,6 @@ const cases: Case[] = [
   { t: 'community with 3 parts', docs: [P, bgpAdv('a', { communities: ['1:2:3'] })], kind: 'BGPAdvertisement', name: 'a', field: 'spec.communities[0]' },
   { t: 'unknown community alias', docs: [P, bgpAdv('a', { communities: ['vpn-only'] })], kind: 'BGPAdvertisement', name: 'a', field: 'spec.communities[0]', msg: /unknown community alias/ },
   { t: 'duplicate community', docs: [P, bgpAdv('a', { communities: ['1:1', '1:1'] })], kind: 'BGPAdvertisement', name: 'a', field: 'spec.communities[1]', msg: /duplicate/ },
-  { t: 'adv: unknown peer', docs: [P, bgpAdv('a', { peers: ['ghost'] })], kind: 'BGPAdvertisement', name: 'a', field: 'spec.peers[0]', msg: /unknown BGPPeer/ },
   { t: 'adv: duplicate peer', docs: [P, peer('r', ebgpPeer()), bgpAdv('a', { peers: ['r', 'r'] })], kind: 'BGPAdvertisement', name: 'a', field: 'spec.peers[1]' },
   { t: 'localPref vs localpref', docs: [P, bgpAdv('a', { localPref: 1, localpref: 2 })], kind: 'BGPAdvertisement', name: 'a', field: 'spec.localpref', msg: /conflicts/ },
   { t: 'negative localPref', docs: [P, bgpAdv('a', { localPref: -5 })], kind: 'BGPAdvertisement', name: 'a', field: 'spec.localPref' },

@@ -40,10 +40,16 @@ test('admission: errors that already exist elsewhere do not block unrelated chan
   const broken = [pool('a', ['10.0.0.0/24']), pool('b', ['10.0.0.0/25']), l2];
   assert.equal(review(req('CREATE', pool('c', ['10.9.0.0/24'])), broken, []).allowed, true);
   assert.equal(review(req('DELETE', pool('b', ['10.0.0.0/25'])), broken, []).allowed, true);
-  // deleting a pool an advertisement names is judged by validate too
+  // deleting a pool an advertisement still names is allowed, as in MetalLB (GitOps tools delete
+  // in any order), with a warning naming the advertisement
   const named: KubeObject = { apiVersion: 'metallb.io/v1beta1', kind: 'L2Advertisement', metadata: { name: 'only-a', namespace: 'metallb-system' }, spec: { ipAddressPools: ['a'] } };
   const r = review(req('DELETE', pool('a', ['10.0.0.0/24'])), [pool('a', ['10.0.0.0/24']), named], []);
-  assert.equal(r.allowed, false, JSON.stringify(r));
+  assert.equal(r.allowed, true, JSON.stringify(r));
+  assert.deepEqual(r.warnings, ['L2Advertisement/only-a: spec.ipAddressPools[0]: unknown IPAddressPool "a" (matches nothing, as in MetalLB)']);
+  // creating an advertisement for a pool not created yet is allowed too, with the warning
+  const early = review(req('CREATE', named), [l2], []);
+  assert.equal(early.allowed, true);
+  assert.deepEqual(early.warnings, ['L2Advertisement/only-a: spec.ipAddressPools[0]: unknown IPAddressPool "a" (matches nothing, as in MetalLB)']);
 });
 
 test('ConfigurationState status: Valid/Invalid, errorSummary lines, stable lastTransitionTime', () => {
@@ -59,6 +65,11 @@ test('ConfigurationState status: Valid/Invalid, errorSummary lines, stable lastT
   assert.equal(good.result, 'Valid');
   assert.equal(good.errorSummary, '');
   assert.notEqual(good.conditions[0]?.lastTransitionTime, '2020-01-01T00:00:00Z');
+  // a dangling reference keeps the configuration Valid and is told in the condition's message
+  const dangling = { file: 'L2Advertisement/metallb-system/l', line: 0, kind: 'L2Advertisement', name: 'l', field: 'spec.ipAddressPools[0]', message: 'unknown IPAddressPool "a"', code: 'missing-reference' as const };
+  const warned = configurationStateStatus([], good, [dangling, { ...err, message: 'selects no Node' }]);
+  assert.equal(warned.result, 'Valid');
+  assert.equal(warned.conditions[0]?.message, 'the configuration is valid and in use; warnings: L2Advertisement/l: spec.ipAddressPools[0]: unknown IPAddressPool "a"');
   assert.equal(clampCount(2n ** 64n), Number.MAX_SAFE_INTEGER);
   assert.equal(clampCount(5n), 5);
 });

@@ -1,0 +1,65 @@
+// MetalLB users' inputs that MetalLB accepts: dangling references, missing Secrets and other
+// products' objects are warnings (with a code for programs), never errors (issue 15 items 4-5,
+// issue 13 item 5).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { readInputs } from '../../../src/config/load.ts';
+import type { Diagnostic } from '../../../src/config/types.ts';
+import { runCli } from '../helpers/cli.ts';
+import { bgpAdv, doc, ebgpPeer, l2Adv, load, peer, pool } from './helpers.ts';
+
+const line = (d: Diagnostic): string => `${d.kind}/${d.name}: ${d.field}: ${d.message} [${d.code ?? ''}]`;
+
+test('an advertisement naming a pool or peer that does not exist is a warning; it matches nothing', () => {
+  const set = load(pool('public', ['10.0.0.0/24']), peer('router1', ebgpPeer()), bgpAdv('a', { ipAddressPools: ['pubilc', 'public'], peers: ['rooter1'] }), l2Adv('l', { ipAddressPools: ['gone'] }));
+  assert.deepEqual(set.errors, []);
+  assert.deepEqual(set.warnings.map(line), [
+    'BGPAdvertisement/a: spec.ipAddressPools[0]: unknown IPAddressPool "pubilc"; did you mean "public"? (matches nothing, as in MetalLB) [missing-reference]',
+    'BGPAdvertisement/a: spec.peers[0]: unknown BGPPeer "rooter1"; did you mean "router1"? (matches nothing, as in MetalLB) [missing-reference]',
+    'L2Advertisement/l: spec.ipAddressPools[0]: unknown IPAddressPool "gone" (matches nothing, as in MetalLB) [missing-reference]',
+  ]);
+  const c = set.config;
+  assert.ok(c);
+  assert.deepEqual(c.bgpAdvertisements[0]?.pools, ['public']);
+  assert.deepEqual(c.bgpAdvertisements[0]?.peers, ['rooter1']); // names no peer: announces to none
+  assert.deepEqual(c.l2Advertisements[0]?.pools, []); // not "every pool"
+});
+
+test('a peer whose password Secret is missing: validate warns (the session is blocked at run time)', () => {
+  const set = load(peer('r', ebgpPeer({ passwordSecret: { name: 'bgp-pass' } })));
+  assert.deepEqual(set.errors, []);
+  assert.deepEqual(set.warnings.map(line), [
+    'BGPPeer/r: spec.passwordSecret: Secret metallb-system/bgp-pass not found: this session stays down (blocked) until the Secret exists [missing-reference]',
+  ]);
+  const secret = doc('Secret', 'bgp-pass', undefined, 'v1', { namespace: 'metallb-system' }).replace(/\n$/, '\ntype: kubernetes.io/basic-auth\nstringData:\n  password: x\n');
+  assert.deepEqual(load(peer('r', ebgpPeer({ passwordSecret: { name: 'bgp-pass' } })), secret).warnings, []);
+});
+
+test('objects of other products are ignored with a warning; near misses of our group stay errors', () => {
+  const l3vni = doc('L3VNI', 'red', { asn: 64514, vni: 100 }, 'openpe.openperouter.github.io/v1alpha1');
+  const calicoPeer = doc('BGPPeer', 'rack1-tor', { peerIP: '192.20.30.40', asSetNumber: 64567 }, 'crd.projectcalico.org/v1');
+  const state = doc('BGPSessionState', 's', undefined, 'frrk8s.metallb.io/v1beta1');
+  const set = load(l3vni, calicoPeer, state);
+  assert.deepEqual(set.errors, []);
+  assert.deepEqual(set.warnings.map(line), [
+    'L3VNI/red: apiVersion: openpe.openperouter.github.io/v1alpha1 L3VNI is not used by metallb-ts; ignored [foreign-object]',
+    'BGPPeer/rack1-tor: apiVersion: crd.projectcalico.org/v1 BGPPeer is not used by metallb-ts; ignored [foreign-object]',
+    'BGPSessionState/s: apiVersion: frrk8s.metallb.io/v1beta1 BGPSessionState is not used by metallb-ts; ignored [foreign-object]',
+  ]);
+  const typo = load(pool('p', ['10.0.0.0/24']).replace('metallb.io/v1beta1', 'metallb.oi/v1beta1'));
+  assert.match(typo.errors.map(line).join('\n'), /unsupported apiVersion "metallb.oi\/v1beta1"/);
+  // a Kubernetes kind we do not read is still an error with a suggestion (most likely a typo)
+  assert.match(load(doc('Servce', 's', {}, 'v1')).errors.map(line).join('\n'), /did you mean "Service"/);
+});
+
+test('seed 003 (OpenPERouter) pasted whole: validate exits 0 with warnings only', async () => {
+  const file = join(import.meta.dirname, '../../fixtures/seeds/003-openperouter-whole.yaml');
+  const set = readInputs([file]);
+  assert.deepEqual(set.errors, []);
+  assert.ok(set.warnings.some((w) => w.code === 'foreign-object' && w.kind === 'L3VNI'));
+  const r = await runCli('validate', '-f', file);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^valid: /);
+  assert.match(r.stderr, /L3VNI\/red: apiVersion: warning: openpe\.openperouter\.github\.io\/v1alpha1 L3VNI is not used by metallb-ts; ignored/);
+});
