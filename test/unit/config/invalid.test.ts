@@ -114,7 +114,6 @@ const cases: Case[] = [
   { t: 'serviceSelector NotIn without values', docs: [P, bgpAdv('a', { serviceSelectors: sel('NotIn', []) })], kind: 'BGPAdvertisement', name: 'a', field: 'spec.serviceSelectors[0].matchExpressions[0].values' },
   { t: 'aggregationLength as string', docs: [P, bgpAdv('a', { aggregationLength: '24' })], kind: 'BGPAdvertisement', name: 'a', field: 'spec.aggregationLength', msg: /must be an integer, got string "24" \(remove the quotes\)/ },
   // ---- L2Advertisement
-  { t: 'l2: unknown pool', docs: [P, l2Adv('l', { ipAddressPools: ['nope'] })], kind: 'L2Advertisement', name: 'l', field: 'spec.ipAddressPools[0]' },
   { t: 'l2: duplicate interface', docs: [P, l2Adv('l', { interfaces: ['eth0', 'eth0'] })], kind: 'L2Advertisement', name: 'l', field: 'spec.interfaces[1]' },
   { t: 'l2: weight 0', docs: [P, l2Adv('l', { preferredNodeSelectors: [{ weight: 0, preference: {} }] })], kind: 'L2Advertisement', name: 'l', field: 'spec.preferredNodeSelectors[0].weight' },
   { t: 'l2: weight 101', docs: [P, l2Adv('l', { preferredNodeSelectors: [{ weight: 101, preference: {} }] })], kind: 'L2Advertisement', name: 'l', field: 'spec.preferredNodeSelectors[0].weight' },
