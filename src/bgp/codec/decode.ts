@@ -16,6 +16,7 @@ import {
   u16Bytes,
 } from './common.ts';
 import { ErrorCode, HeaderSubcode, MessageType, OpenSubcode, UpdateSubcode } from './messages.ts';
+import { checkReceivedAttributes } from './received.ts';
 import type {
   AsPathSegment,
   Capability,
@@ -277,6 +278,25 @@ type AttrOutcome =
   | { kind: 'withdraw'; reason: string }
   | { kind: 'reset'; subcode: number; reason: string; data?: Uint8Array };
 
+/** The RFC 7606 outcome of a malformed attribute of this type (reset, discard or treat-as-withdraw). */
+function malformed(type: number, whole: Uint8Array, subcode: number, what: string): AttrOutcome {
+  const reason = `${what} (${ErrorCode.UPDATE_MESSAGE}/${subcode})`;
+  if (type === AttrType.MP_REACH_NLRI || type === AttrType.MP_UNREACH_NLRI) {
+    return { kind: 'reset', subcode, reason, data: whole.slice() };
+  }
+  return DISCARD_ON_ERROR.has(type) ? { kind: 'discard', reason } : { kind: 'withdraw', reason };
+}
+
+function uerr(subcode: number, reason: string, data?: Uint8Array): DecodeResult {
+  return err(ErrorCode.UPDATE_MESSAGE, subcode, reason, data);
+}
+
+/** AS4_PATH / AS4_AGGREGATOR seen in one UPDATE, reconciled after the attribute loop. */
+interface As4Seen {
+  as4Path: AsPathSegment[] | undefined;
+  as4Agg: { asn: number; address: bigint } | undefined;
+}
+
 function parseSegments(v: Uint8Array, asSize: 2 | 4, allowConfed: boolean): AsPathSegment[] | string {
   const out: AsPathSegment[] = [];
   let p = 0;
@@ -329,7 +349,8 @@ function mergeAs4Path(asPath: AsPathSegment[], as4Path: AsPathSegment[]): AsPath
     }
   }
   const out = [...lead];
-  as4Path.forEach((s, i) => {
+  for (let i = 0; i < as4Path.length; i++) {
+    const s = as4Path[i]!;
     const last = out[out.length - 1];
     // The leading AS_SEQUENCE part and the first AS4_PATH sequence form one sequence.
     if (i === 0 && last && last.type === 2 && s.type === 2 && last.asns.length + s.asns.length <= 255) {
@@ -337,12 +358,11 @@ function mergeAs4Path(asPath: AsPathSegment[], as4Path: AsPathSegment[]): AsPath
     } else {
       out.push({ type: s.type, asns: [...s.asns] });
     }
-  });
+  }
   return out;
 }
 
 function decodeUpdate(body: Uint8Array, opts: CodecOptions): DecodeResult {
-  const uerr = (subcode: number, reason: string, data?: Uint8Array): DecodeResult => err(ErrorCode.UPDATE_MESSAGE, subcode, reason, data);
   const len = body.length;
   if (len < 4) return badLength(len, 'UPDATE shorter than 23 bytes');
   const wlen = u16(body, 0);
@@ -364,8 +384,7 @@ function decodeUpdate(body: Uint8Array, opts: CodecOptions): DecodeResult {
   const discarded: number[] = [];
   let withdrawReason: string | undefined;
   const seen = new Set<number>();
-  let as4Path: AsPathSegment[] | undefined;
-  let as4Agg: { asn: number; address: bigint } | undefined;
+  const as4: As4Seen = { as4Path: undefined, as4Agg: undefined };
 
   let p = attrStart;
   while (p < attrEnd) {
@@ -402,7 +421,7 @@ function decodeUpdate(body: Uint8Array, opts: CodecOptions): DecodeResult {
       discarded.push(type);
       continue;
     }
-    const outcome = decodeAttribute(type, flags, v, whole, four, attrs, (x) => (as4Path = x), (x) => (as4Agg = x));
+    const outcome = decodeAttribute(type, flags, v, whole, four, attrs, as4);
     if (outcome === undefined) continue;
     if (outcome.kind === 'reset') return uerr(outcome.subcode, outcome.reason, outcome.data);
     if (outcome.kind === 'withdraw') withdrawReason ??= outcome.reason;
@@ -410,6 +429,7 @@ function decodeUpdate(body: Uint8Array, opts: CodecOptions): DecodeResult {
   }
 
   // RFC 6793 §4.2.3: reconcile AS4_AGGREGATOR / AS4_PATH on a session with a 2-octet peer.
+  const { as4Path, as4Agg } = as4;
   if (!four) {
     let ignoreAs4Path = false;
     if (attrs.aggregator !== undefined && attrs.aggregator.asn !== AS_TRANS) {
@@ -438,6 +458,9 @@ function decodeUpdate(body: Uint8Array, opts: CodecOptions): DecodeResult {
     if (missing.length > 0) withdrawReason ??= `missing well-known attribute ${missing.join(', ')} (3/3)`;
   }
 
+  // Checks that depend on the session (eBGP or not), when the session says which it is.
+  if (withdrawReason === undefined && opts.ebgp !== undefined) withdrawReason = checkReceivedAttributes(attrs, { ebgp: opts.ebgp });
+
   const message: UpdateMessage = { type: 2, withdrawn, attributes: attrs, nlri };
   if (withdrawReason !== undefined) return { kind: 'treat-as-withdraw', message, reason: withdrawReason };
   if (discarded.length > 0) return { kind: 'ok', message, discarded };
@@ -451,8 +474,7 @@ function decodeAttribute(
   whole: Uint8Array,
   four: boolean,
   attrs: PathAttributes,
-  setAs4Path: (p: AsPathSegment[]) => void,
-  setAs4Agg: (a: { asn: number; address: bigint }) => void,
+  as4: As4Seen,
 ): AttrOutcome {
   const expected = EXPECTED_FLAGS[type];
   if (expected === undefined) {
@@ -462,80 +484,79 @@ function decodeAttribute(
     (attrs.unknown ??= []).push({ flags: flags & 0xe0, type, value: v.slice() });
     return undefined;
   }
-  const malformed = (subcode: number, what: string): AttrOutcome => {
-    const reason = `${what} (${ErrorCode.UPDATE_MESSAGE}/${subcode})`;
-    if (type === AttrType.MP_REACH_NLRI || type === AttrType.MP_UNREACH_NLRI) {
-      return { kind: 'reset', subcode, reason, data: whole.slice() };
-    }
-    return DISCARD_ON_ERROR.has(type) ? { kind: 'discard', reason } : { kind: 'withdraw', reason };
-  };
   // RFC 7606 §3.c: Optional/Transitive bits in conflict with the attribute's definition.
   if ((flags & (AttrFlag.OPTIONAL | AttrFlag.TRANSITIVE)) !== expected) {
-    return malformed(UpdateSubcode.ATTRIBUTE_FLAGS_ERROR, `attribute ${type} flags 0x${flags.toString(16)}`);
+    return malformed(type, whole, UpdateSubcode.ATTRIBUTE_FLAGS_ERROR, `attribute ${type} flags 0x${flags.toString(16)}`);
+  }
+  // RFC 4271 §4.3: the Partial bit MUST be 0 on well-known and optional non-transitive
+  // attributes; a set bit conflicts with the definition (§6.3 Attribute Flags Error).
+  if ((flags & AttrFlag.PARTIAL) !== 0 && expected !== (AttrFlag.OPTIONAL | AttrFlag.TRANSITIVE)) {
+    const what = (expected & AttrFlag.OPTIONAL) !== 0 ? 'optional non-transitive' : 'well-known';
+    return malformed(type, whole, UpdateSubcode.ATTRIBUTE_FLAGS_ERROR, `attribute ${type} flags 0x${flags.toString(16)}: Partial bit on a ${what} attribute`);
   }
   const L = v.length;
   switch (type) {
     case AttrType.ORIGIN: {
-      if (L !== 1) return malformed(UpdateSubcode.ATTRIBUTE_LENGTH_ERROR, `ORIGIN length ${L}`);
+      if (L !== 1) return malformed(type, whole, UpdateSubcode.ATTRIBUTE_LENGTH_ERROR, `ORIGIN length ${L}`);
       const o = v[0] ?? 0;
-      if (o > 2) return malformed(UpdateSubcode.INVALID_ORIGIN_ATTRIBUTE, `ORIGIN value ${o}`);
+      if (o > 2) return malformed(type, whole, UpdateSubcode.INVALID_ORIGIN_ATTRIBUTE, `ORIGIN value ${o}`);
       attrs.origin = o;
       return undefined;
     }
     case AttrType.AS_PATH: {
       const segs = parseSegments(v, four ? 4 : 2, true);
-      if (typeof segs === 'string') return malformed(UpdateSubcode.MALFORMED_AS_PATH, `AS_PATH: ${segs}`);
+      if (typeof segs === 'string') return malformed(type, whole, UpdateSubcode.MALFORMED_AS_PATH, `AS_PATH: ${segs}`);
       attrs.asPath = segs;
       return undefined;
     }
     case AttrType.NEXT_HOP: {
-      if (L !== 4) return malformed(UpdateSubcode.ATTRIBUTE_LENGTH_ERROR, `NEXT_HOP length ${L}`);
+      if (L !== 4) return malformed(type, whole, UpdateSubcode.ATTRIBUTE_LENGTH_ERROR, `NEXT_HOP length ${L}`);
       const nh = u32(v, 0);
       const first = nh >>> 24;
-      if (first === 0 || first >= 224) return malformed(UpdateSubcode.INVALID_NEXT_HOP_ATTRIBUTE, 'NEXT_HOP is not a valid host address');
+      if (first === 0 || first >= 224) return malformed(type, whole, UpdateSubcode.INVALID_NEXT_HOP_ATTRIBUTE, 'NEXT_HOP is not a valid host address');
       attrs.nextHop = { family: 4, value: BigInt(nh) };
       return undefined;
     }
     case AttrType.MULTI_EXIT_DISC:
-      if (L !== 4) return malformed(UpdateSubcode.ATTRIBUTE_LENGTH_ERROR, `MULTI_EXIT_DISC length ${L}`);
+      if (L !== 4) return malformed(type, whole, UpdateSubcode.ATTRIBUTE_LENGTH_ERROR, `MULTI_EXIT_DISC length ${L}`);
       attrs.med = u32(v, 0);
       return undefined;
     case AttrType.LOCAL_PREF:
-      if (L !== 4) return malformed(UpdateSubcode.ATTRIBUTE_LENGTH_ERROR, `LOCAL_PREF length ${L}`);
+      if (L !== 4) return malformed(type, whole, UpdateSubcode.ATTRIBUTE_LENGTH_ERROR, `LOCAL_PREF length ${L}`);
       attrs.localPref = u32(v, 0);
       return undefined;
     case AttrType.ATOMIC_AGGREGATE:
-      if (L !== 0) return malformed(UpdateSubcode.ATTRIBUTE_LENGTH_ERROR, `ATOMIC_AGGREGATE length ${L}`);
+      if (L !== 0) return malformed(type, whole, UpdateSubcode.ATTRIBUTE_LENGTH_ERROR, `ATOMIC_AGGREGATE length ${L}`);
       attrs.atomicAggregate = true;
       return undefined;
     case AttrType.AGGREGATOR: {
       const want = four ? 8 : 6;
-      if (L !== want) return malformed(UpdateSubcode.ATTRIBUTE_LENGTH_ERROR, `AGGREGATOR length ${L} (expected ${want})`);
+      if (L !== want) return malformed(type, whole, UpdateSubcode.ATTRIBUTE_LENGTH_ERROR, `AGGREGATOR length ${L} (expected ${want})`);
       const asn = four ? u32(v, 0) : u16(v, 0);
-      if (asn === 0) return malformed(UpdateSubcode.OPTIONAL_ATTRIBUTE_ERROR, 'AGGREGATOR with AS 0 (RFC 7607)');
+      if (asn === 0) return malformed(type, whole, UpdateSubcode.OPTIONAL_ATTRIBUTE_ERROR, 'AGGREGATOR with AS 0 (RFC 7607)');
       attrs.aggregator = { asn, address: BigInt(u32(v, want - 4)) };
       return undefined;
     }
     case AttrType.COMMUNITIES: {
-      if (L === 0 || L % 4 !== 0) return malformed(UpdateSubcode.OPTIONAL_ATTRIBUTE_ERROR, `COMMUNITIES length ${L}`);
+      if (L === 0 || L % 4 !== 0) return malformed(type, whole, UpdateSubcode.OPTIONAL_ATTRIBUTE_ERROR, `COMMUNITIES length ${L}`);
       const cs: number[] = new Array<number>(L / 4);
       for (let i = 0; i < L / 4; i++) cs[i] = u32(v, i * 4);
       attrs.communities = cs;
       return undefined;
     }
     case AttrType.LARGE_COMMUNITY: {
-      if (L === 0 || L % 12 !== 0) return malformed(UpdateSubcode.OPTIONAL_ATTRIBUTE_ERROR, `LARGE_COMMUNITY length ${L}`);
+      if (L === 0 || L % 12 !== 0) return malformed(type, whole, UpdateSubcode.OPTIONAL_ATTRIBUTE_ERROR, `LARGE_COMMUNITY length ${L}`);
       const lc: [number, number, number][] = [];
       for (let i = 0; i < L; i += 12) lc.push([u32(v, i), u32(v, i + 4), u32(v, i + 8)]);
       attrs.largeCommunities = lc;
       return undefined;
     }
     case AttrType.MP_REACH_NLRI: {
-      if (L < 5) return malformed(UpdateSubcode.OPTIONAL_ATTRIBUTE_ERROR, `MP_REACH_NLRI length ${L}`);
+      if (L < 5) return malformed(type, whole, UpdateSubcode.OPTIONAL_ATTRIBUTE_ERROR, `MP_REACH_NLRI length ${L}`);
       const afi = u16(v, 0);
       const safi = v[2] ?? 0;
       const nhLen = v[3] ?? 0;
-      if (4 + nhLen + 1 > L) return malformed(UpdateSubcode.OPTIONAL_ATTRIBUTE_ERROR, `MP_REACH_NLRI next hop length ${nhLen} overruns the attribute`);
+      if (4 + nhLen + 1 > L) return malformed(type, whole, UpdateSubcode.OPTIONAL_ATTRIBUTE_ERROR, `MP_REACH_NLRI next hop length ${nhLen} overruns the attribute`);
       const fam = afi === AFI_IPV4 ? 4 : afi === AFI_IPV6 ? 6 : undefined;
       if (fam === undefined || safi !== SAFI_UNICAST) return { kind: 'discard', reason: `MP_REACH_NLRI for unsupported AFI ${afi} SAFI ${safi} ignored` };
       const nextHops: { family: 4 | 6; value: bigint }[] = [];
@@ -544,23 +565,23 @@ function decodeAttribute(
         nextHops.push({ family: 6, value: bigAt(v, 4, 16) });
         if (nhLen === 32) nextHops.push({ family: 6, value: bigAt(v, 20, 16) });
       } else {
-        return malformed(UpdateSubcode.OPTIONAL_ATTRIBUTE_ERROR, `MP_REACH_NLRI next hop length ${nhLen} inconsistent with AFI ${afi}`);
+        return malformed(type, whole, UpdateSubcode.OPTIONAL_ATTRIBUTE_ERROR, `MP_REACH_NLRI next hop length ${nhLen} inconsistent with AFI ${afi}`);
       }
       const list: NLRI[] = [];
       const e = parsePrefixes(v, 4 + nhLen + 1, L, fam, list);
-      if (e !== undefined) return malformed(UpdateSubcode.OPTIONAL_ATTRIBUTE_ERROR, `MP_REACH_NLRI: ${e}`);
+      if (e !== undefined) return malformed(type, whole, UpdateSubcode.OPTIONAL_ATTRIBUTE_ERROR, `MP_REACH_NLRI: ${e}`);
       attrs.mpReach = { afi, safi, nextHops, nlri: list };
       return undefined;
     }
     case AttrType.MP_UNREACH_NLRI: {
-      if (L < 3) return malformed(UpdateSubcode.OPTIONAL_ATTRIBUTE_ERROR, `MP_UNREACH_NLRI length ${L}`);
+      if (L < 3) return malformed(type, whole, UpdateSubcode.OPTIONAL_ATTRIBUTE_ERROR, `MP_UNREACH_NLRI length ${L}`);
       const afi = u16(v, 0);
       const safi = v[2] ?? 0;
       const fam = afi === AFI_IPV4 ? 4 : afi === AFI_IPV6 ? 6 : undefined;
       if (fam === undefined || safi !== SAFI_UNICAST) return { kind: 'discard', reason: `MP_UNREACH_NLRI for unsupported AFI ${afi} SAFI ${safi} ignored` };
       const list: NLRI[] = [];
       const e = parsePrefixes(v, 3, L, fam, list);
-      if (e !== undefined) return malformed(UpdateSubcode.OPTIONAL_ATTRIBUTE_ERROR, `MP_UNREACH_NLRI: ${e}`);
+      if (e !== undefined) return malformed(type, whole, UpdateSubcode.OPTIONAL_ATTRIBUTE_ERROR, `MP_UNREACH_NLRI: ${e}`);
       attrs.mpUnreach = { afi, safi, withdrawn: list };
       return undefined;
     }
@@ -568,16 +589,16 @@ function decodeAttribute(
       // RFC 6793 §4.1: a 4-octet speaker discards AS4_PATH from another 4-octet speaker.
       if (four) return { kind: 'discard', reason: 'AS4_PATH from a 4-octet AS speaker' };
       const segs = parseSegments(v, 4, false);
-      if (typeof segs === 'string') return malformed(UpdateSubcode.OPTIONAL_ATTRIBUTE_ERROR, `AS4_PATH: ${segs}`);
-      setAs4Path(segs);
+      if (typeof segs === 'string') return malformed(type, whole, UpdateSubcode.OPTIONAL_ATTRIBUTE_ERROR, `AS4_PATH: ${segs}`);
+      as4.as4Path = segs;
       return undefined;
     }
     case AttrType.AS4_AGGREGATOR: {
       if (four) return { kind: 'discard', reason: 'AS4_AGGREGATOR from a 4-octet AS speaker' };
-      if (L !== 8) return malformed(UpdateSubcode.OPTIONAL_ATTRIBUTE_ERROR, `AS4_AGGREGATOR length ${L}`);
+      if (L !== 8) return malformed(type, whole, UpdateSubcode.OPTIONAL_ATTRIBUTE_ERROR, `AS4_AGGREGATOR length ${L}`);
       const asn = u32(v, 0);
-      if (asn === 0) return malformed(UpdateSubcode.OPTIONAL_ATTRIBUTE_ERROR, 'AS4_AGGREGATOR with AS 0');
-      setAs4Agg({ asn, address: BigInt(u32(v, 4)) });
+      if (asn === 0) return malformed(type, whole, UpdateSubcode.OPTIONAL_ATTRIBUTE_ERROR, 'AS4_AGGREGATOR with AS 0');
+      as4.as4Agg = { asn, address: BigInt(u32(v, 4)) };
       return undefined;
     }
     default:

@@ -22,6 +22,8 @@ export {
 export { MessageFramer } from './framer.ts';
 export type { FrameResult, FramerOptions } from './framer.ts';
 export { decodeMessage } from './decode.ts';
+export { checkReceivedAttributes } from './received.ts';
+export type { ReceivedContext } from './received.ts';
 export {
   encodeAttributes,
   encodeKeepalive,

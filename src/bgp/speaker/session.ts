@@ -233,7 +233,7 @@ export class PeerSession {
       case 'Established':
         this.establishedAt = this.deps.clock.now();
         this.lastError = undefined;
-        this.codec = { fourOctetAS: a.negotiated.fourOctetAS };
+        this.codec = { fourOctetAS: a.negotiated.fourOctetAS, ebgp: this.params.ebgp };
         this.log.info(
           {
             peerRouterId: formatBgpId(a.negotiated.peerRouterId),
