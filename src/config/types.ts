@@ -149,6 +149,11 @@ export interface Peer {
   nodeSelectors: LabelSelector[];
   vrf: string; // "" = default VRF
   enableGracefulRestart: boolean;
+  /**
+   * Graceful restart time announced to the peer (seconds, 1..4095; metallb-ts extension,
+   * annotation `metallb-ts.io/graceful-restart-time`); undefined = 120 s (MetalLB/FRR default).
+   */
+  gracefulRestartTime?: number;
   disableMP: boolean;
   dualStackAddressFamily: boolean;
   source: SourceRef;

@@ -54,6 +54,12 @@ export class SessionFSM {
     return this.failures;
   }
 
+  /** The graceful restart is complete: later OPENs no longer carry the Restart State bit. */
+  restartComplete(): void {
+    const gr = this.cfg.gracefulRestart;
+    if (gr?.restarting) this.cfg = { ...this.cfg, gracefulRestart: { ...gr, restarting: false } };
+  }
+
   handle(ev: SessionEvent): SessionAction[] {
     this.out = [];
     this.dispatch(ev);
@@ -85,7 +91,7 @@ export class SessionFSM {
     if (to === this.st) return;
     const from = this.st;
     this.st = to;
-    if (from === 'Established') this.emit({ type: 'Down', reason: reason ?? 'session closed' });
+    if (from === 'Established') this.emit({ type: 'Down', reason: reason ?? 'session closed', gracefulRestart: this.neg?.gracefulRestart === true });
     this.emit(reason === undefined ? { type: 'StateChanged', from, to } : { type: 'StateChanged', from, to, reason });
   }
   private nextBackoff(): number {
@@ -99,9 +105,16 @@ export class SessionFSM {
     if (notif) this.send(notif);
     this.emit({ type: 'Disconnect', reason });
     this.stopAllTimers();
-    this.neg = undefined;
     this.go('Idle', reason);
+    this.neg = undefined;
     if (this.running) this.timer('connectRetry', this.nextBackoff());
+  }
+  /** The NOTIFICATION (if any) of an administrative stop; see the ManualStop event. */
+  private stopNotification(subcode: number, graceful: boolean): NotificationMessage | undefined {
+    const neg = this.st === 'Established' ? this.neg : undefined;
+    if (graceful && neg?.gracefulRestart) return neg.gracefulNotification ? notification(ErrorCode.CEASE, subcode) : undefined;
+    if (neg?.gracefulNotification) return notification(ErrorCode.CEASE, CeaseSubcode.HARD_RESET, new Uint8Array([ErrorCode.CEASE, subcode]));
+    return notification(ErrorCode.CEASE, subcode);
   }
   private startConnect(): void {
     this.go('Connect');
@@ -125,8 +138,7 @@ export class SessionFSM {
         const wasRunning = this.running;
         this.running = false;
         if (this.st === 'OpenSent' || this.st === 'OpenConfirm' || this.st === 'Established') {
-          const subcode = ev.subcode ?? CeaseSubcode.ADMINISTRATIVE_SHUTDOWN;
-          this.fail('administratively stopped', ev.silent ? undefined : notification(ErrorCode.CEASE, subcode));
+          this.fail('administratively stopped', this.stopNotification(ev.subcode ?? CeaseSubcode.ADMINISTRATIVE_SHUTDOWN, ev.graceful === true));
         } else if (this.st === 'Connect') {
           this.fail('administratively stopped');
         } else if (wasRunning || this.st !== 'Idle') {

@@ -22,13 +22,15 @@ export function buildOpen(cfg: SessionConfig): OpenMessage {
   for (const f of cfg.families) caps.push({ code: 1, kind: 'multiprotocol', afi: f.afi, safi: f.safi });
   caps.push({ code: 2, kind: 'route-refresh' });
   caps.push({ code: 65, kind: 'four-octet-as', asn: cfg.localASN });
-  if (cfg.gracefulRestart) {
+  const gr = cfg.gracefulRestart;
+  if (gr) {
     caps.push({
       code: 64,
       kind: 'graceful-restart',
-      restartState: false,
-      restartTime: cfg.gracefulRestart.restartTime,
-      families: cfg.families.map((f) => ({ afi: f.afi, safi: f.safi, forwardingState: true })),
+      restartState: gr.restarting === true,
+      notification: gr.notification ?? true,
+      restartTime: Math.min(4095, Math.max(0, Math.floor(gr.restartTime))),
+      families: cfg.families.map((f) => ({ afi: f.afi, safi: f.safi, forwardingState: gr.forwarding ?? true })),
     });
   }
   return {
@@ -63,11 +65,17 @@ export function checkOpen(cfg: SessionConfig, open: OpenMessage): OpenCheck {
   let fourOctet: number | undefined;
   let peerRouteRefresh = false;
   let peerGR = false;
+  let peerGRNotification = false;
+  let peerRestarted = false;
   const peerFamilies: AfiSafi[] = [];
   for (const c of open.capabilities) {
     if (c.kind === 'four-octet-as') fourOctet = c.asn;
     else if (c.kind === 'route-refresh') peerRouteRefresh = true;
-    else if (c.kind === 'graceful-restart') peerGR = true;
+    else if (c.kind === 'graceful-restart') {
+      peerGR = true;
+      peerGRNotification = c.notification === true;
+      peerRestarted = c.restartState;
+    }
     else if (c.kind === 'multiprotocol') peerFamilies.push({ afi: c.afi, safi: c.safi });
   }
   const peerASN = fourOctet ?? open.myAS;
@@ -121,6 +129,9 @@ export function checkOpen(cfg: SessionConfig, open: OpenMessage): OpenCheck {
       fourOctetAS: fourOctet !== undefined,
       peerRouteRefresh,
       gracefulRestart: cfg.gracefulRestart !== undefined && peerGR,
+      gracefulNotification: cfg.gracefulRestart !== undefined && (cfg.gracefulRestart.notification ?? true) && peerGR && peerGRNotification,
+      restarted: cfg.gracefulRestart?.restarting === true,
+      peerRestarted: peerGR && peerRestarted,
     },
   };
 }

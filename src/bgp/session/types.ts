@@ -30,8 +30,13 @@ export interface SessionConfig {
   keepaliveTime?: number;
   /** Address families offered in the multiprotocol capability. */
   families: AfiSafi[];
-  /** Advertise the graceful-restart capability (RFC 4724) with this restart time. */
-  gracefulRestart?: { restartTime: number };
+  /**
+   * Advertise the graceful-restart capability (RFC 4724): restart time (seconds, <= 4095), the
+   * Restart State bit (set only in the first OPEN after a graceful restart of the speaker), the
+   * Forwarding State bit for every offered family (the node keeps forwarding while the speaker
+   * restarts) and the RFC 8538 "N" bit (graceful notification).
+   */
+  gracefulRestart?: GracefulRestartConfig;
   /** First connect-retry delay in ms (backoff base). */
   connectRetryBaseMs: number;
   /** Upper bound of the connect-retry delay in ms. */
@@ -40,6 +45,16 @@ export interface SessionConfig {
   connectTimeoutMs: number;
   /** Random source in [0, 1) for jitter; default Math.random. */
   random?: () => number;
+}
+
+export interface GracefulRestartConfig {
+  restartTime: number;
+  /** Restart State (R) bit: this process restarted gracefully and the peer holds our routes as stale. */
+  restarting?: boolean;
+  /** Forwarding State (F) bit per family (default true). */
+  forwarding?: boolean;
+  /** RFC 8538 N bit (default true). */
+  notification?: boolean;
 }
 
 /** What both OPENs agreed on. */
@@ -56,6 +71,12 @@ export interface Negotiated {
   peerRouteRefresh: boolean;
   /** Both sides advertised graceful restart. */
   gracefulRestart: boolean;
+  /** Both sides set the RFC 8538 N bit: a NOTIFICATION other than Hard Reset keeps GR. */
+  gracefulNotification: boolean;
+  /** Our OPEN carried the Restart State bit. */
+  restarted: boolean;
+  /** The peer's OPEN carried the Restart State bit (the router itself restarted). */
+  peerRestarted: boolean;
 }
 
 export type SessionEvent =
@@ -63,9 +84,13 @@ export type SessionEvent =
   | { type: 'ManualStart' }
   /**
    * Administrative stop (event 2): Cease with this subcode (default 2, administrative shutdown).
-   * `silent`: close TCP without a NOTIFICATION (graceful restart: the peer keeps our routes).
+   * `graceful` (speaker restart): when graceful restart was negotiated the peer must keep our
+   * routes as stale, so: with the RFC 8538 N bit negotiated the Cease is sent as is (it keeps
+   * GR), without it the TCP connection is closed with no NOTIFICATION. Not graceful and N
+   * negotiated: the Cease is wrapped in a Hard Reset (6/9), which tells the peer to drop our
+   * routes at once (RFC 8538 §3).
    */
-  | { type: 'ManualStop'; subcode?: number; silent?: boolean }
+  | { type: 'ManualStop'; subcode?: number; graceful?: boolean }
   /** Our outgoing TCP connection is up (event 17). */
   | { type: 'TcpConnectionConfirmed' }
   /** The TCP connection attempt failed or an established connection closed (events 18). */
@@ -88,7 +113,7 @@ export type SessionAction =
   | { type: 'StopTimer'; timer: TimerName }
   | { type: 'StateChanged'; from: SessionState; to: SessionState; reason?: string }
   | { type: 'Established'; negotiated: Negotiated }
-  /** The session left Established. */
-  | { type: 'Down'; reason: string }
+  /** The session left Established (`gracefulRestart`: it had negotiated graceful restart). */
+  | { type: 'Down'; reason: string; gracefulRestart: boolean }
   | { type: 'UpdateReceived'; message: UpdateMessage }
   | { type: 'RouteRefreshRequested'; afi: number; safi: number };

@@ -14,6 +14,10 @@ import { tcpConnect } from '../transport/index.ts';
 import type { Connector } from '../transport/index.ts';
 import { PeerSession, ipToBgpId, sessionConfig } from './session.ts';
 import type { SessionCounters } from './session.ts';
+import { pendingRestarts, readRestartMarker, removeRestartMarker, writeRestartMarker } from './lifecycle.ts';
+import type { RestartMarkerSession, RouteMode, SessionPhase } from './lifecycle.ts';
+
+export type { RouteMode, SessionPhase } from './lifecycle.ts';
 
 export type { Clock } from '../session/types.ts';
 export type { Connector, ConnectOptions } from '../transport/index.ts';
@@ -33,6 +37,11 @@ export interface SpeakerOptions {
   clock?: Clock;
   /** Injectable transport factory for tests. */
   connect?: Connector;
+  /**
+   * Restart marker file (graceful restart across processes, see lifecycle.ts): written by
+   * stop({withdraw: false}), read at construction. Unset: no Restart State bit after a restart.
+   */
+  restartMarker?: string;
 }
 
 export interface SessionStatus {
@@ -50,6 +59,27 @@ export interface SessionStatus {
   lastError?: string;
   /** Prefixes currently in the Adj-RIB-Out. */
   routes: string[];
+  /** Lifecycle phase: established, down, restarting, stale-at-peer, draining, drained. */
+  phase: SessionPhase;
+  /** While restarting / stale-at-peer: until when the peer keeps our routes as stale (ISO time). */
+  staleAtPeerUntil?: string;
+  /** While draining: when the routes will be withdrawn (ISO time). */
+  drainUntil?: string;
+  /** Graceful restart as negotiated on the current connection. */
+  gracefulRestart?: { restartTime: number; notification: boolean; restarted: boolean; peerRestarted: boolean };
+}
+
+/** How the speaker stops: `withdraw` everything (a real stop) or keep the routes at graceful-restart peers. */
+export interface SpeakerStopOptions {
+  /** true (default): withdraw all routes, then Cease (Hard Reset when RFC 8538 was negotiated). */
+  withdraw?: boolean;
+}
+
+export interface SpeakerStopResult {
+  /** Sessions whose peer keeps our routes as stale (graceful restart). */
+  keptAtPeer: string[];
+  /** Sessions whose routes were withdrawn / that were closed without graceful restart. */
+  closed: string[];
 }
 
 /** Session identity: peer name + address + port + VRF. */
@@ -104,6 +134,13 @@ export class BGPSpeaker extends EventEmitter {
   private readonly defaultRouterId: number;
   private readonly explicitRouterId: boolean;
   private stopping = false;
+  /** Sessions restarting gracefully (from the restart marker): key -> stale deadline (clock ms). */
+  private readonly pendingRestart: Map<string, number>;
+  private mode: RouteMode = 'normal';
+  private stopped: SpeakerStopResult | undefined;
+  private drainTimer: unknown;
+  private drainUntil: number | undefined;
+  private drainDone: (() => void) | undefined;
 
   constructor(private readonly opts: SpeakerOptions) {
     super();
@@ -122,6 +159,94 @@ export class BGPSpeaker extends EventEmitter {
     id ??= hostIPv4() ?? 0x7f000001;
     this.defaultRouterId = id;
     this.log.debug({ routerId: formatBgpId(id) }, 'default BGP identifier');
+    this.pendingRestart = new Map();
+    if (opts.restartMarker) {
+      const m = readRestartMarker(opts.restartMarker);
+      if (m.error) this.log.warn({ marker: opts.restartMarker }, `restart marker ignored: ${m.error}`);
+      for (const [k, until] of pendingRestarts(m.marker, this.clock.now())) this.pendingRestart.set(k, until);
+      if (this.pendingRestart.size > 0) {
+        this.log.info(
+          { sessions: [...this.pendingRestart.keys()], marker: opts.restartMarker },
+          'graceful restart: peers keep our routes as stale; the first OPEN carries the Restart State bit',
+        );
+      } else if (m.marker) {
+        this.log.info({ marker: opts.restartMarker }, 'restart marker expired (restart time passed): starting normally');
+        this.removeMarker();
+      }
+    }
+  }
+
+  private removeMarker(): void {
+    if (!this.opts.restartMarker) return;
+    try {
+      removeRestartMarker(this.opts.restartMarker);
+    } catch (e) {
+      this.log.warn({ marker: this.opts.restartMarker, err: (e as Error).message }, 'cannot remove restart marker');
+    }
+  }
+
+  private restartDone(key: string): void {
+    if (!this.pendingRestart.delete(key)) return;
+    if (this.pendingRestart.size === 0) this.removeMarker();
+  }
+
+  /** How routes are sent on every session: normal, draining (65535:0) or drained (withdrawn). */
+  get routeMode(): RouteMode {
+    return this.mode;
+  }
+
+  private setMode(mode: RouteMode): void {
+    this.mode = mode;
+    for (const e of this.sessions.values()) e.session.setMode(mode);
+  }
+
+  /**
+   * Drain (RFC 8326): re-advertise every route with GRACEFUL_SHUTDOWN 65535:0 (and LOCAL_PREF 0
+   * on iBGP) so that routers move traffic elsewhere, wait `periodMs`, then withdraw everything.
+   * Sessions stay up. Resolves when the routes are withdrawn (or at once when already drained).
+   * `resume()` ends a drain and announces normally again.
+   */
+  drain(periodMs: number): Promise<void> {
+    if (this.mode === 'drained') return Promise.resolve();
+    if (this.mode === 'draining') return new Promise((r) => this.onDrained(r));
+    this.log.info({ periodMs }, 'drain: announcing with GRACEFUL_SHUTDOWN, then withdrawing');
+    this.setMode('draining');
+    this.drainUntil = this.clock.now() + periodMs;
+    return new Promise<void>((resolve) => {
+      this.onDrained(resolve);
+      this.drainTimer = this.clock.setTimeout(() => this.finishDrain(), Math.max(0, periodMs));
+    });
+  }
+
+  private onDrained(fn: () => void): void {
+    const prev = this.drainDone;
+    this.drainDone = () => {
+      prev?.();
+      fn();
+    };
+  }
+
+  private finishDrain(): void {
+    this.drainTimer = undefined;
+    this.drainUntil = undefined;
+    if (this.mode !== 'draining') return;
+    this.log.info('drain period over: withdrawing every route');
+    this.setMode('drained');
+    const done = this.drainDone;
+    this.drainDone = undefined;
+    done?.();
+  }
+
+  /** Ends a drain (or a drained state): routes are announced normally again. */
+  resume(): void {
+    if (this.drainTimer !== undefined) this.clock.clearTimeout(this.drainTimer);
+    this.drainTimer = undefined;
+    this.drainUntil = undefined;
+    if (this.mode !== 'normal') this.log.info('drain ended: announcing normally');
+    this.setMode('normal');
+    const done = this.drainDone;
+    this.drainDone = undefined;
+    done?.();
   }
 
   /** Reconcile the running sessions with the plan. */
@@ -157,16 +282,25 @@ export class BGPSpeaker extends EventEmitter {
         this.log.info({ peer: plan.peer }, 'session parameters changed: resetting session');
         void cur.session.stop({ subcode: CeaseSubcode.OTHER_CONFIGURATION_CHANGE });
       }
+      const restartingUntil = cur ? undefined : this.pendingRestart.get(k);
       const session: PeerSession = new PeerSession(
-        { peer: plan.config, ebgp: plan.ebgp, ...(plan.nodeAddresses ? { nodeAddresses: plan.nodeAddresses } : {}) },
+        {
+          peer: plan.config,
+          ebgp: plan.ebgp,
+          mode: this.mode,
+          ...(plan.nodeAddresses ? { nodeAddresses: plan.nodeAddresses } : {}),
+          ...(restartingUntil !== undefined ? { restartingUntil } : {}),
+        },
         {
           logger: this.log,
           clock: this.clock,
           connect: this.connect,
           routerId,
           onState: () => this.emitState(session),
+          onRestartComplete: () => this.restartDone(k),
         },
       );
+      if (restartingUntil === undefined) this.restartDone(k);
       this.sessions.set(k, { session, plan, fingerprint: fp });
       session.setRoutes(plan.routes);
       session.start();
@@ -180,20 +314,49 @@ export class BGPSpeaker extends EventEmitter {
   }
 
   /**
-   * Stop every session. withdraw (default true): withdraw all routes, then Cease 6/2.
-   * withdraw=false: on sessions with graceful restart negotiated just close TCP so the peer
-   * keeps the routes as stale; elsewhere Cease 6/2.
+   * Stop every session. withdraw (default true): withdraw all routes, then Cease 6/2 (inside a
+   * Hard Reset 6/9 when RFC 8538 was negotiated). withdraw=false (graceful restart): sessions
+   * that negotiated graceful restart are closed without withdrawing (Cease 6/2 when the N bit
+   * was negotiated, else a plain TCP close) so the peer keeps our routes as stale, and the
+   * restart marker records them; the others withdraw and Cease as above.
    */
-  async stop(opts: { withdraw?: boolean } = {}): Promise<void> {
+  async stop(opts: SpeakerStopOptions = {}): Promise<void> {
     this.stopping = true;
+    if (this.drainTimer !== undefined) this.clock.clearTimeout(this.drainTimer);
+    this.drainTimer = undefined;
     const withdraw = opts.withdraw ?? true;
-    const all = [...this.sessions.values()];
+    const all = [...this.sessions.entries()];
     this.sessions.clear();
-    await Promise.all(
-      all.map((e) =>
-        e.session.stop({ subcode: CeaseSubcode.ADMINISTRATIVE_SHUTDOWN, withdraw, graceful: !withdraw }).then(() => this.emitState(e.session)),
-      ),
-    );
+    const kept: RestartMarkerSession[] = [];
+    const result: SpeakerStopResult = { keptAtPeer: [], closed: [] };
+    const stops = all.map(([k, e]) => {
+      // a session without graceful restart must not leave routes behind: withdraw them
+      const gr = !withdraw && e.session.fsm.negotiated?.gracefulRestart === true && e.session.state === 'Established';
+      const p = e.session.stop({ subcode: CeaseSubcode.ADMINISTRATIVE_SHUTDOWN, withdraw: !gr, graceful: gr });
+      const restartTime = e.session.fsm.config.gracefulRestart?.restartTime;
+      if (e.session.keptAtPeer && restartTime !== undefined) {
+        kept.push({ key: k, restartTime });
+        result.keptAtPeer.push(e.plan.peer);
+      } else result.closed.push(e.plan.peer);
+      return p.then(() => this.emitState(e.session));
+    });
+    if (this.opts.restartMarker) {
+      try {
+        if (kept.length > 0) writeRestartMarker(this.opts.restartMarker, { version: 1, stoppedAt: this.clock.now(), sessions: kept });
+        else this.removeMarker();
+      } catch (e) {
+        this.log.error({ err: (e as Error).message }, 'graceful restart: the next start will not set the Restart State bit');
+      }
+    }
+    await Promise.all(stops);
+    this.drainDone?.();
+    this.drainDone = undefined;
+    this.stopped = result;
+  }
+
+  /** What the last stop() did (undefined before stop). */
+  get stopResult(): SpeakerStopResult | undefined {
+    return this.stopped;
   }
 
   private statusOf(s: PeerSession): SessionStatus {
@@ -208,7 +371,19 @@ export class BGPSpeaker extends EventEmitter {
       uptimeSeconds: s.state === 'Established' ? s.uptimeSeconds() : 0,
       counters: { ...s.counters },
       routes: [...s.adjRibOut.values()].map((e) => `${formatIP({ family: e.nlri.family, value: e.nlri.network })}/${e.nlri.length}`),
+      phase: s.phase,
     };
+    const stale = s.staleAtPeerUntil;
+    if (stale !== undefined) st.staleAtPeerUntil = new Date(stale).toISOString();
+    if (st.phase === 'draining' && this.drainUntil !== undefined) st.drainUntil = new Date(this.drainUntil).toISOString();
+    if (neg?.gracefulRestart) {
+      st.gracefulRestart = {
+        restartTime: s.fsm.config.gracefulRestart?.restartTime ?? 0,
+        notification: neg.gracefulNotification,
+        restarted: neg.restarted,
+        peerRestarted: neg.peerRestarted,
+      };
+    }
     if (s.localAddress !== undefined && s.state !== 'Idle') st.localAddress = s.localAddress;
     if (neg) {
       st.peerRouterId = formatBgpId(neg.peerRouterId);

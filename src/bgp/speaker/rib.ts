@@ -5,6 +5,7 @@
 // NEXT_HOP (IPv4) or MP_REACH_NLRI next hop (IPv6) = the route's nextHop, else the session's
 // local address of the route's family, else the node's address of that family (dual-stack); LOCAL_PREF on iBGP only = the advertisement's localPref,
 // else 0 (MetalLB: "localpref set to zero" by default); COMMUNITIES; LARGE_COMMUNITIES.
+// While draining (RFC 8326) every route also carries 65535:0 and LOCAL_PREF 0 on iBGP.
 
 import type { IP } from '../../ip/index.ts';
 import { formatIP, formatPrefix } from '../../ip/index.ts';
@@ -25,7 +26,15 @@ export interface RibContext {
   otherAddress?: { 4?: IP; 6?: IP };
   /** Families negotiated on the session. */
   families: AfiSafi[];
+  /**
+   * RFC 8326 graceful shutdown (drain): every route carries GRACEFUL_SHUTDOWN (65535:0) and,
+   * on iBGP, LOCAL_PREF 0, so routers move traffic elsewhere before the routes are withdrawn.
+   */
+  gracefulShutdown?: boolean;
 }
+
+/** GRACEFUL_SHUTDOWN well-known community 65535:0 (RFC 8326). */
+export const GRACEFUL_SHUTDOWN = 0xffff0000;
 
 export interface RibEntry {
   /** Map key of the prefix (see prefixKey). */
@@ -86,7 +95,8 @@ export function buildRib(routes: readonly PlannedRoute[], ctx: RibContext): { ri
       continue;
     }
     // Routes usually share a handful of attribute sets: build each set (and its key) once.
-    const sig = `${fam}|${nh.value.toString(16)}|${r.localPref ?? ''}|${r.communities.join(',')}|${r.largeCommunities.join(';')}`;
+    const gshut = ctx.gracefulShutdown === true;
+    const sig = `${fam}|${nh.value.toString(16)}|${r.localPref ?? ''}|${r.communities.join(',')}|${r.largeCommunities.join(';')}|${gshut ? 'g' : ''}`;
     let shared = interned.get(sig);
     if (!shared) {
       const a: PathAttributes = {
@@ -95,8 +105,9 @@ export function buildRib(routes: readonly PlannedRoute[], ctx: RibContext): { ri
       };
       if (fam === 4) a.nextHop = { family: 4, value: nh.value };
       else a.mpReach = { afi: 2, safi: 1, nextHops: [{ family: nh.family, value: nh.value }], nlri: [] };
-      if (!ctx.ebgp) a.localPref = r.localPref ?? 0;
-      if (r.communities.length > 0) a.communities = [...r.communities];
+      if (!ctx.ebgp) a.localPref = gshut ? 0 : (r.localPref ?? 0);
+      const communities = gshut && !r.communities.includes(GRACEFUL_SHUTDOWN) ? [...r.communities, GRACEFUL_SHUTDOWN].sort((x, y) => x - y) : r.communities;
+      if (communities.length > 0) a.communities = [...communities];
       if (r.largeCommunities.length > 0) a.largeCommunities = r.largeCommunities.map((c) => [c[0], c[1], c[2]]);
       shared = { attributes: a, attrKey: attrKey(a) };
       interned.set(sig, shared);

@@ -15,6 +15,8 @@ import type { Clock, SessionAction, SessionConfig, SessionEvent, SessionState, T
 import type { Connector } from '../transport/index.ts';
 import { buildRib, diffRib, groupEntries } from './rib.ts';
 import type { AdjRibOut } from './rib.ts';
+import { sessionPhase } from './lifecycle.ts';
+import type { RouteMode, SessionPhase } from './lifecycle.ts';
 
 /** Default first connect-retry delay when the peer has no connectTime (ms). */
 export const DEFAULT_CONNECT_RETRY_BASE_MS = 2_000;
@@ -23,6 +25,7 @@ export const DEFAULT_CONNECT_RETRY_MAX_MS = 60_000;
 /** Our TCP connect timeout (ms). */
 export const CONNECT_TIMEOUT_MS = 5_000;
 export const DEFAULT_HOLD_TIME = 90;
+/** Restart time announced when the peer sets none: 120 s, FRR's default and so MetalLB's. */
 export const GRACEFUL_RESTART_TIME = 120;
 
 export interface SessionCounters {
@@ -36,6 +39,10 @@ export interface SessionCounters {
   notificationsReceived: number;
   bytesSent: number;
   connectAttempts: number;
+  /** Sessions re-established with the Restart State bit (a graceful restart completed). */
+  gracefulRestarts: number;
+  /** Drains (RFC 8326) started on this session. */
+  drains: number;
 }
 
 export interface PeerSessionDeps {
@@ -45,6 +52,8 @@ export interface PeerSessionDeps {
   /** BGP identifier when the peer sets no routerID (uint32). */
   routerId: number;
   onState: () => void;
+  /** Called once when the first session after a graceful restart has re-synchronised. */
+  onRestartComplete?: () => void;
   /** Coalescing scheduler for route flushes (default setImmediate). */
   defer?: (fn: () => void) => void;
 }
@@ -54,6 +63,13 @@ export interface PeerSessionParams {
   ebgp: boolean;
   /** The node's own addresses (next hops for the family the TCP connection lacks). */
   nodeAddresses?: IP[];
+  /**
+   * This process restarted gracefully and the peer keeps our routes as stale until this time
+   * (clock ms): the first OPEN carries the Restart State bit.
+   */
+  restartingUntil?: number;
+  /** How the routes are sent (normal, draining with GRACEFUL_SHUTDOWN, drained). */
+  mode?: RouteMode;
 }
 
 export function ipToBgpId(ip: IP): number {
@@ -67,7 +83,7 @@ export function sessionFamilies(peer: Peer): AfiSafi[] {
   return [transport === 4 ? IPV4_UNICAST : IPV6_UNICAST];
 }
 
-export function sessionConfig(peer: Peer, routerId: number): SessionConfig {
+export function sessionConfig(peer: Peer, routerId: number, restarting = false): SessionConfig {
   const fixed = peer.connectTime !== undefined && peer.connectTime > 0;
   const cfg: SessionConfig = {
     localASN: peer.localASN ?? peer.myASN,
@@ -81,7 +97,9 @@ export function sessionConfig(peer: Peer, routerId: number): SessionConfig {
   };
   if (peer.dynamicASN) cfg.dynamicASN = peer.dynamicASN;
   if (peer.keepaliveTime !== undefined) cfg.keepaliveTime = peer.keepaliveTime;
-  if (peer.enableGracefulRestart) cfg.gracefulRestart = { restartTime: GRACEFUL_RESTART_TIME };
+  if (peer.enableGracefulRestart) {
+    cfg.gracefulRestart = { restartTime: peer.gracefulRestartTime ?? GRACEFUL_RESTART_TIME, restarting };
+  }
   return cfg;
 }
 
@@ -106,6 +124,8 @@ export class PeerSession {
     notificationsReceived: 0,
     bytesSent: 0,
     connectAttempts: 0,
+    gracefulRestarts: 0,
+    drains: 0,
   };
   /** Last error or notable condition, for /status. */
   lastError: string | undefined;
@@ -126,19 +146,52 @@ export class PeerSession {
   /** Settles when the last socket we closed has flushed and closed. */
   private closing: Promise<void> = Promise.resolve();
   private stopped = false;
+  private mode: RouteMode;
+  /** Until when (clock ms) the peer keeps our routes as stale while we are not Established. */
+  private staleUntil: number | undefined;
+  private restarting: boolean;
+  /** The last stop closed the session keeping graceful restart (the peer keeps our routes). */
+  keptAtPeer = false;
   private readonly log: Logger;
 
   constructor(
     readonly params: PeerSessionParams,
     private readonly deps: PeerSessionDeps,
   ) {
-    this.fsm = new SessionFSM(sessionConfig(params.peer, deps.routerId));
+    this.restarting = params.restartingUntil !== undefined && params.restartingUntil > deps.clock.now();
+    this.staleUntil = this.restarting ? params.restartingUntil : undefined;
+    this.mode = params.mode ?? 'normal';
+    this.fsm = new SessionFSM(sessionConfig(params.peer, deps.routerId, this.restarting));
     const p = params.peer;
     this.log = deps.logger.child({ peer: p.name, peerAddress: p.address ? formatIP(p.address) : p.interface, peerPort: p.port });
   }
 
   get state(): SessionState {
     return this.fsm.state;
+  }
+
+  get phase(): SessionPhase {
+    return sessionPhase({ state: this.fsm.state, mode: this.mode, restarting: this.restarting, staleUntil: this.staleUntil, now: this.deps.clock.now() });
+  }
+
+  /** Until when (clock ms) the peer keeps our routes as stale, while that matters. */
+  get staleAtPeerUntil(): number | undefined {
+    const ph = this.phase;
+    return ph === 'restarting' || ph === 'stale-at-peer' ? this.staleUntil : undefined;
+  }
+
+  get routeMode(): RouteMode {
+    return this.mode;
+  }
+
+  /** Normal routes, routes with GRACEFUL_SHUTDOWN (drain), or none (drained). */
+  setMode(mode: RouteMode): void {
+    if (mode === this.mode) return;
+    if (mode === 'draining') this.counters.drains++;
+    this.log.info({ from: this.mode, to: mode }, mode === 'draining' ? 'draining: routes re-advertised with GRACEFUL_SHUTDOWN (65535:0)' : `routes: ${mode}`);
+    this.mode = mode;
+    this.scheduleFlush();
+    this.deps.onState();
   }
 
   uptimeSeconds(): number {
@@ -180,16 +233,25 @@ export class PeerSession {
    */
   stop(opts: { subcode?: number; withdraw?: boolean; graceful?: boolean } = {}): Promise<void> {
     this.stopped = true;
-    if (this.fsm.state === 'Established') {
+    const neg = this.fsm.state === 'Established' ? this.fsm.negotiated : undefined;
+    if (neg) {
       if (opts.withdraw && this.adjRibOut.size > 0) {
         const withdraw = [...this.adjRibOut.values()].map((e) => e.nlri);
         this.sendUpdates([], withdraw);
         this.adjRibOut.clear();
       }
     }
-    const silent = opts.graceful === true && !opts.withdraw && this.fsm.negotiated?.gracefulRestart === true;
-    if (silent) this.log.info('stopping without NOTIFICATION (graceful restart: the peer keeps our routes as stale)');
-    this.dispatch({ type: 'ManualStop', silent, ...(opts.subcode === undefined ? {} : { subcode: opts.subcode }) });
+    const graceful = opts.graceful === true && !opts.withdraw;
+    this.keptAtPeer = graceful && neg?.gracefulRestart === true;
+    if (this.keptAtPeer) {
+      this.log.info(
+        { notification: neg?.gracefulNotification === true },
+        neg?.gracefulNotification
+          ? 'graceful restart: Cease without Hard Reset (RFC 8538), the peer keeps our routes as stale'
+          : 'graceful restart: closing TCP without NOTIFICATION, the peer keeps our routes as stale',
+      );
+    }
+    this.dispatch({ type: 'ManualStop', graceful, ...(opts.subcode === undefined ? {} : { subcode: opts.subcode }) });
     this.clearTimers();
     this.closeSocket();
     return this.closing;
@@ -232,6 +294,7 @@ export class PeerSession {
         return;
       case 'Established':
         this.establishedAt = this.deps.clock.now();
+        this.staleUntil = undefined;
         this.lastError = undefined;
         this.codec = { fourOctetAS: a.negotiated.fourOctetAS, ebgp: this.params.ebgp };
         this.log.info(
@@ -249,12 +312,26 @@ export class PeerSession {
         }
         this.adjRibOut = new Map();
         this.sendFullTable(true);
+        if (a.negotiated.restarted) {
+          // the peer now has our full table and End-of-RIB: it drops the stale rest
+          this.counters.gracefulRestarts++;
+          this.log.info({ routes: this.adjRibOut.size }, 'graceful restart complete: table re-announced, End-of-RIB sent');
+        }
+        if (this.restarting) {
+          this.restarting = false;
+          this.fsm.restartComplete();
+          this.deps.onRestartComplete?.();
+        }
         return;
-      case 'Down':
+      case 'Down': {
         this.establishedAt = undefined;
         this.adjRibOut = new Map();
-        this.log.warn({ reason: a.reason }, 'BGP session down');
+        // RFC 4724 §4.2: a peer that negotiated GR keeps our routes as stale for our restart time
+        const gr = this.fsm.config.gracefulRestart;
+        if (!this.stopped && a.gracefulRestart && gr) this.staleUntil = this.deps.clock.now() + gr.restartTime * 1000;
+        this.log.warn({ reason: a.reason, staleAtPeer: this.staleUntil !== undefined }, 'BGP session down');
         return;
+      }
       case 'UpdateReceived':
         // Received routes are never imported; the UPDATE was parsed and validated.
         this.log.debug({ nlri: a.message.nlri.length, withdrawn: a.message.withdrawn.length }, 'ignoring received UPDATE');
@@ -448,7 +525,8 @@ export class PeerSession {
   }
 
   private computeRib(): AdjRibOut {
-    const { rib, skipped } = buildRib(this.routes, this.ribContext());
+    if (this.mode === 'drained') return new Map();
+    const { rib, skipped } = buildRib(this.routes, { ...this.ribContext(), gracefulShutdown: this.mode === 'draining' });
     for (const s of skipped) {
       const k = `${s.prefix} ${s.reason}`;
       if (this.skippedLogged.has(k)) continue;

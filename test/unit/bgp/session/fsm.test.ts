@@ -66,6 +66,17 @@ function toEstablished(c = cfg(), open = peerOpen()) {
   return f;
 }
 
+function grCap(o: { restarting?: boolean; n?: boolean } = {}): Capability {
+  return { code: 64, kind: 'graceful-restart', restartState: o.restarting ?? false, notification: o.n ?? true, restartTime: 120, families: [{ afi: 1, safi: 1, forwardingState: true }] };
+}
+
+/** Established with graceful restart on both sides (peer N bit as given). */
+function toEstablishedGR(o: { peerN?: boolean; restarting?: boolean; ourN?: boolean } = {}) {
+  const c = cfg({ gracefulRestart: { restartTime: 120, restarting: o.restarting ?? false, ...(o.ourN === undefined ? {} : { notification: o.ourN }) } });
+  const caps = [...(peerOpen().capabilities ?? []), grCap({ n: o.peerN ?? true })];
+  return toEstablished(c, peerOpen({}, caps));
+}
+
 test('start: Idle -> Connect with connect action and connect timeout', () => {
   const f = new SessionFSM(cfg());
   const a = f.handle({ type: 'ManualStart' });
@@ -362,9 +373,17 @@ test('every state change is reported once, in order', () => {
   assert.deepEqual(seen, ['Idle>Connect', 'Connect>OpenSent', 'OpenSent>OpenConfirm', 'OpenConfirm>Established', 'Established>Idle']);
 });
 
-test('ManualStop silent (graceful restart): no NOTIFICATION, connection closed', () => {
+test('ManualStop graceful without graceful restart negotiated: Cease as usual', () => {
   const f = toEstablished();
-  const a = f.handle({ type: 'ManualStop', silent: true });
+  const a = f.handle({ type: 'ManualStop', graceful: true });
+  assert.deepEqual(notif(a), { type: 3, code: 6, subcode: 2, data: new Uint8Array(0) });
+});
+
+test('ManualStop graceful (graceful restart, no N bit): no NOTIFICATION, connection closed', () => {
+  const f = toEstablishedGR({ peerN: false });
+  assert.equal(f.negotiated?.gracefulRestart, true);
+  assert.equal(f.negotiated?.gracefulNotification, false);
+  const a = f.handle({ type: 'ManualStop', graceful: true });
   assert.equal(notif(a), undefined);
   assert.ok(a.some((x) => x.type === 'Disconnect'));
   assert.equal(f.state, 'Idle');
@@ -396,3 +415,60 @@ test('Active: a TCP connection (e.g. accepted) proceeds to OpenSent; stop in Act
   assert.deepEqual(h.handle({ type: 'TcpConnectionFails', reason: 'x' }), []);
   assert.deepEqual(h.handle({ type: 'TimerExpired', timer: 'hold' }), []);
 });
+
+test('graceful restart OPEN: restart time, R bit only when restarting, F bit per family, N bit', () => {
+  const plain = buildOpen(cfg({ families: [IPV4_UNICAST, IPV6_UNICAST], gracefulRestart: { restartTime: 300 } }));
+  const gr = plain.capabilities.find((c) => c.kind === 'graceful-restart');
+  assert.deepEqual(gr, {
+    code: 64,
+    kind: 'graceful-restart',
+    restartState: false,
+    notification: true,
+    restartTime: 300,
+    families: [
+      { afi: 1, safi: 1, forwardingState: true },
+      { afi: 2, safi: 1, forwardingState: true },
+    ],
+  });
+  const r = buildOpen(cfg({ gracefulRestart: { restartTime: 120, restarting: true } })).capabilities.find((c) => c.kind === 'graceful-restart');
+  assert.ok(r && r.kind === 'graceful-restart' && r.restartState === true);
+  const big = buildOpen(cfg({ gracefulRestart: { restartTime: 99999 } })).capabilities.find((c) => c.kind === 'graceful-restart');
+  assert.ok(big && big.kind === 'graceful-restart' && big.restartTime === 4095, 'restart time is a 12-bit field');
+});
+
+test('negotiation: N bit only when both sides set it; peer R bit reported; no GR when we do not offer it', () => {
+  assert.equal(toEstablishedGR({ peerN: true }).negotiated?.gracefulNotification, true);
+  assert.equal(toEstablishedGR({ peerN: false }).negotiated?.gracefulNotification, false);
+  assert.equal(toEstablishedGR({ peerN: true, ourN: false }).negotiated?.gracefulNotification, false);
+  const c = checkOpen(cfg(), peerOpen({}, [...(peerOpen().capabilities ?? []), grCap({ restarting: true })]));
+  assert.ok(c.ok);
+  assert.equal(c.negotiated.gracefulRestart, false);
+  assert.equal(c.negotiated.gracefulNotification, false);
+  const d = checkOpen(cfg({ gracefulRestart: { restartTime: 120, restarting: true } }), peerOpen({}, [...(peerOpen().capabilities ?? []), grCap({ restarting: true })]));
+  assert.ok(d.ok);
+  assert.equal(d.negotiated.peerRestarted, true);
+  assert.equal(d.negotiated.restarted, true);
+});
+
+test('RFC 8538: graceful stop with N sends a plain Cease (keeps GR); a real stop sends Hard Reset 6/9 wrapping 6/2', () => {
+  const g = toEstablishedGR({ peerN: true });
+  assert.deepEqual(notif(g.handle({ type: 'ManualStop', graceful: true })), { type: 3, code: 6, subcode: 2, data: new Uint8Array(0) });
+  const h = toEstablishedGR({ peerN: true });
+  assert.deepEqual(notif(h.handle({ type: 'ManualStop', subcode: 3 })), { type: 3, code: 6, subcode: 9, data: new Uint8Array([6, 3]) });
+  const k = toEstablishedGR({ peerN: false });
+  assert.deepEqual(notif(k.handle({ type: 'ManualStop' })), { type: 3, code: 6, subcode: 2, data: new Uint8Array(0) }, 'no N: plain Cease');
+});
+
+test('restartComplete: the next OPEN has no Restart State bit', () => {
+  const f = toEstablishedGR({ restarting: true });
+  assert.equal(f.negotiated?.restarted, true);
+  f.restartComplete();
+  f.handle({ type: 'TcpConnectionFails', reason: 'x' });
+  f.handle({ type: 'TimerExpired', timer: 'connectRetry' });
+  const a = f.handle({ type: 'TcpConnectionConfirmed' });
+  const open = sent(a).find((m) => m.type === 1);
+  const cap = open && open.type === 1 ? open.capabilities.find((c) => c.kind === 'graceful-restart') : undefined;
+  assert.ok(cap && cap.kind === 'graceful-restart');
+  assert.equal(cap.restartState, false);
+});
+
