@@ -42,6 +42,13 @@ export const OPTIONS = {
   '--l2-partition-policy': { value: true },
   '--webhook-listen': { value: true },
   '--webhook-cert-dir': { value: true },
+  '--drain-period': { value: true },
+  '--withdraw-on-stop': { value: false },
+  '--restart-marker': { value: true },
+  '--http': { value: true },
+  '--period': { value: true },
+  '--stop': { value: false },
+  '--undo': { value: false },
 } as const satisfies Record<string, OptionSpec>;
 
 export type OptionName = keyof typeof OPTIONS;

@@ -11,6 +11,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
   standalone: { summary: 'run allocator + speaker on this machine from a folder of YAML', load: async () => (await import('./standalone.ts')).run },
   controller: { summary: 'run the Kubernetes controller (IP assignment)', load: async () => (await import('./controller.ts')).run },
   speaker: { summary: 'run the Kubernetes speaker (BGP / Layer 2 announcements)', load: async () => (await import('./speaker.ts')).run },
+  drain: { summary: 'drain a running standalone (GRACEFUL_SHUTDOWN, then withdraw)', load: async () => (await import('./drain.ts')).run },
 };
 
 export function usage(): string {

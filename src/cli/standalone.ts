@@ -8,8 +8,10 @@ import type { LogFormat, LogLevel } from '../observability/logger.ts';
 import { createMetrics, recordPools, recordSessions } from '../observability/metrics.ts';
 import type { SessionCounters } from '../observability/metrics.ts';
 import { parseListenAddress, startHttpServer } from '../observability/http.ts';
-import type { RunningHttpServer } from '../observability/http.ts';
+import type { HttpEndpoints, RunningHttpServer } from '../observability/http.ts';
+import type { Logger } from 'pino';
 import { tryParseIP } from '../ip/index.ts';
+import { parseGoDuration } from '../config/duration.ts';
 import { Standalone } from '../standalone/runtime.ts';
 import type { StandaloneDeps } from '../standalone/runtime.ts';
 import { FolderWatcher } from '../standalone/watch.ts';
@@ -21,7 +23,13 @@ export const STANDALONE_USAGE = `usage: metallb-ts standalone -f DIR [-f DIR...]
 Runs the allocator, planner, BGP speaker and Layer 2 (ARP/NDP) announcer on this machine
 from a folder of manifests (IPAddressPool, BGPPeer, BGPAdvertisement, L2Advertisement, ...,
 Services, optionally Nodes). The folder is watched: edits are applied within milliseconds.
-SIGTERM/SIGINT withdraw every route, stop answering ARP/NDP and exit 0.
+
+Stopping (see docs/standalone.md "Restart, stop and drain"):
+  SIGTERM/SIGINT  a restart: BGPPeers with enableGracefulRestart keep our routes (stale) until
+                  the next start re-announces them; all other sessions are withdrawn. Exit 0.
+                  With --withdraw-on-stop every route is withdrawn on every session.
+  metallb-ts drain --stop   a real stop: routes re-advertised with GRACEFUL_SHUTDOWN (65535:0),
+                  withdrawn after the drain period, then the process exits 0.
 
 options:
   -f, --filename DIR      folder (or file) of YAML/JSON manifests; repeatable (required; --file works too)
@@ -34,6 +42,10 @@ options:
   --load-balancer-class C serve only Services with this loadBalancerClass
   --router-id IPV4        BGP identifier when a peer does not set routerID (default: the
                           --node-address if given and IPv4, else this host's first IPv4 address)
+  --drain-period DURATION how long "metallb-ts drain" announces GRACEFUL_SHUTDOWN before
+                          withdrawing (Go duration, default 30s)
+  --withdraw-on-stop      SIGTERM/SIGINT withdraw every route even on graceful-restart peers
+  --restart-marker FILE   graceful restart marker (default: the --state file + ".restart")
   -h, --help              this text
 `;
 
@@ -47,13 +59,32 @@ export interface StandaloneArgs {
   logLevel: LogLevel;
   loadBalancerClass?: string;
   routerId?: string;
+  /** ms */
+  drainPeriod: number;
+  withdrawOnStop: boolean;
+  restartMarker: string;
 }
+
+export const DEFAULT_DRAIN_PERIOD_MS = 30_000;
 
 /** Parses the command line; returns an error message for bad usage. */
 export function parseStandaloneArgs(argv: string[]): StandaloneArgs | { help: true } | string {
   const p = parseArgs(
     argv,
-    pick('--filename', '--node', '--node-address', '--state', '--http-listen', '--log-format', '--log-level', '--load-balancer-class', '--router-id'),
+    pick(
+      '--filename',
+      '--node',
+      '--node-address',
+      '--state',
+      '--http-listen',
+      '--log-format',
+      '--log-level',
+      '--load-balancer-class',
+      '--router-id',
+      '--drain-period',
+      '--withdraw-on-stop',
+      '--restart-marker',
+    ),
   );
   if (p instanceof UsageError) return p.message;
   if (p.help) return { help: true };
@@ -77,11 +108,27 @@ export function parseStandaloneArgs(argv: string[]): StandaloneArgs | { help: tr
   const lbClass = v.get('--load-balancer-class');
   const routerId = v.get('--router-id');
   if (routerId !== undefined && tryParseIP(routerId)?.family !== 4) return `--router-id: "${routerId}" is not an IPv4 address`;
+  const dp = v.get('--drain-period');
+  const drainPeriod = dp === undefined ? DEFAULT_DRAIN_PERIOD_MS : parseGoDuration(dp);
+  if (drainPeriod === undefined) return `--drain-period: "${dp}" is not a duration (e.g. 30s, 2m)`;
+  const withdrawOnStop = p.flags.has('--withdraw-on-stop');
+  const restartMarker = v.get('--restart-marker');
   if (paths.length === 0) return 'missing -f DIR';
   if (!node) return 'missing --node NAME';
   if (!/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/.test(node)) return `--node: "${node}" is not a valid node name`;
   for (const p of paths) if (!existsSync(p)) return `-f: ${p}: no such file or directory`;
-  const out: StandaloneArgs = { paths, node, nodeAddress, statePath, httpListen, logFormat, logLevel };
+  const out: StandaloneArgs = {
+    paths,
+    node,
+    nodeAddress,
+    statePath,
+    httpListen,
+    logFormat,
+    logLevel,
+    drainPeriod,
+    withdrawOnStop,
+    restartMarker: restartMarker ?? `${statePath}.restart`,
+  };
   if (lbClass !== undefined) out.loadBalancerClass = lbClass;
   if (routerId !== undefined) out.routerId = routerId;
   else if (nodeAddressGiven && tryParseIP(nodeAddress)?.family === 4) out.routerId = nodeAddress;
@@ -136,23 +183,34 @@ export async function run(argv: string[], hooks: RunHooks = {}): Promise<number>
   }
   const args = parsed;
   const logger = createLogger({ format: args.logFormat, level: args.logLevel, base: { node: args.node } });
-  // signal handlers first, so that a SIGTERM during start-up still ends in a clean stop
-  const stop =
-    hooks.stopSignal ??
-    new Promise<void>((resolveStop) => {
-      let count = 0;
-      const onSignal = (sig: NodeJS.Signals): void => {
-        count++;
-        if (count > 1) {
-          logger.warn({ signal: sig }, 'second signal: exiting without waiting');
-          process.exit(1);
-        }
-        logger.info({ signal: sig }, 'stopping: withdrawing routes');
-        resolveStop();
-      };
-      process.on('SIGTERM', onSignal);
-      process.on('SIGINT', onSignal);
-    });
+  // signal handlers first, so that a SIGTERM during start-up still ends in a clean stop.
+  // A signal is a restart (graceful-restart peers keep our routes) unless --withdraw-on-stop;
+  // `metallb-ts drain --stop` asks for a real stop (withdraw: true).
+  let requestStop: (how: { withdraw: boolean }) => void = () => undefined;
+  const stop = new Promise<{ withdraw: boolean }>((resolveStop) => {
+    requestStop = resolveStop;
+    if (hooks.stopSignal) {
+      void hooks.stopSignal.then(() => resolveStop({ withdraw: args.withdrawOnStop }));
+      return;
+    }
+    let count = 0;
+    const onSignal = (sig: NodeJS.Signals): void => {
+      count++;
+      if (count > 1) {
+        logger.warn({ signal: sig }, 'second signal: exiting without waiting');
+        process.exit(1);
+      }
+      logger.info(
+        { signal: sig },
+        args.withdrawOnStop
+          ? 'stopping: withdrawing routes (--withdraw-on-stop)'
+          : 'stopping for a restart: graceful-restart peers keep our routes, the others are withdrawn',
+      );
+      resolveStop({ withdraw: args.withdrawOnStop });
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  });
   const statePath = resolve(args.statePath);
   for (const p of args.paths) {
     if (statSync(p).isDirectory() && statePath.startsWith(resolve(p) + '/')) {
@@ -172,6 +230,7 @@ export async function run(argv: string[], hooks: RunHooks = {}): Promise<number>
         registry: metrics.registry,
         ...(args.routerId ? { routerId: args.routerId } : {}),
         ...(args.loadBalancerClass !== undefined ? { loadBalancerClass: args.loadBalancerClass } : {}),
+        restartMarker: resolve(args.restartMarker),
       }));
   } catch (e) {
     logger.fatal((e as Error).message);
@@ -225,6 +284,7 @@ export async function run(argv: string[], hooks: RunHooks = {}): Promise<number>
         component: 'standalone',
         registry: metrics.registry,
         beforeMetrics: refreshMetrics,
+        control: controlEndpoints(rt, args.drainPeriod, logger, requestStop),
       });
       logger.info({ url: http.url }, 'HTTP endpoints listening (/healthz /readyz /status /metrics)');
       hooks.onListening?.(http.url);
@@ -236,13 +296,13 @@ export async function run(argv: string[], hooks: RunHooks = {}): Promise<number>
     }
   }
 
-  await stop;
+  const how = await stop;
   watcher.close();
   try {
     // withdrawals normally take milliseconds; never hang the shutdown on a stuck peer
     let timer: NodeJS.Timeout | undefined;
     const timedOut = await Promise.race([
-      rt.stop().then(() => false),
+      rt.stop(how).then(() => false),
       new Promise<boolean>((r) => (timer = setTimeout(() => r(true), 5000))),
     ]);
     clearTimeout(timer);
@@ -254,4 +314,41 @@ export async function run(argv: string[], hooks: RunHooks = {}): Promise<number>
   logger.info('stopped');
   logger.flush();
   return 0;
+}
+
+/**
+ * POST /drain?period=30s[&stop=true] (answers once the routes are withdrawn; with stop the
+ * process then exits) and POST /resume. Used by `metallb-ts drain`.
+ */
+export function controlEndpoints(
+  rt: Pick<Standalone, 'drain' | 'resume' | 'status'>,
+  defaultPeriodMs: number,
+  logger: Logger,
+  requestStop: (how: { withdraw: boolean }) => void,
+): NonNullable<HttpEndpoints['control']> {
+  return {
+    '/drain': async (q) => {
+      const p = q.get('period');
+      const periodMs = p === null || p === '' ? defaultPeriodMs : parseGoDuration(p);
+      if (periodMs === undefined) return { status: 400, body: { error: `period: "${p}" is not a duration (e.g. 30s)` } };
+      const stopAfter = q.get('stop') === 'true';
+      logger.info({ periodMs, stop: stopAfter }, 'drain requested');
+      try {
+        await rt.drain(periodMs);
+      } catch (e) {
+        return { status: 500, body: { error: (e as Error).message } };
+      }
+      const sessions = rt.status().sessions.map((s) => ({ peer: s.peer, phase: (s.speaker as { phase?: string } | null)?.phase ?? null }));
+      if (stopAfter) {
+        logger.info('drained: stopping');
+        setImmediate(() => requestStop({ withdraw: true }));
+      }
+      return { status: 200, body: { drained: true, periodMs, stopping: stopAfter, sessions } };
+    },
+    '/resume': (): Promise<{ status: number; body: unknown }> => {
+      rt.resume();
+      logger.info('drain cancelled: announcing normally');
+      return Promise.resolve({ status: 200, body: { resumed: true } });
+    },
+  };
 }

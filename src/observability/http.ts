@@ -4,7 +4,8 @@
 //   GET /status   JSON from status()
 //   GET /metrics  Prometheus text from the registry
 //   GET /         the live status page (src/ui) when `component` is set, built from status()
-// Anything else is 404; methods other than GET/HEAD are 405.
+//   POST <control path>  (e.g. /drain, /resume) only from loopback clients: 403 otherwise
+// Anything else is 404; other methods are 405.
 
 import { createServer } from 'node:http';
 import type { Server, IncomingMessage, ServerResponse } from 'node:http';
@@ -22,6 +23,18 @@ export interface HttpEndpoints {
   beforeMetrics?: () => void;
   /** Which process this is: enables the status page at `/` (rendered from status()). */
   component?: Component;
+  /**
+   * POST endpoints that change the running process (`metallb-ts drain`). Only clients on a
+   * loopback address may call them, whatever address the server listens on.
+   */
+  control?: Record<string, (query: URLSearchParams) => Promise<{ status: number; body: unknown }>>;
+}
+
+/** Whether a socket's remote address is loopback (127.0.0.0/8, ::1, ::ffff:127.x). */
+export function isLoopbackClient(addr: string | undefined): boolean {
+  if (!addr) return false;
+  const a = addr.startsWith('::ffff:') ? addr.slice(7) : addr;
+  return a === '::1' || /^127\./.test(a);
 }
 
 export interface ListenAddress {
@@ -75,6 +88,17 @@ function send(res: ServerResponse, code: number, type: string, body: string): vo
 }
 
 async function handle(ep: HttpEndpoints, ui: UiHandler | undefined, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const [cpath = '/', qs = ''] = (req.url ?? '/').split('?', 2);
+  const control = ep.control?.[cpath];
+  if (req.method === 'POST' && control) {
+    if (!isLoopbackClient(req.socket.remoteAddress)) {
+      send(res, 403, 'text/plain; charset=utf-8', 'control endpoints answer loopback clients only\n');
+      return;
+    }
+    const r = await control(new URLSearchParams(qs));
+    send(res, r.status, 'application/json', JSON.stringify(r.body, null, 2) + '\n');
+    return;
+  }
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     send(res, 405, 'text/plain; charset=utf-8', 'method not allowed\n');
     return;

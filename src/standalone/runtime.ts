@@ -64,7 +64,12 @@ export interface NodePlan {
 export interface SpeakerLike {
   setPlan(sessions: SessionPlan[]): void;
   status(): readonly object[];
+  /** withdraw false: sessions with graceful restart keep their routes at the peer (restart). */
   stop(opts?: { withdraw?: boolean }): Promise<void>;
+  /** RFC 8326 drain: GRACEFUL_SHUTDOWN for periodMs, then withdraw (resolves then). */
+  drain?(periodMs: number): Promise<void>;
+  /** Ends a drain: announce normally again. */
+  resume?(): void;
 }
 
 /** One address the Layer 2 announcer answers for, as shown in /status `layer2Announcing`. */
@@ -482,13 +487,28 @@ export class Standalone {
     };
   }
 
-  /** Withdraws everything (speaker.stop with withdraw) and stops the Layer 2 announcer. */
-  async stop(): Promise<void> {
+  /**
+   * Stops the speaker and the Layer 2 announcer. withdraw (default true): every route is
+   * withdrawn. withdraw false (a restart): sessions with graceful restart negotiated keep
+   * their routes at the peer as stale until the next process re-announces them.
+   */
+  async stop(opts: { withdraw?: boolean } = {}): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
     this.flushState();
-    await this.deps.speaker.stop({ withdraw: true });
+    await this.deps.speaker.stop({ withdraw: opts.withdraw ?? true });
     await this.deps.layer2?.stop();
+  }
+
+  /** RFC 8326 drain of every BGP session (see BGPSpeaker.drain); resolves once withdrawn. */
+  async drain(periodMs: number): Promise<void> {
+    if (!this.deps.speaker.drain) throw new Error('this speaker cannot drain');
+    await this.deps.speaker.drain(periodMs);
+  }
+
+  /** Ends a drain: routes are announced normally again. */
+  resume(): void {
+    this.deps.speaker.resume?.();
   }
 }
 

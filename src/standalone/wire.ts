@@ -28,6 +28,8 @@ export interface WireOptions {
   registry?: Registry;
   /** Set false to run without a Layer 2 announcer (BGP only). Default true. */
   layer2?: boolean;
+  /** Graceful restart marker file (see src/bgp/speaker/lifecycle.ts). */
+  restartMarker?: string;
 }
 
 /** The announcer as standalone's Layer2Sink, with its live state for /status. */
@@ -113,6 +115,7 @@ export async function createDeps(opts: WireOptions): Promise<StandaloneDeps> {
     nodeName: opts.nodeName,
     logger: opts.logger,
     ...(opts.routerId !== undefined ? { routerId: opts.routerId } : {}),
+    ...(opts.restartMarker !== undefined ? { restartMarker: opts.restartMarker } : {}),
   });
   speaker.on('state', (s: { peer: string; state: string; peerAddress: string; lastError?: string }) => {
     opts.logger.debug({ peer: s.peer, peerAddress: s.peerAddress, state: s.state, ...(s.lastError ? { lastError: s.lastError } : {}) }, 'BGP session state');
