@@ -13,6 +13,9 @@ test('defaults', () => {
     httpListen: '127.0.0.1:7472',
     logFormat: 'json',
     logLevel: 'info',
+    drainPeriod: 30000,
+    withdrawOnStop: false,
+    restartMarker: 'metallb-ts-state.json.restart',
   });
   const r = parseStandaloneArgs(['-f', DIR, '--node', 'n1', '--node-address', '192.0.2.7']);
   assert.ok(typeof r === 'object' && 'node' in r);
@@ -23,10 +26,12 @@ test('every option, both --opt value and --opt=value forms', () => {
   const r = parseStandaloneArgs([
     '--file=' + DIR, '--node', 'n1', '--node-address', '2001:db8::1', '--state', '/tmp/s.json', '--http-listen=[::1]:9000',
     '--log-format', 'text', '--log-level', 'debug', '--load-balancer-class', 'x', '--router-id', '10.0.0.1',
+    '--drain-period=1m30s', '--withdraw-on-stop', '--restart-marker', '/run/m',
   ]);
   assert.deepEqual(r, {
     paths: [DIR], node: 'n1', nodeAddress: '2001:db8::1', statePath: '/tmp/s.json', httpListen: '[::1]:9000',
     logFormat: 'text', logLevel: 'debug', loadBalancerClass: 'x', routerId: '10.0.0.1',
+    drainPeriod: 90000, withdrawOnStop: true, restartMarker: '/run/m',
   });
   // IPv6 node address: no default router id (the speaker picks one)
   const r2 = parseStandaloneArgs(['-f', DIR, '--node', 'n1', '--node-address', '2001:db8::1', '--http-listen', 'off']);
@@ -48,6 +53,7 @@ test('precise errors for bad usage', () => {
     [['-f', DIR, '--node', 'n1', '--router-id', '::1'], /not an IPv4 address/],
     [['-f', DIR, '--node'], /needs a value/],
     [['-f', DIR, '--node', 'n1', '--bogus'], /unknown option "--bogus"/],
+    [['-f', DIR, '--node', 'n1', '--drain-period', 'soon'], /--drain-period: "soon" is not a duration/],
   ];
   for (const [argv, re] of cases) {
     const r = parseStandaloneArgs(argv);

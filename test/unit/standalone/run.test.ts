@@ -101,7 +101,7 @@ test('run(): watch, reload, keep last good, persist, serve, stop', async () => {
     assert.equal(await done, 0);
     rmSync(d, { recursive: true, force: true });
   }
-  assert.deepEqual(stopped, { withdraw: true });
+  assert.deepEqual(stopped, { withdraw: false }, 'a stop signal is a restart: graceful-restart peers keep the routes (--withdraw-on-stop changes that)');
 });
 
 test('run(): usage errors give exit code 2, state file inside the folder is refused', async () => {
