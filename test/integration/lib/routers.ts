@@ -68,6 +68,13 @@ export interface RouterOptions {
   zebra?: boolean;
   /** FRR: run bfdd (and zebra) with this profile. */
   bfd?: FrrBfdOptions;
+  /**
+   * Install the best BGP routes into the namespace's kernel FIB (FRR: zebra and bgpd without
+   * -n; BIRD: a kernel protocol exporting everything).
+   */
+  kernelFib?: boolean;
+  /** Graceful restart (RFC 4724) on the router (FRR `bgp graceful-restart`, BIRD `graceful restart on`). */
+  gracefulRestart?: boolean;
 }
 
 const numKey = (s: string): number[] => s.split(':').map(Number);
@@ -176,6 +183,10 @@ export class Bird extends Router {
       'protocol device { scan time 10; }',
       'protocol direct { ipv4; ipv6; interface "*"; }',
     ];
+    if (o.kernelFib) {
+      lines.push('protocol kernel { ipv4 { export where source = RTS_BGP; }; learn off; persist off; }');
+      lines.push('protocol kernel { ipv6 { export where source = RTS_BGP; }; learn off; persist off; }');
+    }
     for (const n of o.neighbors) {
       const fams = n.families ?? [family(n.address)];
       lines.push(`protocol bgp ${n.name} {`);
@@ -185,6 +196,7 @@ export class Bird extends Router {
       if (n.passive ?? true) lines.push('  passive on;');
       if (n.multihop) lines.push('  multihop;');
       if (n.holdTime !== undefined) lines.push(`  hold time ${n.holdTime};`);
+      if (o.gracefulRestart) lines.push('  graceful restart on;');
       lines.push('  connect delay time 1; connect retry time 1; error wait time 1, 2;');
       for (const f of fams) lines.push(`  ipv${f} { import all; export none; };`);
       lines.push('}');
@@ -317,6 +329,7 @@ export class Frr extends Router {
       }
     }
     l.push(`router bgp ${o.asn}`, ` bgp router-id ${o.routerId}`, ' no bgp ebgp-requires-policy', ' no bgp default ipv4-unicast', ' no bgp network import-check');
+    if (o.gracefulRestart) l.push(' bgp graceful-restart');
     for (const n of o.neighbors) {
       l.push(` neighbor ${n.address} remote-as ${n.asn}`);
       l.push(` neighbor ${n.address} description ${n.name}`);
@@ -378,8 +391,8 @@ export class Frr extends Router {
     writeFileSync(conf, this.config());
     writeFileSync(join(d, 'vtysh.conf'), '');
     for (const f of ['bgpd.vty', 'bgpd.pid', 'zebra.vty', 'zebra.pid', 'zserv.api', 'bfdd.vty', 'bfdd.pid', 'bfdd.sock']) rmSync(join(d, f), { force: true });
-    let zopt = ['-Z'];
-    if (this.opts.zebra || this.opts.bfd) {
+    let zopt = ['-Z', '-n'];
+    if (this.opts.zebra || this.opts.bfd || this.opts.kernelFib) {
       const zs = join(d, 'zserv.api');
       writeFileSync(join(d, 'zebra.conf'), `hostname mlbt-frr\nlog file ${join(d, 'zebra.log')} informational\n`);
       writeFileSync(join(d, 'zebra.log'), '');
@@ -399,7 +412,7 @@ export class Frr extends Router {
         ),
       );
       await waitFor('zebra zserv socket', () => (existsSync(zs) ? true : undefined), 10000, 50);
-      zopt = ['-z', zs];
+      zopt = ['-z', zs, ...(this.opts.kernelFib ? [] : ['-n'])];
       if (this.opts.bfd) {
         const bconf = join(d, 'bfdd.conf');
         writeFileSync(bconf, this.bfddConfig(this.opts.bfd));
@@ -420,7 +433,7 @@ export class Frr extends Router {
       startProcess(
         'bgpd',
         'ip',
-        this.nsExec('/usr/lib/frr/bgpd', ['-f', conf, '-i', join(d, 'bgpd.pid'), '--vty_socket', d, ...zopt, '-n', '-S', '-P', '0', ...listen]),
+        this.nsExec('/usr/lib/frr/bgpd', ['-f', conf, '-i', join(d, 'bgpd.pid'), '--vty_socket', d, ...zopt, '-S', '-P', '0', ...listen]),
         join(d, 'bgpd.out'),
       ),
     );
