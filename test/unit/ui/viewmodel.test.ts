@@ -29,8 +29,11 @@ const live: SessionStatus = {
     notificationsReceived: 0,
     bytesSent: 200,
     connectAttempts: 1,
+    gracefulRestarts: 0,
+    drains: 0,
   },
   routes: ['198.51.100.7/32'],
+  phase: 'established',
 };
 
 function standalone(over: Partial<StandaloneStatus> = {}): StandaloneStatus {
