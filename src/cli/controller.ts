@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { createLogger, isLogFormat, isLogLevel } from '../observability/logger.ts';
 import { parseListenAddress, startHttpServer } from '../observability/http.ts';
 import type { RunningHttpServer } from '../observability/http.ts';
-import { KubeClient } from '../kube/client.ts';
+import { KubeClient, kubeClientIdentity } from '../kube/client.ts';
 import { Controller } from '../kube/controller.ts';
 import { createKubeMetrics } from '../kube/metrics.ts';
 import { parseArgs, parseSeconds, pick, UsageError } from './args.ts';
@@ -93,7 +93,7 @@ export async function run(argv: string[]): Promise<number> {
   let client: KubeClient;
   try {
     const kubeconfig = v.get('--kubeconfig');
-    client = KubeClient.fromOptions(kubeconfig ? { kubeconfig } : {});
+    client = KubeClient.fromOptions({ ...(kubeconfig ? { kubeconfig } : {}), ...kubeClientIdentity('controller'), logger });
   } catch (e) {
     process.stderr.write(`metallb-ts controller: ${(e as Error).message}\n`);
     return 1;

@@ -7,7 +7,7 @@ import { parseListenAddress, startHttpServer } from '../observability/http.ts';
 import type { RunningHttpServer } from '../observability/http.ts';
 import { BGPSpeaker } from '../bgp/speaker/index.ts';
 import { isIP } from 'node:net';
-import { KubeClient } from '../kube/client.ts';
+import { KubeClient, kubeClientIdentity } from '../kube/client.ts';
 import { KubeLayer2, KubeSpeaker, MEMBERLIST_SECRET_NAME } from '../kube/speaker.ts';
 import type { PartitionPolicy } from '../layer2/ownership.ts';
 import { createKubeMetrics } from '../kube/metrics.ts';
@@ -90,7 +90,7 @@ export async function run(argv: string[]): Promise<number> {
   let client: KubeClient;
   try {
     const kubeconfig = v.get('--kubeconfig');
-    client = KubeClient.fromOptions(kubeconfig ? { kubeconfig } : {});
+    client = KubeClient.fromOptions({ ...(kubeconfig ? { kubeconfig } : {}), ...kubeClientIdentity('speaker'), logger });
   } catch (e) {
     process.stderr.write(`metallb-ts speaker: ${(e as Error).message}\n`);
     return 1;

@@ -1,12 +1,16 @@
 // Thin Kubernetes REST client on @kubernetes/client-node 1.4: the library's KubeConfig supplies
 // the server URL, TLS agent and credentials (kubeconfig file or in-cluster service account);
-// requests go out through node:http(s) with that agent so that every verb, the /status
-// subresource and every patch content type (merge, JSON, strategic) are under our control.
-// Watches use the library's Watch class.
+// requests (watches included) go out through node:http(s) with that agent so that every verb,
+// the /status subresource and every patch content type (merge, JSON, strategic) are under our
+// control. Every request carries a User-Agent and every write a `fieldManager`, so the API
+// server's managedFields and audit log say who wrote. Credentials rejected by the server
+// (401, or 403 for one verb on one resource) are reported ONCE as an ERROR on the client's
+// logger, not once per informer per retry; a later success on the same resource clears it.
 
 import http from 'node:http';
 import https from 'node:https';
-import { KubeConfig, Watch } from '@kubernetes/client-node';
+import { KubeConfig } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
 
 export interface ResourceRef {
   group: string; // '' = core
@@ -102,6 +106,27 @@ export interface LoadOptions {
   inCluster?: boolean;
 }
 
+export interface ClientOptions {
+  /** User-Agent of every request (default `metallb-ts/<version> (node <version>)`). */
+  userAgent?: string;
+  /** `fieldManager` of every create/update/patch (default `metallb-ts`). */
+  fieldManager?: string;
+  /** Where rejected credentials are reported (once, as an ERROR). */
+  logger?: Logger;
+}
+
+export const CLIENT_VERSION = '0.1.0';
+
+export function defaultUserAgent(component = 'metallb-ts'): string {
+  return `${component}/${CLIENT_VERSION} (${process.platform}/${process.arch}) node/${process.versions.node}`;
+}
+
+/** User-Agent and fieldManager of a component: `metallb-ts-controller`, `metallb-ts-speaker`. */
+export function kubeClientIdentity(component: 'controller' | 'speaker'): { userAgent: string; fieldManager: string } {
+  const name = `metallb-ts-${component}`;
+  return { userAgent: defaultUserAgent(name), fieldManager: name };
+}
+
 /**
  * KubeConfig from `--kubeconfig FILE`, else $KUBECONFIG, else the in-cluster service account
  * when running in a pod, else ~/.kube/config. Throws a precise error when none is usable.
@@ -144,19 +169,89 @@ export interface RequestOptions {
   timeoutMs?: number;
 }
 
+const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH']);
+
+/** `GET core/services`-style key of a request (verb + resource, no namespace or name). */
+function resourceKey(method: string, path: string): string {
+  const seg = path.split('?')[0]?.split('/').filter((x) => x !== '') ?? [];
+  let rest = seg[0] === 'api' ? seg.slice(2) : seg.slice(3);
+  const group = seg[0] === 'api' ? 'core' : (seg[1] ?? '');
+  if (rest[0] === 'namespaces' && rest.length >= 3) rest = rest.slice(2);
+  const sub = rest.length >= 3 ? `/${rest[2]}` : '';
+  return `${method} ${group}/${rest[0] ?? ''}${sub}`;
+}
+
 export class KubeClient {
   readonly server: string;
-  private watcher: Watch;
+  readonly userAgent: string;
+  readonly fieldManager: string;
+  private logger?: Logger;
+  /** Auth failures already reported: '401' or the 403's resource key. */
+  private authReported = new Set<string>();
 
-  constructor(readonly kc: KubeConfig) {
+  constructor(
+    readonly kc: KubeConfig,
+    opts: ClientOptions = {},
+  ) {
     const cluster = kc.getCurrentCluster();
     if (!cluster) throw new Error('kubeconfig has no current cluster');
     this.server = cluster.server.replace(/\/+$/, '');
-    this.watcher = new Watch(kc);
+    this.userAgent = opts.userAgent ?? defaultUserAgent();
+    this.fieldManager = opts.fieldManager ?? 'metallb-ts';
+    if (opts.logger) this.logger = opts.logger;
   }
 
-  static fromOptions(opts: LoadOptions = {}): KubeClient {
-    return new KubeClient(loadKubeConfig(opts));
+  static fromOptions(opts: LoadOptions & ClientOptions = {}): KubeClient {
+    return new KubeClient(loadKubeConfig(opts), opts);
+  }
+
+  /** True when credential rejections are reported here (callers then log them at debug). */
+  get reportsAuthErrors(): boolean {
+    return this.logger !== undefined;
+  }
+
+  setLogger(logger: Logger): void {
+    this.logger = logger;
+  }
+
+  private noteOutcome(method: string, path: string, code: number): void {
+    if (code === 401 || code === 403) {
+      const key = code === 401 ? '401' : resourceKey(method, path);
+      if (this.authReported.has(key)) return;
+      this.authReported.add(key);
+      if (code === 401) {
+        this.logger?.error(
+          { status: 401, server: this.server },
+          'the API server rejected our credentials (401 Unauthorized): check the kubeconfig or the ServiceAccount token; retrying quietly',
+        );
+      } else {
+        this.logger?.error(
+          { status: 403, request: key, server: this.server },
+          `the API server denied ${key} (403 Forbidden): check the RBAC rules bound to this ServiceAccount; retrying quietly`,
+        );
+      }
+      return;
+    }
+    if (code < 200 || code >= 300 || this.authReported.size === 0) return;
+    const key = resourceKey(method, path);
+    if (this.authReported.delete('401') || this.authReported.delete(key)) {
+      this.logger?.info({ request: key }, 'the API server accepts our requests again');
+    }
+  }
+
+  private async connection(method: string, path: string, query: Record<string, string | undefined>): Promise<{ url: URL; ro: https.RequestOptions; headers: Record<string, string> }> {
+    const url = new URL(this.server + path);
+    for (const [k, v] of Object.entries(query)) if (v !== undefined) url.searchParams.set(k, v);
+    if (WRITE_METHODS.has(method) && !url.searchParams.has('fieldManager')) url.searchParams.set('fieldManager', this.fieldManager);
+    const ro: https.RequestOptions = {};
+    await this.kc.applyToHTTPSOptions(ro);
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries(ro.headers ?? {})) {
+      if (v !== undefined) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : String(v);
+    }
+    headers['accept'] = 'application/json';
+    headers['user-agent'] = this.userAgent;
+    return { url, ro, headers };
   }
 
   path(r: ResourceRef, namespace?: string, name?: string, sub?: string): string {
@@ -169,15 +264,7 @@ export class KubeClient {
   }
 
   async request<T>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
-    const url = new URL(this.server + path);
-    for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined) url.searchParams.set(k, v);
-    const ro: https.RequestOptions = {};
-    await this.kc.applyToHTTPSOptions(ro);
-    const headers: Record<string, string> = {};
-    for (const [k, v] of Object.entries(ro.headers ?? {})) {
-      if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : String(v);
-    }
-    headers['accept'] = 'application/json';
+    const { url, ro, headers } = await this.connection(method, path, opts.query ?? {});
     let payload: string | undefined;
     if (opts.body !== undefined) {
       payload = JSON.stringify(opts.body);
@@ -202,6 +289,7 @@ export class KubeClient {
               body = undefined;
             }
             const code = res.statusCode ?? 0;
+            this.noteOutcome(method, path, code);
             if (code >= 200 && code < 300) {
               resolve(body as T);
               return;
@@ -218,15 +306,37 @@ export class KubeClient {
     });
   }
 
+  /**
+   * Lists in pages of `limit` (default 500, as client-go's pager) following `continue`; when a
+   * continue token expires (410) the list restarts once without paging.
+   */
   async list<T extends KubeObject>(
     r: ResourceRef,
-    opts: { namespace?: string; labelSelector?: string; fieldSelector?: string } = {},
+    opts: { namespace?: string; labelSelector?: string; fieldSelector?: string; limit?: number } = {},
   ): Promise<ListResult<T>> {
-    const res = await this.request<{ items?: T[] | null; metadata?: { resourceVersion?: string } }>('GET', this.path(r, opts.namespace), {
-      query: { labelSelector: opts.labelSelector, fieldSelector: opts.fieldSelector },
-    });
-    const items = (res.items ?? []).map((o) => ({ ...o, apiVersion: o.apiVersion ?? apiVersion(r), kind: o.kind ?? r.kind }));
-    return { items, resourceVersion: res.metadata?.resourceVersion ?? '' };
+    type Page = { items?: T[] | null; metadata?: { resourceVersion?: string; continue?: string } };
+    const path = this.path(r, opts.namespace);
+    const base = { labelSelector: opts.labelSelector, fieldSelector: opts.fieldSelector };
+    const limit = opts.limit ?? 500;
+    const items: T[] = [];
+    let cont: string | undefined;
+    let rv = '';
+    try {
+      do {
+        const page: Page = await this.request<Page>('GET', path, {
+          query: { ...base, ...(limit > 0 ? { limit: String(limit) } : {}), ...(cont ? { continue: cont } : {}) },
+        });
+        for (const o of page.items ?? []) items.push(o);
+        rv = page.metadata?.resourceVersion ?? rv;
+        cont = page.metadata?.continue || undefined;
+      } while (cont !== undefined);
+    } catch (e) {
+      if (!(e instanceof KubeApiError && e.code === 410 && cont !== undefined)) throw e;
+      return this.list<T>(r, { ...opts, limit: 0 });
+    }
+    // Core kinds come back without kind/apiVersion per item: fill them in for our readers.
+    const out = items.map((o) => ({ ...o, apiVersion: o.apiVersion ?? apiVersion(r), kind: o.kind ?? r.kind }));
+    return { items: out, resourceVersion: rv };
   }
 
   /** GET one object; undefined when it does not exist. */
@@ -278,7 +388,8 @@ export class KubeClient {
 
   /**
    * Opens a watch stream. `onEvent` gets every decoded event; `onDone` is called exactly once
-   * when the stream ends (err null on a clean close).
+   * when the stream ends (err null on a clean close or an abort; a KubeApiError carrying the
+   * HTTP code when the server refused the watch).
    */
   async watch(
     r: ResourceRef,
@@ -286,18 +397,83 @@ export class KubeClient {
     onEvent: (ev: WatchEvent) => void,
     onDone: (err: Error | null) => void,
   ): Promise<WatchHandle> {
-    const query: Record<string, string> = { allowWatchBookmarks: 'true' };
-    if (params.resourceVersion) query['resourceVersion'] = params.resourceVersion;
-    if (params.labelSelector) query['labelSelector'] = params.labelSelector;
-    if (params.fieldSelector) query['fieldSelector'] = params.fieldSelector;
-    if (params.timeoutSeconds) query['timeoutSeconds'] = String(params.timeoutSeconds);
-    const ctrl = await this.watcher.watch(
-      this.path(r, params.namespace),
-      query,
-      (type: string, object: unknown) => onEvent({ type: type as WatchEvent['type'], object: object as WatchEvent['object'] }),
-      (err: unknown) => onDone(err === null || err === undefined ? null : err instanceof Error ? err : new Error(String(err))),
-    );
-    return { abort: () => ctrl.abort() };
+    const path = this.path(r, params.namespace);
+    const query: Record<string, string | undefined> = {
+      watch: 'true',
+      allowWatchBookmarks: 'true',
+      resourceVersion: params.resourceVersion || undefined,
+      labelSelector: params.labelSelector || undefined,
+      fieldSelector: params.fieldSelector || undefined,
+      timeoutSeconds: params.timeoutSeconds ? String(params.timeoutSeconds) : undefined,
+    };
+    const { url, ro, headers } = await this.connection('GET', path, query);
+    let finished = false;
+    const finish = (err: Error | null): void => {
+      if (finished) return;
+      finished = true;
+      onDone(err);
+    };
+    const mod = url.protocol === 'https:' ? https : http;
+    let started: () => void = () => undefined;
+    const responded = new Promise<void>((resolve) => (started = resolve));
+    const req = mod.request(url, { method: 'GET', headers, agent: ro.agent, ...(ro.auth ? { auth: ro.auth } : {}) }, (res) => {
+      started();
+      const code = res.statusCode ?? 0;
+      this.noteOutcome('GET', path, code);
+      res.setEncoding('utf8');
+      if (code !== 200) {
+        let text = '';
+        res.on('data', (c: string) => (text += c));
+        res.on('end', () => {
+          let st: { reason?: string; message?: string } = {};
+          try {
+            st = JSON.parse(text) as typeof st;
+          } catch {
+            /* not a Status */
+          }
+          finish(new KubeApiError(code, st.reason ?? 'Unknown', st.message ?? `watch ${path}: HTTP ${code}`));
+        });
+        res.on('error', (e) => finish(e));
+        return;
+      }
+      res.socket?.setKeepAlive(true, 30000);
+      let buf = '';
+      res.on('data', (chunk: string) => {
+        buf += chunk;
+        let nl: number;
+        while (!finished && (nl = buf.indexOf('\n')) >= 0) {
+          const line = buf.slice(0, nl).trim();
+          buf = buf.slice(nl + 1);
+          if (line === '') continue;
+          let ev: WatchEvent;
+          try {
+            ev = JSON.parse(line) as WatchEvent;
+          } catch (e) {
+            req.destroy();
+            finish(new Error(`watch ${path}: undecodable event: ${(e as Error).message}`));
+            return;
+          }
+          onEvent(ev);
+        }
+      });
+      res.on('end', () => finish(null));
+      res.on('error', (e) => finish(e));
+      res.on('close', () => finish(null));
+    });
+    req.on('error', (e) => {
+      started();
+      finish(e);
+    });
+    req.end();
+    // Like client-go, the watch is "open" once the server answered (or the request failed).
+    await responded;
+    return {
+      abort: () => {
+        if (finished) return;
+        req.destroy();
+        finish(null);
+      },
+    };
   }
 }
 

@@ -14,7 +14,7 @@ import type { Namespace, Secret, Service } from '../model/objects.ts';
 import { CONFIG_RESOURCES, R, apiVersion, isNotFound, keyOf, specOrLabelsChanged, splitKey } from './client.ts';
 import type { KubeClient, KubeObject } from './client.ts';
 import { EventReason, EventRecorder } from './events.ts';
-import { Informer } from './informer.ts';
+import { Informer, waitForCacheSync } from './informer.ts';
 import { LeaderElector } from './lease.ts';
 import { WorkQueue, runWorker } from './queue.ts';
 import { clampCount, formatDiagnostics, publishConfigurationState } from './status.ts';
@@ -71,6 +71,7 @@ export class Controller {
   private readonly secrets: Informer<KubeObject>;
   private readonly configInformers: Informer<KubeObject>[];
   private readonly queue = new WorkQueue();
+  private readonly stopping = new AbortController();
   private readonly events: EventRecorder;
   private readonly elector?: LeaderElector;
   private leading = false;
@@ -147,6 +148,10 @@ export class Controller {
 
   async start(): Promise<void> {
     for (const inf of this.allInformers()) inf.start();
+    // No reconcile before every cache is complete: a partial cache (advertisements listed before
+    // their pools, Services before the config) would publish a spurious Invalid state or
+    // re-allocate addresses. Keys queued meanwhile are de-duplicated and run afterwards.
+    if (!(await waitForCacheSync(this.allInformers(), { signal: this.stopping.signal }))) return;
     this.worker = runWorker(
       this.queue,
       (key) => this.reconcile(key),
@@ -155,12 +160,12 @@ export class Controller {
         this.o.logger.warn({ key, err: (err as Error).message, retryInMs: delay }, 'reconcile failed, retrying');
       },
     );
-    await Promise.all(this.allInformers().map((i) => i.waitForSync()));
     if (this.elector) this.elector.start();
     else this.startLeading();
   }
 
   async stop(): Promise<void> {
+    this.stopping.abort();
     await this.elector?.stop();
     this.leading = false;
     this.queue.shutDown();

@@ -1,8 +1,14 @@
-// Kubernetes Events (core/v1) with MetalLB's reasons. Best effort: a failed write is logged,
-// never propagated (events must not block reconciliation).
+// Kubernetes Events (core/v1) with MetalLB's reasons, aggregated like client-go's
+// EventCorrelator: an event identical to an earlier one (same source, involved object, type,
+// reason and message) bumps that Event's `count` and `lastTimestamp` with one PATCH instead of
+// creating a new object. The Event's name is derived from that identity, so after a restart the
+// first repeat finds the existing object (409 AlreadyExists → GET → PATCH) rather than adding a
+// twin. Best effort: a failed write is logged, never propagated (events must not block
+// reconciliation).
 
+import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
-import { R, kubeTime } from './client.ts';
+import { R, isConflict, isNotFound, kubeTime } from './client.ts';
 import type { KubeClient, KubeObject } from './client.ts';
 
 export const EventReason = {
@@ -23,45 +29,107 @@ export interface InvolvedObject {
   resourceVersion?: string;
 }
 
+interface Seen {
+  name: string;
+  namespace: string;
+  count: number;
+}
+
+/** How many distinct events are remembered for aggregation (client-go keeps 4096). */
+const CACHE_SIZE = 4096;
+
+/** The aggregation identity of an event (everything but timestamps, count and resourceVersion). */
+export function eventKey(component: string, obj: InvolvedObject, type: string, reason: string, message: string): string {
+  return JSON.stringify([component, obj.kind, obj.namespace ?? '', obj.name, obj.uid ?? '', type, reason, message]);
+}
+
+/** The Event's object name: `<involved name>.<16 hex digits of the identity's hash>`. */
+export function eventName(obj: InvolvedObject, key: string): string {
+  const base = obj.name.slice(0, 253 - 17);
+  return `${base}.${createHash('sha256').update(key).digest('hex').slice(0, 16)}`;
+}
+
 export class EventRecorder {
-  private seq = 0;
+  private seen = new Map<string, Seen>();
+  /** Requests made (create / patch / get), for tests and benchmarks. */
+  readonly stats = { created: 0, aggregated: 0, failed: 0 };
 
   constructor(
     private readonly client: KubeClient,
     private readonly component: string,
     private readonly instance: string,
     private readonly logger?: Logger,
+    private readonly now: () => Date = () => new Date(),
   ) {}
 
+  private remember(key: string, s: Seen): void {
+    this.seen.delete(key);
+    this.seen.set(key, s);
+    if (this.seen.size > CACHE_SIZE) {
+      const oldest = this.seen.keys().next().value;
+      if (oldest !== undefined) this.seen.delete(oldest);
+    }
+  }
+
   async emit(obj: InvolvedObject, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void> {
-    const t = new Date();
+    const t = this.now();
     const ns = obj.namespace ?? 'default';
-    const suffix = (BigInt(t.getTime()) * 1000000n + BigInt(this.seq++ % 1000000)).toString(16);
-    const ev: KubeObject = {
-      metadata: { name: `${obj.name}.${suffix}`, namespace: ns },
-      involvedObject: {
-        apiVersion: obj.apiVersion ?? 'v1',
-        kind: obj.kind,
-        name: obj.name,
-        namespace: ns,
-        ...(obj.uid ? { uid: obj.uid } : {}),
-        ...(obj.resourceVersion ? { resourceVersion: obj.resourceVersion } : {}),
-      },
-      reason,
-      message,
-      type,
-      count: 1,
-      firstTimestamp: kubeTime(t),
-      lastTimestamp: kubeTime(t),
-      source: { component: this.component },
-      reportingComponent: this.component,
-      reportingInstance: this.instance,
-    };
+    const key = eventKey(this.component, { ...obj, namespace: ns }, type, reason, message);
     try {
-      await this.client.create(R.events, ev);
+      const prev = this.seen.get(key);
+      if (prev && (await this.bump(key, prev, t))) return;
+      const name = eventName(obj, key);
+      const ev: KubeObject = {
+        metadata: { name, namespace: ns },
+        involvedObject: {
+          apiVersion: obj.apiVersion ?? 'v1',
+          kind: obj.kind,
+          name: obj.name,
+          namespace: ns,
+          ...(obj.uid ? { uid: obj.uid } : {}),
+          ...(obj.resourceVersion ? { resourceVersion: obj.resourceVersion } : {}),
+        },
+        reason,
+        message,
+        type,
+        count: 1,
+        firstTimestamp: kubeTime(t),
+        lastTimestamp: kubeTime(t),
+        source: { component: this.component },
+        reportingComponent: this.component,
+        reportingInstance: this.instance,
+      };
+      try {
+        await this.client.create(R.events, ev);
+        this.stats.created++;
+        this.remember(key, { name, namespace: ns, count: 1 });
+      } catch (err) {
+        if (!isConflict(err)) throw err;
+        // The same event from before a restart: aggregate into it.
+        const cur = await this.client.get<KubeObject & { count?: number }>(R.events, ns, name);
+        const seen = { name, namespace: ns, count: typeof cur?.count === 'number' ? cur.count : 1 };
+        if (!(await this.bump(key, seen, t))) throw err;
+      }
     } catch (err) {
+      this.stats.failed++;
       this.logger?.warn({ err: (err as Error).message, reason, object: `${ns}/${obj.name}` }, 'could not record event');
     }
+  }
+
+  /** PATCHes count+1 and lastTimestamp; false when the Event is gone (expired by the server). */
+  private async bump(key: string, s: Seen, t: Date): Promise<boolean> {
+    try {
+      await this.client.patch(R.events, s.namespace, s.name, { count: s.count + 1, lastTimestamp: kubeTime(t) });
+    } catch (err) {
+      if (isNotFound(err)) {
+        this.seen.delete(key);
+        return false;
+      }
+      throw err;
+    }
+    this.stats.aggregated++;
+    this.remember(key, { ...s, count: s.count + 1 });
+    return true;
   }
 
   /** Event about a Service (the usual case). */

@@ -200,8 +200,7 @@ export class Informer<T extends KubeObject> {
         if (expired) resolve('expired');
         else if (failure) reject(failure);
         else if (err && !this.stopped) {
-          const code = (err as Error & { statusCode?: number }).statusCode;
-          if (code === 410) resolve('expired');
+          if (err instanceof KubeApiError && err.code === 410) resolve('expired');
           else reject(err);
         } else resolve('closed');
       };
@@ -256,9 +255,42 @@ export class Informer<T extends KubeObject> {
           continue;
         }
         const delay = this.backoff.next();
-        this.opts.logger?.warn({ resource: this.resource.plural, err: (err as Error).message, retryInMs: delay }, 'list/watch failed');
+        const fields = { resource: this.resource.plural, err: (err as Error).message, retryInMs: delay };
+        // Rejected credentials are reported once by the client itself.
+        const auth = err instanceof KubeApiError && (err.code === 401 || err.code === 403) && this.client.reportsAuthErrors;
+        if (auth) this.opts.logger?.debug(fields, 'list/watch failed');
+        else this.opts.logger?.warn(fields, 'list/watch failed');
         await this.sleep(delay);
       }
     }
   }
+}
+
+export interface CacheSyncOptions {
+  /** Give up (resolve false) after this long. */
+  timeoutMs?: number;
+  /** Give up (resolve false) when aborted, e.g. on shutdown. */
+  signal?: AbortSignal;
+}
+
+/**
+ * client-go's WaitForCacheSync: resolves true once EVERY informer has completed its first list
+ * (so a reconcile never sees, say, advertisements without the pools they name), false on
+ * timeout or abort. Callers start no reconcile before it resolves true.
+ */
+export function waitForCacheSync(informers: readonly { hasSynced: boolean; waitForSync(): Promise<void> }[], opts: CacheSyncOptions = {}): Promise<boolean> {
+  if (informers.every((i) => i.hasSynced)) return Promise.resolve(true);
+  if (opts.signal?.aborted) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    let timer: NodeJS.Timeout | undefined;
+    const settle = (v: boolean): void => {
+      if (timer) clearTimeout(timer);
+      opts.signal?.removeEventListener('abort', onAbort);
+      resolve(v);
+    };
+    const onAbort = (): void => settle(false);
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    if (opts.timeoutMs !== undefined) timer = setTimeout(() => settle(false), opts.timeoutMs);
+    void Promise.all(informers.map((i) => i.waitForSync())).then(() => settle(true));
+  });
 }

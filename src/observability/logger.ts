@@ -27,6 +27,28 @@ export function isLogLevel(s: string): s is LogLevel {
   return (LOG_LEVELS as readonly string[]).includes(s);
 }
 
+/**
+ * One JSON object per line with every key once: pino appends a child's bindings and a call's
+ * fields after the base fields without merging, so `component` bound at the top and again by a
+ * sub-system (or `node`, `peer` given twice) would appear twice in one line, which many log
+ * pipelines reject or resolve arbitrarily. The later value (the more specific one) wins, as it
+ * does for JSON.parse. Lines without a repeated key are passed through untouched.
+ */
+export function dedupeLine(line: string): string {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(line);
+  } catch {
+    return line;
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return line;
+  const again = JSON.stringify(parsed);
+  // Same length (minus the newline) means no key was dropped: keep the original bytes.
+  const body = line.endsWith('\n') ? line.slice(0, -1) : line;
+  if (again.length === body.length) return line;
+  return again + (line.endsWith('\n') ? '\n' : '');
+}
+
 export function createLogger(opts: LoggerOptions = {}): Logger {
   const level = opts.level ?? 'info';
   const base = opts.base ?? {};
@@ -41,7 +63,7 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
     return pino({ level, base }, stream);
   }
   const dest = opts.destination ?? pino.destination({ fd: 2, sync: true });
-  return pino({ level, base, timestamp: pino.stdTimeFunctions.isoTime }, dest);
+  return pino({ level, base, timestamp: pino.stdTimeFunctions.isoTime, hooks: { streamWrite: dedupeLine } }, dest);
 }
 
 export type { Logger };

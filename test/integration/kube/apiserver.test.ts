@@ -84,15 +84,15 @@ test('status subresource: main-resource writes keep status, status writes keep s
     spec: { type: 'LoadBalancer' },
     status: { loadBalancer: { ingress: [{ ip: '9.9.9.9' }] } },
   });
-  assert.equal(s.status, undefined, 'status is dropped on create');
+  assert.deepEqual(s.status, { loadBalancer: {} }, 'the given status is dropped on create (kube-apiserver sets an empty one)');
   const withStatus = await client.patch<Svc>(R.services, 'demo', 'st', { status: { loadBalancer: { ingress: [{ ip: '10.0.0.1' }] } }, spec: { type: 'NodePort' } }, { status: true });
-  assert.deepEqual(withStatus.status?.loadBalancer?.ingress, [{ ip: '10.0.0.1' }]);
+  assert.deepEqual(withStatus.status?.loadBalancer?.ingress, [{ ip: '10.0.0.1', ipMode: 'VIP' }]);
   assert.equal(withStatus.spec?.type, 'LoadBalancer', 'spec ignored through /status');
   const main = await client.patch<Svc>(R.services, 'demo', 'st', { spec: { type: 'NodePort' }, status: { loadBalancer: {} } });
   assert.equal(main.spec?.type, 'NodePort');
-  assert.deepEqual(main.status?.loadBalancer?.ingress, [{ ip: '10.0.0.1' }], 'status ignored through the main resource');
+  assert.deepEqual(main.status?.loadBalancer?.ingress, [{ ip: '10.0.0.1', ipMode: 'VIP' }], 'status ignored through the main resource');
   const put = await client.update<Svc>(R.services, { ...main, status: { loadBalancer: { ingress: [{ ip: '10.0.0.2' }] } } }, { status: true });
-  assert.deepEqual(put.status?.loadBalancer?.ingress, [{ ip: '10.0.0.2' }]);
+  assert.deepEqual(put.status?.loadBalancer?.ingress, [{ ip: '10.0.0.2', ipMode: 'VIP' }]);
 });
 
 test('patch: merge, JSON patch, strategic merge, resourceVersion precondition, unsupported type', async () => {

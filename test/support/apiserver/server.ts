@@ -12,7 +12,11 @@
 //   - a single, monotonically increasing resourceVersion; no-op writes do not bump it
 //   - discovery (/api, /apis, /api/v1, /apis/G/V)
 // Test control (not part of the Kubernetes API): closeWatches() and compact() (also reachable
-// as POST /__test/close-watches and POST /__test/compact) to provoke reconnects and 410s.
+// as POST /__test/close-watches and POST /__test/compact) to provoke reconnects and 410s, and
+// restart() (POST /__test/restart): every connection dropped and the watch history gone, so
+// clients resume with 410 and relist, as after a kube-apiserver restart.
+// Realism (realism.ts): Service defaults, ipMode VIP, paging, latency, shuffled lists, list
+// items of core kinds without kind/apiVersion, request accounting by verb (countByVerb()).
 
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -25,6 +29,8 @@ import type { Json } from './patch.ts';
 import { SelectorError, fieldsMatch, labelsMatch, parseFieldSelector, parseLabelSelector } from './selectors.ts';
 import type { FieldReq, LabelReq } from './selectors.ts';
 import { validate } from './openapi.ts';
+import { Pager, ServiceAllocators, defaultService, defaultServiceStatus, pickDelay, prng, releaseService, shuffle, verbOf } from './realism.ts';
+import type { LatencyOptions, Verb } from './realism.ts';
 import type { FieldError, Schema } from './openapi.ts';
 
 export type Obj = Record<string, unknown> & { metadata: Meta };
@@ -65,11 +71,20 @@ interface Watcher {
 export interface RequestRecord {
   method: string;
   path: string;
+  /** Kubernetes verb (get, list, watch, create, update, patch, delete, deletecollection). */
+  verb: Verb;
   contentType?: string;
+  userAgent?: string;
+  /** The `fieldManager` query parameter of a write. */
+  fieldManager?: string;
   status: number;
 }
 
-export interface ApiServerOptions {
+/** Decides authentication/authorization of one request: 401, 403 or undefined (allowed). */
+export type Authorizer = (req: { method: string; path: string; verb: Verb; token?: string }) => 401 | 403 | undefined;
+
+export interface ApiServerOptions extends LatencyOptions {
+  authorize?: Authorizer;
   /** How many history events are retained for watches (older resourceVersions get 410). */
   historyLimit?: number;
   /** Interval between BOOKMARK events on watches that allow them. Default 1000 ms. */
@@ -141,9 +156,15 @@ export class FakeApiServer {
   private watchers = new Set<Watcher>();
   private historyLimit: number;
   private bookmarkMs: number;
+  private readonly opts: ApiServerOptions;
+  private readonly rnd: () => number;
+  private readonly svcAlloc = new ServiceAllocators();
+  private readonly pager = new Pager<Obj>();
   url = '';
 
   private constructor(opts: ApiServerOptions) {
+    this.opts = opts;
+    this.rnd = prng(typeof opts.shuffleLists === 'number' ? opts.shuffleLists : Date.now());
     this.historyLimit = opts.historyLimit ?? 10000;
     this.bookmarkMs = opts.bookmarkIntervalMs ?? 1000;
     for (const t of RESOURCE_TYPES) this.store.set(typeId(t), new Map());
@@ -231,6 +252,32 @@ export class FakeApiServer {
   compact(): void {
     this.history = [];
     this.floor = this.rv;
+    this.pager.clear();
+  }
+
+  /**
+   * Test control: what clients see when kube-apiserver restarts: every connection (watches and
+   * keep-alive) is dropped and the watch cache starts empty, so a watch resumed from an earlier
+   * resourceVersion gets 410 Expired and the client must relist.
+   */
+  restart(): void {
+    this.closeWatches();
+    this.server.closeAllConnections();
+    this.unixServer?.closeAllConnections();
+    this.bump(); // the store moved on meanwhile (other writers), so every client's resourceVersion is now too old
+    this.compact();
+  }
+
+  /** Number of requests so far by verb (optionally only those matching `filter`). */
+  countByVerb(filter: (r: RequestRecord) => boolean = () => true): Partial<Record<Verb, number>> {
+    const out: Partial<Record<Verb, number>> = {};
+    for (const r of this.requests) if (filter(r)) out[r.verb] = (out[r.verb] ?? 0) + 1;
+    return out;
+  }
+
+  /** Set or change per-request latency, list latency and list shuffling at run time. */
+  setLatency(l: LatencyOptions): void {
+    Object.assign(this.opts, l);
   }
 
   get resourceVersion(): number {
@@ -304,14 +351,36 @@ export class FakeApiServer {
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://x');
     const method = req.method ?? 'GET';
-    const record: RequestRecord = { method, path: url.pathname, status: 0 };
+    const seg = url.pathname.split('/').filter((s) => s !== '').map(decodeURIComponent);
+    const watching = url.searchParams.get('watch') === 'true' || url.searchParams.get('watch') === '1';
+    const named = this.namesObject(seg);
+    const record: RequestRecord = { method, path: url.pathname, verb: verbOf(method, named, watching), status: 0 };
     const ct = req.headers['content-type'];
     if (ct) record.contentType = ct.split(';')[0]?.trim() ?? ct;
-    this.requests.push(record);
+    const ua = req.headers['user-agent'];
+    if (ua) record.userAgent = ua;
+    const fm = url.searchParams.get('fieldManager');
+    if (fm !== null) record.fieldManager = fm;
+    if (seg[0] !== '__test') this.requests.push(record);
     res.on('finish', () => (record.status = res.statusCode));
-    const seg = url.pathname.split('/').filter((s) => s !== '').map(decodeURIComponent);
+    if (seg[0] !== '__test') {
+      const delay = pickDelay(this.opts.requestLatencyMs, this.rnd) + (record.verb === 'list' ? pickDelay(this.opts.listLatencyMs, this.rnd) : 0);
+      if (delay > 0) await new Promise((r) => setTimeout(r, delay));
+      const auth = req.headers['authorization'];
+      const token = typeof auth === 'string' && auth.startsWith('Bearer ') ? auth.slice(7) : undefined;
+      const verdict = this.opts.authorize?.({ method, path: url.pathname, verb: record.verb, ...(token !== undefined ? { token } : {}) });
+      if (verdict === 401) throw new HttpError(401, 'Unauthorized', 'Unauthorized');
+      if (verdict === 403) {
+        throw new HttpError(403, 'Forbidden', `${url.pathname} is forbidden: User "system:serviceaccount:test" cannot ${record.verb} this resource`);
+      }
+    }
 
     if (seg[0] === '__test') {
+      if (seg[1] === 'restart') {
+        this.send(res, 200, { restarted: true });
+        setImmediate(() => this.restart());
+        return;
+      }
       if (seg[1] === 'close-watches') return this.send(res, 200, { closed: this.closeWatches() });
       if (seg[1] === 'compact') {
         this.compact();
@@ -373,7 +442,7 @@ export class FakeApiServer {
         if (q.get('watch') === 'true' || q.get('watch') === '1') {
           return this.startWatch(rt, version, ns, labels, fields, q, res);
         }
-        return this.send(res, 200, this.list(rt, version, ns, labels, fields));
+        return this.send(res, 200, this.pagedList(rt, version, ns, labels, fields, q));
       }
       if (method === 'POST') {
         const body = this.parseJSON(await this.readBody(req));
@@ -529,6 +598,56 @@ export class FakeApiServer {
     return { ...this.listShell(rt, version), items };
   }
 
+  /** Does the path name one object (…/plural/name[/sub])? */
+  private namesObject(seg: string[]): boolean {
+    const rest = seg[0] === 'api' ? seg.slice(2) : seg[0] === 'apis' ? seg.slice(3) : [];
+    const inner = rest[0] === 'namespaces' && rest.length >= 3 ? rest.slice(2) : rest;
+    if (rest[0] === 'namespaces' && rest.length === 2) return true; // GET /api/v1/namespaces/NAME
+    return inner.length >= 2;
+  }
+
+  /**
+   * A list as kube-apiserver answers it: items of built-in (core and other non-CRD) kinds carry
+   * no kind/apiVersion, the order may be shuffled (shuffleLists), and `limit`/`continue` page
+   * through a snapshot taken by the first page.
+   */
+  private pagedList(rt: ResourceType, version: string, ns: string | undefined, labels: LabelReq[], fields: FieldReq[], q: URLSearchParams): Record<string, unknown> {
+    const limit = Number(q.get('limit') ?? '0') || 0;
+    const cont = q.get('continue');
+    let items: Obj[];
+    let rv = this.rv;
+    let token: string | undefined;
+    let remaining = 0;
+    if (cont) {
+      const r = this.pager.next(cont, limit, this.floor);
+      if (r === 'invalid') throw new HttpError(400, 'BadRequest', 'continue key is not valid');
+      if (r === 'expired') {
+        throw new HttpError(410, 'Expired', 'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.');
+      }
+      ({ page: items, rv, remaining } = r);
+      token = r.token;
+    } else {
+      items = this.list(rt, version, ns, labels, fields)['items'] as Obj[];
+      if (this.opts.shuffleLists) shuffle(items, this.rnd);
+      if (rt.group !== 'metallb.io') {
+        for (const o of items) {
+          delete o['kind'];
+          delete o['apiVersion'];
+        }
+      }
+      const r = this.pager.first(items, rv, limit);
+      ({ page: items, remaining } = r);
+      token = r.token;
+    }
+    const shell = this.listShell(rt, version);
+    const meta: Record<string, unknown> = { resourceVersion: String(rv) };
+    if (token) {
+      meta['continue'] = token;
+      meta['remainingItemCount'] = remaining;
+    }
+    return { ...shell, metadata: meta, items };
+  }
+
   private bump(): string {
     this.rv += 1;
     return String(this.rv);
@@ -629,6 +748,7 @@ export class FakeApiServer {
     if (rt.status && rt.kind !== 'Namespace' && rt.kind !== 'Node' && rt.kind !== 'Pod') delete o['status'];
     delete o['apiVersion'];
     delete o['kind'];
+    if (rt.group === '' && rt.kind === 'Service') defaultService(o, this.svcAlloc);
     const stored = this.crdCheck(rt, version, o, strict);
     const sm = stored.metadata;
     sm.uid = randomUUID();
@@ -658,6 +778,7 @@ export class FakeApiServer {
       next = clone(old);
       if (desired['status'] === undefined) delete next['status'];
       else next['status'] = clone(desired['status']);
+      if (rt.group === '' && rt.kind === 'Service') defaultServiceStatus(next);
     } else {
       next = clone(desired);
       delete next['apiVersion'];
@@ -753,6 +874,7 @@ export class FakeApiServer {
       }
     }
     this.store.get(typeId(rt))?.delete(this.key(rt, ns, name));
+    if (rt.group === '' && rt.kind === 'Service') releaseService(old, this.svcAlloc);
     const gone = clone(old);
     gone.metadata.resourceVersion = this.bump();
     this.record(rt, 'DELETED', gone, old);
@@ -818,6 +940,7 @@ export class FakeApiServer {
       from = Number(rvParam);
     }
     res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
+    res.flushHeaders(); // kube-apiserver answers at once, before the first event
     const w: Watcher = {
       tid: typeId(rt),
       rt,
