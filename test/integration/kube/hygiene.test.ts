@@ -141,7 +141,7 @@ test('Services get kube-apiserver defaults; ingress gets ipMode VIP', async () =
   const client = KubeClient.fromOptions({ kubeconfig: kc(server) });
   try {
     type S = KubeObject & { spec: Record<string, unknown> & { ports: Record<string, unknown>[] }; status: { loadBalancer: { ingress?: Record<string, unknown>[] } } };
-    const s = await client.create<S>(R.services, { metadata: { name: 'd', namespace: 'default' }, spec: { type: 'LoadBalancer', ipFamilyPolicy: 'PreferDualStack', ports: [{ port: 80 }] } });
+    const s = await client.create<KubeObject>(R.services, { metadata: { name: 'd', namespace: 'default' }, spec: { type: 'LoadBalancer', ipFamilyPolicy: 'PreferDualStack', ports: [{ port: 80 }] } }) as S;
     assert.match(String(s.spec['clusterIP']), /^10\.9[6-9]\.|^10\.1[01]\d\./);
     assert.deepEqual(s.spec['ipFamilies'], ['IPv4', 'IPv6']);
     assert.equal((s.spec['clusterIPs'] as string[]).length, 2);
@@ -168,7 +168,7 @@ test('waitForCacheSync: resolves only after every delayed, shuffled list; an API
     assert.ok(infs.every((i) => i.hasSynced));
     const ctl = new AbortController();
     ctl.abort();
-    assert.equal(await waitForCacheSync([new Informer<KubeObject>(client, R.pods)], { signal: ctl.signal }), false);
+    assert.equal(await waitForCacheSync([new Informer<KubeObject>(client, R.leases)], { signal: ctl.signal }), false);
     await until(() => server.openWatches() >= 3, 'watches');
     const lists = infs.map((i) => i.stats.lists);
     server.restart();
