@@ -152,6 +152,8 @@ function routerIds(input: DoctorInput, out: Finding[]): void {
 }
 
 const COLLISION = /collision|connection rejected|Cease 6\/[57]|NOTIFICATION 6\/[57]\b/i;
+/** The router drops the TCP connection without a word: what BIRD does when a session with that address exists. */
+const DROPPED = /closed by peer|connection reset|ECONNRESET/i;
 
 /** Seed 004: another BGP speaker (Calico's BIRD, a route publisher) already holds the session. */
 function duplicateSessions(input: DoctorInput, out: Finding[]): void {
@@ -162,13 +164,15 @@ function duplicateSessions(input: DoctorInput, out: Finding[]): void {
     `Workarounds (MetalLB's Calico guide): peer MetalLB with the spine routers (no session from the nodes exists there) instead of the top-of-rack ` +
     `routers the other speaker uses; or dedicate some racks to external Services; or split the router in two VRFs; or peer MetalLB with the local daemon and let it re-advertise.`;
   const who = listeners.map((l) => `${l.process ?? 'unknown process'}${l.pid !== null ? ` (pid ${l.pid})` : ''} on ${l.address}:179`).join(', ');
-  const failing = observed.filter((o) => o.state !== 'Established' && o.lastError !== null && COLLISION.test(o.lastError));
+  const failing = observed.filter(
+    (o) => o.state !== 'Established' && o.lastError !== null && (COLLISION.test(o.lastError) || (listeners.length > 0 && DROPPED.test(o.lastError))),
+  );
   for (const o of failing) {
     out.push({
       code: 'duplicate-session',
       severity: 'error',
       subject: `BGPPeer/${o.peer} (node ${o.node})`,
-      message: `the router closes our session right after OPEN (${o.lastError})${who ? `, and another BGP speaker listens on this node: ${who}` : ''}.`,
+      message: `the router rejects our session (${o.lastError})${who ? ` and another BGP speaker listens on this node: ${who}` : ''}; the router most likely already has a session with this node's address.`,
       fix: hint,
     });
   }
@@ -250,6 +254,7 @@ function reach(input: DoctorInput, out: Finding[]): void {
 function sessions(input: DoctorInput, out: Finding[]): void {
   for (const o of input.observed?.sessions ?? []) {
     if (o.state === 'Established') continue;
+    if (input.observed?.listeners?.some((l) => l.port === 179) && o.lastError !== null && DROPPED.test(o.lastError)) continue; // duplicate-session
     if (o.lastError !== null && COLLISION.test(o.lastError)) continue; // reported as duplicate-session
     out.push({
       code: 'session-not-established',

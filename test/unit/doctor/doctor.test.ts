@@ -112,6 +112,10 @@ test('seed 004: a collision Cease and another process on port 179', () => {
   assert.match(f[0]?.message ?? '', /bird \(pid 4242\) on 10\.0\.0\.11:179/);
   assert.match(f[0]?.fix ?? '', /spine/);
   assert.deepEqual(codes(doctor(y, { observed: { listeners } })), ['warning:duplicate-session:this node']);
+  // BIRD just closes the connection: with another speaker on port 179 that is the duplicate session
+  const dropped: Observed = { listeners, sessions: [{ node: 'local', peer: 'tor', state: 'Idle', lastError: 'connection lost: connection closed by peer', peerRouterId: null }] };
+  assert.deepEqual(codes(doctor(y, { observed: dropped })), ['error:duplicate-session:BGPPeer/tor (node local)']);
+  assert.deepEqual(codes(doctor(y, { observed: { sessions: dropped.sessions ?? [] } })), ['warning:session-not-established:BGPPeer/tor (node local)']);
   const down: Observed = { sessions: [{ node: 'local', peer: 'tor', state: 'Active', lastError: 'connect ECONNREFUSED 10.0.0.1:179', peerRouterId: null }] };
   assert.deepEqual(codes(doctor(y, { observed: down })), ['warning:session-not-established:BGPPeer/tor (node local)']);
 });
