@@ -49,6 +49,13 @@ export const OPTIONS = {
   '--period': { value: true },
   '--stop': { value: false },
   '--undo': { value: false },
+  '--diff': { value: false },
+  '--current': { value: true, multiple: true },
+  '--full': { value: false },
+  '--status': { value: true, multiple: true },
+  '--local-checks': { value: false },
+  '--router-config': { value: true, multiple: true },
+  '--fail-on': { value: true },
 } as const satisfies Record<string, OptionSpec>;
 
 export type OptionName = keyof typeof OPTIONS;

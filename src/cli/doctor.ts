@@ -2,7 +2,6 @@
 // on a folder (-f) or a live cluster (--kubeconfig), optionally with what a running node sees
 // (--status URL) and this machine's BGP port (--local-checks). Exit codes for CI.
 
-import { parseArgs } from 'node:util';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { readInputs } from '../config/load.ts';
@@ -17,6 +16,7 @@ import { clusterState } from '../doctor/state.ts';
 import { parseRouterConfig } from '../doctor/routerconf.ts';
 import type { RouterConfig } from '../doctor/routerconf.ts';
 import type { Finding, Observed, ObservedSession, Severity } from '../doctor/types.ts';
+import { parseArgs, pick, UsageError } from './args.ts';
 import { hasUnreadableInput } from './common.ts';
 
 export const DOCTOR_USAGE = `usage: metallb-ts doctor (-f PATH... | --kubeconfig FILE) [--status URL]... [--local-checks] [options]
@@ -64,60 +64,45 @@ interface Options {
 }
 
 function parse(argv: string[]): Options | string | 'help' {
-  let v: ReturnType<typeof parseArgs>['values'];
-  try {
-    v = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        filename: { type: 'string', short: 'f', multiple: true },
-        kubeconfig: { type: 'string' },
-        namespace: { type: 'string' },
-        status: { type: 'string', multiple: true },
-        'local-checks': { type: 'boolean' },
-        'router-config': { type: 'string', multiple: true },
-        node: { type: 'string' },
-        'node-address': { type: 'string' },
-        'router-id': { type: 'string' },
-        'load-balancer-class': { type: 'string' },
-        'fail-on': { type: 'string', default: 'error' },
-        output: { type: 'string', short: 'o', default: 'text' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }).values;
-  } catch (e) {
-    return (e as Error).message;
-  }
-  if (v.help) return 'help';
-  const strs = (x: unknown): string[] => (Array.isArray(x) ? x.filter((s): s is string => typeof s === 'string') : []);
-  const str = (x: unknown): string | undefined => (typeof x === 'string' ? x : undefined);
-  const o: Options = { paths: strs(v.filename), status: strs(v.status), localChecks: v['local-checks'] === true, routerConfigs: strs(v['router-config']), failOn: 'error', output: 'text' };
-  const kc = str(v.kubeconfig);
+  const p = parseArgs(
+    argv,
+    pick('--filename', '--kubeconfig', '--namespace', '--status', '--local-checks', '--router-config', '--node', '--node-address', '--router-id', '--load-balancer-class', '--fail-on', '--output'),
+  );
+  if (p instanceof UsageError) return p.message;
+  if (p.help) return 'help';
+  const o: Options = {
+    paths: p.lists.get('--filename') ?? [],
+    status: p.lists.get('--status') ?? [],
+    localChecks: p.flags.has('--local-checks'),
+    routerConfigs: p.lists.get('--router-config') ?? [],
+    failOn: 'error',
+    output: 'text',
+  };
+  const kc = p.values.get('--kubeconfig');
   if (kc !== undefined) o.kubeconfig = kc;
   if (o.paths.length === 0 && kc === undefined) return 'give -f PATH or --kubeconfig FILE';
   if (o.paths.length > 0 && kc !== undefined) return '-f and --kubeconfig are exclusive';
-  const fail = str(v['fail-on']);
+  const fail = p.values.get('--fail-on') ?? 'error';
   if (fail !== 'error' && fail !== 'warning') return `--fail-on must be "error" or "warning"`;
   o.failOn = fail;
-  const out = str(v.output);
+  const out = p.values.get('--output') ?? 'text';
   if (out !== 'text' && out !== 'json') return `-o must be "text" or "json"`;
   o.output = out;
-  const ns = str(v.namespace);
+  const ns = p.values.get('--namespace');
   if (ns !== undefined) o.namespace = ns;
-  const node = str(v.node);
+  const node = p.values.get('--node');
   if (node !== undefined) o.node = node;
-  const na = str(v['node-address']);
+  const na = p.values.get('--node-address');
   if (na !== undefined) {
     if (!tryParseIP(na)) return `--node-address: "${na}" is not an IP address`;
     o.nodeAddress = na;
   }
-  const rid = str(v['router-id']);
+  const rid = p.values.get('--router-id');
   if (rid !== undefined) {
     if (tryParseIP(rid)?.family !== 4) return `--router-id: "${rid}" is not an IPv4 address`;
     o.routerId = rid;
   }
-  const lb = str(v['load-balancer-class']);
+  const lb = p.values.get('--load-balancer-class');
   if (lb !== undefined) o.lbClass = lb;
   return o;
 }

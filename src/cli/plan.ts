@@ -29,6 +29,13 @@ options:
   --node-address IP     with no Node objects: the node's address (default 127.0.0.1)
   --load-balancer-class NAME
                         our loadBalancerClass (default: serve Services without a class)
+  --diff                compare the current state with the proposed one (-f): per router the
+                        routes added (+), removed (-) and changed (~), and the Services whose IPs
+                        change; nothing is applied
+  --current PATH        with --diff: the current state, a folder or file (repeatable)
+  --kubeconfig FILE     with --diff: the current state is the live cluster (read only)
+  --full                with --diff: -f is the whole proposed state (objects not in it are
+                        deleted); default: -f objects are added to / replace the current ones
   -h, --help            show this help
 
 A Service without an EndpointSlice in the input is assumed to have a ready endpoint on every
@@ -41,6 +48,10 @@ exit status: 0 plan printed (allocation failures are part of the plan), 1 invali
 
 interface Options {
   paths: string[];
+  diff?: boolean;
+  current: string[];
+  kubeconfig?: string;
+  full?: boolean;
   output: 'table' | 'json';
   node?: string;
   nodeAddress?: string;
@@ -48,10 +59,14 @@ interface Options {
 }
 
 function parsePlanArgs(argv: string[]): Options | { error: string } | 'help' {
-  const p = parseArgs(argv, pick('--filename', '--output', '--node', '--node-address', '--load-balancer-class'));
+  const p = parseArgs(argv, pick('--filename', '--output', '--node', '--node-address', '--load-balancer-class', '--diff', '--current', '--kubeconfig', '--full'));
   if (p instanceof UsageError) return { error: p.message };
   if (p.help) return 'help';
-  const o: Options = { paths: p.lists.get('--filename') ?? [], output: 'table' };
+  const o: Options = { paths: p.lists.get('--filename') ?? [], output: 'table', current: p.lists.get('--current') ?? [] };
+  if (p.flags.has('--diff')) o.diff = true;
+  if (p.flags.has('--full')) o.full = true;
+  const kc = p.values.get('--kubeconfig');
+  if (kc !== undefined) o.kubeconfig = kc;
   if (o.paths.some((f) => f === '')) return { error: '-f needs a path' };
   const output = p.values.get('--output');
   if (output !== undefined) {
@@ -74,6 +89,9 @@ function parsePlanArgs(argv: string[]): Options | { error: string } | 'help' {
     o.lbClass = lbClass;
   }
   if (o.paths.length === 0) return { error: 'at least one -f PATH is required' };
+  if ((o.current.length > 0 || o.kubeconfig !== undefined || o.full) && !o.diff) return { error: '--current, --kubeconfig and --full go with --diff' };
+  if (o.diff && o.current.length === 0 && o.kubeconfig === undefined) return { error: '--diff needs the current state: --current PATH or --kubeconfig FILE' };
+  if (o.current.length > 0 && o.kubeconfig !== undefined) return { error: '--current and --kubeconfig are exclusive' };
   return o;
 }
 
@@ -83,6 +101,20 @@ const EMPTY_CONFIG: Config = { pools: [], peers: [], bgpAdvertisements: [], l2Ad
 export { previousFromStatus } from '../doctor/state.ts';
 
 export async function run(argv: string[]): Promise<number> {
+  const opts = parsePlanArgs(argv);
+  if (typeof opts === 'object' && 'paths' in opts && opts.diff) {
+    const { runDiff } = await import('./plan-diff.ts');
+    return runDiff({
+      paths: opts.paths,
+      current: opts.current,
+      full: opts.full === true,
+      output: opts.output,
+      ...(opts.kubeconfig !== undefined ? { kubeconfig: opts.kubeconfig } : {}),
+      ...(opts.node !== undefined ? { node: opts.node } : {}),
+      ...(opts.nodeAddress !== undefined ? { nodeAddress: opts.nodeAddress } : {}),
+      ...(opts.lbClass !== undefined ? { loadBalancerClass: opts.lbClass } : {}),
+    });
+  }
   return runGuarded('plan', () => runInner(argv));
 }
 

@@ -11,7 +11,7 @@ import { diagnose, exitCode } from '../../../src/doctor/checks.ts';
 import { clusterState } from '../../../src/doctor/state.ts';
 import { parseRouterConfig } from '../../../src/doctor/routerconf.ts';
 import type { Finding, Observed } from '../../../src/doctor/types.ts';
-import { run } from '../../../src/cli/doctor.ts';
+import { runCli } from '../helpers/cli.ts';
 
 const SEEDS = join(import.meta.dirname, '../../fixtures/seeds');
 
@@ -144,17 +144,9 @@ test('selectors selecting no node, unused pools, advertisements reaching no peer
 });
 
 test('the CLI: seed 000 all-iBGP folder exits 1 with ibgp-chain; seed 001/002 correct setups are clean', async () => {
-  const out: string[] = [];
-  const write = process.stdout.write.bind(process.stdout);
-  const capture = async (argv: string[]): Promise<{ code: number; text: string }> => {
-    out.length = 0;
-    process.stdout.write = ((s: string) => (out.push(s), true)) as typeof process.stdout.write;
-    try {
-      const code = await run(argv);
-      return { code, text: out.join('') };
-    } finally {
-      process.stdout.write = write;
-    }
+  const capture = async (argv: string[]): Promise<{ code: number | null; text: string }> => {
+    const r = await runCli('doctor', ...argv);
+    return { code: r.code, text: r.stdout };
   };
   const bad = await capture(['-f', join(SEEDS, '000-all-ibgp')]);
   assert.equal(bad.code, 1, bad.text);
