@@ -4,6 +4,13 @@
 // first every assignment recorded in Service status (+ the ip-allocated-from-pool annotation)
 // is restored, and only then are new addresses handed out, so a restart or a fail-over never
 // moves a working IP.
+// Throughput and API economy: allocation decisions are made synchronously on the single event
+// loop (new Services in sorted key order when the allocator is built, so the result does not
+// depend on list order), while the API writes run in `workers` concurrent reconciles (the work
+// queue never runs one key twice at once, so per-Service ordering holds). A new Service costs
+// its status write and its annotation write (sent together) plus one event (posted in the
+// background); a Service whose status already matches costs nothing, so a restart writes
+// nothing; pool status is compared with the cached IPAddressPool and written only on change.
 
 import type { Logger } from 'pino';
 import { Allocator, ANN_ALLOCATED_FROM_POOL } from '../allocator/index.ts';
@@ -48,6 +55,10 @@ export interface ControllerOptions {
   memberlistSecretName?: string;
   /** Default true. */
   createMemberlistSecret?: boolean;
+  /** Concurrent reconciles (API writes in flight). Default 8. */
+  workers?: number;
+  /** Pool status is written at most this often (ms). Default 250. */
+  poolStatusIntervalMs?: number;
 }
 
 const CONFIG_KEY = '#config';
@@ -79,8 +90,12 @@ export class Controller {
   private config?: Config;
   private configErrors: Diagnostic[] = [];
   private configSynced = false;
-  private worker?: Promise<void>;
-  private lastPoolStatus = new Map<string, string>();
+  private poolTimer?: NodeJS.Timeout;
+  /** Pool status this leader wrote (the informer's copy may lag behind). */
+  private poolWritten = new Map<string, PoolCounts>();
+  private workers: Promise<void>[] = [];
+  /** The ConfigurationState status last written or read (skips the GET and no-op writes). */
+  private publishedState?: string | undefined;
   /** Services whose allocation failed: retried whenever an address is freed. */
   private failed = new Set<string>();
 
@@ -142,6 +157,11 @@ export class Controller {
     return this.allInformers().every((i) => i.hasSynced) && this.configSynced;
   }
 
+  /** Leader with a built allocator and nothing queued, delayed or in flight (tests, benchmarks). */
+  get settled(): boolean {
+    return this.leading && this.allocator !== undefined && this.queue.idle() && this.poolTimer === undefined;
+  }
+
   private allInformers(): Informer<KubeObject>[] {
     return [this.services as unknown as Informer<KubeObject>, this.namespaces, this.secrets, ...this.configInformers];
   }
@@ -152,14 +172,19 @@ export class Controller {
     // their pools, Services before the config) would publish a spurious Invalid state or
     // re-allocate addresses. Keys queued meanwhile are de-duplicated and run afterwards.
     if (!(await waitForCacheSync(this.allInformers(), { signal: this.stopping.signal }))) return;
-    this.worker = runWorker(
-      this.queue,
-      (key) => this.reconcile(key),
-      (key, err, delay) => {
-        this.o.metrics?.k8sUpdateErrors.inc();
-        this.o.logger.warn({ key, err: (err as Error).message, retryInMs: delay }, 'reconcile failed, retrying');
-      },
-    );
+    const n = Math.max(1, this.o.workers ?? 8);
+    for (let i = 0; i < n; i++) {
+      this.workers.push(
+        runWorker(
+          this.queue,
+          (key) => this.reconcile(key),
+          (key, err, delay) => {
+            this.o.metrics?.k8sUpdateErrors.inc();
+            this.o.logger.warn({ key, err: (err as Error).message, retryInMs: delay }, 'reconcile failed, retrying');
+          },
+        ),
+      );
+    }
     if (this.elector) this.elector.start();
     else this.startLeading();
   }
@@ -169,8 +194,10 @@ export class Controller {
     await this.elector?.stop();
     this.leading = false;
     this.queue.shutDown();
+    if (this.poolTimer) clearTimeout(this.poolTimer);
     await Promise.all(this.allInformers().map((i) => i.stop()));
-    await this.worker;
+    await Promise.all(this.workers);
+    await this.events.flush();
   }
 
   status(): Record<string, unknown> {
@@ -193,7 +220,8 @@ export class Controller {
   private startLeading(): void {
     this.leading = true;
     this.allocator = undefined; // rebuilt from the API state, never from a stale memory
-    this.lastPoolStatus.clear();
+    this.publishedState = undefined;
+    this.poolWritten.clear();
     this.queue.add(CONFIG_KEY);
     this.queue.add(MEMBERLIST_KEY);
   }
@@ -230,7 +258,16 @@ export class Controller {
     this.o.metrics?.configStale.set(valid ? 0 : 1);
     if (valid) this.o.metrics?.configLoaded.set(1);
     if (!this.leading) return;
-    await publishConfigurationState(this.o.client, this.o.namespace, 'controller', { 'app.kubernetes.io/component': 'controller' }, res.errors, this.o.logger, res.warnings);
+    this.publishedState = await publishConfigurationState(
+      this.o.client,
+      this.o.namespace,
+      'controller',
+      { 'app.kubernetes.io/component': 'controller' },
+      res.errors,
+      this.o.logger,
+      res.warnings,
+      this.publishedState,
+    );
     if (!valid || !res.config) return;
     this.config = res.config;
     const opts = { ...(this.o.loadBalancerClass !== undefined ? { loadBalancerClass: this.o.loadBalancerClass } : {}), namespaces: this.namespaceList() };
@@ -246,15 +283,32 @@ export class Controller {
         if (alloc.restore(keyOf(svc), svc, { ips, pool })) restored++;
         else this.o.logger.warn({ service: keyOf(svc), ips }, 'recorded assignment is no longer valid; will reassign');
       }
+      // Then every Service still without an address, in key order: the same cluster state gives
+      // the same addresses whatever order the lists arrived in and however many workers run.
+      let assigned = 0;
+      for (const svc of svcs) {
+        if (!alloc.manages(svc) || alloc.get(keyOf(svc))) continue;
+        if (alloc.assign(svc, ingressIPs(svc), keyOf(svc)).assignment) assigned++;
+      }
       this.allocator = alloc;
-      this.o.logger.info({ restored }, 'allocator state recovered from Service status');
+      this.o.logger.info({ restored, assigned }, 'allocator state recovered from Service status');
     } else {
       this.allocator.setNamespaces(opts.namespaces);
       const released = this.allocator.setConfig(res.config);
       if (released.length > 0) this.o.logger.info({ released }, 'assignments released by the new configuration');
     }
     for (const svc of this.services.list()) this.queue.add(SVC + keyOf(svc));
-    this.queue.add(POOLS_KEY);
+    this.schedulePools();
+  }
+
+  /** Pool status follows allocation changes, throttled (one write burst per interval at most). */
+  private schedulePools(): void {
+    if (this.poolTimer || !this.leading) return;
+    this.poolTimer = setTimeout(() => {
+      this.poolTimer = undefined;
+      this.queue.add(POOLS_KEY);
+    }, this.o.poolStatusIntervalMs ?? 250);
+    this.poolTimer.unref?.();
   }
 
   /** Leader only: creates the speakers' memberlist Secret when it does not exist (never overwrites). */
@@ -276,7 +330,7 @@ export class Controller {
         alloc.release(key);
         this.retryFailed();
         this.o.logger.info({ service: key }, 'service deleted, address freed');
-        this.queue.add(POOLS_KEY);
+        this.schedulePools();
       }
       return;
     }
@@ -292,13 +346,13 @@ export class Controller {
       }
       this.failed.delete(key);
       if (had) {
-        this.queue.add(POOLS_KEY);
+        this.schedulePools();
         this.retryFailed();
       }
       return;
     }
     const res = alloc.assign(svc, current);
-    if (res.changed) this.queue.add(POOLS_KEY);
+    if (res.changed) this.schedulePools();
     if (!res.assignment) {
       const wasFailing = this.failed.has(key);
       this.failed.add(key);
@@ -306,7 +360,7 @@ export class Controller {
       if (wasFailing && current.length === 0) return; // already reported
       const why = res.error ?? 'no available IPs';
       await this.clear(namespace, name, current.length > 0, annotated !== undefined);
-      await this.events.service(svc, 'Warning', EventReason.AllocationFailed, `Failed to allocate IP for "${key}": ${why}`);
+      void this.events.service(svc, 'Warning', EventReason.AllocationFailed, `Failed to allocate IP for "${key}": ${why}`);
       this.o.logger.warn({ service: key, error: why }, 'allocation failed');
       return;
     }
@@ -316,22 +370,20 @@ export class Controller {
   }
 
   private async write(svc: Svc, ns: string | undefined, name: string, a: Assignment, current: string[], annotated: string | undefined): Promise<void> {
-    let changed = false;
-    try {
-      if (annotated !== a.pool) {
-        await this.o.client.patch(R.services, ns, name, { metadata: { annotations: { [ANN_ALLOCATED_FROM_POOL]: a.pool } } });
-        changed = true;
-      }
-      if (!sameList(current, a.ips)) {
-        await this.o.client.patch(R.services, ns, name, { status: { loadBalancer: { ingress: a.ips.map((ip) => ({ ip })) } } }, { status: true });
-        changed = true;
-      }
-    } catch (err) {
-      if (isNotFound(err)) return; // deleted meanwhile; the delete event frees it
-      throw err;
+    const writes: Promise<unknown>[] = [];
+    // The annotation (main resource) and the status (/status) are independent: sent together.
+    if (annotated !== a.pool) writes.push(this.o.client.patch(R.services, ns, name, { metadata: { annotations: { [ANN_ALLOCATED_FROM_POOL]: a.pool } } }));
+    const statusChanged = !sameList(current, a.ips);
+    if (statusChanged) {
+      writes.push(this.o.client.patch(R.services, ns, name, { status: { loadBalancer: { ingress: a.ips.map((ip) => ({ ip })) } } }, { status: true }));
     }
-    if (changed && !sameList(current, a.ips)) {
-      await this.events.service(svc, 'Normal', EventReason.IPAllocated, `Assigned IP ${JSON.stringify(a.ips)}`);
+    const results = await Promise.allSettled(writes);
+    for (const r of results) {
+      if (r.status === 'rejected' && !isNotFound(r.reason)) throw r.reason; // NotFound: deleted meanwhile; the delete event frees it
+    }
+    if (statusChanged && results.every((r) => r.status === 'fulfilled')) {
+      // Posted in the background (bounded by the recorder): the reconcile does not wait for it.
+      void this.events.service(svc, 'Normal', EventReason.IPAllocated, `Assigned IP ${JSON.stringify(a.ips)}`);
       this.o.logger.info({ service: `${ns}/${name}`, ips: a.ips, pool: a.pool }, 'IP assigned');
     }
   }
@@ -352,6 +404,10 @@ export class Controller {
     for (const k of this.failed) this.queue.add(SVC + k);
   }
 
+  private poolInformer(): Informer<KubeObject> | undefined {
+    return this.configInformers.find((i) => i.resource === R.ipaddresspools);
+  }
+
   private async reconcilePools(): Promise<void> {
     const alloc = this.allocator;
     const cfg = this.config;
@@ -366,11 +422,13 @@ export class Controller {
         availableIPv6: clampCount(st.v6.available),
       };
       pools.push({ pool: p.name, inUse: st.v4.assigned + st.v6.assigned, total: clampCount(st.v4.available + st.v6.available + BigInt(st.v4.assigned + st.v6.assigned)) });
-      const text = JSON.stringify(counts);
-      if (this.lastPoolStatus.get(p.name) === text) continue;
+      const ns = p.source.namespace ?? this.o.namespace;
+      const cached = this.poolInformer()?.get(`${ns}/${p.name}`)?.['status'] as Partial<PoolCounts> | undefined;
+      const same = (x: Partial<PoolCounts> | undefined): boolean => x !== undefined && (Object.keys(counts) as (keyof PoolCounts)[]).every((k) => x[k] === counts[k]);
+      if (same(cached) || same(this.poolWritten.get(`${ns}/${p.name}`))) continue;
       try {
-        await this.o.client.patch(R.ipaddresspools, p.source.namespace ?? this.o.namespace, p.name, { status: counts }, { status: true });
-        this.lastPoolStatus.set(p.name, text);
+        await this.o.client.patch(R.ipaddresspools, ns, p.name, { status: counts }, { status: true });
+        this.poolWritten.set(`${ns}/${p.name}`, counts);
       } catch (err) {
         if (!isNotFound(err)) throw err;
       }

@@ -37,6 +37,10 @@ interface Seen {
 
 /** How many distinct events are remembered for aggregation (client-go keeps 4096). */
 const CACHE_SIZE = 4096;
+/** Event writes in flight at once; callers need not await emit(). */
+const MAX_IN_FLIGHT = 4;
+/** Events waiting beyond this are dropped with a warning (client-go's broadcaster drops at 1000). */
+const MAX_WAITING = 10000;
 
 /** The aggregation identity of an event (everything but timestamps, count and resourceVersion). */
 export function eventKey(component: string, obj: InvolvedObject, type: string, reason: string, message: string): string {
@@ -51,6 +55,10 @@ export function eventName(obj: InvolvedObject, key: string): string {
 
 export class EventRecorder {
   private seen = new Map<string, Seen>();
+  private inFlight = 0;
+  private waiting: (() => void)[] = [];
+  private idle: (() => void)[] = [];
+  private dropped = 0;
   /** Requests made (create / patch / get), for tests and benchmarks. */
   readonly stats = { created: 0, aggregated: 0, failed: 0 };
 
@@ -71,7 +79,36 @@ export class EventRecorder {
     }
   }
 
+  /** Resolves when every event handed to emit() so far has been written (or given up). */
+  flush(): Promise<void> {
+    if (this.inFlight === 0 && this.waiting.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idle.push(resolve));
+  }
+
+  /**
+   * Records an event. At most MAX_IN_FLIGHT writes run at once; the rest wait their turn, so a
+   * caller may fire and forget (the returned promise never rejects).
+   */
   async emit(obj: InvolvedObject, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void> {
+    if (this.inFlight >= MAX_IN_FLIGHT) {
+      if (this.waiting.length >= MAX_WAITING) {
+        if (this.dropped++ % 1000 === 0) this.logger?.warn({ reason, dropped: this.dropped }, 'event queue full; dropping events');
+        return;
+      }
+      await new Promise<void>((resolve) => this.waiting.push(resolve));
+    }
+    this.inFlight++;
+    try {
+      await this.write(obj, type, reason, message);
+    } finally {
+      this.inFlight--;
+      const next = this.waiting.shift();
+      if (next) next();
+      else if (this.inFlight === 0) for (const w of this.idle.splice(0)) w();
+    }
+  }
+
+  private async write(obj: InvolvedObject, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void> {
     const t = this.now();
     const ns = obj.namespace ?? 'default';
     const key = eventKey(this.component, { ...obj, namespace: ns }, type, reason, message);

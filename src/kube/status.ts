@@ -51,7 +51,11 @@ export function configurationStateStatus(errors: readonly Diagnostic[], previous
   };
 }
 
-/** Creates (if missing) the ConfigurationState and writes its status through /status. */
+/**
+ * Creates (if missing) the ConfigurationState and writes its status through /status. `known` is
+ * the status this process last wrote or read (the return value of the previous call): when the
+ * new status is the same nothing is sent at all, so a steady state costs no request.
+ */
 export async function publishConfigurationState(
   client: KubeClient,
   namespace: string,
@@ -60,7 +64,13 @@ export async function publishConfigurationState(
   errors: readonly Diagnostic[],
   logger?: Logger,
   warnings: readonly Diagnostic[] = [],
-): Promise<void> {
+  known?: string,
+): Promise<string> {
+  if (known !== undefined) {
+    const prev = JSON.parse(known) as ConfigurationStateStatus;
+    const next = configurationStateStatus(errors, prev, warnings);
+    if (JSON.stringify(next) === known) return known;
+  }
   let cur = await client.get<KubeObject & { status?: ConfigurationStateStatus }>(R.configurationstates, namespace, name);
   if (!cur) {
     try {
@@ -74,12 +84,14 @@ export async function publishConfigurationState(
     }
   }
   const status = configurationStateStatus(errors, cur.status, warnings);
-  if (cur.status && JSON.stringify(cur.status) === JSON.stringify(status)) return;
+  const text = JSON.stringify(status);
+  if (cur.status && JSON.stringify(cur.status) === text) return text;
   try {
     await client.patch(R.configurationstates, namespace, name, { status }, { status: true });
   } catch (err) {
     if (!isNotFound(err)) throw err;
   }
+  return text;
 }
 
 export interface PoolCounts {
