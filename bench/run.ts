@@ -9,7 +9,8 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { churn } from './churn.ts';
-import { failure } from './failure.ts';
+import { failure, FAILURE_SCENARIOS } from './failure.ts';
+import type { FailureScenario } from './failure.ts';
 import { footprint } from './footprint.ts';
 import { fullTable } from './fulltable.ts';
 import { prepareMetallb, REPO_ROOT, setProfileDir } from './lib/metallbts.ts';
@@ -31,7 +32,8 @@ benchmarks (default: all but codec):
   churn       standalone: Services added one by one (files), then deleted; latency to BIRD
   allocation  100k Services over a /8 and an IPv6 /64 pool (bench/allocator.ts)
   failure     kill -9 the sender: time until BIRD withdraws (hold 3 s); kill BIRD: time
-              until the sender reports the session down
+              until the sender reports the session down; freeze the sender with BFD at
+              100x3 / 50x3 (metallb-ts, BIRD): time until BIRD drops the routes
   footprint   sender RSS and idle CPU% with 0/10k/100k routes, 1 and 10 sessions
   codec       the codec micro-benchmark (bench/codec.ts)
 
@@ -42,6 +44,8 @@ options:
   --impl LIST   senders to compare: metallb-ts (standalone process), metallb-ts-speaker (the
                 BGP speaker alone, given the plan), gobgp, bird (default metallb-ts,gobgp,bird)
   --rate R      churn: Service files written per second (default 20)
+  --scenario L  failure: only these scenarios (sender-kill, sender-freeze, receiver-kill,
+                freeze-bfd-100x3, freeze-bfd-50x3; default all)
   --smoke       tiny sizes, 1 run (for CI; never asserts timings)
   --json FILE   also append the JSON lines to FILE
   --from-source run metallb-ts through bin/metallb-ts.js (tsx) instead of a tsc build
@@ -58,6 +62,7 @@ export interface RunArgs {
   runs: number;
   impls: Impl[];
   rate: number;
+  scenarios?: FailureScenario[];
   smoke: boolean;
   json?: string;
   keep: boolean;
@@ -110,6 +115,13 @@ export function parseArgs(argv: string[]): RunArgs | 'help' {
         const r = Number(val());
         if (!Number.isFinite(r) || r <= 0 || r > 1000) throw new BenchError('--rate wants a number of Services per second in (0, 1000]');
         a.rate = r;
+        break;
+      }
+      case '--scenario': {
+        const l = val().split(',');
+        const bad = l.filter((x) => !(FAILURE_SCENARIOS as readonly string[]).includes(x));
+        if (bad.length > 0) throw new BenchError(`--scenario: unknown ${bad.join(', ')} (want ${FAILURE_SCENARIOS.join(', ')})`);
+        a.scenarios = l as FailureScenario[];
         break;
       }
       case '--smoke':
@@ -207,7 +219,7 @@ export async function main(argv: string[]): Promise<number> {
           await churn({ services: args.sizes?.[0] ?? (args.smoke ? 20 : 1000), rate: args.rate, runs: args.runs, impls: args.impls, keep: args.keep });
           break;
         case 'failure':
-          await failure({ runs: args.runs, impls: args.impls, n: args.smoke ? 10 : 100, keep: args.keep });
+          await failure({ runs: args.runs, impls: args.impls, n: args.smoke ? 10 : 100, keep: args.keep, ...(args.scenarios ? { scenarios: args.scenarios } : {}) });
           break;
         case 'footprint':
           await footprint({

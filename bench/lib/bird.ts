@@ -21,6 +21,14 @@ export interface BirdPeer {
   exportStatic?: boolean;
   /** Start with the protocol disabled (enable later with `enable(name)`). */
   disabled?: boolean;
+  /** `bfd on` (needs BirdOptions.bfd). */
+  bfd?: boolean;
+}
+
+/** BIRD's `protocol bfd` timers (all interfaces). */
+export interface BirdBfd {
+  intervalMs: number;
+  multiplier: number;
 }
 
 export interface BirdOptions {
@@ -34,6 +42,7 @@ export interface BirdOptions {
   staticRoutes?: number;
   /** Listen only on the protocols' local addresses (needed for several BIRDs in one netns). */
   strictBind?: boolean;
+  bfd?: BirdBfd;
 }
 
 export interface ProtocolInfo {
@@ -73,6 +82,9 @@ export class Bird {
       for (const p of hostRoutes(o.staticRoutes)) lines.push(`  route ${p}/32 blackhole;`);
       lines.push('}');
     }
+    if (o.bfd) {
+      lines.push('protocol bfd {', '  interface "*" {', `    min rx interval ${o.bfd.intervalMs} ms;`, `    min tx interval ${o.bfd.intervalMs} ms;`, `    multiplier ${o.bfd.multiplier};`, '  };', '}');
+    }
     const strict = o.peers.length > 1 || o.strictBind === true;
     for (const p of o.peers) {
       lines.push(`protocol bgp ${p.name} {`);
@@ -84,6 +96,7 @@ export class Bird {
       lines.push('  connect delay time 1; connect retry time 2; error wait time 1, 5;');
       if (p.holdTime !== undefined) lines.push(`  hold time ${p.holdTime};`);
       if (p.keepaliveTime !== undefined) lines.push(`  keepalive time ${p.keepaliveTime};`);
+      if (p.bfd) lines.push('  bfd on;');
       const exp = p.exportStatic ? 'where source = RTS_STATIC' : 'none';
       lines.push(`  ipv4 { import all; export ${exp}; next hop self; };`);
       lines.push('}');
@@ -138,6 +151,15 @@ export class Bird {
   }
 
   /** Number of routes in BIRD's master table. */
+  /** True when `show bfd sessions` lists a session Up to `neighbor`. */
+  async bfdUp(neighbor: string): Promise<boolean> {
+    const out = await this.birdc(['show', 'bfd', 'sessions']);
+    return out.split('\n').some((l) => {
+      const f = l.trim().split(/\s+/);
+      return f[0] === neighbor && f[2] === 'Up';
+    });
+  }
+
   async routeCount(): Promise<number> {
     const out = await this.birdc(['show', 'route', 'count']);
     const m = /(\d+) of (\d+) routes/.exec(out);

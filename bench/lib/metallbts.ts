@@ -75,6 +75,8 @@ export interface MetallbOptions {
   httpPort?: number;
   /** Run only the BGP speaker (bench/lib/speaker-child.mjs) with a plan of poolSize routes. */
   speakerOnly?: boolean;
+  /** A BFDProfile (receive = transmit interval) on every BGPPeer. */
+  bfd?: { intervalMs: number; multiplier: number };
 }
 
 /** The config manifests (everything but Services). */
@@ -94,6 +96,7 @@ spec:
     if (o.holdTime !== undefined) timers += `  holdTime: ${o.holdTime}s\n`;
     if (o.keepaliveTime !== undefined) timers += `  keepaliveTime: ${o.keepaliveTime}s\n`;
     if (o.connectTime !== undefined) timers += `  connectTime: ${o.connectTime}s\n`;
+    if (o.bfd) timers += '  bfdProfile: bench\n';
     docs.push(`apiVersion: metallb.io/v1beta2
 kind: BGPPeer
 metadata:
@@ -104,6 +107,18 @@ spec:
   peerASN: ${p.peerASN}
   peerAddress: ${p.address}
 ${timers}`);
+  }
+  if (o.bfd) {
+    docs.push(`apiVersion: metallb.io/v1beta1
+kind: BFDProfile
+metadata:
+  name: bench
+  namespace: metallb-system
+spec:
+  receiveInterval: ${o.bfd.intervalMs}
+  transmitInterval: ${o.bfd.intervalMs}
+  detectMultiplier: ${o.bfd.multiplier}
+`);
   }
   docs.push(`apiVersion: metallb.io/v1beta1
 kind: BGPAdvertisement

@@ -5,7 +5,7 @@
 
 import { join } from 'node:path';
 import { Bird } from './bird.ts';
-import type { BirdPeer } from './bird.ts';
+import type { BirdBfd, BirdPeer } from './bird.ts';
 import { Gobgp, writeMrt } from './gobgp.ts';
 import type { Lab } from './netns.ts';
 import { Metallb } from './metallbts.ts';
@@ -32,6 +32,8 @@ export interface SenderOptions {
   keepaliveTime?: number;
   /** metallb-ts: pool size (default n). */
   poolSize?: number;
+  /** Run BFD with the receiver (metallb-ts: a BFDProfile; BIRD: protocol bfd). GoBGP has none. */
+  bfd?: BirdBfd;
 }
 
 export interface Sender {
@@ -91,8 +93,9 @@ export function makeSender(impl: Impl, o: SenderOptions): Sender {
         holdTime: o.holdTime,
         keepaliveTime: o.keepaliveTime,
         disabled: true,
+        bfd: o.bfd !== undefined,
       }));
-      const b = new Bird({ ns: o.lab.txNs, dir, routerId: o.lab.txAddr, asn: SENDER_AS, peers, staticRoutes: o.n });
+      const b = new Bird({ ns: o.lab.txNs, dir, routerId: o.lab.txAddr, asn: SENDER_AS, peers, staticRoutes: o.n, ...(o.bfd ? { bfd: o.bfd } : {}) });
       return {
         impl,
         get pid() {
@@ -125,6 +128,7 @@ export function makeSender(impl: Impl, o: SenderOptions): Sender {
         holdTime: o.holdTime,
         keepaliveTime: o.keepaliveTime,
         connectTime: 1,
+        ...(o.bfd ? { bfd: o.bfd } : {}),
       });
       return {
         impl,
@@ -161,14 +165,15 @@ export function makeSender(impl: Impl, o: SenderOptions): Sender {
 }
 
 /** A BIRD receiver in the lab's rx namespace with one passive protocol "tx0" on `local`. */
-export function makeReceiver(lab: Lab, local: string = lab.rxAddr, opts: { holdTime?: number; keepaliveTime?: number; index?: number; strictBind?: boolean } = {}): Bird {
+export function makeReceiver(lab: Lab, local: string = lab.rxAddr, opts: { holdTime?: number; keepaliveTime?: number; index?: number; strictBind?: boolean; bfd?: BirdBfd } = {}): Bird {
   return new Bird({
     ns: lab.rxNs,
     dir: join(lab.dir, `receiver${opts.index ?? ''}`),
     routerId: local,
     asn: RECEIVER_AS,
     strictBind: opts.strictBind,
-    peers: [{ name: 'tx0', local, neighbor: lab.txAddr, neighborAs: SENDER_AS, passive: true, holdTime: opts.holdTime, keepaliveTime: opts.keepaliveTime }],
+    ...(opts.bfd ? { bfd: opts.bfd } : {}),
+    peers: [{ name: 'tx0', local, neighbor: lab.txAddr, neighborAs: SENDER_AS, passive: true, holdTime: opts.holdTime, keepaliveTime: opts.keepaliveTime, bfd: opts.bfd !== undefined }],
   });
 }
 
