@@ -12,6 +12,8 @@ import { checkSelectors, nodesWarning } from './selectors.ts';
 export function buildBFD(d: Diags, items: Item<BFDProfileSpec>[]): BFDProfile[] {
   return items.map((item) => {
     const s = item.spec;
+    // BFD runs in asynchronous mode only (src/bfd, docs/bfd.md): echo is accepted and ignored.
+    if (s.echoMode === true) d.warn(item, ['spec', 'echoMode'], 'BFD echo mode is not supported by metallb-ts (asynchronous mode only); echoMode and echoInterval are ignored');
     return {
       name: item.name,
       receiveInterval: s.receiveInterval ?? 300,
