@@ -22,6 +22,9 @@ export interface GatedSpeaker {
   setPlan(sessions: SessionPlan[]): void;
   status(): readonly object[];
   stop(opts?: { withdraw?: boolean }): Promise<void>;
+  /** RFC 8326 drain / resume, forwarded unchanged (BFD keeps running while draining). */
+  drain?(periodMs: number): Promise<void>;
+  resume?(): void;
 }
 
 /** BFD facts attached to a BGP session's status (`speaker.bfd` in /status). */
@@ -88,6 +91,8 @@ export class BfdSupervisor implements GatedSpeaker {
   private unavailable = new Map<string, string>();
   /** BGP session keys held down by BFD. */
   private readonly held = new Set<string>();
+  /** The speaker's last status of each held session (counters, router ID...). */
+  private readonly lastSeen = new Map<string, object>();
   private manager: BfdManager | undefined;
   private managerError: string | undefined;
   private readonly warned = new Set<string>();
@@ -147,21 +152,24 @@ export class BfdSupervisor implements GatedSpeaker {
       const b = peer === undefined ? undefined : byPeer.get(peer);
       return b ? { ...s, bfd: b } : s;
     });
-    // Sessions held down by BFD are not in the speaker: show them as Idle with the reason.
+    // Sessions held down by BFD are not in the speaker: show them as Idle with the reason (and
+    // the counters the speaker last reported for them).
     for (const key of this.held) {
       const w = this.wanted.get(key);
       if (!w) continue;
-      const c = w.plan.config;
+      const b = byPeer.get(w.plan.peer);
       out.push({
         node: w.plan.node,
         peer: w.plan.peer,
         peerAddress: w.spec.peerAddress,
-        peerPort: c.port,
+        peerPort: w.plan.config.port,
+        ...this.lastSeen.get(key),
         state: 'Idle',
+        phase: 'down',
         uptimeSeconds: 0,
-        lastError: `held down: BFD session to ${w.spec.peerAddress} is ${byPeer.get(w.plan.peer)?.state ?? 'Down'}`,
+        lastError: `held down: BFD session to ${w.spec.peerAddress} is ${b?.state ?? 'Down'}`,
         routes: [],
-        bfd: byPeer.get(w.plan.peer),
+        bfd: b,
       });
     }
     return out;
@@ -181,6 +189,15 @@ export class BfdSupervisor implements GatedSpeaker {
     this.stopped = true;
     await this.opts.speaker.stop(opts);
     this.manager?.close();
+  }
+
+  drain(periodMs: number): Promise<void> {
+    const s = this.opts.speaker;
+    return s.drain ? s.drain(periodMs) : Promise.reject(new Error('this speaker cannot drain'));
+  }
+
+  resume(): void {
+    this.opts.speaker.resume?.();
   }
 
   // ---------------------------------------------------------------------------------- internals
@@ -218,6 +235,7 @@ export class BfdSupervisor implements GatedSpeaker {
   private onBfd(c: BfdStateChange): void {
     if (this.stopped || !this.wanted.has(c.key)) return;
     if (c.to === BfdState.Up) {
+      this.lastSeen.delete(c.key);
       if (this.held.delete(c.key)) {
         this.opts.log.info({ peer: c.peerAddress }, 'BFD Up: BGP session released');
         this.push();
@@ -226,6 +244,9 @@ export class BfdSupervisor implements GatedSpeaker {
     }
     const remoteAdminDown = this.manager?.status().find((s) => s.key === c.key)?.remoteState === 'AdminDown';
     if (c.from === BfdState.Up && !remoteAdminDown && !this.held.has(c.key)) {
+      const peer = this.wanted.get(c.key)?.plan.peer;
+      const seen = this.opts.speaker.status().find((x) => (x as { peer?: string }).peer === peer);
+      if (seen) this.lastSeen.set(c.key, seen);
       this.held.add(c.key);
       this.opts.log.warn({ peer: c.peerAddress }, 'BFD Down: closing the BGP session until BFD is Up again');
       this.push();

@@ -44,17 +44,21 @@ export function tryLoadUdpAddon(): UdpAddon | UdpAddonError {
     cached = new UdpAddonError(`BFD needs Linux (IP_RECVTTL / IPV6_RECVHOPLIMIT); this is ${process.platform}`);
     return cached;
   }
-  const here = dirname(fileURLToPath(import.meta.url));
-  // src/native -> repo root is ../..; dist/src/native -> ../../..
-  const found = ['../..', '../../..'].flatMap((up) => ['Release', 'Debug'].map((b) => join(here, up, 'build', b, 'metallb_udp.node'))).find((p) => existsSync(p));
-  if (!found) {
+  // src/native and dist/native sit a few levels below the root that holds build/ (the bench's
+  // compiled copy under node_modules/.cache/… further down): look upwards.
+  const found = [];
+  for (let dir = dirname(fileURLToPath(import.meta.url)), i = 0; i < 6; i++, dir = dirname(dir)) {
+    for (const b of ['Release', 'Debug']) found.push(join(dir, 'build', b, 'metallb_udp.node'));
+  }
+  const path = found.find((p) => existsSync(p));
+  if (!path) {
     cached = new UdpAddonError('native addon build/Release/metallb_udp.node not found: BFD needs it; run `npm run build:native` (needs python3, make, g++)');
     return cached;
   }
   try {
-    cached = createRequire(import.meta.url)(found) as UdpAddon;
+    cached = createRequire(import.meta.url)(path) as UdpAddon;
   } catch (e) {
-    cached = new UdpAddonError(`cannot load ${found}: ${(e as Error).message}`);
+    cached = new UdpAddonError(`cannot load ${path}: ${(e as Error).message}`);
   }
   return cached;
 }
