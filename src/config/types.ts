@@ -154,6 +154,12 @@ export interface Peer {
    * annotation `metallb-ts.io/graceful-restart-time`); undefined = 120 s (MetalLB/FRR default).
    */
   gracefulRestartTime?: number;
+  /**
+   * Wait for the router to connect instead of connecting out (metallb-ts extension, annotation
+   * `metallb-ts.io/passive: "true"`): the node listens on the peer port and accepts only this
+   * peer's address.
+   */
+  passive?: boolean;
   disableMP: boolean;
   dualStackAddressFamily: boolean;
   source: SourceRef;

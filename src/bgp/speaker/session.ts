@@ -201,13 +201,13 @@ export class PeerSession {
   start(): void {
     const p = this.params.peer;
     if (!p.address) {
-      this.lastError = `interface peering (${p.interface ?? '?'}) is not supported: configure peerAddress`;
+      this.lastError = `unnumbered peering (interface ${p.interface ?? '?'}) is not supported by this build: session not started; configure peerAddress`;
       this.log.warn(this.lastError);
       this.deps.onState();
       return;
     }
     if (p.vrf !== '') {
-      this.lastError = `VRF ${p.vrf} is not supported by this speaker; session not started`;
+      this.lastError = `VRF peers (vrf ${p.vrf}) are not supported by this build (no VRF device support): session not started`;
       this.log.warn(this.lastError);
       this.deps.onState();
       return;

@@ -8,6 +8,7 @@ import type { BFDProfileSpec, BGPPeerSpec } from '../schema.ts';
 import type { BFDProfile, Peer } from '../types.ts';
 import { canonicalJSON, checkDuplicateNames, didYouMean, isBroken, isDamaged, type Ctx, type Diags, type Item, type LabelIndex, type Parsed } from './item.ts';
 import { checkSelectors, nodesWarning } from './selectors.ts';
+import { applyPeerExtensions } from './extensions.ts';
 
 export function buildBFD(d: Diags, items: Item<BFDProfileSpec>[]): BFDProfile[] {
   return items.map((item) => {
@@ -151,6 +152,7 @@ export function buildPeers(d: Diags, items: Item<BGPPeerSpec>[], bfds: Set<strin
       peer.bfdProfile = s.bfdProfile;
     }
     nodesWarning(d, item, ['spec', 'nodeSelectors'], peer.nodeSelectors, ctx.nodes);
+    applyPeerExtensions(d, item, peer);
     peers.push(peer);
   }
   // Peers that can run on the same node must agree on myASN and routerID per VRF and must not

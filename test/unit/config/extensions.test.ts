@@ -1,0 +1,54 @@
+// metallb-ts BGPPeer extensions (annotations) and the plain "not supported by this build" warnings.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { doc, ebgpPeer, load, pool } from './helpers.ts';
+
+const annotated = (name: string, annotations: Record<string, string>, spec: Record<string, unknown>): string =>
+  doc('BGPPeer', name, spec, 'metallb.io/v1beta2', { annotations });
+
+test('metallb-ts.io/passive and graceful-restart-time reach the Peer', () => {
+  const r = load(
+    pool('p', ['192.0.2.0/28']),
+    annotated('a', { 'metallb-ts.io/passive': 'true', 'metallb-ts.io/graceful-restart-time': '5m' }, ebgpPeer({ enableGracefulRestart: true })),
+    annotated('b', { 'metallb-ts.io/passive': 'false' }, ebgpPeer({ peerAddress: '192.0.2.2' })),
+  );
+  assert.deepEqual(r.errors, []);
+  const a = r.config?.peers.find((p) => p.name === 'a');
+  const b = r.config?.peers.find((p) => p.name === 'b');
+  assert.equal(a?.passive, true);
+  assert.equal(a?.gracefulRestartTime, 300);
+  assert.equal(b?.passive, undefined);
+  assert.equal(b?.gracefulRestartTime, undefined);
+});
+
+test('bad values are errors with the annotation path; unknown ones and no-effect ones are warnings', () => {
+  const r = load(
+    pool('p', ['192.0.2.0/28']),
+    annotated('a', { 'metallb-ts.io/passive': 'yes', 'metallb-ts.io/graceful-restart-time': '1.5s' }, ebgpPeer({ enableGracefulRestart: true })),
+    annotated('b', { 'metallb-ts.io/pasive': 'true', 'metallb-ts.io/graceful-restart-time': '60s' }, ebgpPeer({ peerAddress: '192.0.2.2' })),
+    annotated('c', { 'metallb-ts.io/graceful-restart-time': '9999s' }, ebgpPeer({ peerAddress: '192.0.2.3', enableGracefulRestart: true })),
+  );
+  const errs = r.errors.map((e) => `${e.name} ${e.field}: ${e.message}`);
+  assert.deepEqual(errs.sort(), [
+    'a metadata.annotations["metallb-ts.io/graceful-restart-time"]: must be a whole number of seconds between 1s and 4095s (Go duration, e.g. "300s"), got "1.5s"',
+    'a metadata.annotations["metallb-ts.io/passive"]: must be "true" or "false", got "yes"',
+    'c metadata.annotations["metallb-ts.io/graceful-restart-time"]: must be a whole number of seconds between 1s and 4095s (Go duration, e.g. "300s"), got "9999s"',
+  ]);
+  const warns = r.warnings.filter((w) => w.name === 'b').map((w) => w.message);
+  assert.deepEqual(warns.sort(), [
+    'has no effect without spec.enableGracefulRestart: true',
+    'unknown metallb-ts annotation "metallb-ts.io/pasive": ignored; did you mean "metallb-ts.io/passive"?',
+  ]);
+});
+
+test('vrf and interface peers: a plain warning that this build does not support them', () => {
+  const r = load(
+    pool('p', ['192.0.2.0/28']),
+    doc('BGPPeer', 'v', ebgpPeer({ vrf: 'red' }), 'metallb.io/v1beta2'),
+    doc('BGPPeer', 'u', { myASN: 64512, peerASN: 64513, interface: 'eth0' }, 'metallb.io/v1beta2'),
+  );
+  assert.deepEqual(r.errors, []);
+  const w = r.warnings.filter((x) => x.code === 'unsupported-field').map((x) => `${x.name} ${x.field}`);
+  assert.deepEqual(w.sort(), ['u spec.interface', 'v spec.vrf']);
+  assert.match(r.warnings.find((x) => x.name === 'v')?.message ?? '', /not supported by this build.*not started/);
+});
