@@ -1,6 +1,7 @@
 // RFC 4271 §8 session FSM as a pure state machine: `handle(event)` returns the actions the driver
-// performs in order (send, connect, disconnect, start/stop timers). We are the active side
-// (MetalLB never listens), so Active means "waiting for the connect-retry timer".
+// performs in order (send, connect, disconnect, start/stop timers). Normally we are the active
+// side (MetalLB never listens), so Active means "waiting for the connect-retry timer"; a passive
+// session (cfg.passive) never connects and waits in Active for the peer's connection.
 //
 // Connect retry: exponential backoff from connectRetryBaseMs, doubling per failed attempt, capped
 // at connectRetryMaxMs, with jitter that shortens each delay by up to 25% (RFC 4271 §10).
@@ -117,6 +118,10 @@ export class SessionFSM {
     return notification(ErrorCode.CEASE, subcode);
   }
   private startConnect(): void {
+    if (this.cfg.passive) {
+      this.go('Active');
+      return;
+    }
     this.go('Connect');
     this.emit({ type: 'Connect' });
     this.timer('connectRetry', this.cfg.connectTimeoutMs);
@@ -149,7 +154,7 @@ export class SessionFSM {
         return;
       }
       case 'TcpConnectionConfirmed':
-        if (this.st === 'Connect' || this.st === 'Active') {
+        if (this.st === 'Connect' || this.st === 'Active' || (this.st === 'Idle' && this.running && this.cfg.passive)) {
           this.stopTimer('connectRetry');
           this.send(buildOpen(this.cfg));
           this.timer('hold', OPEN_HOLD_TIME_MS);

@@ -43,6 +43,11 @@ export interface SessionConfig {
   connectRetryMaxMs: number;
   /** How long one TCP connection attempt may take before it is abandoned (ms). */
   connectTimeoutMs: number;
+  /**
+   * Passive: never connect out; wait in Active for the peer's connection (accepted by the
+   * speaker's listener and handed over with TcpConnectionConfirmed).
+   */
+  passive?: boolean;
   /** Random source in [0, 1) for jitter; default Math.random. */
   random?: () => number;
 }

@@ -11,6 +11,7 @@ import { CeaseSubcode } from '../codec/messages.ts';
 import { formatBgpId } from '../session/open.ts';
 import type { Clock, SessionState } from '../session/types.ts';
 import { tcpConnect } from '../transport/index.ts';
+import { PassiveListeners } from '../transport/listen.ts';
 import type { Connector } from '../transport/index.ts';
 import { PeerSession, ipToBgpId, sessionConfig } from './session.ts';
 import type { SessionCounters } from './session.ts';
@@ -137,6 +138,7 @@ export class BGPSpeaker extends EventEmitter {
   /** Sessions restarting gracefully (from the restart marker): key -> stale deadline (clock ms). */
   private readonly pendingRestart: Map<string, number>;
   private mode: RouteMode = 'normal';
+  private passive: PassiveListeners | undefined;
   private stopped: SpeakerStopResult | undefined;
   private drainTimer: unknown;
   private drainUntil: number | undefined;
@@ -298,6 +300,14 @@ export class BGPSpeaker extends EventEmitter {
           routerId,
           onState: () => this.emitState(session),
           onRestartComplete: () => this.restartDone(k),
+          listen: (peer, accept, onError) => {
+            if (!peer.address) return;
+            this.passive ??= new PassiveListeners(this.log);
+            this.passive.add(peer.port, { address: formatIP(peer.address), family: peer.address.family, ...(peer.password ? { password: peer.password } : {}), accept }, onError);
+          },
+          unlisten: (peer) => {
+            if (peer.address) this.passive?.remove(peer.port, formatIP(peer.address));
+          },
         },
       );
       if (restartingUntil === undefined) this.restartDone(k);
@@ -349,6 +359,7 @@ export class BGPSpeaker extends EventEmitter {
       }
     }
     await Promise.all(stops);
+    await this.passive?.close();
     this.drainDone?.();
     this.drainDone = undefined;
     this.stopped = result;

@@ -13,6 +13,7 @@ import { SessionFSM } from '../session/fsm.ts';
 import { IPV4_UNICAST, IPV6_UNICAST, formatBgpId } from '../session/open.ts';
 import type { Clock, SessionAction, SessionConfig, SessionEvent, SessionState, TimerName } from '../session/types.ts';
 import type { Connector } from '../transport/index.ts';
+import { remoteKey } from '../transport/listen.ts';
 import { buildRib, diffRib, groupEntries } from './rib.ts';
 import type { AdjRibOut } from './rib.ts';
 import { sessionPhase } from './lifecycle.ts';
@@ -54,6 +55,12 @@ export interface PeerSessionDeps {
   onState: () => void;
   /** Called once when the first session after a graceful restart has re-synchronised. */
   onRestartComplete?: () => void;
+  /**
+   * Passive peers: register with the speaker's listener (connections from the peer's address
+   * are handed to `accept`; `onError` tells whether the listener could listen) / deregister.
+   */
+  listen?: (peer: Peer, accept: (sock: net.Socket) => void, onError: (msg: string | undefined) => void) => void;
+  unlisten?: (peer: Peer) => void;
   /** Coalescing scheduler for route flushes (default setImmediate). */
   defer?: (fn: () => void) => void;
 }
@@ -97,6 +104,7 @@ export function sessionConfig(peer: Peer, routerId: number, restarting = false):
   };
   if (peer.dynamicASN) cfg.dynamicASN = peer.dynamicASN;
   if (peer.keepaliveTime !== undefined) cfg.keepaliveTime = peer.keepaliveTime;
+  if (peer.passive) cfg.passive = true;
   if (peer.enableGracefulRestart) {
     cfg.gracefulRestart = { restartTime: peer.gracefulRestartTime ?? GRACEFUL_RESTART_TIME, restarting };
   }
@@ -218,7 +226,48 @@ export class PeerSession {
       this.deps.onState();
       return;
     }
+    if (p.passive) {
+      if (!this.deps.listen) {
+        this.lastError = 'passive peer, but this speaker has no listener: session not started';
+        this.log.error(this.lastError);
+        this.deps.onState();
+        return;
+      }
+      this.deps.listen(
+        p,
+        (sock) => this.acceptConnection(sock),
+        (msg) => {
+          if (msg !== undefined) this.lastError = msg;
+          else if (this.lastError?.startsWith('cannot listen')) this.lastError = undefined;
+          this.deps.onState();
+        },
+      );
+    }
     this.dispatch({ type: 'ManualStart' });
+  }
+
+  /**
+   * A connection from the peer (passive session). A second connection while one is up
+   * replaces it: the router only reconnects when it lost (or restarted) the first one
+   * (RFC 4724 §4.2 treats this as a restart of the peer).
+   */
+  acceptConnection(sock: net.Socket): void {
+    if (this.stopped || !this.params.peer.passive) {
+      sock.destroy();
+      return;
+    }
+    const st = this.fsm.state;
+    if (st === 'OpenSent' || st === 'OpenConfirm' || st === 'Established') {
+      this.log.info({ state: st }, 'new connection from the peer replaces the current one');
+      const old = this.socket;
+      this.socket = undefined;
+      old?.destroy();
+      this.dispatch({ type: 'TcpConnectionFails', reason: 'replaced by a new connection from the peer' });
+    }
+    this.log.debug({ remote: sock.remoteAddress }, 'accepted connection from passive peer');
+    this.counters.connectAttempts++;
+    this.attach(sock);
+    this.dispatch({ type: 'TcpConnectionConfirmed' });
   }
 
   /** New desired routes: the difference reaches the wire on the next tick. */
@@ -233,6 +282,7 @@ export class PeerSession {
    */
   stop(opts: { subcode?: number; withdraw?: boolean; graceful?: boolean } = {}): Promise<void> {
     this.stopped = true;
+    if (this.params.peer.passive) this.deps.unlisten?.(this.params.peer);
     const neg = this.fsm.state === 'Established' ? this.fsm.negotiated : undefined;
     if (neg) {
       if (opts.withdraw && this.adjRibOut.size > 0) {
@@ -397,7 +447,7 @@ export class PeerSession {
 
   private attach(sock: net.Socket): void {
     this.socket = sock;
-    this.localAddress = sock.localAddress;
+    this.localAddress = sock.localAddress === undefined ? undefined : remoteKey(sock.localAddress);
     this.framer = new MessageFramer();
     this.codec = { fourOctetAS: false };
     sock.on('data', (chunk: Buffer) => {
