@@ -98,6 +98,7 @@ spec: {type: LoadBalancer, ports: [{port: 80, protocol: TCP}]}
       `const s=require('net').connect({host:'${lab.addr.dut6[0] ?? ''}',port:179,localAddress:'${other}'});s.on('connect',()=>console.log('connected'));s.on('close',()=>{console.log('closed');process.exit(0)});s.on('error',e=>console.log('error',e.code));setTimeout(()=>{console.log('timeout');process.exit(0)},5000);`,
     ]);
     assert.match(probe.stdout, /connected[\s\S]*closed/, `an unconfigured address is accepted by TCP and closed at once: ${probe.stdout}`);
-    await waitFor('session still up', async () => ((await bird.states())[dut] === 'established' ? true : undefined), 5000);
+    const b = bird;
+    await waitFor('session still up', async () => ((await b.states())[dut] === 'established' ? true : undefined), 5000);
   });
 });
