@@ -14,7 +14,8 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
-import { crdOpenAPISchema } from '../src/config/schema.ts';
+import { FRR_SPEC_SCHEMAS, FRRK8S_GROUP } from '../src/config/frrschema.ts';
+import { crdOpenAPISchema, openAPISchemaOf } from '../src/config/schema.ts';
 
 type Obj = Record<string, unknown>;
 
@@ -24,6 +25,8 @@ export const NAMESPACE = 'metallb-system';
 const GROUP = 'metallb.io';
 
 interface CrdDef {
+  /** API group (default metallb.io) */
+  group?: string;
   kind: string;
   plural: string;
   versions: { name: string; storage: boolean; deprecated?: string; schema: object }[];
@@ -182,6 +185,23 @@ export function crdDefs(): CrdDef[] {
   ];
 }
 
+/**
+ * frr-k8s's FRRConfiguration, for clusters without frr-k8s: the same group, kind and fields as
+ * frr-k8s's own CRD (from the zod schema `validate` uses), so either CRD serves both. Not part of
+ * the all-in-one manifest: install it only when frr-k8s is not installed.
+ */
+export function frrCrdDef(): CrdDef {
+  const spec = FRR_SPEC_SCHEMAS['FRRConfiguration']?.['v1beta1'];
+  if (!spec) throw new Error('no FRRConfiguration schema');
+  return {
+    group: FRRK8S_GROUP,
+    kind: 'FRRConfiguration',
+    plural: 'frrconfigurations',
+    versions: [{ name: 'v1beta1', storage: true, schema: openAPISchemaOf(spec, 'FRRConfiguration', 'FRRConfiguration is a piece of frr-k8s configuration (frrk8s.metallb.io/v1beta1); metallb-ts reads its BGP subset.') }],
+    columns: [age],
+  };
+}
+
 /** IPAddressPool status: assigned/available counts per family (written by the controller). */
 function withPoolStatus(d: CrdDef): CrdDef {
   const count = { type: 'integer', format: 'int64', minimum: 0 };
@@ -199,9 +219,9 @@ export function crd(d: CrdDef): Obj {
   return {
     apiVersion: 'apiextensions.k8s.io/v1',
     kind: 'CustomResourceDefinition',
-    metadata: { name: `${d.plural}.${GROUP}`, labels: { 'app.kubernetes.io/part-of': 'metallb-ts' } },
+    metadata: { name: `${d.plural}.${d.group ?? GROUP}`, labels: { 'app.kubernetes.io/part-of': 'metallb-ts' } },
     spec: {
-      group: GROUP,
+      group: d.group ?? GROUP,
       names: { kind: d.kind, listKind: `${d.kind}List`, plural: d.plural, singular: d.kind.toLowerCase() },
       scope: 'Namespaced',
       // BGPPeer v1beta1 is a field subset of v1beta2: objects round-trip without a webhook.
@@ -511,6 +531,7 @@ export function generate(): Map<string, string> {
     const plural = ((c['spec'] as Obj)['names'] as { plural: string }).plural;
     files.set(`config/crd/metallb.io_${plural}.yaml`, HEADER + yamlDocs([c]));
   }
+  files.set(`config/crd/${FRRK8S_GROUP}_frrconfigurations.yaml`, HEADER + yamlDocs([crd(frrCrdDef())]));
   files.set('config/rbac/rbac.yaml', HEADER + yamlDocs(rbac(NAMESPACE)));
   files.set('config/webhook/webhook.yaml', HEADER + yamlDocs(webhook(NAMESPACE)));
   const namespace: Obj = {

@@ -7,12 +7,14 @@
 //   selectors       label selectors and lists, as the API server checks them
 //   pools           IPAddressPools, overlaps
 //   peers           BFDProfiles, BGPPeers, peers sharing nodes
+//   frr             frr-k8s FRRConfigurations merged into the peers (receive policies, own sessions)
 //   advertisements  Communities, BGP/L2Advertisements with their pools and peers resolved
 //   diagnostics     checks across kinds once everything is built
 
 import { compareDiagnostics, isRecord } from './path.ts';
 import { buildAdvertisementsStage } from './stages/advertisements.ts';
 import { crossChecks } from './stages/diagnostics.ts';
+import { buildFRRStage } from './stages/frr.ts';
 import { intake } from './stages/intake.ts';
 import { byName, checkDuplicateNames, Diags, LabelIndex, type BuildOptions, type Ctx } from './stages/item.ts';
 import { buildPeersStage } from './stages/peers.ts';
@@ -53,6 +55,7 @@ export function buildConfig(objects: LoadedObject[], opts: BuildOptions = {}): B
 
   const pools = buildPools(d, checkDuplicateNames(d, parsed.pools, 'IPAddressPool'));
   const { peers, peerItems, bfdProfiles } = buildPeersStage(d, parsed, ctx);
+  buildFRRStage(d, parsed.frrConfigs, peers, bfdProfiles, ctx);
   const { aliases, bgpAdvertisements, l2Advertisements } = buildAdvertisementsStage(d, parsed, pools, peers, ctx);
   crossChecks(d, { pools, peers, peerItems, bfdProfiles, bgpAdvertisements, l2Advertisements });
 

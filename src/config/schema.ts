@@ -247,10 +247,15 @@ function structural(node: Json): Json {
 export function crdOpenAPISchema(kind: string, version: string): object {
   const spec = SPEC_SCHEMAS[kind]?.[version];
   if (!spec) throw new Error(`no schema for ${kind} ${METALLB_GROUP}/${version}`);
+  return openAPISchemaOf(spec, kind, `${kind} is a MetalLB ${kind} object (${METALLB_GROUP}/${version}).`);
+}
+
+/** A CRD's structural `openAPIV3Schema` with `spec` from a zod schema (used for other groups' kinds too). */
+export function openAPISchemaOf(spec: z.ZodType, kind: string, description: string): object {
   const specJson = structural(z.toJSONSchema(spec, { io: 'input', unrepresentable: 'any' }) as Json);
   return {
     type: 'object',
-    description: `${kind} is a MetalLB ${kind} object (${METALLB_GROUP}/${version}).`,
+    description,
     properties: {
       apiVersion: { type: 'string' },
       kind: { type: 'string' },

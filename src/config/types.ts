@@ -162,6 +162,34 @@ export interface Peer {
   passive?: boolean;
   disableMP: boolean;
   dualStackAddressFamily: boolean;
+  /**
+   * What this session imports (frr-k8s FRRConfiguration `toReceive`), one entry per
+   * FRRConfiguration naming this session, each for the nodes its nodeSelector selects. Absent:
+   * nothing is imported from this peer. Use `receivePolicyFor(peer, nodeLabels)` (receive.ts)
+   * for the policy in force on one node.
+   */
+  receive?: ReceivePolicy[];
+  source: SourceRef;
+}
+
+/** One accepted prefix range: routes inside `prefix` whose length is within [minLength, maxLength]. */
+export interface ReceivePrefix {
+  prefix: Prefix;
+  /** `ge`, or the prefix's own length when unset. */
+  minLength: number;
+  /** `le`; when unset: the family's maximum if `ge` is set, else the prefix's own length (exact match). */
+  maxLength: number;
+}
+
+/** A receive policy from one FRRConfiguration (`toReceive.allowed`). */
+export interface ReceivePolicy {
+  /** `all`: every prefix (of the families the session carries); `filtered`: only `prefixes`. */
+  mode: 'all' | 'filtered';
+  prefixes: ReceivePrefix[];
+  /** More prefixes than this from the peer closes the session (Cease / Maximum Number of Prefixes Reached, RFC 4486). */
+  prefixLimit: number;
+  /** The nodes this policy applies to (the FRRConfiguration's nodeSelector); empty = every node. */
+  nodeSelectors: LabelSelector[];
   source: SourceRef;
 }
 

@@ -16,6 +16,7 @@ import {
   type IPAddressPoolSpec,
   type L2AdvertisementSpec,
 } from '../schema.ts';
+import { FRR_SPEC_SCHEMAS, FRRK8S_GROUP, type FRRConfigurationSpec } from '../frrschema.ts';
 import type { LoadedObject } from '../types.ts';
 import { crdItem, dropNulls, markBroken, type Diags, type Item, type Parsed } from './item.ts';
 import { configMapIntake, isBareLegacy, legacyIntake } from './legacy.ts';
@@ -24,10 +25,9 @@ import { configMapIntake, isBareLegacy, legacyIntake } from './legacy.ts';
 export const IGNORED_KINDS = new Set(['Service', 'Node', 'EndpointSlice', 'Namespace', 'Secret']);
 
 
-const KNOWN_KINDS = [...Object.keys(SPEC_SCHEMAS), 'ConfigMap', ...IGNORED_KINDS];
+const KNOWN_KINDS = [...Object.keys(SPEC_SCHEMAS), ...Object.keys(FRR_SPEC_SCHEMAS), 'ConfigMap', ...IGNORED_KINDS];
 const TOP_LEVEL = ['apiVersion', 'kind', 'metadata', 'spec', 'status'];
 
-export const FRRK8S_GROUP = 'frrk8s.metallb.io';
 /** API groups of Kubernetes itself that are not `*.k8s.io`. */
 const KUBERNETES_GROUPS = new Set(['', 'apps', 'batch', 'policy', 'autoscaling', 'extensions']);
 
@@ -47,7 +47,7 @@ export function apiGroupOwner(apiVersion: string): 'metallb' | 'frrk8s' | 'kuber
 }
 
 export function intake(objects: LoadedObject[], d: Diags): Parsed {
-  const out: Parsed = { pools: [], peers: [], bgpAdvs: [], l2Advs: [], communities: [], bfds: [], broken: new Map() };
+  const out: Parsed = { pools: [], peers: [], bgpAdvs: [], l2Advs: [], communities: [], bfds: [], frrConfigs: [], broken: new Map() };
   for (const lo of objects) {
     const obj = lo.object;
     if (isBareLegacy(obj)) {
@@ -70,29 +70,26 @@ export function intake(objects: LoadedObject[], d: Diags): Parsed {
       d.raw(lo, ['apiVersion'], `${String(apiVersionText)} ${kind} is not used by metallb-ts; ignored`, true, 'foreign-object');
       continue;
     }
-    if (owner === 'frrk8s') {
-      d.raw(lo, ['kind'], 'FRRConfiguration is not supported yet; ignored', true, 'unsupported-field');
-      continue;
-    }
     if (IGNORED_KINDS.has(kind)) continue;
     if (kind === 'ConfigMap') {
       configMapIntake(lo, out, d);
       continue;
     }
-    const schemas = SPEC_SCHEMAS[kind];
+    const group = owner === 'frrk8s' ? FRRK8S_GROUP : METALLB_GROUP;
+    const schemas = owner === 'frrk8s' ? FRR_SPEC_SCHEMAS[kind] : SPEC_SCHEMAS[kind];
     if (!schemas) {
       const guess = closest(kind, KNOWN_KINDS);
       d.raw(lo, ['kind'], guess !== undefined ? `unknown kind "${kind}"; did you mean "${guess}"?` : `unknown kind "${kind}"`);
       continue;
     }
     const apiVersion = obj['apiVersion'];
-    const supported = Object.keys(schemas).map((v) => `metallb.io/${v}`);
+    const supported = Object.keys(schemas).map((v) => `${group}/${v}`);
     if (typeof apiVersion !== 'string') {
       d.raw(lo, ['apiVersion'], apiVersion === undefined ? 'required field is missing' : 'must be a string');
       markBroken(out, kind, lo.source.name);
       continue;
     }
-    const version = apiVersion.startsWith('metallb.io/') ? apiVersion.slice('metallb.io/'.length) : '';
+    const version = apiVersion.startsWith(`${group}/`) ? apiVersion.slice(group.length + 1) : '';
     const schema = schemas[version];
     if (!schema) {
       d.raw(lo, ['apiVersion'], `unsupported apiVersion "${apiVersion}" for ${kind} (supported: ${supported.join(', ')})`);
@@ -159,7 +156,7 @@ export function intake(objects: LoadedObject[], d: Diags): Parsed {
         const other = field !== undefined && pm.message.startsWith('unknown field') ? otherVersion(field) : undefined;
         const noGuess = pm.message === 'unknown field' || pm.message.startsWith('unknown field (');
         const otherKind = field !== undefined && other === undefined && noGuess ? kindWithField(field, kind) : undefined;
-        if (other !== undefined) d.raw(lo, pm.path, `not a field of ${METALLB_GROUP}/${version} ${kind}; it needs apiVersion: ${METALLB_GROUP}/${other}`);
+        if (other !== undefined) d.raw(lo, pm.path, `not a field of ${group}/${version} ${kind}; it needs apiVersion: ${group}/${other}`);
         else if (otherKind !== undefined) d.raw(lo, pm.path, `unknown field; "${field ?? ''}" is a field of ${otherKind}, not of ${kind}`);
         else d.raw(lo, pm.path, pm.message);
       }
@@ -211,6 +208,9 @@ export function intake(objects: LoadedObject[], d: Diags): Parsed {
         break;
       case 'Community':
         out.communities.push(item<CommunitySpec>(r.data));
+        break;
+      case 'FRRConfiguration':
+        out.frrConfigs.push(item<FRRConfigurationSpec>(r.data));
         break;
       case 'BFDProfile':
         out.bfds.push(item<BFDProfileSpec>(r.data));

@@ -5,6 +5,7 @@ import { closest } from '../issues.ts';
 import { fieldDiagnostic, formatPath, isRecord, type FieldPath } from '../path.ts';
 import type { BFDProfileSpec, BGPAdvertisementSpec, BGPPeerSpec, CommunitySpec, IPAddressPoolSpec, L2AdvertisementSpec } from '../schema.ts';
 import type { Node, Secret } from '../../model/objects.ts';
+import type { FRRConfigurationSpec } from '../frrschema.ts';
 import { anySelectorMatches, type LabelSelector } from '../../model/selector.ts';
 import type { Diagnostic, DiagnosticCode, LoadedObject, SourceRef } from '../types.ts';
 
@@ -153,6 +154,7 @@ export interface Parsed {
   l2Advs: Item<L2AdvertisementSpec>[];
   communities: Item<CommunitySpec>[];
   bfds: Item<BFDProfileSpec>[];
+  frrConfigs: Item<FRRConfigurationSpec>[];
   /** kind -> names of objects dropped for schema errors (references to them are not reported again). */
   broken: Map<string, Set<string>>;
 }

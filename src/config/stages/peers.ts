@@ -4,42 +4,49 @@
 import { tryParseIP, type IP } from '../../ip/index.ts';
 import type { Node } from '../../model/objects.ts';
 import { parseGoDuration } from '../duration.ts';
+import type { FieldPath } from '../path.ts';
 import type { BFDProfileSpec, BGPPeerSpec } from '../schema.ts';
-import type { BFDProfile, Peer } from '../types.ts';
+import type { BFDProfile, Peer, SourceRef } from '../types.ts';
 import { canonicalJSON, checkDuplicateNames, didYouMean, isBroken, isDamaged, type Ctx, type Diags, type Item, type LabelIndex, type Parsed } from './item.ts';
 import { checkSelectors, nodesWarning } from './selectors.ts';
 import { applyPeerExtensions } from './extensions.ts';
 
+/** A BFD profile with MetalLB's defaults for what `s` leaves unset. */
+export function bfdProfileFrom(name: string, s: Omit<BFDProfileSpec, 'name'>, source: SourceRef): BFDProfile {
+  return {
+    name,
+    receiveInterval: s.receiveInterval ?? 300,
+    transmitInterval: s.transmitInterval ?? 300,
+    detectMultiplier: s.detectMultiplier ?? 3,
+    echoInterval: s.echoInterval ?? 50,
+    echoMode: s.echoMode ?? false,
+    passiveMode: s.passiveMode ?? false,
+    minimumTtl: s.minimumTtl ?? 254,
+    source,
+  };
+}
+
 export function buildBFD(d: Diags, items: Item<BFDProfileSpec>[]): BFDProfile[] {
   return items.map((item) => {
-    const s = item.spec;
     // BFD runs in asynchronous mode only (src/bfd, docs/bfd.md): echo is accepted and ignored.
-    if (s.echoMode === true) d.warn(item, ['spec', 'echoMode'], 'BFD echo mode is not supported by metallb-ts (asynchronous mode only); echoMode and echoInterval are ignored');
-    return {
-      name: item.name,
-      receiveInterval: s.receiveInterval ?? 300,
-      transmitInterval: s.transmitInterval ?? 300,
-      detectMultiplier: s.detectMultiplier ?? 3,
-      echoInterval: s.echoInterval ?? 50,
-      echoMode: s.echoMode ?? false,
-      passiveMode: s.passiveMode ?? false,
-      minimumTtl: s.minimumTtl ?? 254,
-      source: item.source,
-    };
+    if (item.spec.echoMode === true) d.warn(item, ['spec', 'echoMode'], ECHO_IGNORED);
+    return bfdProfileFrom(item.name, item.spec, item.source);
   });
 }
 
-export function seconds<S>(d: Diags, item: Item<S>, field: string, v: string | undefined): number | undefined {
+export const ECHO_IGNORED = 'BFD echo mode is not supported by metallb-ts (asynchronous mode only); echoMode and echoInterval are ignored';
+
+export function seconds<S>(d: Diags, item: Item<S>, path: FieldPath, v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
   const ms = parseGoDuration(v);
   if (ms === undefined) {
-    d.at(item, ['spec', field], `invalid duration "${v}" (Go syntax, e.g. "90s", "1m30s")`);
+    d.at(item, path, `invalid duration "${v}" (Go syntax, e.g. "90s", "1m30s")`);
     return undefined;
   }
   if (ms % 1000 !== 0) {
     // Like MetalLB: BGP timers are whole seconds; a fraction is truncated (not an error).
     const whole = Math.floor(ms / 1000);
-    d.warn(item, ['spec', field], `"${v}" is not a whole number of seconds; ${whole}s is used`);
+    d.warn(item, path, `"${v}" is not a whole number of seconds; ${whole}s is used`);
     return whole;
   }
   return ms / 1000;
@@ -109,8 +116,8 @@ export function buildPeers(d: Diags, items: Item<BGPPeerSpec>[], bfds: Set<strin
       else peer.routerID = rid;
     }
     // timers
-    let hold = seconds(d, item, 'holdTime', s.holdTime);
-    let ka = seconds(d, item, 'keepaliveTime', s.keepaliveTime);
+    let hold = seconds(d, item, ['spec', 'holdTime'], s.holdTime);
+    let ka = seconds(d, item, ['spec', 'keepaliveTime'], s.keepaliveTime);
     if (hold !== undefined && ka === undefined) ka = Math.floor(hold / 3);
     else if (ka !== undefined && hold === undefined && s.holdTime === undefined) hold = ka * 3;
     if (hold !== undefined && hold !== 0 && hold < 3) d.at(item, ['spec', s.holdTime !== undefined ? 'holdTime' : 'keepaliveTime'], `hold time ${hold}s must be 0 or at least 3s`);
