@@ -96,6 +96,12 @@ export interface BGPAdvertisement {
   nodeSelectors: LabelSelector[];
   /** Empty = every Service. */
   serviceSelectors: LabelSelector[];
+  /**
+   * Annotation `metallb-ts.io/weighted-ecmp: "endpoints"`: externalTrafficPolicy: Local
+   * Services carry a link-bandwidth extended community proportional to each node's ready
+   * local endpoints (weighted ECMP at the router). Unset = off.
+   */
+  weightedECMP?: 'endpoints';
   source: SourceRef;
 }
 

@@ -1,6 +1,7 @@
 // Output forms of a plan: the stable JSON shape of `metallb-ts plan -o json`, and a table for
 // people (one block per router session, like a router's `show bgp`).
 
+import { LINK_BANDWIDTH_PER_WEIGHT } from '../bgp/speaker/rib.ts';
 import { formatIP, formatPrefix } from '../ip/index.ts';
 import type { Family, IP } from '../ip/index.ts';
 import type { PlanOutput, PlannedRoute, SessionPlan } from './types.ts';
@@ -41,9 +42,23 @@ export interface PlanJSON {
     peerASN: number | null;
     myASN: number;
     ebgp: boolean;
-    routes: { prefix: string; nextHop: string | null; localPref: number | null; communities: string[]; largeCommunities: string[] }[];
+    routes: {
+      prefix: string;
+      nextHop: string | null;
+      localPref: number | null;
+      communities: string[];
+      largeCommunities: string[];
+      /** Weighted ECMP only: this node's ready endpoints and the link-bandwidth community sent for them. */
+      weight?: number;
+      linkBandwidth?: string;
+    }[];
   }[];
   layer2: { ip: string; services: string[]; node: string | null; interfaces: string[] }[];
+}
+
+/** The link-bandwidth extended community of a weighted route as routers print it: `LB:AS:bytes/s`. */
+export function linkBandwidthText(asn: number, weight: number): string {
+  return `LB:${asn > 0xffff ? 23456 : asn}:${weight * LINK_BANDWIDTH_PER_WEIGHT}`;
 }
 
 /** The exact JSON shape of the plan (deterministic order, as computed by the planner). */
@@ -71,6 +86,7 @@ export function planToJSON(p: PlanOutput): PlanJSON {
         localPref: r.localPref ?? null,
         communities: r.communities.map(formatCommunity),
         largeCommunities: r.largeCommunities.map(formatLargeCommunity),
+        ...(r.weight !== undefined ? { weight: r.weight, linkBandwidth: linkBandwidthText(s.config.localASN ?? s.config.myASN, r.weight) } : {}),
       })),
     })),
     layer2: p.layer2.map((l) => ({ ip: l.ip, services: [...l.services], node: l.node, interfaces: [...l.interfaces] })),
@@ -124,7 +140,7 @@ export function formatPlanTable(p: PlanOutput): string {
           r.prefix,
           r.nextHop ?? '(session address)',
           r.localPref === null ? '' : String(r.localPref),
-          [...r.communities, ...r.largeCommunities].join(' '),
+          [...r.communities, ...r.largeCommunities, ...(r.weight !== undefined ? [`weight ${r.weight} (${r.linkBandwidth ?? ''})`] : [])].join(' '),
         ]),
         '    ',
       ),

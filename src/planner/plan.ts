@@ -49,6 +49,8 @@ interface SvcView {
   /** Nodes this service may be announced from (endpoint rule + eligibility). */
   nodes: Set<string>;
   assumed: boolean;
+  /** externalTrafficPolicy: Local with EndpointSlices: ready (serving) endpoints per node. */
+  localEndpoints?: Map<string, number>;
 }
 
 function nodeInfo(n: Node): NodeInfo {
@@ -129,20 +131,22 @@ function buildContext(input: PlanInput): Ctx {
     const slices = slicesBySvc.get(key);
     const assumed = !slices && input.assumeEndpoints === true;
     const nodesFor = new Set<string>();
+    let localEndpoints: Map<string, number> | undefined;
     if (assumed) {
       for (const n of eligible) nodesFor.add(n);
     } else if (slices) {
-      const local = new Set<string>();
+      const local = new Map<string, number>();
       let any = false;
       for (const sl of slices) {
         for (const ep of sl.endpoints ?? []) {
           if (!endpointServes(ep.conditions)) continue;
           any = true;
-          if (ep.nodeName) local.add(ep.nodeName);
+          if (ep.nodeName) local.set(ep.nodeName, (local.get(ep.nodeName) ?? 0) + 1);
         }
       }
       const isLocal = svc.spec.externalTrafficPolicy === 'Local';
       for (const n of eligible) if (isLocal ? local.has(n) : any) nodesFor.add(n);
+      if (isLocal) localEndpoints = local;
     }
     const plan: ServicePlan = {
       namespace: svc.metadata.namespace ?? 'default',
@@ -163,7 +167,9 @@ function buildContext(input: PlanInput): Ctx {
         texts.push(t);
       }
     }
-    views.push({ svc, key, labels: svc.metadata.labels ?? {}, ips, ipTexts: texts, pool: a.pool, nodes: nodesFor, assumed });
+    const view: SvcView = { svc, key, labels: svc.metadata.labels ?? {}, ips, ipTexts: texts, pool: a.pool, nodes: nodesFor, assumed };
+    if (localEndpoints) view.localEndpoints = localEndpoints;
+    views.push(view);
   }
   return { nodes, views, services };
 }
@@ -242,6 +248,8 @@ function planSessions(config: Config, ctx: Ctx, onlyNode?: string): SessionPlan[
         const list = byNode.get(nodeName);
         if (!list || list.length === 0) continue;
         if (!allowed.has(nodeName)) continue;
+        // Weighted ECMP: this node's share of the Service's ready endpoints.
+        const weight = ad.weightedECMP === 'endpoints' ? v.localEndpoints?.get(nodeName) : undefined;
         for (const s of list) {
           if (ad.peers.length > 0 && !ad.peers.includes(s.peer)) continue;
           const m = routeMaps.get(s) as Map<RouteKey, PlannedRoute>;
@@ -252,9 +260,11 @@ function planSessions(config: Config, ctx: Ctx, onlyNode?: string): SessionPlan[
               // first advertisement of this prefix: its communities as they are (own copies)
               r = { prefix, communities: comm.std.slice(), largeCommunities: comm.large.map((c) => [c[0], c[1], c[2]]) };
               if (!s.ebgp && ad.localPref !== undefined) r.localPref = ad.localPref;
+              if (weight !== undefined) r.weight = weight;
               m.set(key, r);
               continue;
             }
+            if (weight !== undefined) r.weight = weight;
             if (!s.ebgp && ad.localPref !== undefined) {
               r.localPref = r.localPref === undefined ? ad.localPref : Math.max(r.localPref, ad.localPref);
             }

@@ -15,6 +15,12 @@ export interface PlannedRoute {
   communities: number[];
   /** Large communities, sorted, deduplicated. */
   largeCommunities: [number, number, number][];
+  /**
+   * Weighted ECMP (BGPAdvertisement annotation `metallb-ts.io/weighted-ecmp: "endpoints"`,
+   * externalTrafficPolicy: Local Services): this node's ready local endpoints. The speaker
+   * attaches a link-bandwidth extended community proportional to it. Unset = no community.
+   */
+  weight?: number;
 }
 
 export interface SessionPlan {

@@ -136,6 +136,8 @@ export interface RouteStatus {
   localPref: number | null;
   communities: string[];
   largeCommunities: string[];
+  /** Weighted ECMP: this node's ready endpoints (the link-bandwidth community is proportional). */
+  weight?: number;
 }
 
 export interface SessionStatusOut {
@@ -210,6 +212,7 @@ export function routeStatus(r: PlannedRoute): RouteStatus {
     localPref: r.localPref ?? null,
     communities: r.communities.map(formatCommunity),
     largeCommunities: r.largeCommunities.map(([a, b, c]) => `${a}:${b}:${c}`),
+    ...(r.weight !== undefined ? { weight: r.weight } : {}),
   };
 }
 

@@ -83,6 +83,7 @@ function sameRoute(a: PlannedRoute, b: PlannedRoute): boolean {
     a.prefix.network === b.prefix.network &&
     sameIP(a.nextHop, b.nextHop) &&
     a.localPref === b.localPref &&
+    a.weight === b.weight &&
     a.communities.length === b.communities.length &&
     a.communities.every((c, i) => c === b.communities[i]) &&
     a.largeCommunities.length === b.largeCommunities.length &&

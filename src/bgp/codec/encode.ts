@@ -2,6 +2,7 @@
 // RFC 8092, RFC 9072). Pure: bytes in, bytes out. Invalid input (a programming error on our
 // side) throws BGPEncodeError; nothing else throws.
 
+import { EXTENDED_COMMUNITIES, extendedCommunitiesValue } from './extcommunity.ts';
 import {
   AFI_IPV4,
   AFI_IPV6,
@@ -328,6 +329,16 @@ export function encodeAttributes(a: PathAttributes, opts: CodecOptions, eo: Attr
       w.u32(checkUint(l2, 32, 'large community local data 2'));
     }
     add(OPT_TRANS, AttrType.LARGE_COMMUNITY, w.finish());
+  }
+  if (a.extendedCommunities !== undefined && a.extendedCommunities.length > 0) {
+    if (a.unknown?.some((u) => u.type === EXTENDED_COMMUNITIES)) throw new BGPEncodeError('extendedCommunities and an unknown attribute 16 cannot both be set');
+    let value: Uint8Array;
+    try {
+      value = extendedCommunitiesValue(a.extendedCommunities);
+    } catch (e) {
+      throw new BGPEncodeError((e as Error).message);
+    }
+    add(OPT_TRANS, EXTENDED_COMMUNITIES, value);
   }
   for (const u of a.unknown ?? []) {
     checkUint(u.type, 8, 'attribute type');

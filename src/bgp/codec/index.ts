@@ -23,6 +23,14 @@ export { MessageFramer } from './framer.ts';
 export type { FrameResult, FramerOptions } from './framer.ts';
 export { decodeMessage } from './decode.ts';
 export { checkReceivedAttributes } from './received.ts';
+export {
+  EXTENDED_COMMUNITIES,
+  EXT_SUBTYPE_LINK_BANDWIDTH,
+  EXT_TYPE_AS2_NON_TRANSITIVE,
+  extendedCommunitiesOf,
+  linkBandwidth,
+  parseLinkBandwidth,
+} from './extcommunity.ts';
 export type { ReceivedContext } from './received.ts';
 export {
   encodeAttributes,

@@ -72,6 +72,12 @@ export interface PathAttributes {
   communities?: number[];
   /** RFC 8092 large communities. */
   largeCommunities?: [number, number, number][];
+  /**
+   * RFC 4360 extended communities we originate, 8 octets each as 64-bit values (see
+   * extcommunity.ts, e.g. linkBandwidth). Encode only: the decoder leaves a received
+   * EXTENDED_COMMUNITIES attribute in `unknown` (type 16).
+   */
+  extendedCommunities?: bigint[];
   mpReach?: {
     afi: number;
     safi: number;

@@ -4,7 +4,9 @@
 // Attributes (MetalLB's behaviour): ORIGIN INCOMPLETE; AS_PATH empty on iBGP, [local AS] on eBGP;
 // NEXT_HOP (IPv4) or MP_REACH_NLRI next hop (IPv6) = the route's nextHop, else the session's
 // local address of the route's family, else the node's address of that family (dual-stack); LOCAL_PREF on iBGP only = the advertisement's localPref,
-// else 0 (MetalLB: "localpref set to zero" by default); COMMUNITIES; LARGE_COMMUNITIES.
+// else 0 (MetalLB: "localpref set to zero" by default); COMMUNITIES; LARGE_COMMUNITIES; for a
+// route with a `weight` (weighted ECMP), the link-bandwidth extended community of the local AS
+// with LINK_BANDWIDTH_PER_WEIGHT bytes/s per unit of weight.
 // While draining (RFC 8326) every route also carries 65535:0 and LOCAL_PREF 0 on iBGP.
 
 import type { IP } from '../../ip/index.ts';
@@ -12,6 +14,10 @@ import { formatIP, formatPrefix } from '../../ip/index.ts';
 import type { PlannedRoute } from '../../planner/types.ts';
 import type { AfiSafi, NLRI, PathAttributes } from '../codec/messages.ts';
 import { Origin } from '../codec/messages.ts';
+import { linkBandwidth } from '../codec/extcommunity.ts';
+
+/** Link bandwidth per unit of route weight (one ready endpoint): 1 Mbit/s, in bytes per second. */
+export const LINK_BANDWIDTH_PER_WEIGHT = 125_000;
 
 export interface RibContext {
   ebgp: boolean;
@@ -62,7 +68,8 @@ export function attrKey(a: PathAttributes): string {
   const nh = a.nextHop ? `4:${a.nextHop.value.toString(16)}` : a.mpReach ? a.mpReach.nextHops.map((h) => `${h.family}:${h.value.toString(16)}`).join(',') : '';
   const path = (a.asPath ?? []).map((s) => `${s.type}:${s.asns.join('.')}`).join(' ');
   const lc = (a.largeCommunities ?? []).map((c) => c.join(':')).join(',');
-  return `${a.origin ?? ''}|${path}|${nh}|${a.localPref ?? ''}|${(a.communities ?? []).join(',')}|${lc}`;
+  const ext = (a.extendedCommunities ?? []).map((c) => c.toString(16)).join(',');
+  return `${a.origin ?? ''}|${path}|${nh}|${a.localPref ?? ''}|${(a.communities ?? []).join(',')}|${lc}|${ext}`;
 }
 
 /** Map key of a prefix (cheap; use formatPrefix for display). */
@@ -96,7 +103,7 @@ export function buildRib(routes: readonly PlannedRoute[], ctx: RibContext): { ri
     }
     // Routes usually share a handful of attribute sets: build each set (and its key) once.
     const gshut = ctx.gracefulShutdown === true;
-    const sig = `${fam}|${nh.value.toString(16)}|${r.localPref ?? ''}|${r.communities.join(',')}|${r.largeCommunities.join(';')}|${gshut ? 'g' : ''}`;
+    const sig = `${fam}|${nh.value.toString(16)}|${r.localPref ?? ''}|${r.communities.join(',')}|${r.largeCommunities.join(';')}|${gshut ? 'g' : ''}|${r.weight ?? ''}`;
     let shared = interned.get(sig);
     if (!shared) {
       const a: PathAttributes = {
@@ -109,6 +116,7 @@ export function buildRib(routes: readonly PlannedRoute[], ctx: RibContext): { ri
       const communities = gshut && !r.communities.includes(GRACEFUL_SHUTDOWN) ? [...r.communities, GRACEFUL_SHUTDOWN].sort((x, y) => x - y) : r.communities;
       if (communities.length > 0) a.communities = [...communities];
       if (r.largeCommunities.length > 0) a.largeCommunities = r.largeCommunities.map((c) => [c[0], c[1], c[2]]);
+      if (r.weight !== undefined) a.extendedCommunities = [linkBandwidth(ctx.localASN, r.weight * LINK_BANDWIDTH_PER_WEIGHT)];
       shared = { attributes: a, attrKey: attrKey(a) };
       interned.set(sig, shared);
     }

@@ -71,6 +71,27 @@ export function buildCommunities(d: Diags, items: Item<CommunitySpec>[]): Record
   return out;
 }
 
+/** BGPAdvertisement annotation turning on weighted ECMP (MetalLB's CRD has no field for it). */
+export const WEIGHTED_ECMP_ANNOTATION = 'metallb-ts.io/weighted-ecmp';
+const WEIGHTED_ECMP_VALUES = ['endpoints'];
+
+/** Reads and checks the metallb-ts.io/ annotations of a BGPAdvertisement. */
+function advertisementAnnotations(d: Diags, item: Item<BGPAdvertisementSpec>, adv: BGPAdvertisement): void {
+  const meta = item.lo.object['metadata'];
+  const ann = meta !== null && typeof meta === 'object' ? (meta as Record<string, unknown>)['annotations'] : undefined;
+  if (ann === null || typeof ann !== 'object') return;
+  for (const [k, v] of Object.entries(ann as Record<string, unknown>)) {
+    if (k === WEIGHTED_ECMP_ANNOTATION) {
+      if (typeof v === 'string' && WEIGHTED_ECMP_VALUES.includes(v)) adv.weightedECMP = 'endpoints';
+      else {
+        d.at(item, ['metadata', 'annotations', k], `${JSON.stringify(v)} is not a weighted-ECMP mode: the only mode is "endpoints" (a link-bandwidth community proportional to each node's ready endpoints, externalTrafficPolicy: Local Services); remove the annotation to turn it off`);
+      }
+    } else if (k.startsWith('metallb-ts.io/')) {
+      d.warn(item, ['metadata', 'annotations', k], `unknown metallb-ts annotation on a BGPAdvertisement (ignored)${didYouMean(k, [WEIGHTED_ECMP_ANNOTATION])}`);
+    }
+  }
+}
+
 export function buildBGPAdvs(
   d: Diags,
   items: Item<BGPAdvertisementSpec>[],
@@ -102,6 +123,7 @@ export function buildBGPAdvs(
     }
     const lp = s.localPref ?? s.localpref;
     if (lp !== undefined) adv.localPref = lp;
+    advertisementAnnotations(d, item, adv);
     if (adv.serviceSelectors.length > 0) {
       if (adv.aggregationLength !== 32) d.at(item, ['spec', 'aggregationLength'], 'a non-default aggregationLength cannot be combined with serviceSelectors');
       if (adv.aggregationLengthV6 !== 128) d.at(item, ['spec', 'aggregationLengthV6'], 'a non-default aggregationLengthV6 cannot be combined with serviceSelectors');

@@ -75,6 +75,10 @@ export interface RouterOptions {
   kernelFib?: boolean;
   /** Graceful restart (RFC 4724) on the router (FRR `bgp graceful-restart`, BIRD `graceful restart on`). */
   gracefulRestart?: boolean;
+  /** FRR: extra lines under `router bgp` (e.g. `bgp bestpath bandwidth skip-missing`). */
+  frrRouterLines?: string[];
+  /** FRR: extra lines in every address family (e.g. `maximum-paths 4`). */
+  frrAddressFamilyLines?: string[];
 }
 
 const numKey = (s: string): number[] => s.split(':').map(Number);
@@ -340,8 +344,10 @@ export class Frr extends Router {
       if (n.bfd) l.push(` neighbor ${n.address} bfd profile mlbt`);
       if (n.holdTime !== undefined) l.push(` neighbor ${n.address} timers ${Math.max(1, Math.floor(n.holdTime / 3))} ${n.holdTime}`);
     }
+    for (const x of o.frrRouterLines ?? []) l.push(` ${x}`);
     for (const f of [4, 6] as const) {
       l.push(` address-family ipv${f} unicast`);
+      for (const x of o.frrAddressFamilyLines ?? []) l.push(`  ${x}`);
       for (const n of o.neighbors) {
         if (!(n.families ?? [family(n.address)]).includes(f)) continue;
         l.push(`  neighbor ${n.address} activate`);
@@ -383,6 +389,12 @@ export class Frr extends Router {
   async vtysh(cmd: string): Promise<string> {
     const r = await runAsync('vtysh', [...this.vtyArgs(), '-c', cmd]);
     if (r.status !== 0) throw new Error(`vtysh -c '${cmd}': ${r.stderr || r.stdout}`);
+    return r.stdout;
+  }
+  /** A vtysh command for zebra (the RIB and what it installed in the kernel); needs `zebra: true`. */
+  async zebraVtysh(cmd: string): Promise<string> {
+    const r = await runAsync('vtysh', [...this.vtyArgs('zebra'), '-c', cmd]);
+    if (r.status !== 0) throw new Error(`vtysh -d zebra -c '${cmd}': ${r.stderr || r.stdout}`);
     return r.stdout;
   }
   async start(): Promise<void> {

@@ -3,6 +3,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   AS_TRANS,
+  decodeMessage,
+  extendedCommunitiesOf,
+  linkBandwidth,
+  parseLinkBandwidth,
   BGPEncodeError,
   encodeKeepalive,
   encodeMessage,
@@ -271,4 +275,25 @@ test('AS_PATH segments longer than 255 ASNs are split into consecutive segments'
   // flags 0x50 (extended length), type 2, length 2 + 255*4 + 2 + 45*4 = 1204
   assert.equal(toHex(bytes.subarray(23, 29)), '500204b402ff');
   assert.equal(toHex(bytes.subarray(29 + 255 * 4, 31 + 255 * 4)), '022d');
+});
+
+test('link bandwidth extended community (draft-ietf-idr-link-bandwidth): 0x40 0x04, AS, IEEE float bytes/s', () => {
+  // 125000 bytes/s = 1 Mbit/s = float 0x47f42400; AS 64720 = 0xfcd0
+  assert.equal(linkBandwidth(64720, 125000), 0x4004fcd047f42400n);
+  // a 4-octet AS is written as AS_TRANS (23456 = 0x5ba0)
+  assert.equal(linkBandwidth(4200000000, 375000), 0x40045ba048b71b00n);
+  assert.deepEqual(parseLinkBandwidth(0x4004fcd047f42400n), { asn: 64720, bytesPerSecond: 125000, transitive: false });
+  assert.equal(parseLinkBandwidth(0x0002fcd000000064n), undefined); // a route target
+  // in an UPDATE: EXTENDED_COMMUNITIES, optional transitive (0xc0), Partial clear, 8 octets
+  const bytes = encodeUpdate(
+    { withdrawn: [], attributes: { origin: 2, asPath: [{ type: 2, asns: [64720] }], nextHop: { family: 4, value: 0x0ac90065n }, extendedCommunities: [linkBandwidth(64720, 375000)] }, nlri: [{ family: 4, network: 0xc633644dn, length: 32 }] },
+    { fourOctetAS: true },
+  );
+  assert.match(toHex(bytes), /c010084004fcd048b71b00/);
+  const r = decodeMessage(2, bytes.subarray(19), { fourOctetAS: true, ebgp: true });
+  assert.equal(r.kind, 'ok');
+  if (r.kind === 'ok' && r.message.type === 2) {
+    assert.deepEqual(extendedCommunitiesOf(r.message.attributes), [0x4004fcd048b71b00n]);
+    assert.deepEqual(parseLinkBandwidth(extendedCommunitiesOf(r.message.attributes)[0] ?? 0n), { asn: 64720, bytesPerSecond: 375000, transitive: false });
+  }
 });

@@ -1,0 +1,52 @@
+// The BGPAdvertisement annotation metallb-ts.io/weighted-ecmp: accepted value, clear error for
+// others, warning with did-you-mean for a misspelled metallb-ts.io/ key; and the planner's
+// weights from it (the plan fixture test/fixtures/plan/weighted, through the plan command).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { doc, load, pool } from './helpers.ts';
+import { runCli } from '../helpers/cli.ts';
+import type { PlanJSON } from '../../../src/planner/index.ts';
+
+const adv = (annotations: Record<string, string>): string => doc('BGPAdvertisement', 'a', { ipAddressPools: ['p'] }, 'metallb.io/v1beta1', { namespace: 'metallb-system', annotations });
+
+test('metallb-ts.io/weighted-ecmp: "endpoints" turns it on; absent = off', () => {
+  const on = load(pool('p', ['10.0.0.0/24']), adv({ 'metallb-ts.io/weighted-ecmp': 'endpoints' }));
+  assert.deepEqual(on.errors, []);
+  assert.equal(on.config?.bgpAdvertisements[0]?.weightedECMP, 'endpoints');
+  const off = load(pool('p', ['10.0.0.0/24']), adv({ 'example.com/other': 'x' }));
+  assert.deepEqual(off.errors, []);
+  assert.equal(off.config?.bgpAdvertisements[0]?.weightedECMP, undefined);
+});
+
+test('a bad weighted-ecmp value is an error naming the annotation and the valid mode', () => {
+  for (const v of ['Endpoints', 'true', '']) {
+    const set = load(pool('p', ['10.0.0.0/24']), adv({ 'metallb-ts.io/weighted-ecmp': v }));
+    assert.equal(set.errors.length, 1, JSON.stringify(set.errors));
+    const e = set.errors[0];
+    assert.equal(e?.kind, 'BGPAdvertisement');
+    assert.equal(e?.field, 'metadata.annotations["metallb-ts.io/weighted-ecmp"]');
+    assert.match(e?.message ?? '', new RegExp(`^${JSON.stringify(v)} is not a weighted-ECMP mode: the only mode is "endpoints"`));
+    assert.ok((e?.line ?? 0) > 0);
+  }
+});
+
+test('a misspelled metallb-ts.io/ annotation is a warning with did-you-mean', () => {
+  const set = load(pool('p', ['10.0.0.0/24']), adv({ 'metallb-ts.io/weighted-ecpm': 'endpoints' }));
+  assert.deepEqual(set.errors, []);
+  const w = set.warnings.find((x) => x.field.startsWith('metadata.annotations'));
+  assert.match(w?.message ?? '', /unknown metallb-ts annotation on a BGPAdvertisement \(ignored\).*metallb-ts\.io\/weighted-ecmp/);
+  assert.equal(set.config?.bgpAdvertisements[0]?.weightedECMP, undefined);
+});
+
+test('plan: each node carries its ready local endpoints as weight, with the link-bandwidth community; Cluster Services none', async () => {
+  const r = await runCli('plan', '-f', 'test/fixtures/plan/weighted', '-o', 'json');
+  assert.equal(r.code, 0, r.stderr);
+  const plan = JSON.parse(r.stdout) as PlanJSON;
+  const got = plan.bgp.map((s) => [s.node, s.routes.map((x) => [x.prefix, x.weight ?? null, x.linkBandwidth ?? null])]);
+  assert.deepEqual(got, [
+    ['worker-1', [['203.0.113.5/32', 1, 'LB:64512:125000'], ['203.0.113.6/32', null, null]]],
+    ['worker-2', [['203.0.113.5/32', 3, 'LB:64512:375000'], ['203.0.113.6/32', null, null]]],
+  ]);
+  const table = await runCli('plan', '-f', 'test/fixtures/plan/weighted', '--node', 'worker-2');
+  assert.match(table.stdout, /203\.0\.113\.5\/32 +10\.0\.0\.2 +weight 3 \(LB:64512:375000\)/);
+});
