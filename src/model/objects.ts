@@ -60,6 +60,8 @@ export interface Node {
   apiVersion?: string;
   kind?: 'Node';
   metadata: ObjectMeta;
+  /** `unschedulable: true` = cordoned (kubectl cordon / drain). */
+  spec?: { unschedulable?: boolean };
   status?: {
     conditions?: NodeCondition[];
     addresses?: { type: string; address: string }[];
