@@ -11,8 +11,7 @@
 // Errors never throw C++ exceptions (NAPI_DISABLE_CPP_EXCEPTIONS): a JS Error is thrown with
 // the errno text, e.g. "socket(AF_PACKET): Operation not permitted".
 
-#include <napi.h>
-#include <uv.h>
+#include "fdwatch.h"
 
 #include <arpa/inet.h>
 #include <cerrno>
@@ -98,26 +97,14 @@ class PacketSocket : public Napi::ObjectWrap<PacketSocket> {
       return;
     }
     if (ethertype == 0x86dd && !AttachNSFilter(env)) return;
-    uv_loop_t* loop = nullptr;
-    if (napi_get_uv_event_loop(env, &loop) != napi_ok || loop == nullptr) {
+    poll_ = mlb::WatchReadable(env, fd_, this, &PacketSocket::OnReadable);
+    if (poll_ == nullptr) {
       ::close(fd_);
       fd_ = -1;
-      Napi::Error::New(env, "no libuv loop").ThrowAsJavaScriptException();
       return;
     }
-    poll_ = new uv_poll_t;
-    if (uv_poll_init(loop, poll_, fd_) != 0) {
-      delete poll_;
-      poll_ = nullptr;
-      ::close(fd_);
-      fd_ = -1;
-      Napi::Error::New(env, "uv_poll_init failed").ThrowAsJavaScriptException();
-      return;
-    }
-    poll_->data = this;
     onFrame_ = Napi::Persistent(info[2].As<Napi::Function>());
     env_ = env;
-    uv_poll_start(poll_, UV_READABLE, &PacketSocket::OnReadable);
     // Keep the JS object alive while the socket is open (released in Close).
     Ref();
   }
@@ -159,12 +146,7 @@ class PacketSocket : public Napi::ObjectWrap<PacketSocket> {
     auto* self = static_cast<PacketSocket*>(handle->data);
     if (self == nullptr || self->fd_ < 0) return;
     if (status < 0) {
-      // libuv stops the watcher on POLLERR (e.g. ENETDOWN when the link goes down). Clear the
-      // pending socket error and watch again, so a quick link flap does not leave a deaf socket.
-      int err = 0;
-      socklen_t len = sizeof err;
-      getsockopt(self->fd_, SOL_SOCKET, SO_ERROR, &err, &len);
-      if (++self->errors_ <= 1000) uv_poll_start(handle, UV_READABLE, &PacketSocket::OnReadable);
+      mlb::RewatchAfterError(handle, self->fd_, &self->errors_, &PacketSocket::OnReadable);
       return;
     }
     self->errors_ = 0;
@@ -194,12 +176,7 @@ class PacketSocket : public Napi::ObjectWrap<PacketSocket> {
   }
 
   void Shutdown() {
-    if (poll_ != nullptr) {
-      uv_poll_stop(poll_);
-      poll_->data = nullptr;
-      uv_close(reinterpret_cast<uv_handle_t*>(poll_), [](uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); });
-      poll_ = nullptr;
-    }
+    mlb::CloseWatch(&poll_);
     if (fd_ >= 0) {
       ::close(fd_);
       fd_ = -1;

@@ -6,7 +6,7 @@
 //   listen(fd, backlog)
 //   close(fd)
 // Errors are thrown as JS Errors with `code` = errno name and `syscall`.
-#include <napi.h>
+#include "syserror.h"
 
 #include <arpa/inet.h>
 #include <cerrno>
@@ -20,32 +20,7 @@
 
 namespace {
 
-const char* ErrnoName(int e) {
-  switch (e) {
-    case EACCES: return "EACCES";
-    case EADDRINUSE: return "EADDRINUSE";
-    case EADDRNOTAVAIL: return "EADDRNOTAVAIL";
-    case EAFNOSUPPORT: return "EAFNOSUPPORT";
-    case EBADF: return "EBADF";
-    case EINVAL: return "EINVAL";
-    case EMFILE: return "EMFILE";
-    case ENOBUFS: return "ENOBUFS";
-    case ENOMEM: return "ENOMEM";
-    case ENOPROTOOPT: return "ENOPROTOOPT";
-    case ENOTSOCK: return "ENOTSOCK";
-    case EPERM: return "EPERM";
-    default: return "EUNKNOWN";
-  }
-}
-
-void ThrowErrno(Napi::Env env, const char* syscall, int e) {
-  std::string msg = std::string(syscall) + ": " + std::strerror(e);
-  Napi::Error err = Napi::Error::New(env, msg);
-  err.Set("code", Napi::String::New(env, ErrnoName(e)));
-  err.Set("syscall", Napi::String::New(env, syscall));
-  err.Set("errno", Napi::Number::New(env, e));
-  err.ThrowAsJavaScriptException();
-}
+void ThrowErrno(Napi::Env env, const char* syscall, int e) { mlb::ThrowErrnoCode(env, syscall, e); }
 
 void ThrowType(Napi::Env env, const char* msg) { Napi::TypeError::New(env, msg).ThrowAsJavaScriptException(); }
 

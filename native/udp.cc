@@ -12,8 +12,8 @@
 // Errors never throw C++ exceptions: a JS Error is thrown with `code` = errno name
 // (EADDRINUSE, EACCES, ...) and `syscall`.
 
-#include <napi.h>
-#include <uv.h>
+#include "syserror.h"
+#include "fdwatch.h"
 
 #include <arpa/inet.h>
 #include <cerrno>
@@ -25,35 +25,6 @@
 #include <unistd.h>
 
 namespace {
-
-const char* ErrnoName(int e) {
-  switch (e) {
-    case EACCES: return "EACCES";
-    case EADDRINUSE: return "EADDRINUSE";
-    case EADDRNOTAVAIL: return "EADDRNOTAVAIL";
-    case EAFNOSUPPORT: return "EAFNOSUPPORT";
-    case EHOSTUNREACH: return "EHOSTUNREACH";
-    case ENETUNREACH: return "ENETUNREACH";
-    case ENETDOWN: return "ENETDOWN";
-    case ECONNREFUSED: return "ECONNREFUSED";
-    case EINVAL: return "EINVAL";
-    case EMFILE: return "EMFILE";
-    case ENOBUFS: return "ENOBUFS";
-    case ENODEV: return "ENODEV";
-    case ENOMEM: return "ENOMEM";
-    case EPERM: return "EPERM";
-    case EAGAIN: return "EAGAIN";
-    default: return "EUNKNOWN";
-  }
-}
-
-void ThrowErrno(Napi::Env env, const char* syscall, int e) {
-  Napi::Error err = Napi::Error::New(env, std::string(syscall) + ": " + std::strerror(e));
-  err.Set("code", Napi::String::New(env, ErrnoName(e)));
-  err.Set("syscall", Napi::String::New(env, syscall));
-  err.Set("errno", Napi::Number::New(env, e));
-  err.ThrowAsJavaScriptException();
-}
 
 bool ParseAddr(int family, const std::string& s, int port, sockaddr_storage* out, socklen_t* len) {
   std::memset(out, 0, sizeof(*out));
@@ -109,7 +80,7 @@ class UdpSocket : public Napi::ObjectWrap<UdpSocket> {
     }
     fd_ = ::socket(family_ == 4 ? AF_INET : AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd_ < 0) {
-      ThrowErrno(env, "socket", errno);
+      mlb::ThrowErrnoCode(env, "socket", errno);
       return;
     }
     int one = 1;
@@ -131,28 +102,17 @@ class UdpSocket : public Napi::ObjectWrap<UdpSocket> {
       int err = errno;
       ::close(fd_);
       fd_ = -1;
-      ThrowErrno(env, failed, err);
+      mlb::ThrowErrnoCode(env, failed, err);
       return;
     }
     env_ = env;
     if (info[5].IsFunction()) {
-      uv_loop_t* loop = nullptr;
-      if (napi_get_uv_event_loop(env, &loop) != napi_ok || loop == nullptr) {
+      poll_ = mlb::WatchReadable(env, fd_, this, &UdpSocket::OnReadable);
+      if (poll_ == nullptr) {
         Shutdown();
-        Napi::Error::New(env, "no libuv loop").ThrowAsJavaScriptException();
         return;
       }
-      poll_ = new uv_poll_t;
-      if (uv_poll_init(loop, poll_, fd_) != 0) {
-        delete poll_;
-        poll_ = nullptr;
-        Shutdown();
-        Napi::Error::New(env, "uv_poll_init failed").ThrowAsJavaScriptException();
-        return;
-      }
-      poll_->data = this;
       onMessage_ = Napi::Persistent(info[5].As<Napi::Function>());
-      uv_poll_start(poll_, UV_READABLE, &UdpSocket::OnReadable);
     }
     Ref();  // alive while open (released in Close)
   }
@@ -164,11 +124,7 @@ class UdpSocket : public Napi::ObjectWrap<UdpSocket> {
     auto* self = static_cast<UdpSocket*>(handle->data);
     if (self == nullptr || self->fd_ < 0) return;
     if (status < 0) {
-      // POLLERR (an ICMP error queued on the socket): clear it and keep listening.
-      int err = 0;
-      socklen_t len = sizeof err;
-      getsockopt(self->fd_, SOL_SOCKET, SO_ERROR, &err, &len);
-      if (++self->errors_ <= 1000) uv_poll_start(handle, UV_READABLE, &UdpSocket::OnReadable);
+      mlb::RewatchAfterError(handle, self->fd_, &self->errors_, &UdpSocket::OnReadable);
       return;
     }
     self->errors_ = 0;
@@ -223,12 +179,7 @@ class UdpSocket : public Napi::ObjectWrap<UdpSocket> {
   }
 
   void Shutdown() {
-    if (poll_ != nullptr) {
-      uv_poll_stop(poll_);
-      poll_->data = nullptr;
-      uv_close(reinterpret_cast<uv_handle_t*>(poll_), [](uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); });
-      poll_ = nullptr;
-    }
+    mlb::CloseWatch(&poll_);
     if (fd_ >= 0) {
       ::close(fd_);
       fd_ = -1;
@@ -256,7 +207,7 @@ class UdpSocket : public Napi::ObjectWrap<UdpSocket> {
     }
     ssize_t n = sendto(fd_, b.Data(), b.Length(), 0, reinterpret_cast<sockaddr*>(&ss), len);
     if (n < 0) {
-      ThrowErrno(env, "sendto", errno);
+      mlb::ThrowErrnoCode(env, "sendto", errno);
       return env.Undefined();
     }
     return Napi::Number::New(env, static_cast<double>(n));

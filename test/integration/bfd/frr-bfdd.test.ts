@@ -133,7 +133,8 @@ test('FRR frozen (SIGSTOP): our sessions go Down within the detection time; SIGC
     bfdd.signal('SIGCONT');
   }
   for (const p of [a.rtr4[0]!, a.rtr6[0]!, '10.210.0.1']) await waitFor(`our session to ${p} Up again`, () => (ourState(p) === 'Up' ? true : undefined), 15000, 50);
-  assert.ok(view()!.sessions.every((x) => x.upEvents === 2 && x.downEvents === 1));
+  // At least the one Down and the Up after it (a loaded machine may add a flap of its own).
+  assert.ok(view()!.sessions.every((x) => x.upEvents >= 2 && x.downEvents >= 1), JSON.stringify(view()!.sessions));
 });
 
 test('our process frozen (SIGSTOP): FRR goes Down; SIGCONT: Up again', async (t) => {
