@@ -56,8 +56,8 @@ export function buildConfig(objects: LoadedObject[], opts: BuildOptions = {}): B
   const pools = buildPools(d, checkDuplicateNames(d, parsed.pools, 'IPAddressPool'));
   const { peers, peerItems, bfdProfiles } = buildPeersStage(d, parsed, ctx);
   buildFRRStage(d, parsed.frrConfigs, peers, bfdProfiles, ctx);
-  const { aliases, bgpAdvertisements, l2Advertisements } = buildAdvertisementsStage(d, parsed, pools, peers, ctx);
-  crossChecks(d, { pools, peers, peerItems, bfdProfiles, bgpAdvertisements, l2Advertisements });
+  const { aliases, bgpAdvertisements, bgpItems, l2Advertisements } = buildAdvertisementsStage(d, parsed, pools, peers, ctx);
+  crossChecks(d, { pools, peers, peerItems, bfdProfiles, bgpAdvertisements, bgpItems, l2Advertisements });
 
   d.errors.sort(compareDiagnostics);
   d.warnings.sort(compareDiagnostics);

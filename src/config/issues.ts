@@ -27,6 +27,9 @@ function toPath(p: readonly PropertyKey[]): FieldPath {
 /** Fields whose value is a Go duration string ("90s"): a bare number there gets a hint. */
 const DURATION_FIELDS = new Set(['holdTime', 'keepaliveTime', 'connectTime', 'hold-time', 'keepalive-time']);
 
+/** Fields (or lists) of IP addresses / CIDRs: a bare number there is an address written short. */
+const ADDRESS_FIELDS = new Set(['addresses', 'peerAddress', 'sourceAddress', 'routerID', 'peer-address', 'source-address', 'router-id', 'address', 'sourceaddress', 'prefix', 'id']);
+
 /** Edit distance counting insertions, deletions, substitutions and adjacent transpositions. */
 function editDistance(a: string, b: string): number {
   const rows: number[][] = [];
@@ -129,6 +132,13 @@ export function zodIssues(issues: readonly z.core.$ZodIssue[], data: unknown, ba
         else {
           const last = issue.path[issue.path.length - 1];
           const got = typeName(value);
+          const field = typeof last === 'number' ? issue.path[issue.path.length - 2] : last;
+          if (issue.expected === 'string' && typeof value === 'number' && typeof field === 'string' && ADDRESS_FIELDS.has(field)) {
+            // `10.1` unquoted is a YAML number: say what it is not, not what type it has
+            const hint = field === 'addresses' || field === 'prefix' ? '; write a CIDR such as "10.1.0.0/16"' : '';
+            out.push({ path, message: `${value} is not an IP address (YAML read it as a number)${hint}` });
+            break;
+          }
           if (issue.expected === 'string' && typeof value === 'number' && typeof last === 'string' && DURATION_FIELDS.has(last)) {
             out.push({ path, message: `must be a duration string such as "${value}s" or "1m30s", got ${got} ${value}` });
             break;

@@ -311,6 +311,8 @@ export function hostPrefix(ip: IP): Prefix {
  */
 export function parseRangeOrCIDR(s: string): IPRange | string {
   const t = s.trim();
+  // Like MetalLB (Go's net.ParseCIDR): spaces around the entry are an error, not trimmed away.
+  if (t !== s) return `"${s}" has spaces around it; write "${t}"`;
   if (t.includes('/')) {
     const c = tryParseCIDR(t);
     if (!c) return `invalid CIDR "${s}"`;
@@ -318,8 +320,9 @@ export function parseRangeOrCIDR(s: string): IPRange | string {
   }
   const dash = t.indexOf('-');
   if (dash < 0) {
+    // Like MetalLB: a single address is no CIDR; say how to write it.
     const ip = tryParseIP(t);
-    if (ip) return { family: ip.family, first: ip.value, last: ip.value };
+    if (ip) return `invalid CIDR "${s}": a single address needs a prefix length; write ${t}/${bits(ip.family)}`;
     return `invalid address, CIDR or range "${s}"`;
   }
   const a = tryParseIP(t.slice(0, dash).trim());

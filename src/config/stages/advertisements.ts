@@ -237,12 +237,12 @@ export function buildAdvertisementsStage(
   pools: Map<string, PoolWork>,
   peers: Peer[],
   ctx: Ctx,
-): { aliases: Record<string, Community>; bgpAdvertisements: BGPAdvertisement[]; l2Advertisements: L2Advertisement[] } {
+): { aliases: Record<string, Community>; bgpAdvertisements: BGPAdvertisement[]; bgpItems: Item<BGPAdvertisementSpec>[]; l2Advertisements: L2Advertisement[] } {
   const aliases = buildCommunities(d, checkDuplicateNames(d, parsed.communities, 'Community'));
   const poolIndex = new LabelIndex([...pools.values()], (w) => w.pool.labels);
   const bgpItems = checkDuplicateNames(d, parsed.bgpAdvs, 'BGPAdvertisement');
   const l2Items = checkDuplicateNames(d, parsed.l2Advs, 'L2Advertisement');
   const bgpAdvertisements = buildBGPAdvs(d, bgpItems, pools, new Set(peers.map((p) => p.name)), aliases, ctx, poolIndex);
   const l2Advertisements = buildL2Advs(d, l2Items, pools, ctx, poolIndex);
-  return { aliases, bgpAdvertisements, l2Advertisements };
+  return { aliases, bgpAdvertisements, bgpItems, l2Advertisements };
 }

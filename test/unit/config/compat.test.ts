@@ -3,6 +3,8 @@
 // issue 13 item 5).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readInputs } from '../../../src/config/load.ts';
 import type { Diagnostic } from '../../../src/config/types.ts';
@@ -62,4 +64,49 @@ test('seed 003 (OpenPERouter) pasted whole: validate exits 0 with warnings only'
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /^valid: /);
   assert.match(r.stderr, /L3VNI\/red: apiVersion: warning: openpe\.openperouter\.github\.io\/v1alpha1 L3VNI is not used by metallb-ts; ignored/);
+});
+
+test('pool addresses as MetalLB reads them: a single IP needs a prefix length, spaces are errors, 10.1 is no address', () => {
+  const errs = (...addresses: unknown[]): string[] => load(pool('p', addresses)).errors.map((d) => `${d.field}: ${d.message}`);
+  assert.deepEqual(errs('10.0.0.1'), ['spec.addresses[0]: invalid CIDR "10.0.0.1": a single address needs a prefix length; write 10.0.0.1/32']);
+  assert.deepEqual(errs('2001:db8::1'), ['spec.addresses[0]: invalid CIDR "2001:db8::1": a single address needs a prefix length; write 2001:db8::1/128']);
+  assert.deepEqual(errs(' 10.0.0.0/24'), ['spec.addresses[0]: " 10.0.0.0/24" has spaces around it; write "10.0.0.0/24"']);
+  assert.deepEqual(errs('10.0.0.0/24 '), ['spec.addresses[0]: "10.0.0.0/24 " has spaces around it; write "10.0.0.0/24"']);
+  assert.deepEqual(errs('10.0.0.1 - 10.0.0.5', '10.0.1.1/32'), []); // a range may space its dash, as in MetalLB
+  assert.deepEqual(
+    load('apiVersion: metallb.io/v1beta1\nkind: IPAddressPool\nmetadata:\n  name: p\nspec:\n  addresses:\n  - 10.1\n').errors.map((d) => `${d.line} ${d.field}: ${d.message}`),
+    ['7 spec.addresses[0]: 10.1 is not an IP address (YAML read it as a number); write a CIDR such as "10.1.0.0/16"'],
+  );
+  assert.deepEqual(
+    load(peer('r', { myASN: 64512, peerASN: 64513, peerAddress: 10.1 })).errors.map((d) => `${d.field}: ${d.message}`),
+    ['spec.peerAddress: 10.1 is not an IP address (YAML read it as a number)'],
+  );
+});
+
+test('a v6 pool advertised to an IPv4-only peer: validate and plan warn, naming both (and the reverse)', async () => {
+  const docs = [
+    pool('v6', ['2001:db8::/64']),
+    pool('v4', ['10.0.0.0/24']),
+    peer('r4', ebgpPeer()),
+    peer('r6', ebgpPeer({ peerAddress: '2001:db8:ffff::1' })),
+    peer('both', ebgpPeer({ peerAddress: '192.0.2.2', dualStackAddressFamily: true })),
+    bgpAdv('a', { ipAddressPools: ['v6'], peers: ['r4'] }),
+    bgpAdv('b', { ipAddressPools: ['v4'], peers: ['r6'] }),
+    bgpAdv('fine', { ipAddressPools: ['v6', 'v4'], peers: ['both'] }),
+  ];
+  const set = load(...docs);
+  assert.deepEqual(set.errors, []);
+  assert.deepEqual(set.warnings.filter((w) => w.code === 'address-family').map(line), [
+    'BGPAdvertisement/a: spec.ipAddressPools[0]: the IPv6 addresses of IPAddressPool/v6 go nowhere: BGPPeer/r4 is IPv4-only (an IPv4 session carries IPv6 routes only with dualStackAddressFamily: true) [address-family]',
+    'BGPAdvertisement/b: spec.ipAddressPools[0]: the IPv4 addresses of IPAddressPool/v4 go nowhere: BGPPeer/r6 is IPv6-only (an IPv6 session carries IPv4 routes only with dualStackAddressFamily: true) [address-family]',
+  ]);
+  const dir = mkdtempSync(join(tmpdir(), 'metallb-ts-family-'));
+  try {
+    writeFileSync(join(dir, 'config.yaml'), docs.join('---\n'));
+    const r = await runCli('plan', '-f', dir);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /BGPAdvertisement\/a: spec\.ipAddressPools\[0\]: warning: the IPv6 addresses of IPAddressPool\/v6 go nowhere: BGPPeer\/r4 is IPv4-only/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
