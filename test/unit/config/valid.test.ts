@@ -37,7 +37,7 @@ const cases: Case[] = [
   { t: 'dual-stack ranges', docs: [pool('dr', ['10.1.0.1-10.1.0.2', 'fd00::1-fd00::2'])], check: (c) => {
     assert.deepEqual(c.pools[0]!.ranges.map(formatRange), ['10.1.0.1-10.1.0.2', 'fd00::1-fd00::2']);
   } },
-  { t: 'single address entry', docs: [pool('one', ['10.2.0.7'])], check: (c) => {
+  { t: 'single address entry (/32)', docs: [pool('one', ['10.2.0.7/32'])], check: (c) => {
     assert.deepEqual(c.pools[0]!.cidrs.map(formatPrefix), ['10.2.0.7/32']);
   } },
   { t: 'autoAssign false, avoidBuggyIPs true', docs: [pool('p', ['10.0.0.0/24'], { autoAssign: false, avoidBuggyIPs: true })], check: (c) => {
