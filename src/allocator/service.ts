@@ -6,7 +6,7 @@ import { tryParseIP, formatIP } from '../ip/index.ts';
 import type { Family, IP } from '../ip/index.ts';
 import type { Service } from '../model/objects.ts';
 import { objectKey } from '../model/objects.ts';
-import { ANNOTATION_PREFIXES, ANN_ADDRESS_POOL, ANN_ALLOW_SHARED_IP, ANN_LOADBALANCER_IPS } from './types.ts';
+import { ANN_ADDRESS_POOL, ANN_ALLOW_SHARED_IP, ANN_LOADBALANCER_IPS, annotation, isManaged } from '../model/service.ts';
 
 /**
  * Which families a service wants:
@@ -33,27 +33,7 @@ export interface ServiceInfo {
   want: FamilyWant;
 }
 
-const FULL_NAMES = new Map<string, string[]>();
-
-/** The value of a MetalLB annotation under `metallb.io/` or the older `metallb.universe.tf/`. */
-export function annotation(svc: Service, name: string): string | undefined {
-  const a = svc.metadata.annotations;
-  if (!a) return undefined;
-  let names = FULL_NAMES.get(name);
-  if (!names) FULL_NAMES.set(name, (names = ANNOTATION_PREFIXES.map((p) => p + name)));
-  for (const full of names) {
-    const v = a[full];
-    if (v !== undefined) return v;
-  }
-  return undefined;
-}
-
-/** Whether the allocator serves this service at all. */
-export function isManaged(svc: Service, loadBalancerClass: string | undefined): boolean {
-  if (svc.spec?.type !== 'LoadBalancer') return false;
-  const cls = svc.spec.loadBalancerClass;
-  return cls === undefined || cls === null || cls === '' || cls === loadBalancerClass;
-}
+export { annotation, isManaged };
 
 function famOf(f: string): Family | undefined {
   return f === 'IPv4' ? 4 : f === 'IPv6' ? 6 : undefined;

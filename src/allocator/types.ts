@@ -46,9 +46,4 @@ export interface PoolStats {
   v6: FamilyStats;
 }
 
-export const ANNOTATION_PREFIXES = ['metallb.io/', 'metallb.universe.tf/'] as const;
-export const ANN_LOADBALANCER_IPS = 'loadBalancerIPs';
-export const ANN_ADDRESS_POOL = 'address-pool';
-export const ANN_ALLOW_SHARED_IP = 'allow-shared-ip';
-/** Written by the controller: the pool an address came from. */
-export const ANN_ALLOCATED_FROM_POOL = 'metallb.io/ip-allocated-from-pool';
+export { ANNOTATION_PREFIXES, ANN_LOADBALANCER_IPS, ANN_ADDRESS_POOL, ANN_ALLOW_SHARED_IP, ANN_ALLOCATED_FROM_POOL } from '../model/service.ts';

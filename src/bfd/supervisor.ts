@@ -10,9 +10,11 @@
 // its speaker with it and changes nothing else.
 
 import { formatIP } from '../ip/index.ts';
-import type { BFDProfile } from '../config/types.ts';
+import type { BFDProfile, Config } from '../config/types.ts';
 import type { SessionPlan } from '../planner/types.ts';
 import { sessionKey } from '../bgp/speaker/index.ts';
+import type { SessionStatus } from '../bgp/speaker/index.ts';
+import { zeroCounters } from '../bgp/speaker/session.ts';
 import { BfdState } from './codec.ts';
 import { BfdManager, type BfdLogger, type BfdManagerOptions, type BfdPeerSpec, type BfdPeerStatus, type BfdStateChange } from './manager.ts';
 import type { DropReason } from './mux.ts';
@@ -20,12 +22,15 @@ import type { DropReason } from './mux.ts';
 /** What the supervisor needs from the BGP speaker (BGPSpeaker fits). */
 export interface GatedSpeaker {
   setPlan(sessions: SessionPlan[]): void;
-  status(): readonly object[];
+  status(): readonly SessionStatus[];
   stop(opts?: { withdraw?: boolean }): Promise<void>;
   /** RFC 8326 drain / resume, forwarded unchanged (BFD keeps running while draining). */
   drain?(periodMs: number): Promise<void>;
   resume?(): void;
 }
+
+/** A BGP session's status with its BFD facts (`speaker.bfd` in /status). */
+export type BfdSessionStatus = SessionStatus & { bfd?: SessionBfdStatus };
 
 /** BFD facts attached to a BGP session's status (`speaker.bfd` in /status). */
 export interface SessionBfdStatus {
@@ -92,7 +97,7 @@ export class BfdSupervisor implements GatedSpeaker {
   /** BGP session keys held down by BFD. */
   private readonly held = new Set<string>();
   /** The speaker's last status of each held session (counters, router ID...). */
-  private readonly lastSeen = new Map<string, object>();
+  private readonly lastSeen = new Map<string, SessionStatus>();
   private manager: BfdManager | undefined;
   private managerError: string | undefined;
   private readonly warned = new Set<string>();
@@ -138,7 +143,12 @@ export class BfdSupervisor implements GatedSpeaker {
     this.push();
   }
 
-  status(): readonly object[] {
+  /** The node runtime's hook (BgpDriver.setConfig): the profiles of the configuration in force. */
+  setConfig(config: Config): void {
+    this.setProfiles(config.bfdProfiles);
+  }
+
+  status(): BfdSessionStatus[] {
     const inner = this.opts.speaker.status();
     const bfd = new Map((this.manager?.status() ?? []).map((b) => [b.key, b]));
     const byPeer = new Map<string, SessionBfdStatus>();
@@ -147,9 +157,8 @@ export class BfdSupervisor implements GatedSpeaker {
       const plan = this.plan.find((p) => sessionKey(p.config) === key);
       if (plan) byPeer.set(plan.peer, { ...emptyBfd(plan.config.bfdProfile ?? ''), error: why });
     }
-    const out: object[] = inner.map((s) => {
-      const peer = (s as { peer?: string }).peer;
-      const b = peer === undefined ? undefined : byPeer.get(peer);
+    const out: BfdSessionStatus[] = inner.map((s) => {
+      const b = byPeer.get(s.peer);
       return b ? { ...s, bfd: b } : s;
     });
     // Sessions held down by BFD are not in the speaker: show them as Idle with the reason (and
@@ -163,6 +172,7 @@ export class BfdSupervisor implements GatedSpeaker {
         peer: w.plan.peer,
         peerAddress: w.spec.peerAddress,
         peerPort: w.plan.config.port,
+        counters: zeroCounters(),
         ...this.lastSeen.get(key),
         state: 'Idle',
         phase: 'down',
@@ -245,7 +255,7 @@ export class BfdSupervisor implements GatedSpeaker {
     const remoteAdminDown = this.manager?.status().find((s) => s.key === c.key)?.remoteState === 'AdminDown';
     if (c.from === BfdState.Up && !remoteAdminDown && !this.held.has(c.key)) {
       const peer = this.wanted.get(c.key)?.plan.peer;
-      const seen = this.opts.speaker.status().find((x) => (x as { peer?: string }).peer === peer);
+      const seen = this.opts.speaker.status().find((x) => x.peer === peer);
       if (seen) this.lastSeen.set(c.key, seen);
       this.held.add(c.key);
       this.opts.log.warn({ peer: c.peerAddress }, 'BFD Down: closing the BGP session until BFD is Up again');

@@ -2,13 +2,15 @@
 // See docs/kubernetes.md.
 
 import { createLogger, isLogFormat, isLogLevel } from '../observability/logger.ts';
-import { recordSessions } from '../observability/metrics.ts';
+import { recordNodeStatus } from '../observability/metrics.ts';
 import { parseListenAddress, startHttpServer } from '../observability/http.ts';
 import type { RunningHttpServer } from '../observability/http.ts';
-import { BGPSpeaker } from '../bgp/speaker/index.ts';
 import { isIP } from 'node:net';
 import { KubeClient, kubeClientIdentity } from '../kube/client.ts';
-import { KubeLayer2, KubeSpeaker, MEMBERLIST_SECRET_NAME } from '../kube/speaker.ts';
+import { KubeSpeaker, MEMBERLIST_SECRET_NAME } from '../kube/speaker.ts';
+import { Layer2Supervisor } from '../layer2/supervisor.ts';
+import { NodeAgent } from '../node/agent.ts';
+import { createBgpDriver } from '../node/drivers.ts';
 import type { PartitionPolicy } from '../layer2/ownership.ts';
 import { createKubeMetrics } from '../kube/metrics.ts';
 import { parseArgs, pick, UsageError } from './args.ts';
@@ -97,9 +99,8 @@ export async function run(argv: string[]): Promise<number> {
   }
   const metrics = createKubeMetrics();
   const routerId = v.get('--router-id');
-  const bgp = new BGPSpeaker({ nodeName: node, logger, ...(routerId !== undefined ? { routerId } : {}) });
-  bgp.on('state', (s: { peer: string; state: string; peerAddress: string }) => logger.info({ peer: s.peer, peerAddress: s.peerAddress, state: s.state }, 'BGP session state'));
-  const layer2 = new KubeLayer2({
+  const bgp = createBgpDriver({ nodeName: node, logger, registry: metrics.registry, ...(routerId !== undefined ? { routerId } : {}) });
+  const layer2 = new Layer2Supervisor({
     logger,
     nodeName: node,
     registry: metrics.registry,
@@ -108,43 +109,36 @@ export async function run(argv: string[]): Promise<number> {
     ...(mlAddr !== undefined ? { bindAddress: mlAddr } : {}),
   });
   const lbClass = v.get('--load-balancer-class');
+  const agent = new NodeAgent({
+    node,
+    logger,
+    bgp,
+    layer2,
+    members: { port: mlPort, secretNamespace: namespace, secretName: mlSecretName, ...(mlSecret ? { secret: mlSecret } : {}) },
+    ...(lbClass !== undefined ? { loadBalancerClass: lbClass } : {}),
+  });
   const speaker = new KubeSpeaker({
     client,
     namespace,
     nodeName: node,
     logger,
-    bgp,
-    layer2,
-    memberPort: mlPort,
-    memberSecretName: mlSecretName,
-    ...(mlSecret ? { memberSecret: mlSecret } : {}),
+    agent,
     metrics,
     ...(lbClass !== undefined ? { loadBalancerClass: lbClass } : {}),
     ...(process.env['POD_NAME'] ? { podName: process.env['POD_NAME'] } : {}),
     ...(process.env['POD_UID'] ? { podUID: process.env['POD_UID'] } : {}),
   });
-  let known = new Set<string>();
+  let known = recordNodeStatus(metrics, { sessions: [] });
   let http: RunningHttpServer | undefined;
   if (listen) {
     try {
       http = await startHttpServer(listen, {
         ready: () => speaker.ready,
-        status: () => ({ ...speaker.status(), bgp: bgp.status(), layer2Agent: layer2.status() }),
+        status: () => speaker.status(),
         component: 'speaker',
         registry: metrics.registry,
         beforeMetrics: () => {
-          known = recordSessions(
-            metrics,
-            bgp.status().map((s) => ({
-              peer: `${s.peerAddress}:${s.peerPort}`,
-              established: s.state === 'Established',
-              announced: s.routes.length,
-              updatesSent: s.counters.updatesSent,
-              updatesReceived: s.counters.updatesReceived,
-              notificationsSent: s.counters.notificationsSent,
-            })),
-            known,
-          );
+          known = recordNodeStatus(metrics, speaker.status(), known);
         },
       });
     } catch (e) {
@@ -162,7 +156,6 @@ export async function run(argv: string[]): Promise<number> {
   await done;
   logger.info('stopping: withdrawing routes');
   await speaker.stop({ withdraw: true });
-  await layer2.stop();
   await http?.close();
   return 0;
 }

@@ -5,15 +5,14 @@ import { basename, resolve } from 'node:path';
 import { existsSync, statSync } from 'node:fs';
 import { createLogger, isLogFormat, isLogLevel } from '../observability/logger.ts';
 import type { LogFormat, LogLevel } from '../observability/logger.ts';
-import { createMetrics, recordPools, recordSessions } from '../observability/metrics.ts';
-import type { SessionCounters } from '../observability/metrics.ts';
+import { createMetrics, recordNodeStatus, recordPools } from '../observability/metrics.ts';
 import { parseListenAddress, startHttpServer } from '../observability/http.ts';
 import type { HttpEndpoints, RunningHttpServer } from '../observability/http.ts';
 import type { Logger } from 'pino';
 import { tryParseIP } from '../ip/index.ts';
 import { parseGoDuration } from '../config/duration.ts';
 import { Standalone } from '../standalone/runtime.ts';
-import type { StandaloneDeps } from '../standalone/runtime.ts';
+import type { BgpDriver } from '../node/types.ts';
 import { FolderWatcher } from '../standalone/watch.ts';
 import { createDeps } from '../standalone/wire.ts';
 import { parseArgs, pick, UsageError } from './args.ts';
@@ -135,37 +134,11 @@ export function parseStandaloneArgs(argv: string[]): StandaloneArgs | { help: tr
   return out;
 }
 
-/** Pulls per-session counters out of whatever the speaker's status entries hold. */
-export function sessionCounters(peer: string, s: object | null, planned?: number): SessionCounters {
-  const r = (s ?? {}) as Record<string, unknown>;
-  const num = (...keys: string[]): number | undefined => {
-    for (const k of keys) {
-      const v = r[k] ?? (r.counters as Record<string, unknown> | undefined)?.[k];
-      if (typeof v === 'number') return v;
-    }
-    return undefined;
-  };
-  const state = typeof r.state === 'string' ? r.state : '';
-  const out: SessionCounters = { peer, established: state.toLowerCase() === 'established' };
-  const set = (k: keyof SessionCounters, v: number | undefined): void => {
-    if (v !== undefined) (out as unknown as Record<string, number>)[k] = v;
-  };
-  const announced = num('announced', 'announcedPrefixes') ?? (Array.isArray(r.routes) ? r.routes.length : undefined);
-  set('announced', announced);
-  if (planned !== undefined && announced !== undefined) set('pending', Math.max(0, planned - announced));
-  set('updatesSent', num('updatesSent', 'updatesOut'));
-  set('updatesReceived', num('updatesReceived', 'updatesIn'));
-  set('opensSent', num('opensSent'));
-  set('opensReceived', num('opensReceived'));
-  set('notificationsSent', num('notificationsSent'));
-  set('keepalivesSent', num('keepalivesSent'));
-  set('keepalivesReceived', num('keepalivesReceived'));
-  return out;
-}
-
 export interface RunHooks {
-  /** Replaces the real allocator/planner/speaker (tests). */
-  deps?: StandaloneDeps;
+  /** Replaces the real BGP speaker (tests); the loader, allocator, planner and NodeAgent stay real. */
+  bgp?: BgpDriver;
+  /** Set false to run without Layer 2 (tests). Default true. */
+  layer2?: boolean;
   /** Resolves when the process should stop (tests); default: SIGTERM / SIGINT. */
   stopSignal?: Promise<void>;
   onListening?: (url: string) => void;
@@ -220,22 +193,16 @@ export async function run(argv: string[], hooks: RunHooks = {}): Promise<number>
   }
 
   const metrics = createMetrics();
-  let deps: StandaloneDeps;
-  try {
-    deps =
-      hooks.deps ??
-      (await createDeps({
-        nodeName: args.node,
-        logger,
-        registry: metrics.registry,
-        ...(args.routerId ? { routerId: args.routerId } : {}),
-        ...(args.loadBalancerClass !== undefined ? { loadBalancerClass: args.loadBalancerClass } : {}),
-        restartMarker: resolve(args.restartMarker),
-      }));
-  } catch (e) {
-    logger.fatal((e as Error).message);
-    return 1;
-  }
+  const deps = createDeps({
+    nodeName: args.node,
+    logger,
+    registry: metrics.registry,
+    ...(args.routerId ? { routerId: args.routerId } : {}),
+    ...(args.loadBalancerClass !== undefined ? { loadBalancerClass: args.loadBalancerClass } : {}),
+    restartMarker: resolve(args.restartMarker),
+    ...(hooks.bgp ? { bgp: hooks.bgp } : {}),
+    ...(hooks.layer2 === false ? { layer2: false } : {}),
+  });
   const rt = new Standalone(
     {
       paths: args.paths,
@@ -249,14 +216,10 @@ export async function run(argv: string[], hooks: RunHooks = {}): Promise<number>
     },
     deps,
   );
-  let knownPeers = new Set<string>();
+  let knownPeers = recordNodeStatus(metrics, { sessions: [] });
   const refreshMetrics = (): void => {
     const st = rt.status();
-    knownPeers = recordSessions(
-      metrics,
-      st.sessions.map((s) => sessionCounters(s.peer, s.speaker, s.routes.length)),
-      knownPeers,
-    );
+    knownPeers = recordNodeStatus(metrics, st, knownPeers);
     recordPools(metrics, st.pools);
     metrics.configLoaded.set(st.ready ? 1 : 0);
     metrics.configStale.set(st.stale ? 1 : 0);

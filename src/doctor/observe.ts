@@ -13,7 +13,8 @@ export async function observeStatus(baseUrl: string, timeoutMs = 5000): Promise<
   const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
   if (!res.ok) throw new Error(`${url}: HTTP ${res.status}`);
   const body: unknown = await res.json();
-  const isSpeaker = typeof body === 'object' && body !== null && Array.isArray((body as { bgp?: unknown }).bgp);
+  // both publish NodeStatus sessions; only the Kubernetes speaker says configValid
+  const isSpeaker = typeof body === 'object' && body !== null && typeof (body as { configValid?: unknown }).configValid === 'boolean';
   const vm = toViewModel(isSpeaker ? 'speaker' : 'standalone', body);
   return vm.sessions.map((s) => ({ node: vm.node ?? '?', peer: s.peer, state: s.state, lastError: s.lastError, peerRouterId: s.peerRouterId }));
 }

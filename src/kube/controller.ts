@@ -18,6 +18,7 @@ import type { Assignment } from '../allocator/index.ts';
 import { buildConfig, loadedFromApiObject } from '../config/build.ts';
 import type { Config, Diagnostic } from '../config/types.ts';
 import type { Namespace, Secret, Service } from '../model/objects.ts';
+import { ingressIPs } from '../model/service.ts';
 import { CONFIG_RESOURCES, R, apiVersion, isNotFound, keyOf, specOrLabelsChanged, splitKey } from './client.ts';
 import type { KubeClient, KubeObject } from './client.ts';
 import { EventReason, EventRecorder } from './events.ts';
@@ -68,9 +69,6 @@ const MEMBERLIST_KEY = '#memberlist';
 
 type Svc = Service & KubeObject;
 
-function ingressIPs(svc: Service): string[] {
-  return (svc.status?.loadBalancer?.ingress ?? []).map((i) => i.ip).filter((ip): ip is string => typeof ip === 'string' && ip !== '');
-}
 
 function sameList(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);

@@ -9,9 +9,9 @@ import type { Secret } from '../model/objects.ts';
 import { R, isConflict } from './client.ts';
 import type { KubeClient } from './client.ts';
 
-/** MetalLB's memberlist Secret: name and key of the speakers' shared secret. */
-export const MEMBERLIST_SECRET_NAME = 'metallb-memberlist';
-export const MEMBERLIST_SECRET_KEY = 'secretkey';
+import { MEMBERLIST_SECRET_KEY, MEMBERLIST_SECRET_NAME } from '../layer2/members.ts';
+
+export { MEMBERLIST_SECRET_KEY, MEMBERLIST_SECRET_NAME };
 /** Random bytes behind a generated key (the key is their base64 text, 44 ASCII characters). */
 export const MEMBERLIST_KEY_BYTES = 32;
 

@@ -11,6 +11,9 @@ import { isIP } from 'node:net';
 import type { Logger } from 'pino';
 import { GossipError, MemberTable, decodeGossip, encodeGossip } from './gossip.ts';
 
+/** MetalLB's memberlist Secret: name and key of the speakers' shared liveness secret. */
+export const MEMBERLIST_SECRET_NAME = 'metallb-memberlist';
+export const MEMBERLIST_SECRET_KEY = 'secretkey';
 export const DEFAULT_GOSSIP_PORT = 7946;
 
 export interface MemberAddress {

@@ -2,23 +2,30 @@
 // the global default registry, so several instances can live in one process, e.g. in tests).
 
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import type { NodeSessionStatus } from '../node/types.ts';
+
+/**
+ * Labels of the per-session metrics: `peer` is the peer address as MetalLB writes it
+ * (`peer="10.0.0.1"`, the interface name for an unnumbered peer); `bgppeer` the BGPPeer's name.
+ */
+export type PeerLabels = 'peer' | 'bgppeer';
 
 export interface Metrics {
   registry: Registry;
   /** 1 when the session to `peer` is Established, else 0. */
-  bgpSessionUp: Gauge<'peer'>;
+  bgpSessionUp: Gauge<PeerLabels>;
   /** BGP UPDATE messages sent to `peer`. */
-  bgpUpdatesTotal: Counter<'peer'>;
+  bgpUpdatesTotal: Counter<PeerLabels>;
   /** Prefixes currently announced (in the Adj-RIB-Out as sent) to `peer`. */
-  bgpAnnouncedPrefixes: Gauge<'peer'>;
+  bgpAnnouncedPrefixes: Gauge<PeerLabels>;
   /** Prefixes planned but not yet sent to `peer` (session down or send in progress). */
-  bgpPendingPrefixes: Gauge<'peer'>;
-  bgpOpensSent: Counter<'peer'>;
-  bgpOpensReceived: Counter<'peer'>;
-  bgpNotificationsSent: Counter<'peer'>;
-  bgpUpdatesReceived: Counter<'peer'>;
-  bgpKeepalivesSent: Counter<'peer'>;
-  bgpKeepalivesReceived: Counter<'peer'>;
+  bgpPendingPrefixes: Gauge<PeerLabels>;
+  bgpOpensSent: Counter<PeerLabels>;
+  bgpOpensReceived: Counter<PeerLabels>;
+  bgpNotificationsSent: Counter<PeerLabels>;
+  bgpUpdatesReceived: Counter<PeerLabels>;
+  bgpKeepalivesSent: Counter<PeerLabels>;
+  bgpKeepalivesReceived: Counter<PeerLabels>;
   /** Addresses of `pool` assigned to Services. */
   allocatorAddressesInUse: Gauge<'pool'>;
   /** Usable addresses in `pool`. */
@@ -37,9 +44,9 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
   const registry = new Registry();
   if (opts.processMetrics ?? true) collectDefaultMetrics({ register: registry });
   const reg = [registry];
-  const peerGauge = (name: string, help: string): Gauge<'peer'> => new Gauge({ name, help, labelNames: ['peer'], registers: reg });
-  const peerCounter = (name: string, help: string): Counter<'peer'> =>
-    new Counter({ name, help, labelNames: ['peer'], registers: reg });
+  const peerGauge = (name: string, help: string): Gauge<PeerLabels> => new Gauge({ name, help, labelNames: ['peer', 'bgppeer'], registers: reg });
+  const peerCounter = (name: string, help: string): Counter<PeerLabels> =>
+    new Counter({ name, help, labelNames: ['peer', 'bgppeer'], registers: reg });
   return {
     registry,
     bgpSessionUp: peerGauge('metallb_bgp_session_up', 'BGP session state (1 is up, 0 is down)'),
@@ -69,9 +76,12 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
   };
 }
 
-/** Counters a speaker reports per session; all optional so any status shape can feed it. */
+/** Per-session figures as the metrics take them (absolute totals; counters follow them). */
 export interface SessionCounters {
+  /** Peer address (the `peer` label). */
   peer: string;
+  /** BGPPeer name (the `bgppeer` label), when known. */
+  bgppeer?: string;
   established: boolean;
   announced?: number;
   pending?: number;
@@ -84,45 +94,82 @@ export interface SessionCounters {
   keepalivesReceived?: number;
 }
 
-// Last absolute value mirrored into each counter, per label value.
-const lastTotals = new WeakMap<Counter<'peer'>, Map<string, number>>();
+// Last absolute value mirrored into each counter, per label set.
+const lastTotals = new WeakMap<Counter<PeerLabels>, Map<string, number>>();
 
-function setCounter(c: Counter<'peer'>, peer: string, total: number | undefined): void {
+export type LabelSet = Partial<Record<PeerLabels, string>>;
+
+function setCounter(c: Counter<PeerLabels>, labels: LabelSet, key: string, total: number | undefined): void {
   if (total === undefined) return;
   let m = lastTotals.get(c);
   if (!m) lastTotals.set(c, (m = new Map()));
-  const cur = m.get(peer) ?? 0;
+  const cur = m.get(key) ?? 0;
   // prom-client counters only go up: add the difference; a reset (new session) restarts the base.
-  if (total > cur) c.inc({ peer }, total - cur);
-  m.set(peer, total);
+  if (total > cur) c.inc(labels, total - cur);
+  m.set(key, total);
 }
 
 /**
  * Mirrors absolute per-session figures into the metrics. Sessions that disappeared keep their
- * counters but get session_up 0 and zero announced/pending prefixes.
+ * counters but get session_up 0 and zero announced/pending prefixes. Returns the label sets
+ * seen (pass them back as `known` next time).
  */
-export function recordSessions(m: Metrics, sessions: readonly SessionCounters[], known: Set<string> = new Set()): Set<string> {
-  const seen = new Set<string>();
+export function recordSessions(m: Metrics, sessions: readonly SessionCounters[], known: Map<string, LabelSet> = new Map()): Map<string, LabelSet> {
+  const seen = new Map<string, LabelSet>();
   for (const s of sessions) {
-    seen.add(s.peer);
-    m.bgpSessionUp.set({ peer: s.peer }, s.established ? 1 : 0);
-    if (s.announced !== undefined) m.bgpAnnouncedPrefixes.set({ peer: s.peer }, s.announced);
-    if (s.pending !== undefined) m.bgpPendingPrefixes.set({ peer: s.peer }, s.pending);
-    setCounter(m.bgpUpdatesTotal, s.peer, s.updatesSent);
-    setCounter(m.bgpUpdatesReceived, s.peer, s.updatesReceived);
-    setCounter(m.bgpOpensSent, s.peer, s.opensSent);
-    setCounter(m.bgpOpensReceived, s.peer, s.opensReceived);
-    setCounter(m.bgpNotificationsSent, s.peer, s.notificationsSent);
-    setCounter(m.bgpKeepalivesSent, s.peer, s.keepalivesSent);
-    setCounter(m.bgpKeepalivesReceived, s.peer, s.keepalivesReceived);
+    const labels: LabelSet = s.bgppeer !== undefined ? { peer: s.peer, bgppeer: s.bgppeer } : { peer: s.peer };
+    const key = JSON.stringify(labels);
+    seen.set(key, labels);
+    m.bgpSessionUp.set(labels, s.established ? 1 : 0);
+    if (s.announced !== undefined) m.bgpAnnouncedPrefixes.set(labels, s.announced);
+    if (s.pending !== undefined) m.bgpPendingPrefixes.set(labels, s.pending);
+    setCounter(m.bgpUpdatesTotal, labels, key, s.updatesSent);
+    setCounter(m.bgpUpdatesReceived, labels, key, s.updatesReceived);
+    setCounter(m.bgpOpensSent, labels, key, s.opensSent);
+    setCounter(m.bgpOpensReceived, labels, key, s.opensReceived);
+    setCounter(m.bgpNotificationsSent, labels, key, s.notificationsSent);
+    setCounter(m.bgpKeepalivesSent, labels, key, s.keepalivesSent);
+    setCounter(m.bgpKeepalivesReceived, labels, key, s.keepalivesReceived);
   }
-  for (const peer of known) {
-    if (seen.has(peer)) continue;
-    m.bgpSessionUp.set({ peer }, 0);
-    m.bgpAnnouncedPrefixes.set({ peer }, 0);
-    m.bgpPendingPrefixes.set({ peer }, 0);
+  for (const [key, labels] of known) {
+    if (seen.has(key)) continue;
+    m.bgpSessionUp.set(labels, 0);
+    m.bgpAnnouncedPrefixes.set(labels, 0);
+    m.bgpPendingPrefixes.set(labels, 0);
   }
   return seen;
+}
+
+/** The metric figures of one session of the typed NodeStatus (blocked sessions: down, nothing sent). */
+export function sessionMetrics(s: NodeSessionStatus): SessionCounters {
+  const sp = s.speaker;
+  const out: SessionCounters = { peer: s.address ?? s.peer, bgppeer: s.peer, established: sp?.state === 'Established' };
+  const announced = sp ? sp.routes.length : 0;
+  out.announced = announced;
+  out.pending = Math.max(0, s.routes.length - announced);
+  if (sp) {
+    const c = sp.counters;
+    out.updatesSent = c.updatesSent;
+    out.updatesReceived = c.updatesReceived;
+    out.opensSent = c.opensSent;
+    out.opensReceived = c.opensReceived;
+    out.notificationsSent = c.notificationsSent;
+    out.keepalivesSent = c.keepalivesSent;
+    out.keepalivesReceived = c.keepalivesReceived;
+  }
+  return out;
+}
+
+/**
+ * The one place where the node's typed status becomes metrics (standalone and the Kubernetes
+ * speaker call it before every scrape). Returns the label sets seen, for the next call.
+ */
+export function recordNodeStatus(
+  m: Metrics,
+  st: { sessions: readonly NodeSessionStatus[] },
+  known: Map<string, LabelSet> = new Map(),
+): Map<string, LabelSet> {
+  return recordSessions(m, st.sessions.map(sessionMetrics), known);
 }
 
 /** Sets the allocator gauges from per-pool figures (pools no longer present are reset). */

@@ -8,6 +8,7 @@ import type { BGPAdvertisement, Config, L2Advertisement, Peer, PreferredNodeSele
 import type { EndpointSlice, Namespace, Node, Service } from '../model/objects.ts';
 import { EXCLUDE_LB_LABEL, SERVICE_NAME_LABEL, objectKey } from '../model/objects.ts';
 import { anySelectorMatches } from '../model/selector.ts';
+import { nodeIsReady } from '../model/node.ts';
 import { isManaged } from '../allocator/service.ts';
 import type { Assignment } from '../allocator/types.ts';
 import type { Layer2Plan, PlanOutput, PlannedRoute, ServicePlan, SessionPlan } from './types.ts';
@@ -65,9 +66,7 @@ function nodeInfo(n: Node): NodeInfo {
       if (ip && !addrs.some((x) => x.family === ip.family && x.value === ip.value)) addrs.push(ip);
     }
   }
-  const readyCond = (n.status?.conditions ?? []).find((c) => c.type === 'Ready');
-  const ready = readyCond === undefined || readyCond.status === 'True';
-  return { name: n.metadata.name, labels, eligible: !unavailable && !excluded, ready, addresses: addrs };
+  return { name: n.metadata.name, labels, eligible: !unavailable && !excluded, ready: nodeIsReady(n), addresses: addrs };
 }
 
 /** An endpoint serves when `ready` is unset or true, or `serving` is true. */

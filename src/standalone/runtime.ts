@@ -1,105 +1,38 @@
-// Standalone mode core: one process = allocator + planner + BGP speaker + Layer 2 announcer fed
-// from a folder of manifests. This module holds the reload logic and the /status model; the
-// pieces it drives are injected (see StandaloneDeps) so that the logic is testable with fakes
-// and the CLI wires the real allocator / planner / speaker (src/standalone/wire.ts).
+// Standalone mode: the shell of the node runtime (src/node/) fed from a folder of manifests.
+// This module reads the folder, allocates the Services' IPs (the controller's job in
+// Kubernetes), keeps the state file, hands everything to the NodeAgent (which plans this node
+// and drives the BGP speaker and Layer 2), and serves /status. src/standalone/wire.ts builds the
+// real NodeAgent; tests may give it a recording BGP speaker.
 //
 // Reload semantics:
 //   - the folder is read as a whole; if it has any error the previous good input set keeps
 //     running unchanged (errors are logged and shown in /status, `configStale` is set);
 //   - otherwise Services are (re)allocated starting from the previous assignments (the state
-//     file at startup), the state file is rewritten if anything changed, the node's plan is
-//     computed and handed to the speaker (which sends only the differences).
+//     file at startup), the state file is rewritten if anything changed, and the NodeAgent
+//     applies the new inputs (the speaker sends only the differences).
 
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
+import { allocate } from '../allocator/index.ts';
 import type { Config } from '../config/types.ts';
 import type { InputSet } from '../config/load.ts';
 import { formatDiagnostic } from '../config/path.ts';
-import type { EndpointSlice, Namespace, Node, Secret, Service } from '../model/objects.ts';
-import { HOSTNAME_LABEL } from '../model/objects.ts';
-import type { Layer2Plan, PlannedRoute, SessionPlan } from '../planner/types.ts';
-import type { BlockedSession } from '../planner/passwords.ts';
-import { formatIP, formatPrefix, rangeSize } from '../ip/index.ts';
+import type { Node } from '../model/objects.ts';
+import { syntheticNode } from '../model/node.ts';
+import { rangeSize } from '../ip/index.ts';
+import type { NodeAgent } from '../node/agent.ts';
+import type { NodeStatus } from '../node/types.ts';
 import type { StoredAssignment } from './state.ts';
 import { loadState, saveState, serializeState } from './state.ts';
 
 /** What standalone needs from config/load's InputSet (every document read is not needed). */
 export type InputSetLike = Omit<InputSet, 'objects'>;
 
-export interface AllocateInput {
-  config: Config;
-  services: Service[];
-  namespaces?: Namespace[];
-  previous: Record<string, StoredAssignment>;
-  loadBalancerClass?: string;
-}
-
-export interface AllocateOutput {
-  assignments: Record<string, StoredAssignment>;
-  results: { key: string; assignment?: StoredAssignment; error?: string; changed?: boolean }[];
-}
-
-export interface PlanInput {
-  config: Config;
-  services: Service[];
-  assignments: Record<string, StoredAssignment>;
-  nodes: Node[];
-  endpointSlices: EndpointSlice[];
-  namespaces?: Namespace[];
-  secrets?: Secret[];
-  assumeEndpoints?: boolean;
-}
-
-export interface NodePlan {
-  sessions: SessionPlan[];
-  layer2: Layer2Plan[];
-  /**
-   * Sessions that must not start (their passwordSecret cannot be resolved), with the reason:
-   * never handed to the speaker, shown in /status with `error` and logged at every reload.
-   */
-  blocked?: BlockedSession[];
-}
-
-/** What standalone needs from the BGP speaker (src/bgp/speaker BGPSpeaker fits). */
-export interface SpeakerLike {
-  setPlan(sessions: SessionPlan[]): void;
-  status(): readonly object[];
-  /** withdraw false: sessions with graceful restart keep their routes at the peer (restart). */
-  stop(opts?: { withdraw?: boolean }): Promise<void>;
-  /** RFC 8326 drain: GRACEFUL_SHUTDOWN for periodMs, then withdraw (resolves then). */
-  drain?(periodMs: number): Promise<void>;
-  /** Ends a drain: announce normally again. */
-  resume?(): void;
-}
-
-/** One address the Layer 2 announcer answers for, as shown in /status `layer2Announcing`. */
-export interface Layer2AnnouncementStatus {
-  ip: string;
-  /** Interfaces ARP/NDP is answered on right now (empty: no usable interface). */
-  interfaces: string[];
-  /** Which selection rule chose them (configured / subnet / fallback / none). */
-  rule: string;
-  /** Interfaces refused by the selection rule, with the reason. */
-  rejected: { name: string; reason: string }[];
-  requestsReceived: number;
-  responsesSent: number;
-  gratuitousSent: number;
-}
-
-/** What standalone needs from the Layer 2 announcer (Layer2Announcer fits, see wire.ts). */
-export interface Layer2Sink {
-  setOwned(entries: { ip: string; interfaces: string[] }[]): void;
-  stop(): Promise<void> | void;
-  /** Live state for /status (optional). */
-  announcing?(): Layer2AnnouncementStatus[];
-}
-
 export interface StandaloneDeps {
+  /** Reads the folder (config/load InputCache in the CLI). */
   readInputs(paths: string[]): InputSetLike;
-  allocate(input: AllocateInput): AllocateOutput;
-  planNode(input: PlanInput, node: string): NodePlan;
-  speaker: SpeakerLike;
-  layer2?: Layer2Sink;
+  /** The node runtime this process drives (its BGP speaker and Layer 2 driver inside). */
+  agent: NodeAgent;
 }
 
 export interface StandaloneOptions {
@@ -130,35 +63,13 @@ export interface ServiceStatus {
   error: string | null;
 }
 
-export interface RouteStatus {
-  prefix: string;
-  nextHop: string | null;
-  localPref: number | null;
-  communities: string[];
-  largeCommunities: string[];
-  /** Weighted ECMP: this node's ready endpoints (the link-bandwidth community is proportional). */
-  weight?: number;
-}
-
-export interface SessionStatusOut {
-  peer: string;
-  address: string | null;
-  port: number;
-  myASN: number;
-  peerASN: number;
-  ebgp: boolean;
-  /** Whatever the speaker reports for this session (state, uptime, counters...); null when not started. */
-  speaker: object | null;
-  /** Why the session is not started (e.g. its password Secret is missing), else null. */
-  error: string | null;
-  routes: RouteStatus[];
-}
-
-export interface StandaloneStatus {
+/** /status: the folder and allocation state of this process, and the node's NodeStatus. */
+export interface StandaloneStatus extends Omit<NodeStatus, 'generation' | 'node'> {
   node: string;
   ready: boolean;
   /** True when the folder's latest content has errors and the previous good one still runs. */
   stale: boolean;
+  /** Number of good reloads. */
   generation: number;
   lastReload: { at: string; ok: boolean } | null;
   configErrors: string[];
@@ -170,10 +81,6 @@ export interface StandaloneStatus {
    */
   stateFile: { path: string; error: string | null; recovery: StateRecovery | null };
   services: ServiceStatus[];
-  sessions: SessionStatusOut[];
-  layer2: Layer2Plan[];
-  /** What the Layer 2 announcer answers for right now (null: no announcer wired). */
-  layer2Announcing: Layer2AnnouncementStatus[] | null;
   pools: PoolUsage[];
 }
 
@@ -199,38 +106,7 @@ export interface ReloadResult {
   changed: boolean;
 }
 
-export { formatDiagnostic };
-
-function formatCommunity(c: number): string {
-  return `${Math.floor(c / 65536)}:${c % 65536}`;
-}
-
-export function routeStatus(r: PlannedRoute): RouteStatus {
-  return {
-    prefix: formatPrefix(r.prefix),
-    nextHop: r.nextHop ? formatIP(r.nextHop) : null,
-    localPref: r.localPref ?? null,
-    communities: r.communities.map(formatCommunity),
-    largeCommunities: r.largeCommunities.map(([a, b, c]) => `${a}:${b}:${c}`),
-    ...(r.weight !== undefined ? { weight: r.weight } : {}),
-  };
-}
-
-/** The Node standalone runs as, when the folder does not describe it. */
-export function syntheticNode(name: string, address: string): Node {
-  return {
-    apiVersion: 'v1',
-    kind: 'Node',
-    metadata: { name, labels: { [HOSTNAME_LABEL]: name } },
-    status: {
-      conditions: [{ type: 'Ready', status: 'True' }],
-      addresses: [
-        { type: 'InternalIP', address },
-        { type: 'Hostname', address: name },
-      ],
-    },
-  };
-}
+export { formatDiagnostic, syntheticNode };
 
 function poolUsage(config: Config, assignments: Record<string, StoredAssignment>): PoolUsage[] {
   const inUse = new Map<string, number>();
@@ -246,9 +122,6 @@ interface GoodState {
   config: Config;
   assignments: Record<string, StoredAssignment>;
   services: ServiceStatus[];
-  plan: NodePlan;
-  /** planKey(plan), computed once */
-  planKey: string;
 }
 
 export class Standalone {
@@ -330,33 +203,18 @@ export class Standalone {
     if (errors.length > 0 || !inputs.config) return this.fail(errors);
     const config = inputs.config;
 
-    let alloc: AllocateOutput;
-    let plan: NodePlan;
     const nodes = this.nodesFor(inputs);
+    let alloc: ReturnType<typeof allocate>;
     try {
-      alloc = this.deps.allocate({
+      alloc = allocate({
         config,
         services: inputs.services,
         namespaces: inputs.namespaces,
         previous: this.good?.assignments ?? this.previous,
         ...(this.opts.loadBalancerClass !== undefined ? { loadBalancerClass: this.opts.loadBalancerClass } : {}),
       });
-      plan = this.deps.planNode(
-        {
-          config,
-          services: inputs.services,
-          assignments: alloc.assignments,
-          nodes,
-          endpointSlices: inputs.endpointSlices,
-          namespaces: inputs.namespaces,
-          secrets: inputs.secrets,
-          // a folder usually has no EndpointSlices: then every Service counts as served here
-          assumeEndpoints: inputs.endpointSlices.length === 0,
-        },
-        this.opts.node,
-      );
     } catch (e) {
-      this.log.error({ err: e }, 'internal error while allocating/planning; keeping the previous state');
+      this.log.error({ err: e }, 'internal error while allocating; keeping the previous state');
       return this.fail([`internal error: ${(e as Error).message}`]);
     }
 
@@ -383,20 +241,30 @@ export class Standalone {
 
     const defer = this.opts.deferStateWrite;
     if (!defer) this.saveAssignments(alloc.assignments);
-    const key = planKey(plan);
-    const changed = (this.good?.planKey ?? planKey(undefined)) !== key;
-    this.good = { config, assignments: alloc.assignments, services, plan, planKey: key };
+    let changed: boolean;
+    let sessions: { peer: string; routes: number }[];
+    try {
+      const applied = this.deps.agent.apply({
+        config,
+        services: inputs.services,
+        assignments: alloc.assignments,
+        nodes,
+        endpointSlices: inputs.endpointSlices,
+        namespaces: inputs.namespaces,
+        secrets: inputs.secrets,
+        // a folder usually has no EndpointSlices: then every Service counts as served here
+        assumeEndpoints: inputs.endpointSlices.length === 0,
+      });
+      changed = applied.changed;
+      sessions = applied.plan.sessions.filter((a) => a.blocked === null).map((a) => ({ peer: a.plan.peer, routes: a.plan.routes.length }));
+    } catch (e) {
+      this.log.error({ err: e }, 'internal error while planning; keeping the previous state');
+      return this.fail([`internal error: ${(e as Error).message}`]);
+    }
+    this.good = { config, assignments: alloc.assignments, services };
     this.errors = [];
     this.generation++;
     this.lastReload.ok = true;
-    this.deps.speaker.setPlan(plan.sessions);
-    for (const b of plan.blocked ?? []) {
-      this.log.error({ peer: b.session.peer, secret: b.secret, reason: b.reason }, `BGP session not started: ${blockedReason(b)}`);
-    }
-    // Layer 2 seam: the announcer gets the IPs this node owns (one call, nothing else to wire).
-    this.deps.layer2?.setOwned(
-      plan.layer2.filter((l) => l.node === this.opts.node).map((l) => ({ ip: l.ip, interfaces: l.interfaces })),
-    );
     if (defer) {
       // announce first, persist right after (see deferStateWrite)
       const first = this.pendingState === undefined;
@@ -407,7 +275,7 @@ export class Standalone {
       {
         generation: this.generation,
         services: services.length,
-        sessions: plan.sessions.map((s) => ({ peer: s.peer, routes: s.routes.length })),
+        sessions,
       },
       'configuration applied',
     );
@@ -449,31 +317,9 @@ export class Standalone {
   }
 
   status(): StandaloneStatus {
-    const speaker = this.deps.speaker.status();
-    const plan = this.good?.plan;
-    // sessions sharing one routes array (see wire.ts shareRoutes) share its status too
-    const shown = new Map<PlannedRoute[], RouteStatus[]>();
-    const routesOf = (routes: PlannedRoute[]): RouteStatus[] => {
-      let r = shown.get(routes);
-      if (r === undefined) shown.set(routes, (r = routes.map(routeStatus)));
-      return r;
-    };
-    const one = (s: SessionPlan, error: string | null): SessionStatusOut => ({
-      peer: s.peer,
-      address: s.config.address ? formatIP(s.config.address) : (s.config.interface ?? null),
-      port: s.config.port,
-      myASN: s.config.myASN,
-      peerASN: s.config.peerASN,
-      ebgp: s.ebgp,
-      speaker: error === null ? findSessionStatus(speaker, s.peer) : null,
-      error,
-      routes: routesOf(s.routes),
-    });
-    const sessions: SessionStatusOut[] = [
-      ...(plan?.sessions ?? []).map((s) => one(s, null)),
-      ...(plan?.blocked ?? []).map((b) => one(b.session, blockedReason(b))),
-    ];
+    const node = this.deps.agent.status();
     return {
+      ...node,
       node: this.opts.node,
       ready: this.ready(),
       stale: this.good !== undefined && this.errors.length > 0,
@@ -483,9 +329,6 @@ export class Standalone {
       configWarnings: [...this.warnings],
       stateFile: { path: this.opts.statePath, error: this.stateError, recovery: this.stateRecovery },
       services: this.good?.services ?? [],
-      sessions,
-      layer2: plan?.layer2 ?? [],
-      layer2Announcing: this.deps.layer2?.announcing?.() ?? null,
       pools: this.good ? poolUsage(this.good.config, this.good.assignments) : [],
     };
   }
@@ -499,66 +342,20 @@ export class Standalone {
     if (this.stopped) return;
     this.stopped = true;
     this.flushState();
-    await this.deps.speaker.stop({ withdraw: opts.withdraw ?? true });
-    await this.deps.layer2?.stop();
+    await this.deps.agent.stop({ withdraw: opts.withdraw ?? true });
   }
 
   /** RFC 8326 drain of every BGP session (see BGPSpeaker.drain); resolves once withdrawn. */
   async drain(periodMs: number): Promise<void> {
-    if (!this.deps.speaker.drain) throw new Error('this speaker cannot drain');
-    await this.deps.speaker.drain(periodMs);
+    await this.deps.agent.drain(periodMs);
   }
 
   /** Ends a drain: routes are announced normally again. */
   resume(): void {
-    this.deps.speaker.resume?.();
+    this.deps.agent.resume();
   }
-}
-
-/** `passwordSecret NS/NAME: REASON` (the /status `error` of a blocked session). */
-function blockedReason(b: BlockedSession): string {
-  return `passwordSecret ${b.secret}: ${b.reason}`;
-}
-
-/**
- * A digest of the plan's JSON (only the hash is kept). Hashed route by route: with 100k
- * routes on 10 sessions the plan's JSON would be a 100+ MB string.
- */
-function planKey(plan: NodePlan | undefined): string {
-  const h = createHash('sha256');
-  const rep = (_k: string, v: unknown): unknown => (typeof v === 'bigint' ? v.toString() : v);
-  let chunk = '';
-  const add = (v: unknown): void => {
-    chunk += JSON.stringify(v, rep) + '\n';
-    if (chunk.length > 65536) {
-      h.update(chunk);
-      chunk = '';
-    }
-  };
-  if (plan === undefined) add(null);
-  else {
-    for (const s of plan.sessions) {
-      const { routes, ...rest } = s;
-      add(rest);
-      add(routes.length);
-      for (const r of routes) add(r);
-    }
-    add(plan.layer2);
-    add(plan.blocked ?? null);
-  }
-  h.update(chunk);
-  return h.digest('base64');
 }
 
 function digest(text: string): string {
   return createHash('sha256').update(text).digest('base64');
-}
-
-/** Finds the speaker's status entry for a peer name (field `peer` or `name`). */
-export function findSessionStatus(list: readonly object[], peer: string): object | null {
-  for (const s of list) {
-    const r = s as { peer?: unknown; name?: unknown };
-    if (r.peer === peer || r.name === peer) return s;
-  }
-  return null;
 }

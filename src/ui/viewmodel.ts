@@ -202,8 +202,8 @@ function router(peer: string, address: string | null, state: string, routes: unk
 
 // --- per component ---------------------------------------------------------------------------
 
-/** Standalone's /status (src/standalone/runtime.ts StandaloneStatus). */
-function fromStandalone(st: Rec): ViewModel {
+/** The sessions of a NodeStatus (src/node/types.ts), which both standalone and the speaker publish. */
+function nodeSessions(st: Rec): { sessions: SessionView[]; routers: RouterView[] } {
   const sessions: SessionView[] = [];
   const routers: RouterView[] = [];
   for (const s of arr(st.sessions)) {
@@ -213,6 +213,12 @@ function fromStandalone(st: Rec): ViewModel {
     sessions.push(v);
     routers.push(router(v.peer, v.address, v.state, arr(r.routes)));
   }
+  return { sessions, routers };
+}
+
+/** Standalone's /status (src/standalone/runtime.ts StandaloneStatus). */
+function fromStandalone(st: Rec): ViewModel {
+  const { sessions, routers } = nodeSessions(st);
   const errors = strs(st.configErrors);
   const ready = bool(st.ready);
   return {
@@ -234,30 +240,19 @@ function fromStandalone(st: Rec): ViewModel {
   };
 }
 
-/** The Kubernetes speaker's /status: its own fields plus `bgp` (speaker sessions). */
+/** The Kubernetes speaker's /status (src/kube/speaker.ts KubeSpeakerStatus: NodeStatus + config validity). */
 function fromSpeaker(st: Rec): ViewModel {
-  const sessions: SessionView[] = [];
-  const routers: RouterView[] = [];
-  const live = arr(st.bgp).map(rec);
-  for (const s of arr(st.sessions)) {
-    const r = rec(s);
-    const peer = str(r.peer) ?? '?';
-    const l = live.find((x) => x.peer === peer) ?? null;
-    const v = session(r, l, str(r.error));
-    sessions.push(v);
-    routers.push(router(v.peer, v.address, v.state, l ? arr(l.routes) : []));
-  }
+  const { sessions, routers } = nodeSessions(st);
   const errors = strs(st.configErrors);
-  const layer2 = strs(st.layer2).map((ip) => ({ ip, node: str(st.node) }));
   return {
     component: 'speaker',
     node: str(st.node),
     ready: bool(st.ready),
     leader: null,
-    config: { state: st.configValid === false ? 'invalid' : 'ok', errors, warnings: [], generation: null, lastReload: null },
+    config: { state: st.configValid === false ? 'invalid' : 'ok', errors, warnings: [], generation: num(st.generation), lastReload: null },
     sessions,
     routers,
-    services: services(st.services, routers, layer2),
+    services: services(st.services, routers, st.layer2),
     pools: pools(st.pools),
   };
 }

@@ -32,6 +32,10 @@ export const GRACEFUL_RESTART_TIME = 120;
 export interface SessionCounters {
   messagesSent: number;
   messagesReceived: number;
+  opensSent: number;
+  opensReceived: number;
+  keepalivesSent: number;
+  keepalivesReceived: number;
   updatesSent: number;
   updatesReceived: number;
   prefixesAnnounced: number;
@@ -44,6 +48,28 @@ export interface SessionCounters {
   gracefulRestarts: number;
   /** Drains (RFC 8326) started on this session. */
   drains: number;
+}
+
+/** Counters of a session that has sent and received nothing. */
+export function zeroCounters(): SessionCounters {
+  return {
+    messagesSent: 0,
+    messagesReceived: 0,
+    opensSent: 0,
+    opensReceived: 0,
+    keepalivesSent: 0,
+    keepalivesReceived: 0,
+    updatesSent: 0,
+    updatesReceived: 0,
+    prefixesAnnounced: 0,
+    prefixesWithdrawn: 0,
+    notificationsSent: 0,
+    notificationsReceived: 0,
+    bytesSent: 0,
+    connectAttempts: 0,
+    gracefulRestarts: 0,
+    drains: 0,
+  };
 }
 
 export interface PeerSessionDeps {
@@ -121,20 +147,7 @@ function errMessage(e: unknown): string {
 
 export class PeerSession {
   readonly fsm: SessionFSM;
-  readonly counters: SessionCounters = {
-    messagesSent: 0,
-    messagesReceived: 0,
-    updatesSent: 0,
-    updatesReceived: 0,
-    prefixesAnnounced: 0,
-    prefixesWithdrawn: 0,
-    notificationsSent: 0,
-    notificationsReceived: 0,
-    bytesSent: 0,
-    connectAttempts: 0,
-    gracefulRestarts: 0,
-    drains: 0,
-  };
+  readonly counters: SessionCounters = zeroCounters();
   /** Last error or notable condition, for /status. */
   lastError: string | undefined;
   localAddress: string | undefined;
@@ -513,7 +526,9 @@ export class PeerSession {
       } else if (r.discarded && r.discarded.length > 0) {
         this.log.warn({ attributes: r.discarded }, 'attributes discarded from UPDATE (RFC 7606)');
       }
-      if (m.type === 2) this.counters.updatesReceived++;
+      if (m.type === 1) this.counters.opensReceived++;
+      else if (m.type === 2) this.counters.updatesReceived++;
+      else if (m.type === 4) this.counters.keepalivesReceived++;
       this.dispatch({ type: 'MessageReceived', message: m });
       if (m.type === 3) {
         this.counters.notificationsReceived++;
@@ -543,7 +558,9 @@ export class PeerSession {
       this.counters.notificationsSent++;
       this.lastError = `sent NOTIFICATION ${notificationName(m.code, m.subcode)}`;
     }
-    if (m.type === 2) this.counters.updatesSent++;
+    if (m.type === 1) this.counters.opensSent++;
+    else if (m.type === 2) this.counters.updatesSent++;
+    else if (m.type === 4) this.counters.keepalivesSent++;
     this.writeRaw(bytes);
   }
 

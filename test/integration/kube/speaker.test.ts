@@ -12,7 +12,8 @@ import { FakeApiServer } from '../../support/apiserver/index.ts';
 import { KubeClient, R } from '../../../src/kube/client.ts';
 import type { KubeObject } from '../../../src/kube/client.ts';
 import { KubeSpeaker } from '../../../src/kube/speaker.ts';
-import type { SessionPlan } from '../../../src/planner/types.ts';
+import { NodeAgent } from '../../../src/node/agent.ts';
+import { RecordingSpeaker } from '../../unit/helpers/speaker.ts';
 import { formatPrefix } from '../../../src/ip/index.ts';
 
 const NS = 'metallb-system';
@@ -48,15 +49,17 @@ async function until<T>(fn: () => Promise<T | undefined> | T | undefined, what: 
 }
 
 test('speaker: ready after config, passwordSecret resolved, invalid config keeps the last plan, statuses owned by the pod', async () => {
-  const plans: SessionPlan[][] = [];
+  const bgp = new RecordingSpeaker();
+  const plans = bgp.plans;
+  const logger = pino({ level: 'silent' });
   const speaker = new KubeSpeaker({
     client,
     namespace: NS,
     nodeName: 'n1',
     podName: 'speaker-abc',
     podUID: '1234',
-    logger: pino({ level: 'silent' }),
-    bgp: { setPlan: (p) => plans.push(p), stop: async () => {} },
+    logger,
+    agent: new NodeAgent({ node: 'n1', logger, bgp, members: { port: 7946, secretNamespace: NS, secretName: 'metallb-memberlist' } }),
     backoff: { initialMs: 20, maxMs: 200 },
   });
   await speaker.start();
@@ -83,7 +86,11 @@ test('speaker: ready after config, passwordSecret resolved, invalid config keeps
     await client.patch(R.services, 'app', 'web', { status: { loadBalancer: { ingress: [{ ip: '198.51.100.3' }] } } }, { status: true });
     const routed = await until(() => plans.find((p) => p[0]?.routes.some((r) => formatPrefix(r.prefix) === '198.51.100.3/32')), '198.51.100.3/32 planned');
     assert.equal(routed[0]?.routes.length, 1);
-    const st = await until(async () => (await client.list<KubeObject & { status?: { peers?: string[] } }>(R.servicebgpstatuses, { namespace: NS })).items[0], 'ServiceBGPStatus');
+    // created, then its status patched (the status subresource)
+    const st = await until(async () => {
+      const o = (await client.list<KubeObject & { status?: { peers?: string[] } }>(R.servicebgpstatuses, { namespace: NS })).items[0];
+      return o?.status?.peers ? o : undefined;
+    }, 'ServiceBGPStatus');
     assert.deepEqual(st.metadata.labels, { 'metallb.io/node': 'n1', 'metallb.io/service-name': 'web', 'metallb.io/service-namespace': 'app' });
     assert.deepEqual(st.status?.peers, ['tor']);
     assert.deepEqual(st.metadata['ownerReferences'], [{ apiVersion: 'v1', kind: 'Pod', name: 'speaker-abc', uid: '1234', controller: true, blockOwnerDeletion: false }]);

@@ -12,7 +12,7 @@ import { Lab } from '../lib/netns.ts';
 import { missing, runnable } from '../lib/prereq.ts';
 import { Bird } from '../lib/routers.ts';
 import { StandaloneProcess, writeManifest } from '../lib/standalone.ts';
-import { stopAll } from '../lib/proc.ts';
+import { stopAll, waitFor } from '../lib/proc.ts';
 import { advertisementsYaml, peerYaml, poolsYaml, routesOf, serviceYaml } from '../lib/interop.ts';
 
 describe('standalone lifecycle with BIRD', { concurrency: false }, () => {
@@ -98,6 +98,27 @@ describe('standalone lifecycle with BIRD', { concurrency: false }, () => {
       const p = routesOf(all, peer).map((r) => r.prefix);
       return p.includes(`${ip}/32`) && p.includes(`${other}/32`);
     });
+  });
+
+  it('/metrics after Established: one OPEN each way and keepalives, labelled with the peer address', async (t) => {
+    if (!need(t) || !sa || !bird || !lab) return;
+    const peer = lab.addr.dut4[0] ?? '';
+    const rtr = lab.addr.rtr4[0] ?? '';
+    await bird.waitRoutes('routes present', (all) => routesOf(all, peer).length >= 2);
+    // holdTime 3s: a keepalive each second; wait for one from BIRD after the OPEN exchange
+    const line = (name: string): RegExp => new RegExp(`^${name}\\{peer="${rtr.replace(/\./g, '\\.')}",bgppeer="bird"\\} (\\d+)$`, 'm');
+    const metrics = await waitFor('keepalives counted', async () => {
+      const m = (await sa?.get('/metrics'))?.body ?? '';
+      return Number(line('metallb_bgp_keepalives_received').exec(m)?.[1] ?? 0) > 1 ? m : undefined;
+    }, 10000);
+    const value = (name: string): number => Number(line(name).exec(metrics)?.[1] ?? NaN);
+    assert.equal(value('metallb_bgp_session_up'), 1, metrics);
+    assert.equal(value('metallb_bgp_opens_sent'), 1);
+    assert.equal(value('metallb_bgp_opens_received'), 1);
+    assert.ok(value('metallb_bgp_keepalives_sent') > 0);
+    assert.equal(value('metallb_bgp_announced_prefixes_total'), 2);
+    assert.equal(value('metallb_bgp_pending_prefixes_total'), 0);
+    assert.ok(value('metallb_bgp_updates_total') >= 1);
   });
 
   it('SIGKILL: BIRD drops the routes (the kernel closes the TCP session, at the latest the hold time expires)', async (t) => {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseStandaloneArgs, sessionCounters } from '../../../src/cli/standalone.ts';
+import { parseStandaloneArgs } from '../../../src/cli/standalone.ts';
 
 const DIR = 'examples/standalone';
 
@@ -61,16 +61,6 @@ test('precise errors for bad usage', () => {
     assert.match(r as string, re, argv.join(' '));
   }
   assert.deepEqual(parseStandaloneArgs(['--help']), { help: true });
-});
-
-test('sessionCounters reads the speaker status shape', () => {
-  const c = sessionCounters(
-    'p',
-    { peer: 'p', state: 'Established', routes: ['10.0.0.1/32'], counters: { updatesSent: 3, updatesReceived: 1, notificationsSent: 0 } },
-    3,
-  );
-  assert.deepEqual(c, { peer: 'p', established: true, announced: 1, pending: 2, updatesSent: 3, updatesReceived: 1, notificationsSent: 0 });
-  assert.deepEqual(sessionCounters('q', null), { peer: 'q', established: false });
 });
 
 test('-f, --filename and --file all name input folders, like the other commands', () => {

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { pino } from 'pino';
 import { Standalone } from '../../../src/standalone/runtime.ts';
 import { createDeps } from '../../../src/standalone/wire.ts';
-import type { SessionPlan } from '../../../src/planner/types.ts';
+import { RecordingSpeaker } from '../helpers/speaker.ts';
 
 const CONFIG = `apiVersion: metallb.io/v1beta1
 kind: IPAddressPool
@@ -52,12 +52,12 @@ test('deferred state write: announce first, persist right after; stop() flushes;
     put(folder, 'config.yaml', CONFIG);
     put(folder, 'a.yaml', service('a'));
     const logger = pino({ level: 'silent' });
-    const real = await createDeps({ nodeName: 'n1', logger, layer2: false });
-    const plans: SessionPlan[][] = [];
+    const speaker = new RecordingSpeaker();
+    const plans = speaker.plans;
     const queued: (() => void)[] = [];
     const rt = new Standalone(
       { paths: [folder], node: 'n1', nodeAddress: '192.0.2.100', statePath: sp, logger, deferStateWrite: (w) => queued.push(w) },
-      { ...real, speaker: { setPlan: (s) => plans.push(s), status: () => [], stop: async () => undefined } },
+      createDeps({ nodeName: 'n1', logger, layer2: false, bgp: speaker }),
     );
     assert.equal(rt.start().ok, true);
     // the speaker has the route, the state file is not written yet

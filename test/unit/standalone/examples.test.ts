@@ -6,25 +6,20 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { pino } from 'pino';
-import { readInputs } from '../../../src/config/load.ts';
-import { allocate } from '../../../src/allocator/index.ts';
-import { planNode } from '../../../src/planner/index.ts';
 import { Standalone } from '../../../src/standalone/runtime.ts';
-import type { SessionPlan } from '../../../src/planner/types.ts';
+import { createDeps } from '../../../src/standalone/wire.ts';
+import { RecordingSpeaker } from '../helpers/speaker.ts';
 import { formatIP } from '../../../src/ip/index.ts';
 
 test('examples/standalone: web gets 203.0.113.10, announced as a /32 with both communities to local-router', () => {
   const d = mkdtempSync(join(tmpdir(), 'mlbt-ex-'));
   try {
-    const plans: SessionPlan[][] = [];
+    const speaker = new RecordingSpeaker();
+    const plans = speaker.plans;
+    const logger = pino({ level: 'silent' });
     const rt = new Standalone(
-      { paths: ['examples/standalone'], node: 'quickstart', nodeAddress: '127.0.0.1', statePath: join(d, 's.json'), logger: pino({ level: 'silent' }) },
-      {
-        readInputs,
-        allocate,
-        planNode,
-        speaker: { setPlan: (s) => plans.push(s), status: () => [], stop: async () => undefined },
-      },
+      { paths: ['examples/standalone'], node: 'quickstart', nodeAddress: '127.0.0.1', statePath: join(d, 's.json'), logger },
+      createDeps({ nodeName: 'quickstart', logger, layer2: false, bgp: speaker }),
     );
     const r = rt.start();
     assert.deepEqual(r.errors, []);

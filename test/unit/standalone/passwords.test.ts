@@ -1,4 +1,4 @@
-// Standalone runtime + the real loader, allocator and standalonePlan: a BGPPeer with
+// Standalone runtime + the real loader, allocator, planner and NodeAgent: a BGPPeer with
 // passwordSecret gets its password from the folder's Secret; without it the session never
 // reaches the speaker, /status shows it with the reason, and the log says so.
 
@@ -10,11 +10,10 @@ import { tmpdir } from 'node:os';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { parseInputs } from '../../../src/config/load.ts';
-import { allocate } from '../../../src/allocator/index.ts';
 import { Standalone } from '../../../src/standalone/runtime.ts';
-import type { SpeakerLike, StandaloneDeps } from '../../../src/standalone/runtime.ts';
-import { standalonePlan } from '../../../src/standalone/wire.ts';
-import type { SessionPlan } from '../../../src/planner/types.ts';
+import type { StandaloneDeps } from '../../../src/standalone/runtime.ts';
+import { NodeAgent } from '../../../src/node/agent.ts';
+import { RecordingSpeaker } from '../helpers/speaker.ts';
 
 const CONFIG = `apiVersion: metallb.io/v1beta1
 kind: IPAddressPool
@@ -48,17 +47,6 @@ type: kubernetes.io/basic-auth
 ${field}: { password: ${JSON.stringify(value)} }
 `;
 
-class RecordingSpeaker implements SpeakerLike {
-  plans: SessionPlan[][] = [];
-  setPlan(sessions: SessionPlan[]): void {
-    this.plans.push(sessions);
-  }
-  status(): readonly object[] {
-    return (this.plans.at(-1) ?? []).map((s) => ({ peer: s.peer, state: 'Active' }));
-  }
-  async stop(): Promise<void> {}
-}
-
 test('standalone resolves passwordSecret from the folder; a missing Secret keeps that session down with the reason', (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'sa-pw-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
@@ -68,9 +56,7 @@ test('standalone resolves passwordSecret from the folder; a missing Secret keeps
   const speaker = new RecordingSpeaker();
   const deps: StandaloneDeps = {
     readInputs: () => parseInputs(files),
-    allocate: (input) => allocate(input),
-    planNode: (input, node) => standalonePlan(input, node),
-    speaker,
+    agent: new NodeAgent({ node: 'n1', logger, bgp: speaker }),
   };
   const sa = new Standalone({ paths: [dir], node: 'n1', nodeAddress: '10.0.0.1', statePath: join(dir, 'state.json'), logger }, deps);
 
@@ -98,7 +84,7 @@ test('standalone resolves passwordSecret from the folder; a missing Secret keeps
   assert.equal(plan.find((s) => s.peer === 'open')?.config.password, undefined);
   st = sa.status();
   assert.equal(st.sessions.find((s) => s.peer === 'secured')?.error, null);
-  assert.deepEqual(st.sessions.find((s) => s.peer === 'secured')?.speaker, { peer: 'secured', state: 'Active' });
+  assert.equal(st.sessions.find((s) => s.peer === 'secured')?.speaker?.state, 'Active');
 
   // 3. an empty password: taken down again, never sent empty
   files = [files[0] ?? { file: '', text: '' }, { file: 'secret.yaml', text: SECRET('stringData', '') }];

@@ -6,10 +6,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync, renameSync, u
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { run } from '../../../src/cli/standalone.ts';
-import { readInputs } from '../../../src/config/load.ts';
-import { allocate } from '../../../src/allocator/index.ts';
-import { planNode } from '../../../src/planner/index.ts';
-import type { SessionPlan } from '../../../src/planner/types.ts';
+import { RecordingSpeaker } from '../helpers/speaker.ts';
 
 async function until<T>(what: string, fn: () => Promise<T | undefined>, ms = 5000): Promise<T> {
   const end = Date.now() + ms;
@@ -33,24 +30,16 @@ test('run(): watch, reload, keep last good, persist, serve, stop', async () => {
   const dir = join(d, 'manifests');
   cpSync('examples/standalone', dir, { recursive: true });
   const statePath = join(d, 'state.json');
-  const plans: SessionPlan[][] = [];
-  let stopped: { withdraw?: boolean } | undefined;
+  const speaker = new RecordingSpeaker();
+  speaker.state = 'Established';
+  speaker.counters = { opensSent: 1, opensReceived: 1, keepalivesSent: 3, keepalivesReceived: 2, updatesSent: 2 };
+  const plans = speaker.plans;
   let stop!: () => void;
   const stopSignal = new Promise<void>((r) => (stop = r));
   let url = '';
   const done = run(['-f', dir, '--node', 'quickstart', '--state', statePath, '--http-listen', '127.0.0.1:0', '--log-level', 'silent'], {
-    deps: {
-      readInputs,
-      allocate,
-      planNode,
-      speaker: {
-        setPlan: (s) => plans.push(s),
-        status: () => [{ peer: 'local-router', state: 'Established', routes: ['203.0.113.10/32'], counters: { updatesSent: 2 } }],
-        stop: async (o) => {
-          stopped = o ?? {};
-        },
-      },
-    },
+    bgp: speaker,
+    layer2: false,
     stopSignal,
     onListening: (u) => (url = u),
   });
@@ -85,7 +74,15 @@ test('run(): watch, reload, keep last good, persist, serve, stop', async () => {
     assert.equal(plans.length, nPlans, 'speaker untouched by a broken edit');
     const metrics = await (await fetch(url + '/metrics')).text();
     assert.match(metrics, /^metallb_k8s_client_config_stale_bool 1$/m);
-    assert.match(metrics, /^metallb_bgp_session_up\{peer="local-router"\} 1$/m);
+    // every per-session metric, fed from the typed NodeStatus; peer = the peer address
+    assert.match(metrics, /^metallb_bgp_session_up\{peer="127\.0\.0\.1",bgppeer="local-router"\} 1$/m);
+    assert.match(metrics, /^metallb_bgp_announced_prefixes_total\{peer="127\.0\.0\.1",bgppeer="local-router"\} 2$/m);
+    assert.match(metrics, /^metallb_bgp_pending_prefixes_total\{peer="127\.0\.0\.1",bgppeer="local-router"\} 0$/m);
+    assert.match(metrics, /^metallb_bgp_opens_sent\{peer="127\.0\.0\.1",bgppeer="local-router"\} 1$/m);
+    assert.match(metrics, /^metallb_bgp_opens_received\{peer="127\.0\.0\.1",bgppeer="local-router"\} 1$/m);
+    assert.match(metrics, /^metallb_bgp_keepalives_sent\{peer="127\.0\.0\.1",bgppeer="local-router"\} 3$/m);
+    assert.match(metrics, /^metallb_bgp_keepalives_received\{peer="127\.0\.0\.1",bgppeer="local-router"\} 2$/m);
+    assert.match(metrics, /^metallb_bgp_updates_total\{peer="127\.0\.0\.1",bgppeer="local-router"\} 2$/m);
     assert.match(metrics, /^metallb_allocator_addresses_in_use_total\{pool="quickstart-pool"\} 2$/m);
 
     // fix it; remove a Service
@@ -101,7 +98,7 @@ test('run(): watch, reload, keep last good, persist, serve, stop', async () => {
     assert.equal(await done, 0);
     rmSync(d, { recursive: true, force: true });
   }
-  assert.deepEqual(stopped, { withdraw: false }, 'a stop signal is a restart: graceful-restart peers keep the routes (--withdraw-on-stop changes that)');
+  assert.deepEqual(speaker.stopped, { withdraw: false }, 'a stop signal is a restart: graceful-restart peers keep the routes (--withdraw-on-stop changes that)');
 });
 
 test('run(): usage errors give exit code 2, state file inside the folder is refused', async () => {

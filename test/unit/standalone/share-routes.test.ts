@@ -1,12 +1,14 @@
 // shareRoutes: sessions with identical routes share one array (memory), others keep theirs;
-// /status shows the same routes either way.
+// the NodeAgent applies it; /status shows the same routes either way.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { pino } from 'pino';
-import { shareRoutes } from '../../../src/standalone/wire.ts';
+import { shareRoutes } from '../../../src/node/share.ts';
 import { Standalone } from '../../../src/standalone/runtime.ts';
-import type { InputSetLike } from '../../../src/standalone/runtime.ts';
+import { NodeAgent } from '../../../src/node/agent.ts';
+import { parseInputs } from '../../../src/config/load.ts';
+import { RecordingSpeaker } from '../helpers/speaker.ts';
 import type { PlannedRoute, SessionPlan } from '../../../src/planner/types.ts';
 import { hostPrefix, parseIP } from '../../../src/ip/index.ts';
 import { makePeer } from '../helpers/peer.ts';
@@ -46,29 +48,57 @@ test('identical route lists are shared, different ones are kept', () => {
   );
 });
 
-test('/status lists the routes of every session, shared or not', () => {
-  const shared = [route('192.0.2.1'), route('192.0.2.2')];
-  const plan = { sessions: [session('a', shared), session('b', shared), session('c', [route('192.0.2.3')])], layer2: [] };
-  const inputs: InputSetLike = {
-    config: { pools: [], peers: [], bgpAdvertisements: [], l2Advertisements: [], bfdProfiles: [], communityAliases: {} },
-    errors: [],
-    warnings: [],
-    services: [],
-    nodes: [],
-    endpointSlices: [],
-    namespaces: [],
-    secrets: [],
-  };
+const FOLDER = `apiVersion: metallb.io/v1beta1
+kind: IPAddressPool
+metadata: { name: one, namespace: metallb-system }
+spec: { addresses: [192.0.2.1-192.0.2.2] }
+---
+apiVersion: metallb.io/v1beta1
+kind: IPAddressPool
+metadata: { name: two, namespace: metallb-system }
+spec: { addresses: [192.0.2.3/32] }
+---
+apiVersion: metallb.io/v1beta1
+kind: BGPAdvertisement
+metadata: { name: ab, namespace: metallb-system }
+spec: { ipAddressPools: [one], peers: [a, b] }
+---
+apiVersion: metallb.io/v1beta1
+kind: BGPAdvertisement
+metadata: { name: c, namespace: metallb-system }
+spec: { ipAddressPools: [two], peers: [c] }
+${['a', 'b', 'c']
+  .map(
+    (p, i) => `---
+apiVersion: metallb.io/v1beta2
+kind: BGPPeer
+metadata: { name: ${p}, namespace: metallb-system }
+spec: { myASN: 64512, peerASN: 64513, peerAddress: 127.0.0.${i + 2} }
+`,
+  )
+  .join('')}${['s1', 's2', 's3']
+  .map(
+    (n, i) => `---
+apiVersion: v1
+kind: Service
+metadata: { name: ${n}, namespace: default, annotations: { metallb.io/address-pool: ${i < 2 ? 'one' : 'two'} } }
+spec: { type: LoadBalancer, ports: [{ port: 80 }] }
+`,
+  )
+  .join('')}`;
+
+test('the NodeAgent shares identical route lists; /status lists the routes of every session, shared or not', () => {
+  const logger = pino({ level: 'silent' });
+  const speaker = new RecordingSpeaker();
   const rt = new Standalone(
-    { paths: ['/x'], node: 'n1', nodeAddress: '127.0.0.1', statePath: '/nonexistent-dir-mlbts/state.json', logger: pino({ level: 'silent' }) },
-    {
-      readInputs: () => inputs,
-      allocate: () => ({ assignments: {}, results: [] }),
-      planNode: () => plan,
-      speaker: { setPlan: () => undefined, status: () => [], stop: async () => undefined },
-    },
+    { paths: ['/x'], node: 'n1', nodeAddress: '127.0.0.1', statePath: '/nonexistent-dir-mlbts/state.json', logger },
+    { readInputs: () => parseInputs([{ file: 'all.yaml', text: FOLDER }]), agent: new NodeAgent({ node: 'n1', logger, bgp: speaker }) },
   );
   assert.equal(rt.reload().ok, true);
+  const [a, b, c] = speaker.last();
+  assert.deepEqual([a?.peer, b?.peer, c?.peer], ['a', 'b', 'c']);
+  assert.equal(a?.routes, b?.routes, 'a and b hold one array');
+  assert.notEqual(a?.routes, c?.routes);
   const st = JSON.parse(JSON.stringify(rt.status())) as { sessions: { peer: string; routes: { prefix: string }[] }[] };
   assert.deepEqual(
     st.sessions.map((s) => [s.peer, s.routes.map((r) => r.prefix)]),

@@ -21,6 +21,10 @@ const live: SessionStatus = {
   counters: {
     messagesSent: 6,
     messagesReceived: 5,
+    opensSent: 1,
+    opensReceived: 1,
+    keepalivesSent: 2,
+    keepalivesReceived: 2,
     updatesSent: 2,
     updatesReceived: 1,
     prefixesAnnounced: 1,
@@ -66,6 +70,8 @@ function standalone(over: Partial<StandaloneStatus> = {}): StandaloneStatus {
     ],
     layer2: [{ ip: '198.51.100.7', services: ['default/web'], node: 'n1', interfaces: [] }],
     layer2Announcing: null,
+    layer2Agent: null,
+    extensions: {},
     pools: [{ pool: 'p', inUse: 231, total: 256 }],
     ...over,
   };
@@ -112,7 +118,9 @@ test('controller and speaker status shapes', () => {
   assert.equal(c.leader, true);
   assert.equal(c.config.state, 'invalid');
   assert.deepEqual(c.services.map((s) => [s.key, s.ips, s.pool]), [['a/b', ['192.0.2.1'], 'p']]);
-  const s = toViewModel('speaker', { node: 'n1', ready: true, configValid: true, configErrors: [], sessions: [{ peer: 'rtr', routes: 1 }], layer2: [], bgp: [live] });
+  // the speaker publishes the same NodeStatus sessions as standalone
+  const { sessions } = standalone();
+  const s = toViewModel('speaker', { node: 'n1', ready: true, configValid: true, configErrors: [], generation: 1, sessions: sessions.slice(0, 1), layer2: [], layer2Announcing: null, layer2Agent: null, extensions: {} });
   assert.deepEqual(s.sessions.map((x) => [x.peer, x.state, x.prefixesSent, x.prefixesPlanned]), [['rtr', 'Established', 1, 1]]);
   assert.deepEqual(s.routers[0]?.routes.map((r) => r.prefix), ['198.51.100.7/32']);
   // garbage never throws

@@ -1,5 +1,5 @@
-// The Kubernetes speaker's Layer 2 side: who the members are (layer2Members), and which mode
-// KubeLayer2 runs in: the liveness protocol with a shared secret (every candidate address goes
+// The node's Layer 2 side (Kubernetes speaker): who the members are (layer2Members), and which mode
+// Layer2Supervisor runs in: the liveness protocol with a shared secret (every candidate address goes
 // to the agent, which re-elects over live speakers), or the planner's choice only (no secret,
 // a short secret, or a liveness socket that cannot be opened), with the reason in status().
 // The liveness socket binds to loopback only; the interface snapshot is empty, so no raw socket
@@ -11,7 +11,8 @@ import { createSocket } from 'node:dgram';
 import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
-import { KubeLayer2, layer2Members } from '../../../src/kube/speaker.ts';
+import { Layer2Supervisor } from '../../../src/layer2/supervisor.ts';
+import { layer2Members } from '../../../src/node/layer2.ts';
 import type { Layer2Plan } from '../../../src/planner/types.ts';
 import type { Node } from '../../../src/model/objects.ts';
 import { config, l2Ad, pool, sel } from '../allocator/helpers.ts';
@@ -63,8 +64,8 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-function layer2(port: number): KubeLayer2 {
-  return new KubeLayer2({
+function layer2(port: number): Layer2Supervisor {
+  return new Layer2Supervisor({
     logger,
     nodeName: 'n1',
     registry: new Registry(),
@@ -74,7 +75,7 @@ function layer2(port: number): KubeLayer2 {
   });
 }
 
-test('KubeLayer2: with a secret, every candidate address goes to the agent (liveness protocol)', async () => {
+test('Layer2Supervisor: with a secret, every candidate address goes to the agent (liveness protocol)', async () => {
   const port = await freePort();
   const l2 = layer2(port);
   try {
@@ -93,7 +94,7 @@ test('KubeLayer2: with a secret, every candidate address goes to the agent (live
   }
 });
 
-test('KubeLayer2: no secret or a short one -> the planner\'s choice only, with the reason', async () => {
+test('Layer2Supervisor: no secret or a short one -> the planner\'s choice only, with the reason', async () => {
   for (const secret of [undefined, 'short']) {
     const port = await freePort();
     const l2 = layer2(port);
@@ -111,7 +112,7 @@ test('KubeLayer2: no secret or a short one -> the planner\'s choice only, with t
   }
 });
 
-test('KubeLayer2: alone in the cluster -> no liveness protocol needed, no problem reported', async () => {
+test('Layer2Supervisor: alone in the cluster -> no liveness protocol needed, no problem reported', async () => {
   const l2 = layer2(0);
   try {
     l2.setMembers([{ name: 'n1', address: '127.0.0.1', port: 7946 }], undefined);
@@ -124,7 +125,7 @@ test('KubeLayer2: alone in the cluster -> no liveness protocol needed, no proble
   }
 });
 
-test('KubeLayer2: liveness port in use -> falls back to the planner\'s choice and says why; a new secret retries', async () => {
+test('Layer2Supervisor: liveness port in use -> falls back to the planner\'s choice and says why; a new secret retries', async () => {
   const blocker = createSocket('udp4');
   await new Promise<void>((r) => blocker.bind(0, '127.0.0.1', () => r()));
   const port = (blocker.address() as AddressInfo).port;

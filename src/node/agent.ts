@@ -1,0 +1,270 @@
+// NodeAgent: the per-node pipeline shared by `standalone` and the Kubernetes `speaker`.
+//
+//   inputs (config, Services + their IPs, Nodes, EndpointSlices, Namespaces, Secrets)
+//     -> plan this node (planner)
+//     -> resolve BGP passwords from Secrets (a session whose Secret is unusable is blocked)
+//     -> share identical route lists between sessions
+//     -> BGP speaker (setPlan) and Layer 2 driver (members + candidate addresses)
+//     -> extensions (BFD, received routes, graceful restart: see NodeExtension)
+//   status() -> NodeStatus (typed; the shells publish it: /status file, CRs, /metrics)
+//
+// The shells only gather inputs and publish status. Standalone is one machine: it owns every
+// Layer 2 address it is a candidate for (no `members`). The Kubernetes speaker passes `members`:
+// the agent derives the speakers taking part in elections from the Nodes and the liveness secret
+// from the Secrets, and the Layer 2 driver re-elects over the live ones.
+
+import { createHash } from 'node:crypto';
+import type { Logger } from 'pino';
+import { canonicalIP, formatIP, formatPrefix } from '../ip/index.ts';
+import { planNode } from '../planner/plan.ts';
+import { resolvePeerPasswords } from '../planner/passwords.ts';
+import type { BlockedSession } from '../planner/passwords.ts';
+import type { Layer2Plan, PlannedRoute, SessionPlan } from '../planner/types.ts';
+import { formatCommunity, formatLargeCommunity } from '../planner/format.ts';
+import { shareRoutes } from './share.ts';
+import { layer2Members, memberSecret } from './layer2.ts';
+import type { MemberOptions } from './layer2.ts';
+import type {
+  AppliedPlan,
+  AppliedSession,
+  BgpDriver,
+  Layer2Driver,
+  NodeExtension,
+  NodeInputs,
+  NodeSessionStatus,
+  NodeStatus,
+  RouteStatus,
+  SpeakerSessionStatus,
+} from './types.ts';
+
+export interface NodeAgentOptions {
+  /** This node's name (the Node the plan is computed for). */
+  node: string;
+  logger: Logger;
+  bgp: BgpDriver;
+  layer2?: Layer2Driver;
+  /** Layer 2 elections among the speakers (Kubernetes). Absent: this node owns every candidate address. */
+  members?: MemberOptions;
+  /** Our loadBalancerClass; unset = Services without a class. */
+  loadBalancerClass?: string;
+  /** Per-session features plugged after the BGP speaker (see NodeExtension). */
+  extensions?: NodeExtension[];
+}
+
+export interface ApplyResult {
+  /** False when the plan is the same as the previous apply's. */
+  changed: boolean;
+  plan: AppliedPlan;
+}
+
+export function routeStatus(r: PlannedRoute): RouteStatus {
+  return {
+    prefix: formatPrefix(r.prefix),
+    nextHop: r.nextHop ? formatIP(r.nextHop) : null,
+    localPref: r.localPref ?? null,
+    communities: r.communities.map(formatCommunity),
+    largeCommunities: r.largeCommunities.map(formatLargeCommunity),
+    ...(r.weight !== undefined ? { weight: r.weight } : {}),
+  };
+}
+
+/** `passwordSecret NS/NAME: REASON` (the status `error` of a blocked session). */
+export function blockedReason(b: BlockedSession): string {
+  return `passwordSecret ${b.secret}: ${b.reason}`;
+}
+
+export class NodeAgent {
+  private applied: AppliedPlan | undefined;
+  private planKey = planKeyOf(undefined);
+  private generation = 0;
+  private blockedKey = '';
+  private stopped = false;
+  private readonly log: Logger;
+
+  constructor(private readonly o: NodeAgentOptions) {
+    this.log = o.logger;
+  }
+
+  get node(): string {
+    return this.o.node;
+  }
+
+  /** Plans this node from `inputs` and drives the BGP speaker, Layer 2 and the extensions. */
+  apply(inputs: NodeInputs): ApplyResult {
+    const self = this.o.node;
+    const planned = planNode(
+      {
+        config: inputs.config,
+        services: inputs.services,
+        assignments: inputs.assignments,
+        nodes: inputs.nodes,
+        endpointSlices: inputs.endpointSlices,
+        namespaces: inputs.namespaces,
+        ...(inputs.assumeEndpoints ? { assumeEndpoints: true } : {}),
+        ...(this.o.loadBalancerClass !== undefined ? { loadBalancerClass: this.o.loadBalancerClass } : {}),
+      },
+      self,
+    );
+    const pw = resolvePeerPasswords(planned.sessions, inputs.secrets);
+    const running = shareRoutes(pw.sessions);
+    const blockedBy = new Map(pw.blocked.map((b) => [b.session, blockedReason(b)]));
+    const runningBy = new Map(pw.sessions.map((s, i) => [s, running[i] as SessionPlan]));
+    const sessions: AppliedSession[] = planned.sessions.map((s) => {
+      const reason = blockedBy.get(s);
+      return reason !== undefined ? { plan: s, blocked: reason } : { plan: runningBy.get(s) ?? s, blocked: null };
+    });
+    // standalone: a single machine owns every address it is a candidate for
+    const candidates = this.o.members ? planned.layer2Candidates : planned.layer2Candidates.map((l) => ({ ...l, node: self }));
+    const layer2 = this.o.members ? planned.layer2 : candidates;
+    const plan: AppliedPlan = { node: self, config: inputs.config, sessions, layer2Candidates: candidates, layer2 };
+    if (this.stopped) return { changed: false, plan };
+
+    this.logBlocked(pw.blocked);
+    this.o.bgp.setConfig?.(inputs.config);
+    this.o.bgp.setPlan(running);
+    const l2 = this.o.layer2;
+    if (l2) {
+      const m = this.o.members;
+      l2.setMembers(m ? layer2Members(inputs.config, inputs.nodes, self, m.port) : [], m ? memberSecret(m, inputs.secrets) : undefined);
+      l2.setPlan(candidates);
+    }
+    for (const e of this.o.extensions ?? []) e.apply(plan);
+
+    const key = planKeyOf(plan);
+    const changed = key !== this.planKey;
+    this.planKey = key;
+    this.applied = plan;
+    this.generation++;
+    return { changed, plan };
+  }
+
+  /** The plan applied last (undefined before the first apply). */
+  current(): AppliedPlan | undefined {
+    return this.applied;
+  }
+
+  /**
+   * The Layer 2 addresses this node answers for right now: the live owners when the Layer 2
+   * driver runs elections, else the planner's choice.
+   */
+  layer2Owned(): Layer2Plan[] {
+    const p = this.applied;
+    if (!p) return [];
+    const l2 = this.o.layer2;
+    if (!l2) return [...p.layer2];
+    const live = new Set(l2.announcing());
+    return p.layer2Candidates.filter((l) => live.has(canonicalIP(l.ip) ?? l.ip));
+  }
+
+  /** `cb` runs when the Layer 2 owners change without a new apply (failover, link down). */
+  onLayer2Change(cb: () => void): void {
+    this.o.layer2?.onChange(() => {
+      if (!this.stopped) cb();
+    });
+  }
+
+  status(): NodeStatus {
+    const p = this.applied;
+    const speaker = this.o.bgp.status();
+    // sessions sharing one routes array share its status too
+    const shown = new Map<PlannedRoute[], RouteStatus[]>();
+    const routesOf = (routes: PlannedRoute[]): RouteStatus[] => {
+      let r = shown.get(routes);
+      if (r === undefined) shown.set(routes, (r = routes.map(routeStatus)));
+      return r;
+    };
+    const one = (a: AppliedSession): NodeSessionStatus => {
+      const s = a.plan;
+      return {
+        peer: s.peer,
+        address: s.config.address ? formatIP(s.config.address) : (s.config.interface ?? null),
+        port: s.config.port,
+        myASN: s.config.myASN,
+        peerASN: s.config.peerASN,
+        ebgp: s.ebgp,
+        speaker: a.blocked === null ? findSessionStatus(speaker, s.peer) : null,
+        error: a.blocked,
+        routes: routesOf(s.routes),
+      };
+    };
+    // running sessions first, then the blocked ones (as /status always showed them)
+    const all = p?.sessions ?? [];
+    const extensions: Record<string, unknown> = {};
+    for (const e of this.o.extensions ?? []) if (e.status) extensions[e.name] = e.status();
+    const l2 = this.o.layer2;
+    return {
+      node: this.o.node,
+      generation: this.generation,
+      sessions: [...all.filter((a) => a.blocked === null), ...all.filter((a) => a.blocked !== null)].map(one),
+      layer2: p ? [...p.layer2] : [],
+      layer2Announcing: l2 ? l2.announcements() : null,
+      layer2Agent: l2 ? l2.status() : null,
+      extensions,
+    };
+  }
+
+  /** Stops the BGP speaker (withdraw: default true), the extensions and Layer 2. */
+  async stop(opts: { withdraw?: boolean } = {}): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    const withdraw = opts.withdraw ?? true;
+    await this.o.bgp.stop({ withdraw });
+    for (const e of this.o.extensions ?? []) await e.stop({ withdraw });
+    await this.o.layer2?.stop();
+  }
+
+  /** RFC 8326 drain of every BGP session; resolves once the routes are withdrawn. */
+  async drain(periodMs: number): Promise<void> {
+    if (!this.o.bgp.drain) throw new Error('this BGP speaker cannot drain');
+    await this.o.bgp.drain(periodMs);
+  }
+
+  /** Ends a drain: routes are announced normally again. */
+  resume(): void {
+    this.o.bgp.resume?.();
+  }
+
+  /** Blocked sessions are logged when the set of problems changes. */
+  private logBlocked(blocked: readonly BlockedSession[]): void {
+    const key = blocked.map((b) => `${b.session.peer}|${blockedReason(b)}`).join('\n');
+    if (key === this.blockedKey) return;
+    this.blockedKey = key;
+    for (const b of blocked) {
+      this.log.error({ peer: b.session.peer, secret: b.secret, reason: b.reason }, `BGP session not started: ${blockedReason(b)}`);
+    }
+  }
+}
+
+/** The speaker's status of the session to BGPPeer `peer`. */
+export function findSessionStatus(list: readonly SpeakerSessionStatus[], peer: string): SpeakerSessionStatus | null {
+  return list.find((s) => s.peer === peer) ?? null;
+}
+
+/**
+ * A digest of the plan (only the hash is kept). Hashed route by route: with 100k routes on 10
+ * sessions the plan's JSON would be a 100+ MB string.
+ */
+function planKeyOf(plan: AppliedPlan | undefined): string {
+  const h = createHash('sha256');
+  const rep = (_k: string, v: unknown): unknown => (typeof v === 'bigint' ? v.toString() : v);
+  let chunk = '';
+  const add = (v: unknown): void => {
+    chunk += JSON.stringify(v, rep) + '\n';
+    if (chunk.length > 65536) {
+      h.update(chunk);
+      chunk = '';
+    }
+  };
+  if (plan === undefined) add(null);
+  else {
+    for (const a of plan.sessions) {
+      const { routes, ...rest } = a.plan;
+      add([rest, a.blocked]);
+      add(routes.length);
+      for (const r of routes) add(r);
+    }
+    add(plan.layer2Candidates);
+  }
+  h.update(chunk);
+  return h.digest('base64');
+}
