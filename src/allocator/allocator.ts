@@ -2,6 +2,7 @@
 // operation that does not depend on pool size (used addresses are kept as runs; the lowest free
 // address is found by skipping runs; avoidBuggyIPs is arithmetic).
 
+import { preferDualStackAttempts } from './dualstack.ts';
 import { formatIP, tryParseIP } from '../ip/index.ts';
 import type { Family, IP } from '../ip/index.ts';
 import type { Config, Pool } from '../config/types.ts';
@@ -357,12 +358,27 @@ export class Allocator {
     if (this.poolList.length === 0) return { error: 'no IP address pools are configured' };
     const reasons: string[] = [];
     let tried = 0;
-    for (const ps of this.autoOrder) {
-      if (!this.serves(ps, info)) continue;
-      tried++;
-      const r = this.fromPool(ps, info, prior);
-      if (!('error' in r)) return r;
-      reasons.push(r.error);
+    const w = info.want;
+    if (w.kind === 'prefer' && w.families.length === 2) {
+      // MetalLB's choice: a pool with both families first, then the primary family's pools.
+      const serving = this.autoOrder.filter((ps) => this.serves(ps, info));
+      tried = serving.length;
+      const groups = [serving.filter((ps) => ps.pool.serviceAllocation), serving.filter((ps) => !ps.pool.serviceAllocation)];
+      const has = (ps: PoolState, f: Family): boolean => this.fam(ps, f).ranges.length > 0;
+      for (const a of preferDualStackAttempts(groups, has, [w.families[0] as Family, w.families[1] as Family])) {
+        const r = this.fromPool(a.pool, { ...info, want: { kind: 'required', families: a.families } }, prior);
+        if (!('error' in r)) return r;
+        if (!reasons.includes(r.error)) reasons.push(r.error);
+      }
+      if (tried > 0 && reasons.length === 0) reasons.push(`no pool has IPv${w.families.join(' or IPv')} addresses`);
+    } else {
+      for (const ps of this.autoOrder) {
+        if (!this.serves(ps, info)) continue;
+        tried++;
+        const r = this.fromPool(ps, info, prior);
+        if (!('error' in r)) return r;
+        reasons.push(r.error);
+      }
     }
     if (tried === 0) {
       const anyServes = this.poolList.some((ps) => this.serves(ps, info));

@@ -11,7 +11,8 @@ import { ANN_ADDRESS_POOL, ANN_ALLOW_SHARED_IP, ANN_LOADBALANCER_IPS, annotation
 /**
  * Which families a service wants:
  * - `required`: exactly these families (in order), all of them or nothing;
- * - `prefer`: both if the pool has both, else the one it has (PreferDualStack without a fixed list);
+ * - `prefer`: both if the pool has both, else the one it has (PreferDualStack; families in the
+ *   Service's ipFamilies order, the primary first — see dualstack.ts for the pool choice);
  * - `any`: one address of whatever family the pool offers, IPv4 first (single stack, family unknown).
  */
 export type FamilyWant = { kind: 'required'; families: Family[] } | { kind: 'prefer'; families: Family[] } | { kind: 'any' };
@@ -104,7 +105,8 @@ export function analyzeService(svc: Service, key: string = objectKey(svc.metadat
   } else if (policy === 'RequireDualStack') {
     want = { kind: 'required', families: [4, 6] };
   } else if (policy === 'PreferDualStack') {
-    want = declared.length === 1 ? { kind: 'prefer', families: declared } : { kind: 'prefer', families: [4, 6] };
+    // the order is the Service's: ipFamilies[0] is the primary family (IPv4 when unset)
+    want = declared.length > 0 ? { kind: 'prefer', families: declared } : { kind: 'prefer', families: [4, 6] };
   } else {
     let fam: Family | undefined = declared[0];
     if (fam === undefined) {

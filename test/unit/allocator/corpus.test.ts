@@ -489,6 +489,52 @@ const cases: Case[] = [
     services: [svc('s1', { policy: 'PreferDualStack' })],
     expect: { 'default/s1': ['10.0.0.0', 'fd00::'] },
   },
+  // MetalLB's allocator (findBestPoolForService): for PreferDualStack with both families, a pool
+  // that gives every family wins over single-family pools whatever their order; with only
+  // single-family pools the primary family (ipFamilies[0], IPv4 when unset) decides.
+  {
+    name: 'PreferDualStack: a dual-stack pool wins over single-family pools that come first',
+    config: config({ pools: [pool('a-v4', ['10.1.0.0/24']), pool('b-v6', ['fd01::/120']), dual] }),
+    services: [svc('s1', { policy: 'PreferDualStack', families: ['IPv4', 'IPv6'] })],
+    expect: { 'default/s1': ['10.0.0.0', 'fd00::'] },
+    pools: { 'default/s1': 'd' },
+  },
+  {
+    name: 'PreferDualStack, IPv6 primary: still the dual-stack pool first',
+    config: config({ pools: [pool('a-v6', ['fd01::/120']), dual] }),
+    services: [svc('s1', { policy: 'PreferDualStack', families: ['IPv6', 'IPv4'] })],
+    expect: { 'default/s1': ['10.0.0.0', 'fd00::'] },
+    pools: { 'default/s1': 'd' },
+  },
+  {
+    name: 'PreferDualStack with only single-family pools: ipFamilies[0] = IPv6 takes the IPv6 pool although an IPv4 pool comes first',
+    config: config({ pools: [pool('a-v4', ['10.1.0.0/24']), pool('b-v6', ['fd01::/120'])] }),
+    services: [svc('s1', { policy: 'PreferDualStack', families: ['IPv6', 'IPv4'] })],
+    expect: { 'default/s1': ['fd01::'] },
+    pools: { 'default/s1': 'b-v6' },
+  },
+  {
+    name: 'PreferDualStack with only single-family pools: ipFamilies[0] = IPv4 takes the IPv4 pool although an IPv6 pool comes first',
+    config: config({ pools: [pool('a-v6', ['fd01::/120']), pool('b-v4', ['10.1.0.0/24'])] }),
+    services: [svc('s1', { policy: 'PreferDualStack', families: ['IPv4', 'IPv6'] })],
+    expect: { 'default/s1': ['10.1.0.0'] },
+    pools: { 'default/s1': 'b-v4' },
+  },
+  {
+    name: 'PreferDualStack: the primary family\'s pool exhausted, the secondary family serves',
+    config: config({ pools: [pool('a-v4', ['10.1.0.0/32']), pool('b-v6', ['fd01::/120'])] }),
+    services: [svc('s0', { policy: 'SingleStack', families: ['IPv4'] }), svc('s1', { policy: 'PreferDualStack', families: ['IPv4', 'IPv6'] })],
+    expect: { 'default/s0': ['10.1.0.0'], 'default/s1': ['fd01::'] },
+  },
+  {
+    name: 'PreferDualStack: pools pinned by serviceAllocation are tried first, even single-family ones',
+    config: config({
+      pools: [pool('z-v4', ['10.1.0.0/24'], { serviceAllocation: { priority: 1, namespaces: ['default'], namespaceSelectors: [], serviceSelectors: [] } }), dual],
+    }),
+    services: [svc('s1', { policy: 'PreferDualStack', families: ['IPv4', 'IPv6'] })],
+    expect: { 'default/s1': ['10.1.0.0'] },
+    pools: { 'default/s1': 'z-v4' },
+  },
   {
     name: 'PreferDualStack takes one family from a single-family pool',
     config: one(pool('a', ['10.1.0.0/24'])),
