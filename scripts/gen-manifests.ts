@@ -498,6 +498,43 @@ image:
 logLevel: ${DEFAULTS.logLevel}
 controller:
   replicas: ${DEFAULTS.controllerReplicas}
+  # added to the Deployment's pod (empty: nothing added)
+  resources: {}
+  nodeSelector: {}
+  tolerations: []
+  priorityClassName: ""
+  extraArgs: []
+speaker:
+  # added to the DaemonSet's pod (the control-plane tolerations are always there)
+  resources: {}
+  nodeSelector: {}
+  tolerations: []
+  priorityClassName: ""
+  extraArgs: []
+# The validating webhook (needs cert-manager: it issues the serving certificate).
+webhook:
+  enabled: false
+prometheus:
+  # ServiceMonitor (with a metrics Service per component) or PodMonitor, for the Prometheus
+  # operator; the pods also carry prometheus.io/scrape annotations.
+  serviceMonitor:
+    enabled: false
+    interval: 30s
+    labels: {}
+  podMonitor:
+    enabled: false
+    interval: 30s
+    labels: {}
+  # Alert rules (files/prometheus-rules.yaml) as a PrometheusRule.
+  prometheusRule:
+    enabled: false
+    labels: {}
+# The Grafana dashboard (files/grafana-dashboard.json) in a ConfigMap labelled for Grafana's
+# dashboard sidecar.
+grafanaDashboard:
+  enabled: false
+  labels:
+    grafana_dashboard: "1"
 `;
 
 const PLACEHOLDER: WorkloadValues = {
@@ -506,6 +543,42 @@ const PLACEHOLDER: WorkloadValues = {
   logLevel: '@@LOG@@',
   controllerReplicas: 424242,
 };
+
+/** Inserts `text` after the first line matching `anchor` (which must exist). */
+function after(yaml: string, anchor: RegExp, text: (indent: string) => string): string {
+  const lines = yaml.split('\n');
+  const i = lines.findIndex((l) => anchor.test(l));
+  if (i < 0) throw new Error(`chart template: no line matches ${anchor}`);
+  const indent = /^ */.exec(lines[i] ?? '')?.[0] ?? '';
+  lines.splice(i + 1, 0, text(indent));
+  return lines.join('\n');
+}
+
+/** The pod-level values of a component: resources, nodeSelector, tolerations, priorityClassName, extraArgs. */
+function podValues(yaml: string, c: 'controller' | 'speaker'): string {
+  const v = `.Values.${c}`;
+  let y = yaml;
+  y = after(y, /^ +imagePullPolicy: /, (ind) => `{{- with ${v}.resources }}\n${ind}resources:\n{{- toYaml . | nindent ${ind.length + 2} }}\n{{- end }}`);
+  // after the last default argument
+  y = after(y, c === 'controller' ? /^ +- --webhook-cert-dir=/ : /^ +- --http-listen=/, (ind) => `{{- range ${v}.extraArgs }}\n${ind}- {{ . | quote }}\n{{- end }}`);
+  y = after(y, /^ +kubernetes\.io\/os: linux$/, (ind) => `{{- with ${v}.nodeSelector }}\n{{- toYaml . | nindent ${ind.length} }}\n{{- end }}`);
+  y = after(y, /^ +serviceAccountName: /, (ind) => `{{- with ${v}.priorityClassName }}\n${ind}priorityClassName: {{ . | quote }}\n{{- end }}`);
+  if (c === 'speaker') {
+    const lines = y.split('\n');
+    // after the last default toleration
+    let last = -1;
+    lines.forEach((l, i) => {
+      if (/^ +operator: Exists$/.test(l)) last = i;
+    });
+    const ind = (/^ */.exec(lines[last] ?? '')?.[0] ?? '').slice(2);
+    lines.splice(last + 1, 0, `{{- with ${v}.tolerations }}\n{{- toYaml . | nindent ${ind.length} }}\n{{- end }}`);
+    y = lines.join('\n');
+  } else {
+    // the controller has no default tolerations: the key appears only with values
+    y = y.replace(/^( +)nodeSelector:$/m, (_m, ind: string) => `{{- with ${v}.tolerations }}\n${ind}tolerations:\n{{- toYaml . | nindent ${ind.length + 2} }}\n{{- end }}\n${ind}nodeSelector:`);
+  }
+  return y;
+}
 
 export function chartTemplates(): Record<string, string> {
   const ns = '@@NS@@';
@@ -519,8 +592,9 @@ export function chartTemplates(): Record<string, string> {
   const [controller, speaker] = workloads(ns, PLACEHOLDER);
   return {
     'rbac.yaml': sub(yamlDocs(rbac(ns))),
-    'controller.yaml': sub(yamlDocs([controller as Obj])),
-    'speaker.yaml': sub(yamlDocs([speaker as Obj])),
+    'controller.yaml': podValues(sub(yamlDocs([controller as Obj])), 'controller'),
+    'speaker.yaml': podValues(sub(yamlDocs([speaker as Obj])), 'speaker'),
+    'webhook.yaml': `{{- if .Values.webhook.enabled }}\n${sub(yamlDocs(webhook(ns)))}{{- end }}\n`,
   };
 }
 

@@ -1,11 +1,11 @@
-// The committed manifests are exactly what scripts/gen-manifests.ts generates; the Helm chart
-// renders (default values) to the plain manifest; security and RBAC properties hold.
+// The committed manifests are exactly what scripts/gen-manifests.ts generates; security and RBAC
+// properties hold.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { parse, parseAllDocuments } from 'yaml';
-import { generate, NAMESPACE } from '../../../scripts/gen-manifests.ts';
+import { parseAllDocuments } from 'yaml';
+import { generate } from '../../../scripts/gen-manifests.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..', '..');
 type Obj = Record<string, unknown>;
@@ -25,37 +25,8 @@ test('committed manifests equal the generator output (run scripts/gen-manifests.
   for (const f of crds) assert.ok(files.has(f), `${f} is not generated (leftover file?)`);
 });
 
-/** The subset of Helm templating the chart uses: {{ .Values.a.b }} and {{ .Release.Namespace }}. */
-function render(template: string, values: Obj, namespace: string): string {
-  return template.replace(/\{\{\s*([^}]+?)\s*\}\}/g, (_m, expr: string) => {
-    if (expr === '.Release.Namespace') return namespace;
-    const m = /^\.Values\.([A-Za-z0-9_.]+)$/.exec(expr);
-    assert.ok(m, `unsupported template expression {{ ${expr} }}`);
-    let cur: unknown = values;
-    for (const k of (m[1] ?? '').split('.')) cur = (cur as Obj | undefined)?.[k];
-    assert.ok(cur !== undefined, `missing value ${expr}`);
-    return String(cur);
-  });
-}
-
-test('helm template with default values renders the plain manifest (minus the Namespace)', () => {
-  const chart = join(ROOT, 'charts', 'metallb-ts');
-  const values = parse(readFileSync(join(chart, 'values.yaml'), 'utf8')) as Obj;
-  const rendered: Obj[] = [...docs(readFileSync(join(chart, 'crds', 'crds.yaml'), 'utf8'))];
-  for (const f of ['rbac.yaml', 'controller.yaml', 'speaker.yaml']) {
-    rendered.push(...docs(render(readFileSync(join(chart, 'templates', f), 'utf8'), values, NAMESPACE)));
-  }
-  const plain = docs(readFileSync(join(ROOT, 'config', 'manifests', 'metallb-ts.yaml'), 'utf8'));
-  assert.equal(plain[0]?.['kind'], 'Namespace');
-  const key = (o: Obj): string => `${String(o['kind'])}/${String((o['metadata'] as Obj)['name'])}`;
-  const sort = (l: Obj[]): Obj[] => [...l].sort((a, b) => key(a).localeCompare(key(b)));
-  assert.deepEqual(sort(rendered), sort(plain.slice(1)));
-  // a non-default value flows through
-  const custom = render(readFileSync(join(chart, 'templates', 'speaker.yaml'), 'utf8'), { ...values, logLevel: 'debug' }, 'lb');
-  const ds = docs(custom)[0] as { metadata: { namespace: string }; spec: { template: { spec: { containers: { args: string[] }[] } } } };
-  assert.equal(ds.metadata.namespace, 'lb');
-  assert.ok(ds.spec.template.spec.containers[0]?.args.includes('--log-level=debug'));
-});
+// The chart's rendering (defaults = the plain manifest, values, monitoring) is tested with the
+// real Helm binary in test/unit/chart/helm.test.ts.
 
 test('speaker: hostNetwork and only NET_RAW / NET_ADMIN / NET_BIND_SERVICE; controller: no capabilities, non-root', () => {
   const plain = docs(readFileSync(join(ROOT, 'config', 'manifests', 'metallb-ts.yaml'), 'utf8'));
