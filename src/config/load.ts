@@ -9,6 +9,7 @@ import { lineAt } from './yamlpos.ts';
 import type { Config, Diagnostic, LoadedObject, SourceRef } from './types.ts';
 import type { EndpointSlice, Namespace, Node, Secret, Service } from '../model/objects.ts';
 import { buildConfig } from './build.ts';
+import { serviceWarnings } from './service.ts';
 import { compareDiagnostics, fieldDiagnostic as diag, isRecord, type FieldPath } from './path.ts';
 
 export type { LoadedObject } from './types.ts';
@@ -312,7 +313,7 @@ type Entry =
   /** a configuration document (or one of an unknown kind): buildConfig reads it every time */
   | { lo: LoadedObject; cluster?: undefined }
   /** a cluster object (Service...), checked once when its file was parsed */
-  | { cluster: string; object: Record<string, unknown>; ok: boolean; errors: Diagnostic[]; lo?: LoadedObject };
+  | { cluster: string; object: Record<string, unknown>; ok: boolean; errors: Diagnostic[]; warnings: Diagnostic[]; lo?: LoadedObject };
 
 interface ParsedFile {
   /** invalid YAML, non-object documents... (file order) */
@@ -339,7 +340,8 @@ function toEntry(lo: LoadedObject, retain: boolean): Entry {
   if (!CLUSTER_KINDS.has(kind)) return { lo };
   const errors: Diagnostic[] = [];
   const ok = checkCluster(lo, kind, errors);
-  const e: Entry = { cluster: kind, object: retain ? lo.object : compactCopy(lo.object), ok, errors };
+  const warnings = ok && kind === 'Service' ? serviceWarnings(lo) : [];
+  const e: Entry = { cluster: kind, object: retain ? lo.object : compactCopy(lo.object), ok, errors, warnings };
   if (retain) e.lo = lo;
   return e;
 }
@@ -451,6 +453,7 @@ function assemble(files: ParsedFile[], retain: boolean): InputSet {
     for (const e of f.entries) {
       if (e.cluster === undefined) continue;
       for (const d of e.errors) set.errors.push(d);
+      for (const w of e.warnings) set.warnings.push(w);
       if (!e.ok) continue;
       switch (e.cluster) {
         case 'Service':

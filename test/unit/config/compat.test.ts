@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readInputs } from '../../../src/config/load.ts';
+import { InputCache, readInputs } from '../../../src/config/load.ts';
 import type { Diagnostic } from '../../../src/config/types.ts';
 import { runCli } from '../helpers/cli.ts';
 import { bgpAdv, doc, ebgpPeer, l2Adv, load, peer, pool } from './helpers.ts';
@@ -109,4 +109,31 @@ test('a v6 pool advertised to an IPv4-only peer: validate and plan warn, naming 
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('Service manifests: unknown fields, case slips and misspelled MetalLB annotations are warnings with did-you-mean', () => {
+  const svc =
+    'apiVersion: v1\nkind: Service\nmetadata:\n  name: web\n  annotations:\n    metallb.io/adress-pool: blue\n    metallb.universe.tf/allow-shared-ip: k\n' +
+    '    kubectl.kubernetes.io/last-applied-configuration: x\nspec:\n  type: Loadbalancer\n  loadBalancerIp: 10.0.0.5\n  ports:\n  - port: 80\n    protocol: tcp\n';
+  const expected = [
+    '6 Service/web: metadata.annotations["metallb.io/adress-pool"]: not a MetalLB annotation; did you mean "metallb.io/address-pool"? (ignored)',
+    '10 Service/web: spec.type: "Loadbalancer" is not a valid type; did you mean "LoadBalancer"?',
+    '11 Service/web: spec.loadBalancerIp: unknown field; did you mean "loadBalancerIP"? (ignored)',
+    '14 Service/web: spec.ports[0].protocol: "tcp" is not a valid protocol; did you mean "TCP"?',
+  ];
+  const set = load(svc);
+  assert.deepEqual(set.errors, []);
+  assert.deepEqual(set.warnings.map((w) => `${w.line} ${w.kind}/${w.name}: ${w.field}: ${w.message}`), expected);
+  assert.ok(set.warnings.every((w) => w.code === 'service-field'));
+  // standalone reads through the cache that keeps no parsed YAML: the same warnings
+  const dir = mkdtempSync(join(tmpdir(), 'metallb-ts-svc-'));
+  try {
+    writeFileSync(join(dir, 'svc.yaml'), svc);
+    const cached = new InputCache({ retainObjects: false }).read([dir]);
+    assert.deepEqual(cached.warnings.map((w) => `${w.line} ${w.kind}/${w.name}: ${w.field}: ${w.message}`), expected);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  // a correct Service says nothing
+  assert.deepEqual(load(svc.replace('adress', 'address').replace('Loadbalancer', 'LoadBalancer').replace('loadBalancerIp', 'loadBalancerIP').replace('tcp', 'TCP')).warnings, []);
 });
