@@ -20,7 +20,7 @@ import type { NodeStatus } from '../node/types.ts';
 import { CONFIG_RESOURCES, R, apiVersion, isConflict, isNotFound, specOrLabelsChanged } from './client.ts';
 import type { KubeClient, KubeObject, ResourceRef } from './client.ts';
 import { EventReason, EventRecorder } from './events.ts';
-import { Informer } from './informer.ts';
+import { Informer, waitForCacheSync } from './informer.ts';
 import { WorkQueue, runWorker } from './queue.ts';
 import { formatDiagnostics, publishConfigurationState } from './status.ts';
 import type { KubeMetrics } from './metrics.ts';
@@ -85,6 +85,7 @@ export class KubeSpeaker {
   private worker?: Promise<void>;
   /** True once every informer has listed: before that, events only fill the caches. */
   private synced = false;
+  private readonly stopping = new AbortController();
   private stopped = false;
 
   constructor(private readonly o: KubeSpeakerOptions) {
@@ -164,8 +165,8 @@ export class KubeSpeaker {
         this.o.logger.warn({ key, err: (err as Error).message, retryInMs: delay }, 'reconcile failed, retrying');
       },
     );
-    await Promise.all(this.informers().map((i) => i.waitForSync()));
-    // every cache is complete: the first reconcile sees the whole configuration
+    // every cache complete (as client-go's WaitForCacheSync): the first reconcile sees the whole configuration
+    if (!(await waitForCacheSync(this.informers(), { signal: this.stopping.signal }))) return;
     this.synced = true;
     this.queue.add(CONFIG);
     this.queue.add(PLAN);
@@ -174,6 +175,7 @@ export class KubeSpeaker {
   /** Stops watching; withdraws every route (withdraw: false keeps them for graceful restart). */
   async stop(opts: { withdraw?: boolean } = {}): Promise<void> {
     this.stopped = true;
+    this.stopping.abort();
     this.queue.shutDown();
     await this.worker;
     await this.o.agent.stop(opts);

@@ -150,6 +150,13 @@ export class PeerSession {
   readonly counters: SessionCounters = zeroCounters();
   /** Last error or notable condition, for /status. */
   lastError: string | undefined;
+  /**
+   * A NOTIFICATION (sent or received) ended the current connection: the transport close that
+   * follows ("connection closed by peer") must not hide why the session is down.
+   */
+  private notified = false;
+  /** We sent a NOTIFICATION on the current connection. */
+  private sentNotification = false;
   localAddress: string | undefined;
   /** What the peer currently holds from us. */
   adjRibOut: AdjRibOut = new Map();
@@ -351,7 +358,11 @@ export class PeerSession {
         this.stopTimer(a.timer);
         return;
       case 'StateChanged':
-        if (a.reason !== undefined && a.to !== 'Established') this.lastError = a.reason;
+        // the first reason a connection ends for is kept until the next connection
+        if (a.reason !== undefined && a.to !== 'Established' && !this.notified) {
+          this.setLastError(a.reason, {}, a.reason === 'administratively stopped' ? 'info' : 'warn');
+          if (this.sentNotification) this.notified = true;
+        }
         this.log.info({ from: a.from, to: a.to, reason: a.reason }, `BGP session ${a.from} -> ${a.to}`);
         this.deps.onState();
         return;
@@ -458,8 +469,17 @@ export class PeerSession {
     );
   }
 
+  /** Why the session is down, for /status; logged at WARN when it changes. */
+  private setLastError(msg: string, fields: object = {}, level: 'warn' | 'info' = 'warn'): void {
+    if (msg === this.lastError) return;
+    this.lastError = msg;
+    this.log[level](fields, msg);
+  }
+
   private attach(sock: net.Socket): void {
     this.socket = sock;
+    this.notified = false;
+    this.sentNotification = false;
     this.localAddress = sock.localAddress === undefined ? undefined : remoteKey(sock.localAddress);
     this.framer = new MessageFramer();
     this.codec = { fourOctetAS: false };
@@ -529,11 +549,14 @@ export class PeerSession {
       if (m.type === 1) this.counters.opensReceived++;
       else if (m.type === 2) this.counters.updatesReceived++;
       else if (m.type === 4) this.counters.keepalivesReceived++;
+      if (m.type === 3) {
+        // before the FSM reacts: its generic reason must not replace this one
+        this.setLastError(`peer sent NOTIFICATION ${m.code}/${m.subcode} (${notificationName(m.code, m.subcode)})`, { code: m.code, subcode: m.subcode });
+        this.notified = true;
+      }
       this.dispatch({ type: 'MessageReceived', message: m });
       if (m.type === 3) {
         this.counters.notificationsReceived++;
-        this.lastError = `peer sent NOTIFICATION ${m.code}/${m.subcode} (${notificationName(m.code, m.subcode)})`;
-        this.log.warn({ code: m.code, subcode: m.subcode }, this.lastError);
       }
     }
   }
@@ -556,7 +579,9 @@ export class PeerSession {
     }
     if (m.type === 3) {
       this.counters.notificationsSent++;
-      this.lastError = `sent NOTIFICATION ${notificationName(m.code, m.subcode)}`;
+      // the FSM's reason for it follows (StateChanged) and is the one shown
+      this.sentNotification = true;
+      if (!this.notified) this.lastError = `sent NOTIFICATION ${notificationName(m.code, m.subcode)}`;
     }
     if (m.type === 1) this.counters.opensSent++;
     else if (m.type === 2) this.counters.updatesSent++;

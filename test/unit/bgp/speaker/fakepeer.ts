@@ -16,6 +16,8 @@ export interface FakePeerOptions {
   capabilities?: Capability[];
   /** Do not answer the OPEN (to test OPEN errors, the test inspects what the speaker sends). */
   silent?: boolean;
+  /** Answer the OPEN with this NOTIFICATION and close the connection (a router refusing us). */
+  rejectOpen?: { code: number; subcode: number };
 }
 
 export interface Received {
@@ -88,7 +90,9 @@ export class FakePeer {
         const r = decodeMessage(f.type, f.body, this.codec);
         if (r.kind !== 'ok') throw new Error(`fake peer got a bad message: ${r.reason}`);
         this.received.push({ message: r.message, raw: f.raw });
-        if (r.message.type === 1 && !this.opts.silent) {
+        if (r.message.type === 1 && this.opts.rejectOpen) {
+          s.end(encodeMessage({ type: 3, ...this.opts.rejectOpen, data: new Uint8Array(0) }, this.codec));
+        } else if (r.message.type === 1 && !this.opts.silent) {
           s.write(encodeMessage(this.openMessage(), this.codec));
           s.write(encodeMessage({ type: 4 }, this.codec));
         }

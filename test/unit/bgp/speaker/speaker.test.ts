@@ -433,3 +433,23 @@ test('dualStackAddressFamily: both families offered; IPv6 over the IPv4 session 
   const v4 = ups.find((u) => u.nlri.length > 0);
   assert.deepEqual(v4?.attributes.nextHop, { family: 4, value: parseIP('127.0.0.1').value });
 });
+
+test('a router refusing our OPEN (NOTIFICATION 2/3, e.g. a router-ID clash): lastError keeps the reason after the close, logged at WARN once', async () => {
+  const lines: { level: number; msg: string }[] = [];
+  const log = pino({ level: 'info' }, { write: (l: string) => void lines.push(JSON.parse(l) as { level: number; msg: string }) });
+  const peer = new FakePeer({ rejectOpen: { code: 2, subcode: 3 } });
+  await peer.start();
+  const speaker = new BGPSpeaker({ nodeName: 'node1', routerId: '10.0.0.1', logger: log });
+  cleanups.push(async () => {
+    await speaker.stop();
+    await peer.close();
+  });
+  speaker.setPlan([plan(peerConfig(peer.port, { connectTime: 100 }), [])]);
+  // refused at least twice: each time the router closes the connection right after its NOTIFICATION
+  await peer.waitFor('two refused connections', () => (peer.connections >= 2 && peer.conns.every((c) => c.destroyed) ? true : undefined));
+  const st = speaker.status()[0];
+  assert.notEqual(st?.state, 'Established');
+  assert.match(st?.lastError ?? '', /^peer sent NOTIFICATION 2\/3 /, 'not "connection closed by peer"');
+  const warned = lines.filter((l) => l.level === 40 && l.msg.startsWith('peer sent NOTIFICATION 2/3'));
+  assert.equal(warned.length, 1, 'logged at WARN, once while it does not change');
+});
