@@ -14,6 +14,8 @@ import { createBgpDriver } from '../node/drivers.ts';
 import type { PartitionPolicy } from '../layer2/ownership.ts';
 import { createKubeMetrics } from '../kube/metrics.ts';
 import { parseArgs, pick, UsageError } from './args.ts';
+import { DEFAULT_DRAIN_PERIOD_MS, controlEndpoints } from './control.ts';
+import { parseGoDuration } from '../config/duration.ts';
 
 export const SPEAKER_USAGE = `usage: metallb-ts speaker --node-name NAME [options]
 
@@ -23,7 +25,15 @@ Layer 2 owners are re-elected over the live speakers (UDP liveness protocol betw
 speakers of Ready nodes, authenticated with the Secret metallb-memberlist key secretkey or
 $METALLB_ML_SECRET_KEY). Publishes ServiceBGPStatus / ServiceL2Status objects and
 ConfigurationState speaker-NAME. Ready (/readyz) once a valid configuration is loaded.
-SIGTERM/SIGINT withdraw every route, stop answering ARP/NDP and exit 0.
+
+Stopping and draining (docs/kubernetes.md "Rollouts, cordon and drain"):
+  SIGTERM/SIGINT  a restart (DaemonSet rollout): BGPPeers with enableGracefulRestart keep our
+                  routes (stale) until the new pod re-announces them; other sessions withdraw.
+                  --withdraw-on-stop: withdraw everything. Layer 2 stops answering. Exit 0.
+  Node cordoned or labelled node.kubernetes.io/exclude-from-external-load-balancers: routes
+                  re-advertised with GRACEFUL_SHUTDOWN (65535:0, LOCAL_PREF 0 on iBGP) for
+                  --drain-period, then withdrawn; announced again when lifted.
+  kubectl exec POD -- metallb-ts drain --stop   drain, withdraw and exit (a real stop).
 
 options:
   --node-name NAME           this node (default $NODE_NAME; required)
@@ -38,6 +48,10 @@ options:
   --l2-partition-policy P    majority (default) | any-peer | none: when a cut-off speaker stops answering
   --log-format json|text     (default json)
   --log-level LEVEL          fatal|error|warn|info|debug|trace (default info)
+  --drain-period DURATION    GRACEFUL_SHUTDOWN period before withdrawing (default 30s)
+  --withdraw-on-stop         SIGTERM withdraws every route, also on graceful-restart peers
+  --restart-marker FILE      graceful restart marker, on a hostPath that outlives the pod
+                             (default: none, the first OPEN after a restart has no Restart State bit)
   -h, --help                 this text
 `;
 
@@ -53,6 +67,9 @@ const SPEC = pick(
   '--ml-secret-name',
   '--log-format',
   '--log-level',
+  '--drain-period',
+  '--withdraw-on-stop',
+  '--restart-marker',
 );
 
 function fail(msg: string): number {
@@ -88,6 +105,11 @@ export async function run(argv: string[]): Promise<number> {
   const partitionPolicy: PartitionPolicy = policy;
   const mlSecretName = v.get('--ml-secret-name') ?? MEMBERLIST_SECRET_NAME;
   const mlSecret = process.env['METALLB_ML_SECRET_KEY'];
+  const dp = v.get('--drain-period');
+  const drainPeriod = dp === undefined ? DEFAULT_DRAIN_PERIOD_MS : parseGoDuration(dp);
+  if (drainPeriod === undefined) return fail(`--drain-period: "${dp}" is not a duration (e.g. 30s, 2m)`);
+  const withdrawOnStop = p.flags.has('--withdraw-on-stop');
+  const restartMarker = v.get('--restart-marker');
   const logger = createLogger({ format, level, base: { component: 'speaker', node } });
   let client: KubeClient;
   try {
@@ -99,7 +121,13 @@ export async function run(argv: string[]): Promise<number> {
   }
   const metrics = createKubeMetrics();
   const routerId = v.get('--router-id');
-  const bgp = createBgpDriver({ nodeName: node, logger, registry: metrics.registry, ...(routerId !== undefined ? { routerId } : {}) });
+  const bgp = createBgpDriver({
+    nodeName: node,
+    logger,
+    registry: metrics.registry,
+    ...(routerId !== undefined ? { routerId } : {}),
+    ...(restartMarker !== undefined ? { restartMarker } : {}),
+  });
   const layer2 = new Layer2Supervisor({
     logger,
     nodeName: node,
@@ -116,6 +144,7 @@ export async function run(argv: string[]): Promise<number> {
     layer2,
     members: { port: mlPort, secretNamespace: namespace, secretName: mlSecretName, ...(mlSecret ? { secret: mlSecret } : {}) },
     ...(lbClass !== undefined ? { loadBalancerClass: lbClass } : {}),
+    drainOnLeave: { periodMs: drainPeriod },
   });
   const speaker = new KubeSpeaker({
     client,
@@ -140,6 +169,7 @@ export async function run(argv: string[]): Promise<number> {
         beforeMetrics: () => {
           known = recordNodeStatus(metrics, speaker.status(), known);
         },
+        control: controlEndpoints(agent, () => agent.status().sessions, drainPeriod, logger, (how) => requestStop(how)),
       });
     } catch (e) {
       logger.error({ err: (e as Error).message }, 'cannot listen for HTTP');
@@ -147,15 +177,19 @@ export async function run(argv: string[]): Promise<number> {
     }
     logger.info({ url: http.url }, 'health and metrics endpoints listening');
   }
-  const done = new Promise<void>((resolve) => {
-    process.once('SIGTERM', () => resolve());
-    process.once('SIGINT', () => resolve());
+  let requestStop: (how: { withdraw: boolean }) => void = () => undefined;
+  const done = new Promise<{ withdraw: boolean }>((resolve) => {
+    requestStop = resolve;
+    process.once('SIGTERM', () => resolve({ withdraw: withdrawOnStop }));
+    process.once('SIGINT', () => resolve({ withdraw: withdrawOnStop }));
   });
   logger.info({ namespace, server: client.server }, 'speaker starting');
   void speaker.start().catch((err: unknown) => logger.error({ err: (err as Error).message }, 'speaker failed to start'));
-  await done;
-  logger.info('stopping: withdrawing routes');
-  await speaker.stop({ withdraw: true });
+  const how = await done;
+  logger.info(
+    how.withdraw ? 'stopping: withdrawing routes' : 'stopping for a restart: graceful-restart peers keep our routes, the others are withdrawn',
+  );
+  await speaker.stop(how);
   await http?.close();
   return 0;
 }

@@ -7,8 +7,8 @@ import { createLogger, isLogFormat, isLogLevel } from '../observability/logger.t
 import type { LogFormat, LogLevel } from '../observability/logger.ts';
 import { createMetrics, recordNodeStatus, recordPools } from '../observability/metrics.ts';
 import { parseListenAddress, startHttpServer } from '../observability/http.ts';
-import type { HttpEndpoints, RunningHttpServer } from '../observability/http.ts';
-import type { Logger } from 'pino';
+import type { RunningHttpServer } from '../observability/http.ts';
+import { DEFAULT_DRAIN_PERIOD_MS, controlEndpoints } from './control.ts';
 import { tryParseIP } from '../ip/index.ts';
 import { parseGoDuration } from '../config/duration.ts';
 import { Standalone } from '../standalone/runtime.ts';
@@ -64,7 +64,6 @@ export interface StandaloneArgs {
   restartMarker: string;
 }
 
-export const DEFAULT_DRAIN_PERIOD_MS = 30_000;
 
 /** Parses the command line; returns an error message for bad usage. */
 export function parseStandaloneArgs(argv: string[]): StandaloneArgs | { help: true } | string {
@@ -247,7 +246,7 @@ export async function run(argv: string[], hooks: RunHooks = {}): Promise<number>
         component: 'standalone',
         registry: metrics.registry,
         beforeMetrics: refreshMetrics,
-        control: controlEndpoints(rt, args.drainPeriod, logger, requestStop),
+        control: controlEndpoints(rt, () => rt.status().sessions, args.drainPeriod, logger, requestStop),
       });
       logger.info({ url: http.url }, 'HTTP endpoints listening (/healthz /readyz /status /metrics)');
       hooks.onListening?.(http.url);
@@ -277,41 +276,4 @@ export async function run(argv: string[], hooks: RunHooks = {}): Promise<number>
   logger.info('stopped');
   logger.flush();
   return 0;
-}
-
-/**
- * POST /drain?period=30s[&stop=true] (answers once the routes are withdrawn; with stop the
- * process then exits) and POST /resume. Used by `metallb-ts drain`.
- */
-export function controlEndpoints(
-  rt: Pick<Standalone, 'drain' | 'resume' | 'status'>,
-  defaultPeriodMs: number,
-  logger: Logger,
-  requestStop: (how: { withdraw: boolean }) => void,
-): NonNullable<HttpEndpoints['control']> {
-  return {
-    '/drain': async (q) => {
-      const p = q.get('period');
-      const periodMs = p === null || p === '' ? defaultPeriodMs : parseGoDuration(p);
-      if (periodMs === undefined) return { status: 400, body: { error: `period: "${p}" is not a duration (e.g. 30s)` } };
-      const stopAfter = q.get('stop') === 'true';
-      logger.info({ periodMs, stop: stopAfter }, 'drain requested');
-      try {
-        await rt.drain(periodMs);
-      } catch (e) {
-        return { status: 500, body: { error: (e as Error).message } };
-      }
-      const sessions = rt.status().sessions.map((s) => ({ peer: s.peer, phase: (s.speaker as { phase?: string } | null)?.phase ?? null }));
-      if (stopAfter) {
-        logger.info('drained: stopping');
-        setImmediate(() => requestStop({ withdraw: true }));
-      }
-      return { status: 200, body: { drained: true, periodMs, stopping: stopAfter, sessions } };
-    },
-    '/resume': (): Promise<{ status: number; body: unknown }> => {
-      rt.resume();
-      logger.info('drain cancelled: announcing normally');
-      return Promise.resolve({ status: 200, body: { resumed: true } });
-    },
-  };
 }

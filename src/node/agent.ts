@@ -22,6 +22,7 @@ import type { BlockedSession } from '../planner/passwords.ts';
 import type { Layer2Plan, PlannedRoute, SessionPlan } from '../planner/types.ts';
 import { formatCommunity, formatLargeCommunity } from '../planner/format.ts';
 import { shareRoutes } from './share.ts';
+import { DrainOnLeave, nodeForDrain } from './drain.ts';
 import { layer2Members, memberSecret } from './layer2.ts';
 import type { MemberOptions } from './layer2.ts';
 import type {
@@ -49,6 +50,12 @@ export interface NodeAgentOptions {
   loadBalancerClass?: string;
   /** Per-session features plugged after the BGP speaker (see NodeExtension). */
   extensions?: NodeExtension[];
+  /**
+   * Drain on leave (src/node/drain.ts): when this node is cordoned or gets the
+   * exclude-from-external-load-balancers label, drain (RFC 8326) for periodMs, then withdraw;
+   * announce again when lifted. The Kubernetes speaker turns it on.
+   */
+  drainOnLeave?: { periodMs: number };
 }
 
 export interface ApplyResult {
@@ -81,8 +88,22 @@ export class NodeAgent {
   private stopped = false;
   private readonly log: Logger;
 
+  private readonly leave: DrainOnLeave | undefined;
+  private lastInputs: NodeInputs | undefined;
+
   constructor(private readonly o: NodeAgentOptions) {
     this.log = o.logger;
+    if (o.drainOnLeave) {
+      this.leave = new DrainOnLeave({
+        target: { drain: (ms) => this.drain(ms), resume: () => this.resume() },
+        periodMs: o.drainOnLeave.periodMs,
+        logger: o.logger,
+        // drained: plan with the real Node again (an excluded node also stops Layer 2)
+        onDrained: () => {
+          if (this.lastInputs && !this.stopped) this.apply(this.lastInputs);
+        },
+      });
+    }
   }
 
   get node(): string {
@@ -92,12 +113,21 @@ export class NodeAgent {
   /** Plans this node from `inputs` and drives the BGP speaker, Layer 2 and the extensions. */
   apply(inputs: NodeInputs): ApplyResult {
     const self = this.o.node;
+    let nodes = inputs.nodes;
+    if (this.leave && !this.stopped) {
+      this.lastInputs = inputs;
+      const me = nodes.find((n) => n.metadata.name === self);
+      this.leave.update(me);
+      // while draining, plan as if the node still served: the routes stay (with 65535:0) until
+      // the drain period is over, then the speaker withdraws them (and keeps them withdrawn)
+      if (this.leave.draining && me) nodes = nodes.map((n) => (n === me ? nodeForDrain(n) : n));
+    }
     const planned = planNode(
       {
         config: inputs.config,
         services: inputs.services,
         assignments: inputs.assignments,
-        nodes: inputs.nodes,
+        nodes,
         endpointSlices: inputs.endpointSlices,
         namespaces: inputs.namespaces,
         ...(inputs.assumeEndpoints ? { assumeEndpoints: true } : {}),
@@ -200,6 +230,7 @@ export class NodeAgent {
       layer2Announcing: l2 ? l2.announcements() : null,
       layer2Agent: l2 ? l2.status() : null,
       extensions,
+      ...(this.leave ? { drain: this.leave.status() } : {}),
     };
   }
 

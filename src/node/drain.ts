@@ -42,7 +42,7 @@ export class DrainOnLeave {
   private seq = 0;
 
   constructor(
-    private readonly o: { target: Drainable; periodMs: number; logger: Logger; now?: () => number },
+    private readonly o: { target: Drainable; periodMs: number; logger: Logger; now?: () => number; onDrained?: () => void },
   ) {}
 
   /** Feed this node's current Node object (on every change). */
@@ -58,6 +58,7 @@ export class DrainOnLeave {
         if (seq !== this.seq || this.phase !== 'draining') return;
         this.phase = 'drained';
         this.o.logger.info({ reason }, 'node drained: routes withdrawn');
+        this.o.onDrained?.();
       });
     } else if (reason === undefined && this.phase !== 'serving') {
       this.seq++;
@@ -69,9 +70,14 @@ export class DrainOnLeave {
     }
   }
 
-  /** True while the node drains or is drained (plan with nodeForDrain). */
+  /** True while the node drains or is drained. */
   get leaving(): boolean {
     return this.phase !== 'serving';
+  }
+
+  /** True during the drain period (plan with nodeForDrain so that the routes stay until then). */
+  get draining(): boolean {
+    return this.phase === 'draining';
   }
 
   status(): { phase: DrainPhase; reason?: string; since?: string } {

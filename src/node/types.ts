@@ -133,6 +133,11 @@ export interface NodeStatus {
   layer2Agent: Layer2SupervisorStatus | null;
   /** State of every NodeExtension, by name. */
   extensions: Record<string, unknown>;
+  /**
+   * Drain on leave (Kubernetes speaker): `serving`, or `draining`/`drained` with the reason
+   * (cordoned, exclusion label) and since when. Absent when the policy is off (standalone).
+   */
+  drain?: { phase: 'serving' | 'draining' | 'drained'; reason?: string; since?: string };
 }
 
 export type { BlockedSession };

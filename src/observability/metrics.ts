@@ -26,6 +26,10 @@ export interface Metrics {
   bgpUpdatesReceived: Counter<PeerLabels>;
   bgpKeepalivesSent: Counter<PeerLabels>;
   bgpKeepalivesReceived: Counter<PeerLabels>;
+  /** Graceful restarts completed (session re-established with the Restart State bit, table re-sent). */
+  bgpGracefulRestarts: Counter<PeerLabels>;
+  /** Drains (RFC 8326 GRACEFUL_SHUTDOWN, then withdraw) started on the session. */
+  bgpDrains: Counter<PeerLabels>;
   /** Addresses of `pool` assigned to Services. */
   allocatorAddressesInUse: Gauge<'pool'>;
   /** Usable addresses in `pool`. */
@@ -59,6 +63,8 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
     bgpUpdatesReceived: peerCounter('metallb_bgp_updates_total_received', 'Number of BGP UPDATE messages received'),
     bgpKeepalivesSent: peerCounter('metallb_bgp_keepalives_sent', 'Number of BGP keepalive messages sent'),
     bgpKeepalivesReceived: peerCounter('metallb_bgp_keepalives_received', 'Number of BGP keepalive messages received'),
+    bgpGracefulRestarts: peerCounter('metallb_ts_bgp_graceful_restarts_total', 'Number of graceful restarts completed (session re-established with the Restart State bit, table and End-of-RIB re-sent)'),
+    bgpDrains: peerCounter('metallb_ts_bgp_drains_total', 'Number of drains (RFC 8326 GRACEFUL_SHUTDOWN, then withdraw) started on the session'),
     allocatorAddressesInUse: new Gauge({
       name: 'metallb_allocator_addresses_in_use_total',
       help: 'Number of IP addresses in use, per pool',
@@ -92,6 +98,8 @@ export interface SessionCounters {
   notificationsSent?: number;
   keepalivesSent?: number;
   keepalivesReceived?: number;
+  gracefulRestarts?: number;
+  drains?: number;
 }
 
 // Last absolute value mirrored into each counter, per label set.
@@ -130,6 +138,8 @@ export function recordSessions(m: Metrics, sessions: readonly SessionCounters[],
     setCounter(m.bgpNotificationsSent, labels, key, s.notificationsSent);
     setCounter(m.bgpKeepalivesSent, labels, key, s.keepalivesSent);
     setCounter(m.bgpKeepalivesReceived, labels, key, s.keepalivesReceived);
+    setCounter(m.bgpGracefulRestarts, labels, key, s.gracefulRestarts);
+    setCounter(m.bgpDrains, labels, key, s.drains);
   }
   for (const [key, labels] of known) {
     if (seen.has(key)) continue;
@@ -156,6 +166,8 @@ export function sessionMetrics(s: NodeSessionStatus): SessionCounters {
     out.notificationsSent = c.notificationsSent;
     out.keepalivesSent = c.keepalivesSent;
     out.keepalivesReceived = c.keepalivesReceived;
+    out.gracefulRestarts = c.gracefulRestarts;
+    out.drains = c.drains;
   }
   return out;
 }
