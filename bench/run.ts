@@ -20,10 +20,10 @@ import { DEFAULT_IMPLS, IMPLS, isImpl } from './lib/senders.ts';
 import type { Impl } from './lib/senders.ts';
 import { appendJsonLine, log, setJsonOutput } from './lib/stats.ts';
 
-export const BENCHES = ['fulltable', 'churn', 'allocation', 'failure', 'footprint', 'codec'] as const;
+export const BENCHES = ['fulltable', 'churn', 'allocation', 'failure', 'footprint', 'codec', 'controller'] as const;
 type Bench = (typeof BENCHES)[number];
 const NETWORK_BENCHES: Bench[] = ['fulltable', 'churn', 'failure', 'footprint'];
-const DEFAULT_BENCHES: Bench[] = ['fulltable', 'churn', 'allocation', 'failure', 'footprint'];
+const DEFAULT_BENCHES: Bench[] = ['fulltable', 'churn', 'allocation', 'failure', 'footprint', 'controller'];
 
 export const USAGE = `usage: npm run bench -- [BENCH...] [options]
 
@@ -36,6 +36,10 @@ benchmarks (default: all but codec):
               100x3 / 50x3 (metallb-ts, BIRD): time until BIRD drops the routes
   footprint   sender RSS and idle CPU% with 0/10k/100k routes, 1 and 10 sessions
   codec       the codec micro-benchmark (bench/codec.ts)
+  controller  N Services (default 10000) in the test API server (5 ms per request), then the
+              controller started: time to all IPs, requests per Service by verb, requests on a
+              restart, RSS; against a plain client's status patches, sequential and 8-way
+              (bench/controller.ts)
 
 options:
   --n LIST      sizes (fulltable: routes, default 10000,100000; footprint: routes, default
@@ -232,8 +236,9 @@ export async function main(argv: string[]): Promise<number> {
           });
           break;
         case 'allocation':
+        case 'controller':
         case 'codec': {
-          const file = join(REPO_ROOT, 'bench', b === 'allocation' ? 'allocator.ts' : 'codec.ts');
+          const file = join(REPO_ROOT, 'bench', b === 'allocation' ? 'allocator.ts' : b === 'controller' ? 'controller.ts' : 'codec.ts');
           if (!existsSync(file)) {
             log(`${b}: ${file} does not exist yet; skipped`);
             status ||= 3;
@@ -242,6 +247,10 @@ export async function main(argv: string[]): Promise<number> {
           const extra: string[] = [];
           if (args.smoke) extra.push('--smoke');
           if (b === 'codec' && !args.smoke) extra.push('--runs', String(args.runs));
+          if (b === 'controller') {
+            if (args.sizes?.[0] !== undefined) extra.push('--n', String(args.sizes[0]));
+            if (args.fromSource) extra.push('--from-source');
+          }
           const code = await runScript(file, extra);
           if (code !== 0) {
             log(`${b}: ${file} exited with code ${code}`);

@@ -54,6 +54,11 @@ export async function prepareMetallb(fromSource: boolean): Promise<string> {
   return `${launcher} (compiled with tsc${r.code !== 0 ? '; tsc reported type errors, JS emitted anyway' : ''})`;
 }
 
+/** `node` arguments that run `metallb-ts SUBCOMMAND...` as prepared by prepareMetallb. */
+export function metallbArgv(sub: string[]): string[] {
+  return [...profFlags(), ...(entry[0] === METALLB_BIN ? [] : nodeFlags), ...entry, ...sub];
+}
+
 export interface MetallbPeer {
   name: string;
   address: string;

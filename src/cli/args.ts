@@ -36,6 +36,7 @@ export const OPTIONS = {
   '--lease-duration': { value: true },
   '--renew-deadline': { value: true },
   '--retry-period': { value: true },
+  '--workers': { value: true },
   '--ml-bind-addr': { value: true },
   '--ml-bind-port': { value: true },
   '--ml-secret-name': { value: true },

@@ -27,6 +27,7 @@ options:
   --lease-duration S         seconds (default 15)
   --renew-deadline S         seconds (default 10)
   --retry-period S           seconds (default 2)
+  --workers N                concurrent Service reconciles (API writes in flight; default 8)
   --http-listen ADDR         /healthz /readyz /status /metrics (default 0.0.0.0:7472; "off" disables)
   --ml-secret-name NAME      Secret holding the speakers' Layer 2 gossip key; created when missing
                              (default metallb-memberlist; "off": never create it)
@@ -48,6 +49,7 @@ const SPEC = pick(
   '--lease-duration',
   '--renew-deadline',
   '--retry-period',
+  '--workers',
   '--http-listen',
   '--ml-secret-name',
   '--webhook-listen',
@@ -78,6 +80,9 @@ export async function run(argv: string[]): Promise<number> {
   const retryPeriod = parseSeconds('--retry-period', v.get('--retry-period'), 2);
   for (const x of [leaseDuration, renewDeadline, retryPeriod]) if (typeof x === 'string') return fail(x);
   if ((renewDeadline as number) >= (leaseDuration as number)) return fail('--renew-deadline must be shorter than --lease-duration');
+  const workersText = v.get('--workers') ?? '8';
+  const workers = Number(workersText);
+  if (!Number.isInteger(workers) || workers < 1 || workers > 256) return fail(`--workers must be an integer from 1 to 256, not "${workersText}"`);
   const listenText = v.get('--http-listen') ?? '0.0.0.0:7472';
   const listen = listenText === 'off' ? null : parseListenAddress(listenText);
   if (typeof listen === 'string') return fail(listen);
@@ -113,6 +118,7 @@ export async function run(argv: string[]): Promise<number> {
     renewDeadlineSeconds: renewDeadline as number,
     retryPeriodSeconds: retryPeriod as number,
     metrics,
+    workers,
     ...(mlSecret === 'off' ? { createMemberlistSecret: false } : mlSecret !== undefined ? { memberlistSecretName: mlSecret } : {}),
   });
   let http: RunningHttpServer | undefined;

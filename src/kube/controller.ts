@@ -157,7 +157,7 @@ export class Controller {
 
   /** Leader with a built allocator and nothing queued, delayed or in flight (tests, benchmarks). */
   get settled(): boolean {
-    return this.leading && this.allocator !== undefined && this.queue.idle() && this.poolTimer === undefined;
+    return this.leading && this.allocator !== undefined && this.queue.idle() && this.poolTimer === undefined && this.events.pending === 0;
   }
 
   private allInformers(): Informer<KubeObject>[] {
@@ -201,6 +201,7 @@ export class Controller {
   status(): Record<string, unknown> {
     return {
       leader: this.leading,
+      settled: this.settled,
       configValid: this.configErrors.length === 0,
       configErrors: this.configErrors.map((d) => formatDiagnostics([d])),
       assignments: this.allocator?.snapshot() ?? {},

@@ -79,6 +79,11 @@ export class EventRecorder {
     }
   }
 
+  /** Events being written or waiting their turn. */
+  get pending(): number {
+    return this.inFlight + this.waiting.length;
+  }
+
   /** Resolves when every event handed to emit() so far has been written (or given up). */
   flush(): Promise<void> {
     if (this.inFlight === 0 && this.waiting.length === 0) return Promise.resolve();

@@ -382,6 +382,21 @@ export class FakeApiServer {
         return;
       }
       if (seg[1] === 'close-watches') return this.send(res, 200, { closed: this.closeWatches() });
+      if (seg[1] === 'counts') {
+        // GET /__test/counts?from=N&ua=PREFIX&path=PREFIX: requests since the N-th, by verb.
+        const q = url.searchParams;
+        const from = Number(q.get('from') ?? '0') || 0;
+        const ua = q.get('ua') ?? '';
+        const prefix = q.get('path') ?? '';
+        const byVerb: Record<string, number> = {};
+        let count = 0;
+        for (const r of this.requests.slice(from)) {
+          if (!(r.userAgent ?? '').startsWith(ua) || !r.path.startsWith(prefix)) continue;
+          byVerb[r.verb] = (byVerb[r.verb] ?? 0) + 1;
+          count++;
+        }
+        return this.send(res, 200, { total: this.requests.length, byVerb, count });
+      }
       if (seg[1] === 'compact') {
         this.compact();
         return this.send(res, 200, { floor: this.floor });
