@@ -159,7 +159,8 @@ export async function controllerBench(a: Args): Promise<BenchResult[]> {
     const names = Array.from({ length: a.n }, (_, i) => `svc-${String(i).padStart(width, '0')}`);
     log(`controller bench: creating ${a.n} Services (latency ${a.latencyMs} ms per request)`);
     await pool(names, 32, async (name) => {
-      await setup.create(R.services, { metadata: { name, namespace: 'bench' }, spec: { type: 'LoadBalancer', ports: [{ port: 80 }] } });
+      // no node ports: 10k Services would exhaust the 30000-32767 range, as on a real cluster
+      await setup.create(R.services, { metadata: { name, namespace: 'bench' }, spec: { type: 'LoadBalancer', allocateLoadBalancerNodePorts: false, ports: [{ port: 80 }] } });
     });
 
     // The reference: a plain client patching status, sequentially and 8-way.

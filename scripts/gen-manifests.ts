@@ -61,11 +61,46 @@ const serviceStatusCommon: Obj = {
   serviceNamespace: { type: 'string' },
 };
 
+/**
+ * MetalLB's CRD defaults (so `kubectl get` columns are not blank and objects read back as
+ * MetalLB's do). Only fields whose default is exactly what the configuration builder assumes
+ * when the field is absent.
+ */
+const SPEC_DEFAULTS: Record<string, Record<string, unknown>> = {
+  IPAddressPool: { autoAssign: true, avoidBuggyIPs: false },
+  BGPAdvertisement: { aggregationLength: 32, aggregationLengthV6: 128 },
+  BGPPeer: { peerPort: 179 },
+};
+
+function crdSchema(kind: string, version: string): object {
+  const schema = crdOpenAPISchema(kind, version) as { properties: { spec: { properties?: Record<string, Obj> } } };
+  const props = schema.properties.spec.properties ?? {};
+  for (const [field, value] of Object.entries(SPEC_DEFAULTS[kind] ?? {})) {
+    const p = props[field];
+    if (p) p['default'] = value;
+  }
+  return schema;
+}
+
+/** metav1.Condition as MetalLB's CRDs declare it (patterns, lengths, required fields). */
+const CONDITION_SCHEMA: Obj = {
+  type: 'object',
+  properties: {
+    type: { type: 'string', maxLength: 316, pattern: '^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])$' },
+    status: { type: 'string', enum: ['True', 'False', 'Unknown'] },
+    observedGeneration: { type: 'integer', format: 'int64', minimum: 0 },
+    reason: { type: 'string', maxLength: 1024, minLength: 1, pattern: '^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$' },
+    message: { type: 'string', maxLength: 32768 },
+    lastTransitionTime: { type: 'string', format: 'date-time' },
+  },
+  required: ['lastTransitionTime', 'message', 'reason', 'status', 'type'],
+};
+
 export function crdDefs(): CrdDef[] {
   const cfg = (kind: string, plural: string, columns: CrdDef['columns']): CrdDef => ({
     kind,
     plural,
-    versions: [{ name: 'v1beta1', storage: true, schema: crdOpenAPISchema(kind, 'v1beta1') }],
+    versions: [{ name: 'v1beta1', storage: true, schema: crdSchema(kind, 'v1beta1') }],
     columns: [...columns, age],
   });
   return [
@@ -89,9 +124,9 @@ export function crdDefs(): CrdDef[] {
           name: 'v1beta1',
           storage: false,
           deprecated: 'metallb.io/v1beta1 BGPPeer is deprecated; use metallb.io/v1beta2',
-          schema: crdOpenAPISchema('BGPPeer', 'v1beta1'),
+          schema: crdSchema('BGPPeer', 'v1beta1'),
         },
-        { name: 'v1beta2', storage: true, schema: crdOpenAPISchema('BGPPeer', 'v1beta2') },
+        { name: 'v1beta2', storage: true, schema: crdSchema('BGPPeer', 'v1beta2') },
       ],
       columns: [
         column('Address', '.spec.peerAddress'),
@@ -116,17 +151,9 @@ export function crdDefs(): CrdDef[] {
               errorSummary: { type: 'string' },
               conditions: {
                 type: 'array',
-                items: {
-                  type: 'object',
-                  properties: {
-                    type: { type: 'string' },
-                    status: { type: 'string', enum: ['True', 'False', 'Unknown'] },
-                    reason: { type: 'string' },
-                    message: { type: 'string' },
-                    lastTransitionTime: { type: 'string', format: 'date-time' },
-                  },
-                  required: ['type', 'status'],
-                },
+                items: CONDITION_SCHEMA,
+                'x-kubernetes-list-map-keys': ['type'],
+                'x-kubernetes-list-type': 'map',
               },
             },
           }),
@@ -385,7 +412,9 @@ export function webhook(ns: string): Obj[] {
   ];
 }
 
-const fieldEnv = (name: string, fieldPath: string): Obj => ({ name, valueFrom: { fieldRef: { fieldPath } } });
+// apiVersion is what the API server defaults it to: without it, a server-side apply after a
+// client-side apply conflicts on the field.
+const fieldEnv = (name: string, fieldPath: string): Obj => ({ name, valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath } } });
 
 function probes(): Obj {
   return {

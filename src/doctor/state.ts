@@ -49,12 +49,35 @@ export function previousFromStatus(services: Service[]): Record<string, Assignme
 }
 
 export function poolUsage(config: Config, assignments: Record<string, Assignment>): PoolUsage[] {
-  const inUse = new Map<string, number>();
-  for (const a of Object.values(assignments)) inUse.set(a.pool, (inUse.get(a.pool) ?? 0) + a.ips.length);
+  const use = new Map<string, { v4: number; v6: number; services: number }>();
+  for (const a of Object.values(assignments)) {
+    const u = use.get(a.pool) ?? { v4: 0, v6: 0, services: 0 };
+    u.services++;
+    for (const ip of a.ips) {
+      if (ip.includes(':')) u.v6++;
+      else u.v4++;
+    }
+    use.set(a.pool, u);
+  }
+  const clamp = (n: bigint): number => (n > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(n));
   return config.pools.map((p) => {
-    let total = 0n;
-    for (const r of p.ranges) total += rangeSize(r);
-    return { pool: p.name, inUse: inUse.get(p.name) ?? 0, total: total > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(total) };
+    let v4 = 0n;
+    let v6 = 0n;
+    for (const r of p.ranges) {
+      if (r.family === 6) v6 += rangeSize(r);
+      else v4 += rangeSize(r);
+    }
+    const u = use.get(p.name) ?? { v4: 0, v6: 0, services: 0 };
+    return {
+      pool: p.name,
+      inUse: u.v4 + u.v6,
+      total: clamp(v4 + v6),
+      ipv4InUse: u.v4,
+      ipv6InUse: u.v6,
+      ipv4Total: clamp(v4),
+      ipv6Total: clamp(v6),
+      services: u.services,
+    };
   });
 }
 

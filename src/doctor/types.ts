@@ -50,6 +50,12 @@ export interface PoolUsage {
   pool: string;
   inUse: number;
   total: number;
+  /** Per family and Services holding an address from the pool (MetalLB's per-family gauges). */
+  ipv4InUse?: number;
+  ipv6InUse?: number;
+  ipv4Total?: number;
+  ipv6Total?: number;
+  services?: number;
 }
 
 export interface DoctorInput {

@@ -28,6 +28,7 @@ import { WorkQueue, runWorker } from './queue.ts';
 import { clampCount, formatDiagnostics, publishConfigurationState } from './status.ts';
 import type { PoolCounts } from './status.ts';
 import type { KubeMetrics } from './metrics.ts';
+import type { PoolFigures } from '../observability/metrics.ts';
 import { MEMBERLIST_SECRET_NAME, ensureMemberlistSecret } from './memberlist.ts';
 import { review } from './webhook.ts';
 import type { AdmissionRequest, AdmissionResponse } from './webhook.ts';
@@ -411,7 +412,9 @@ export class Controller {
     const alloc = this.allocator;
     const cfg = this.config;
     if (!alloc || !cfg) return;
-    const pools: { pool: string; inUse: number; total: number }[] = [];
+    const pools: PoolFigures[] = [];
+    const services = new Map<string, number>();
+    for (const a of Object.values(alloc.snapshot())) services.set(a.pool, (services.get(a.pool) ?? 0) + 1);
     for (const p of cfg.pools) {
       const st = alloc.poolStats(p.name);
       const counts: PoolCounts = {
@@ -420,7 +423,16 @@ export class Controller {
         availableIPv4: clampCount(st.v4.available),
         availableIPv6: clampCount(st.v6.available),
       };
-      pools.push({ pool: p.name, inUse: st.v4.assigned + st.v6.assigned, total: clampCount(st.v4.available + st.v6.available + BigInt(st.v4.assigned + st.v6.assigned)) });
+      pools.push({
+        pool: p.name,
+        inUse: st.v4.assigned + st.v6.assigned,
+        total: clampCount(st.v4.available + st.v6.available + BigInt(st.v4.assigned + st.v6.assigned)),
+        ipv4InUse: st.v4.assigned,
+        ipv6InUse: st.v6.assigned,
+        ipv4Total: clampCount(st.v4.available + BigInt(st.v4.assigned)),
+        ipv6Total: clampCount(st.v6.available + BigInt(st.v6.assigned)),
+        services: services.get(p.name) ?? 0,
+      });
       const ns = p.source.namespace ?? this.o.namespace;
       const cached = this.poolInformer()?.get(`${ns}/${p.name}`)?.['status'] as Partial<PoolCounts> | undefined;
       const same = (x: Partial<PoolCounts> | undefined): boolean => x !== undefined && (Object.keys(counts) as (keyof PoolCounts)[]).every((k) => x[k] === counts[k]);

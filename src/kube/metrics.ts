@@ -4,13 +4,14 @@
 import { Counter } from 'prom-client';
 import { createMetrics, recordPools } from '../observability/index.ts';
 import type { Metrics } from '../observability/index.ts';
+import type { PoolFigures } from '../observability/metrics.ts';
 
 export interface KubeMetrics extends Metrics {
   /** metallb_k8s_client_updates_total: object updates processed from the API server. */
   k8sUpdates: Counter;
   /** metallb_k8s_client_update_errors_total: reconciles that failed (and were retried). */
   k8sUpdateErrors: Counter;
-  recordPools(pools: readonly { pool: string; inUse: number; total: number }[]): void;
+  recordPools(pools: readonly PoolFigures[]): void;
 }
 
 export function createKubeMetrics(opts: { processMetrics?: boolean } = {}): KubeMetrics {

@@ -34,6 +34,14 @@ export interface Metrics {
   allocatorAddressesInUse: Gauge<'pool'>;
   /** Usable addresses in `pool`. */
   allocatorAddressesTotal: Gauge<'pool'>;
+  /** The same per family, and the Services holding an address of `pool` (MetalLB 0.14+). */
+  allocatorIPv4AddressesInUse: Gauge<'pool'>;
+  allocatorIPv6AddressesInUse: Gauge<'pool'>;
+  allocatorIPv4AddressesTotal: Gauge<'pool'>;
+  allocatorIPv6AddressesTotal: Gauge<'pool'>;
+  allocatorServicesAllocated: Gauge<'pool'>;
+  /** 1 per (service, protocol, node, ip) this speaker announces (MetalLB's metallb_speaker_announced). */
+  speakerAnnounced: Gauge<'service' | 'protocol' | 'node' | 'ip'>;
   /** 1 when the last configuration read was valid (standalone / speaker). */
   configLoaded: Gauge;
   configStale: Gauge;
@@ -49,6 +57,7 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
   if (opts.processMetrics ?? true) collectDefaultMetrics({ register: registry });
   const reg = [registry];
   const peerGauge = (name: string, help: string): Gauge<PeerLabels> => new Gauge({ name, help, labelNames: ['peer', 'bgppeer'], registers: reg });
+  const poolGauge = (name: string, help: string): Gauge<'pool'> => new Gauge({ name, help, labelNames: ['pool'], registers: reg });
   const peerCounter = (name: string, help: string): Counter<PeerLabels> =>
     new Counter({ name, help, labelNames: ['peer', 'bgppeer'], registers: reg });
   return {
@@ -75,6 +84,17 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
       name: 'metallb_allocator_addresses_total',
       help: 'Number of usable IP addresses, per pool',
       labelNames: ['pool'],
+      registers: reg,
+    }),
+    allocatorIPv4AddressesInUse: poolGauge('metallb_allocator_ipv4_addresses_in_use_total', 'Number of IPV4 addresses in use, per pool'),
+    allocatorIPv6AddressesInUse: poolGauge('metallb_allocator_ipv6_addresses_in_use_total', 'Number of IPV6 addresses in use, per pool'),
+    allocatorIPv4AddressesTotal: poolGauge('metallb_allocator_ipv4_addresses_total', 'Number of usable IPV4 addresses, per pool'),
+    allocatorIPv6AddressesTotal: poolGauge('metallb_allocator_ipv6_addresses_total', 'Number of usable IPV6 addresses, per pool'),
+    allocatorServicesAllocated: poolGauge('metallb_allocator_services_allocated_total', 'Number of services allocated, per pool'),
+    speakerAnnounced: new Gauge({
+      name: 'metallb_speaker_announced',
+      help: 'Services being announced from this node. This is desired state, it does not guarantee that the routing protocols have converged.',
+      labelNames: ['service', 'protocol', 'node', 'ip'],
       registers: reg,
     }),
     configLoaded: new Gauge({ name: 'metallb_k8s_client_config_loaded_bool', help: '1 if the configuration was loaded at least once', registers: reg }),
@@ -184,12 +204,53 @@ export function recordNodeStatus(
   return recordSessions(m, st.sessions.map(sessionMetrics), known);
 }
 
+/** Figures of one pool; the per-family ones and `services` feed MetalLB's finer gauges. */
+export interface PoolFigures {
+  pool: string;
+  inUse: number;
+  total: number;
+  ipv4InUse?: number;
+  ipv6InUse?: number;
+  ipv4Total?: number;
+  ipv6Total?: number;
+  services?: number;
+}
+
 /** Sets the allocator gauges from per-pool figures (pools no longer present are reset). */
-export function recordPools(m: Metrics, pools: readonly { pool: string; inUse: number; total: number }[]): void {
-  m.allocatorAddressesInUse.reset();
-  m.allocatorAddressesTotal.reset();
+export function recordPools(m: Metrics, pools: readonly PoolFigures[]): void {
+  const gauges = [
+    m.allocatorAddressesInUse,
+    m.allocatorAddressesTotal,
+    m.allocatorIPv4AddressesInUse,
+    m.allocatorIPv6AddressesInUse,
+    m.allocatorIPv4AddressesTotal,
+    m.allocatorIPv6AddressesTotal,
+    m.allocatorServicesAllocated,
+  ];
+  for (const g of gauges) g.reset();
   for (const p of pools) {
-    m.allocatorAddressesInUse.set({ pool: p.pool }, p.inUse);
-    m.allocatorAddressesTotal.set({ pool: p.pool }, p.total);
+    const l = { pool: p.pool };
+    m.allocatorAddressesInUse.set(l, p.inUse);
+    m.allocatorAddressesTotal.set(l, p.total);
+    if (p.ipv4InUse !== undefined) m.allocatorIPv4AddressesInUse.set(l, p.ipv4InUse);
+    if (p.ipv6InUse !== undefined) m.allocatorIPv6AddressesInUse.set(l, p.ipv6InUse);
+    if (p.ipv4Total !== undefined) m.allocatorIPv4AddressesTotal.set(l, p.ipv4Total);
+    if (p.ipv6Total !== undefined) m.allocatorIPv6AddressesTotal.set(l, p.ipv6Total);
+    if (p.services !== undefined) m.allocatorServicesAllocated.set(l, p.services);
   }
+}
+
+/** One announcement for metallb_speaker_announced. */
+export interface Announced {
+  /** namespace/name */
+  service: string;
+  protocol: 'bgp' | 'layer2';
+  node: string;
+  ip: string;
+}
+
+/** Sets metallb_speaker_announced to exactly the given announcements (1 each). */
+export function recordAnnounced(m: Metrics, announced: readonly Announced[]): void {
+  m.speakerAnnounced.reset();
+  for (const a of announced) m.speakerAnnounced.set({ service: a.service, protocol: a.protocol, node: a.node, ip: a.ip }, 1);
 }

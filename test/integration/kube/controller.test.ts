@@ -301,6 +301,18 @@ test('controller process: /healthz, /readyz, /metrics with MetalLB metric names'
     assert.match(text, /metallb_allocator_addresses_total\{pool="pool-a"\} 4/);
     assert.match(text, /metallb_k8s_client_updates_total \d+/);
     assert.match(text, /metallb_k8s_client_config_stale_bool 0/);
+    // MetalLB 0.14+'s per-family allocator gauges and allocated-services count, label `pool`
+    assert.match(text, /metallb_allocator_ipv4_addresses_in_use_total\{pool="pool-a"\} 1/);
+    assert.match(text, /metallb_allocator_ipv6_addresses_in_use_total\{pool="pool-a"\} 0/);
+    assert.match(text, /metallb_allocator_ipv4_addresses_total\{pool="pool-a"\} 4/);
+    assert.match(text, /metallb_allocator_ipv6_addresses_total\{pool="pool-a"\} 0/);
+    assert.match(text, /metallb_allocator_services_allocated_total\{pool="pool-a"\} 1/);
+    // every metric name MetalLB's controller and speaker register exists in our registry
+    for (const name of [
+      'metallb_k8s_client_updates_total', 'metallb_k8s_client_update_errors_total', 'metallb_k8s_client_config_loaded_bool',
+      'metallb_k8s_client_config_stale_bool', 'metallb_bgp_session_up', 'metallb_bgp_updates_total', 'metallb_bgp_announced_prefixes_total',
+      'metallb_bgp_pending_prefixes_total', 'metallb_speaker_announced',
+    ]) assert.match(text, new RegExp(`# TYPE ${name} `), name);
     const status = (await (await fetch(`${url}/status`)).json()) as { leader: boolean; assignments: Record<string, { ips: string[] }> };
     assert.equal(status.leader, true);
     assert.deepEqual(status.assignments['web/m1']?.ips, ['192.0.2.10']);

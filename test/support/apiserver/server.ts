@@ -763,7 +763,13 @@ export class FakeApiServer {
     if (rt.status && rt.kind !== 'Namespace' && rt.kind !== 'Node' && rt.kind !== 'Pod') delete o['status'];
     delete o['apiVersion'];
     delete o['kind'];
-    if (rt.group === '' && rt.kind === 'Service') defaultService(o, this.svcAlloc);
+    if (rt.group === '' && rt.kind === 'Service') {
+      try {
+        defaultService(o, this.svcAlloc);
+      } catch (e) {
+        throw this.invalid(rt, name, 'spec.ports[0].nodePort', `Internal error: failed to allocate a nodePort: ${(e as Error).message}`);
+      }
+    }
     const stored = this.crdCheck(rt, version, o, strict);
     const sm = stored.metadata;
     sm.uid = randomUUID();

@@ -83,3 +83,38 @@ test('CRDs: structural, status subresource, printer columns; BGPPeer v1beta1 (de
     assert.deepEqual(v2.schema.openAPIV3Schema.properties.spec.properties[k], s, `v1beta1 field ${k} has the same schema in v1beta2`);
   }
 });
+
+test('every fieldRef carries apiVersion v1; CRDs carry MetalLB defaults and condition patterns', () => {
+  const manifest = docs(readFileSync(join(ROOT, 'config', 'manifests', 'metallb-ts.yaml'), 'utf8'));
+  const refs: Obj[] = [];
+  const walk = (v: unknown): void => {
+    if (Array.isArray(v)) v.forEach(walk);
+    else if (v && typeof v === 'object') {
+      for (const [k, x] of Object.entries(v as Obj)) {
+        if (k === 'fieldRef') refs.push(x as Obj);
+        walk(x);
+      }
+    }
+  };
+  walk(manifest);
+  for (const t of readdirSync(join(ROOT, 'charts', 'metallb-ts', 'templates'))) {
+    for (const m of readFileSync(join(ROOT, 'charts', 'metallb-ts', 'templates', t), 'utf8').matchAll(/fieldRef:\n(\s+)(\S+)/g)) {
+      assert.equal(m[2], 'apiVersion:', `${t}: fieldRef without apiVersion first`);
+    }
+  }
+  assert.ok(refs.length >= 6);
+  for (const r of refs) assert.equal(r['apiVersion'], 'v1', JSON.stringify(r));
+  const specOf = (kind: string, version = 'v1beta1'): Record<string, Obj> => {
+    const crd = manifest.find((d) => d['kind'] === 'CustomResourceDefinition' && (d['spec'] as { names: { kind: string } }).names.kind === kind) as Obj;
+    const v = (crd['spec'] as { versions: { name: string; schema: { openAPIV3Schema: { properties: Record<string, Obj> } } }[] }).versions.find((x) => x.name === version);
+    return (v?.schema.openAPIV3Schema.properties['spec']?.['properties'] ?? v?.schema.openAPIV3Schema.properties['status']?.['properties']) as Record<string, Obj>;
+  };
+  assert.equal(specOf('IPAddressPool')['autoAssign']?.['default'], true);
+  assert.equal(specOf('IPAddressPool')['avoidBuggyIPs']?.['default'], false);
+  assert.equal(specOf('BGPAdvertisement')['aggregationLength']?.['default'], 32);
+  assert.equal(specOf('BGPPeer', 'v1beta2')['peerPort']?.['default'], 179);
+  const cond = specOf('ConfigurationState')['conditions'] as { items: { properties: Record<string, Obj>; required: string[] } };
+  assert.equal(cond.items.properties['reason']?.['pattern'], '^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$');
+  assert.deepEqual(cond.items.required, ['lastTransitionTime', 'message', 'reason', 'status', 'type']);
+  void parse;
+});

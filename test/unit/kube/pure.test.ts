@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { review } from '../../../src/kube/webhook.ts';
-import { configurationStateStatus, formatDiagnostics, clampCount } from '../../../src/kube/status.ts';
+import { configurationStateLabels, configurationStateStatus, formatDiagnostics, clampCount } from '../../../src/kube/status.ts';
 import { statusName } from '../../../src/kube/speaker.ts';
 import { splitKey, keyOf, microTime } from '../../../src/kube/client.ts';
 import type { KubeObject } from '../../../src/kube/client.ts';
@@ -70,6 +70,16 @@ test('ConfigurationState status: Valid/Invalid, errorSummary lines, stable lastT
   const warned = configurationStateStatus([], good, [dangling, { ...err, message: 'selects no Node' }]);
   assert.equal(warned.result, 'Valid');
   assert.equal(warned.conditions[0]?.message, 'the configuration is valid and in use; warnings: L2Advertisement/l: spec.ipAddressPools[0]: unknown IPAddressPool "a"');
+  // MetalLB's condition types and reasons; the controller also reports poolReconcilerValid
+  assert.deepEqual(bad.conditions.map((c) => [c.type, c.status, c.reason]), [['configReconcilerValid', 'False', 'ConfigurationError']]);
+  const ctl = configurationStateStatus([err], undefined, [], { pools: true });
+  assert.deepEqual(ctl.conditions.map((c) => [c.type, c.status, c.reason]), [
+    ['configReconcilerValid', 'False', 'ConfigurationError'],
+    ['poolReconcilerValid', 'False', 'ConfigurationError'],
+  ]);
+  assert.deepEqual(configurationStateStatus([], undefined, [], { pools: true }).conditions.map((c) => c.reason), ['Reconciled', 'Reconciled']);
+  assert.deepEqual(configurationStateLabels('controller'), { 'metallb.io/component-type': 'controller' });
+  assert.deepEqual(configurationStateLabels('speaker-node-1'), { 'metallb.io/component-type': 'speaker', 'metallb.io/node-name': 'node-1' });
   assert.equal(clampCount(2n ** 64n), Number.MAX_SAFE_INTEGER);
   assert.equal(clampCount(5n), 5);
 });
