@@ -202,7 +202,7 @@ function router(peer: string, address: string | null, state: string, routes: unk
 
 // --- per component ---------------------------------------------------------------------------
 
-/** The sessions of a NodeStatus (src/node/types.ts), which both standalone and the speaker publish. */
+/** Sessions and per-router routes of a NodeStatus (src/node/types.ts), as standalone and the speaker publish it. */
 function nodeSessions(st: Rec): { sessions: SessionView[]; routers: RouterView[] } {
   const sessions: SessionView[] = [];
   const routers: RouterView[] = [];
@@ -216,7 +216,7 @@ function nodeSessions(st: Rec): { sessions: SessionView[]; routers: RouterView[]
   return { sessions, routers };
 }
 
-/** Standalone's /status (src/standalone/runtime.ts StandaloneStatus). */
+/** Standalone's /status (src/standalone/runtime.ts StandaloneStatus: a NodeStatus plus the folder's state). */
 function fromStandalone(st: Rec): ViewModel {
   const { sessions, routers } = nodeSessions(st);
   const errors = strs(st.configErrors);
@@ -240,19 +240,36 @@ function fromStandalone(st: Rec): ViewModel {
   };
 }
 
-/** The Kubernetes speaker's /status (src/kube/speaker.ts KubeSpeakerStatus: NodeStatus + config validity). */
+/** The Kubernetes speaker's /status (src/kube/speaker.ts KubeSpeakerStatus: a NodeStatus plus config validity). */
 function fromSpeaker(st: Rec): ViewModel {
   const { sessions, routers } = nodeSessions(st);
-  const errors = strs(st.configErrors);
+  // the speaker does not allocate: its Services are the addresses it announces
+  const announced = new Map<string, { ips: string[] }>();
+  for (const r of routers) {
+    for (const rt of r.routes) {
+      const ip = hostOf(rt.prefix);
+      if (!announced.has(ip)) announced.set(ip, { ips: [ip] });
+    }
+  }
+  for (const l of arr(st.layer2)) {
+    const ip = str(rec(l).ip);
+    if (ip && !announced.has(ip)) announced.set(ip, { ips: [ip] });
+  }
+  const list = [...announced.keys()].sort().map((ip) => {
+    const l2 = arr(st.layer2).map(rec).find((x) => x.ip === ip);
+    const svcs = l2 ? strs(l2.services) : [];
+    const [namespace, name] = (svcs[0] ?? `/${ip}`).split('/', 2);
+    return { namespace, name, ips: [ip], pool: null, error: null };
+  });
   return {
     component: 'speaker',
     node: str(st.node),
     ready: bool(st.ready),
     leader: null,
-    config: { state: st.configValid === false ? 'invalid' : 'ok', errors, warnings: [], generation: num(st.generation), lastReload: null },
+    config: { state: st.configValid === false ? 'invalid' : 'ok', errors: strs(st.configErrors), warnings: [], generation: num(st.generation), lastReload: null },
     sessions,
     routers,
-    services: services(st.services, routers, st.layer2),
+    services: services(list, routers, st.layer2),
     pools: pools(st.pools),
   };
 }
