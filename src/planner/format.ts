@@ -14,9 +14,23 @@ export function formatLargeCommunity(c: readonly [number, number, number]): stri
   return `${c[0]}:${c[1]}:${c[2]}`;
 }
 
+/** The loopback address the kernel uses as the local end of a session to a loopback peer. */
+const LOOPBACK_SOURCE: Record<Family, IP> = { 4: { family: 4, value: 0x7f000001n }, 6: { family: 6, value: 1n } };
+
+function isLoopback(a: IP): boolean {
+  return a.family === 4 ? a.value >> 24n === 127n : a.value === 1n;
+}
+
+/**
+ * The next hop the router receives: the route's own, else the session's local address (for a
+ * peer on loopback without sourceAddress, e.g. seed 000's 127.0.0.1, the loopback address; else
+ * the node's address of the family, sourceAddress first), as the speaker sends it.
+ */
 function nextHopOf(s: SessionPlan, r: PlannedRoute): string | null {
   if (r.nextHop) return formatIP(r.nextHop);
   const f: Family = r.prefix.family;
+  const peer = s.config.address;
+  if (peer && peer.family === f && isLoopback(peer) && !s.config.sourceAddress) return formatIP(LOOPBACK_SOURCE[f]);
   const a = (s.nodeAddresses ?? []).find((x: IP) => x.family === f);
   return a ? formatIP(a) : null;
 }
@@ -54,6 +68,8 @@ export interface PlanJSON {
     }[];
   }[];
   layer2: { ip: string; services: string[]; node: string | null; interfaces: string[] }[];
+  /** Nodes without any BGP session and why (present only when there are such nodes). */
+  noSession?: { node: string; reasons: string[] }[];
 }
 
 /** The link-bandwidth extended community of a weighted route as routers print it: `LB:AS:bytes/s`. */
@@ -90,6 +106,7 @@ export function planToJSON(p: PlanOutput): PlanJSON {
       })),
     })),
     layer2: p.layer2.map((l) => ({ ip: l.ip, services: [...l.services], node: l.node, interfaces: [...l.interfaces] })),
+    ...(p.noSession !== undefined && p.noSession.length > 0 ? { noSession: p.noSession.map((n) => ({ node: n.node, reasons: [...n.reasons] })) } : {}),
   };
 }
 
@@ -122,6 +139,10 @@ export function formatPlanTable(p: PlanOutput): string {
   out.push('');
   out.push('BGP');
   if (p.bgp.length === 0) out.push('  (no BGP sessions)');
+  for (const n of p.noSession ?? []) {
+    out.push(`  node ${n.node}: no BGP session`);
+    for (const r of n.reasons) out.push(`    ${r}`);
+  }
   for (const s of p.bgp) {
     const j = planToJSON({ services: [], bgp: [s], layer2: [] }).bgp[0];
     if (!j) continue;

@@ -2,6 +2,7 @@
 // and EndpointSlices, compute what each node announces: its BGP sessions with the exact routes
 // per session, and the Layer 2 owner of each address. Pure and deterministic.
 
+import { nodesWithoutSession } from './why.ts';
 import { aggregate, comparePrefix, formatPrefix, tryParseIP } from '../ip/index.ts';
 import type { Family, IP, Prefix } from '../ip/index.ts';
 import type { BGPAdvertisement, Config, L2Advertisement, Peer, PreferredNodeSelector } from '../config/types.ts';
@@ -351,7 +352,10 @@ function planLayer2(config: Config, ctx: Ctx, onlyNode?: string): Layer2Plan[] {
 /** Everything every node announces. */
 export function planAll(input: PlanInput): PlanOutput {
   const ctx = buildContext(input);
-  return { services: ctx.services, bgp: planSessions(input.config, ctx), layer2: planLayer2(input.config, ctx) };
+  const out: PlanOutput = { services: ctx.services, bgp: planSessions(input.config, ctx), layer2: planLayer2(input.config, ctx) };
+  const none = nodesWithoutSession(input.config.peers, ctx.nodes);
+  if (none.length > 0) out.noSession = none;
+  return out;
 }
 
 /**

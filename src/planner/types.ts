@@ -4,6 +4,7 @@
 
 import type { IP, Prefix } from '../ip/index.ts';
 import type { Community, Peer, PreferredNodeSelector } from '../config/types.ts';
+import type { NoSession } from './why.ts';
 
 export interface PlannedRoute {
   prefix: Prefix;
@@ -68,6 +69,8 @@ export interface PlanOutput {
   services: ServicePlan[];
   bgp: SessionPlan[];
   layer2: Layer2Plan[];
+  /** Nodes that no BGPPeer selects, and why (which nodeSelectors did not match); absent = none. */
+  noSession?: NoSession[];
 }
 
 export type { Community };

@@ -180,3 +180,37 @@ test('a non-default peerPort (seed 001: peerPort 180) is in the JSON and in the 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a node that no BGPPeer selects: plan says which nodeSelectors did not match', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'plan-nosession-'));
+  try {
+    writeFileSync(
+      join(dir, 'all.yaml'),
+      [
+        'apiVersion: metallb.io/v1beta1\nkind: IPAddressPool\nmetadata:\n  name: p\n  namespace: metallb-system\nspec:\n  addresses: [192.0.2.0/28]\n',
+        'apiVersion: metallb.io/v1beta1\nkind: BGPAdvertisement\nmetadata:\n  name: a\n  namespace: metallb-system\n',
+        'apiVersion: metallb.io/v1beta2\nkind: BGPPeer\nmetadata:\n  name: tor\n  namespace: metallb-system\nspec:\n  myASN: 64512\n  peerASN: 64513\n  peerAddress: 10.0.0.254\n  nodeSelectors:\n  - matchLabels:\n      rack: r1\n  - matchExpressions:\n    - {key: zone, operator: In, values: [a, b]}\n',
+        'apiVersion: v1\nkind: Node\nmetadata:\n  name: n1\n  labels: {rack: r1}\nstatus:\n  addresses: [{type: InternalIP, address: 10.0.0.1}]\n',
+        'apiVersion: v1\nkind: Node\nmetadata:\n  name: n2\n  labels: {rack: r2, zone: c}\nstatus:\n  addresses: [{type: InternalIP, address: 10.0.0.2}]\n',
+      ].join('---\n'),
+    );
+    const out = await json(['-f', dir]);
+    assert.deepEqual(out.bgp.map((s) => s.node), ['n1']);
+    assert.deepEqual(out.noSession, [{ node: 'n2', reasons: ['BGPPeer tor: nodeSelectors [rack=r1] or [zone in (a,b)] do not match the node\'s labels'] }]);
+    const text = await run(['-f', dir]);
+    assert.match(text.stdout, /  node n2: no BGP session\n    BGPPeer tor: nodeSelectors \[rack=r1\] or \[zone in \(a,b\)\] do not match the node's labels\n/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a peer on loopback (seed 000): the next hop is the session\'s local address 127.0.0.1, not the node address', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'plan-loopback-'));
+  try {
+    writeFileSync(join(dir, 'svc.yaml'), 'apiVersion: v1\nkind: Service\nmetadata:\n  name: web\n  namespace: default\nspec:\n  type: LoadBalancer\n  ports: [{port: 80}]\n');
+    const out = await json(['-f', join('test', 'fixtures', 'seeds', '000-romana-configmap.yaml'), '-f', dir, '--node-address', '10.0.0.5']);
+    assert.deepEqual(out.bgp.map((s) => [s.peerAddress, s.routes.map((r) => [r.prefix, r.nextHop])]), [['127.0.0.1', [['198.51.100.0/32', '127.0.0.1']]]]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
