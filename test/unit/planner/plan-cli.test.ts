@@ -198,7 +198,7 @@ test('a node that no BGPPeer selects: plan says which nodeSelectors did not matc
     assert.deepEqual(out.bgp.map((s) => s.node), ['n1']);
     assert.deepEqual(out.noSession, [{ node: 'n2', reasons: ['BGPPeer tor: nodeSelectors [rack=r1] or [zone in (a,b)] do not match the node\'s labels'] }]);
     const text = await run(['-f', dir]);
-    assert.match(text.stdout, /  node n2: no BGP session\n    BGPPeer tor: nodeSelectors \[rack=r1\] or \[zone in \(a,b\)\] do not match the node's labels\n/);
+    assert.match(text.stdout, / {2}node n2: no BGP session\n {4}BGPPeer tor: nodeSelectors \[rack=r1\] or \[zone in \(a,b\)\] do not match the node's labels\n/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
