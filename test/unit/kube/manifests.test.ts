@@ -116,5 +116,4 @@ test('every fieldRef carries apiVersion v1; CRDs carry MetalLB defaults and cond
   const cond = specOf('ConfigurationState')['conditions'] as { items: { properties: Record<string, Obj>; required: string[] } };
   assert.equal(cond.items.properties['reason']?.['pattern'], '^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$');
   assert.deepEqual(cond.items.required, ['lastTransitionTime', 'message', 'reason', 'status', 'type']);
-  void parse;
 });
