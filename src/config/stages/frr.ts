@@ -12,7 +12,7 @@ import { isRecord, type FieldPath } from '../path.ts';
 import { DEFAULT_PREFIX_LIMIT } from '../receive.ts';
 import type { BFDProfile, Peer, ReceivePolicy, ReceivePrefix } from '../types.ts';
 import { canonicalJSON, checkDuplicateNames, type Ctx, type Diags, type Item } from './item.ts';
-import { bfdProfileFrom, ECHO_IGNORED, seconds } from './peers.ts';
+import { bfdProfileFrom, ECHO_IGNORED, sessionTimers } from './peers.ts';
 import { checkSelector } from './selectors.ts';
 
 /** Annotation of an FRRConfiguration: the prefix limit of every receive policy it defines. */
@@ -174,14 +174,7 @@ function neighborPeer(
     else if (peer.address && src.family !== peer.address.family) d.at(item, [...np, 'sourceaddress'], `IPv${src.family} source address for an IPv${peer.address.family} neighbor address`);
     else peer.sourceAddress = src;
   }
-  let hold = seconds(d, item, [...np, 'holdTime'], n.holdTime);
-  let ka = seconds(d, item, [...np, 'keepaliveTime'], n.keepaliveTime);
-  if (hold !== undefined && ka === undefined) ka = Math.floor(hold / 3);
-  else if (ka !== undefined && hold === undefined) hold = ka * 3;
-  if (hold !== undefined && hold !== 0 && hold < 3) d.at(item, [...np, n.holdTime !== undefined ? 'holdTime' : 'keepaliveTime'], `hold time ${hold}s must be 0 or at least 3s`);
-  else if (hold !== undefined && ka !== undefined && ka > hold) d.at(item, [...np, 'keepaliveTime'], `keepalive time ${ka}s must not exceed hold time ${hold}s`);
-  if (hold !== undefined) peer.holdTime = hold;
-  if (ka !== undefined) peer.keepaliveTime = ka;
+  sessionTimers(d, item, np, n.holdTime, n.keepaliveTime, peer);
   if (n.connectTime !== undefined) {
     const ms = parseGoDuration(n.connectTime);
     if (ms === undefined || ms < 1000 || ms > 65535000) d.at(item, [...np, 'connectTime'], `must be a duration between 1s and 65535s, got "${n.connectTime}"`);

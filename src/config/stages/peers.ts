@@ -52,6 +52,22 @@ export function seconds<S>(d: Diags, item: Item<S>, path: FieldPath, v: string |
   return ms / 1000;
 }
 
+/**
+ * holdTime / keepaliveTime (Go durations) at `base`.holdTime / `base`.keepaliveTime, as MetalLB
+ * reads them: one given derives the other (keepalive = hold / 3, hold = keepalive * 3); hold 0
+ * or >= 3 s; keepalive <= hold. Sets them on `peer`.
+ */
+export function sessionTimers<S>(d: Diags, item: Item<S>, base: FieldPath, holdText: string | undefined, kaText: string | undefined, peer: Peer): void {
+  let hold = seconds(d, item, [...base, 'holdTime'], holdText);
+  let ka = seconds(d, item, [...base, 'keepaliveTime'], kaText);
+  if (hold !== undefined && ka === undefined) ka = Math.floor(hold / 3);
+  else if (ka !== undefined && hold === undefined && holdText === undefined) hold = ka * 3;
+  if (hold !== undefined && hold !== 0 && hold < 3) d.at(item, [...base, holdText !== undefined ? 'holdTime' : 'keepaliveTime'], `hold time ${hold}s must be 0 or at least 3s`);
+  else if (hold !== undefined && ka !== undefined && ka > hold) d.at(item, [...base, 'keepaliveTime'], `keepalive time ${ka}s must not exceed hold time ${hold}s`);
+  if (hold !== undefined) peer.holdTime = hold;
+  if (ka !== undefined) peer.keepaliveTime = ka;
+}
+
 export function parseAddr<S>(d: Diags, item: Item<S>, field: string, v: string | undefined): IP | undefined {
   if (v === undefined) return undefined;
   const ip = tryParseIP(v);
@@ -115,15 +131,7 @@ export function buildPeers(d: Diags, items: Item<BGPPeerSpec>[], bfds: Set<strin
       else if (rid.value === 0n) d.at(item, ['spec', 'routerID'], 'invalid BGP identifier 0.0.0.0');
       else peer.routerID = rid;
     }
-    // timers
-    let hold = seconds(d, item, ['spec', 'holdTime'], s.holdTime);
-    let ka = seconds(d, item, ['spec', 'keepaliveTime'], s.keepaliveTime);
-    if (hold !== undefined && ka === undefined) ka = Math.floor(hold / 3);
-    else if (ka !== undefined && hold === undefined && s.holdTime === undefined) hold = ka * 3;
-    if (hold !== undefined && hold !== 0 && hold < 3) d.at(item, ['spec', s.holdTime !== undefined ? 'holdTime' : 'keepaliveTime'], `hold time ${hold}s must be 0 or at least 3s`);
-    else if (hold !== undefined && ka !== undefined && ka > hold) d.at(item, ['spec', 'keepaliveTime'], `keepalive time ${ka}s must not exceed hold time ${hold}s`);
-    if (hold !== undefined) peer.holdTime = hold;
-    if (ka !== undefined) peer.keepaliveTime = ka;
+    sessionTimers(d, item, ['spec'], s.holdTime, s.keepaliveTime, peer);
     if (s.connectTime !== undefined) {
       const ms = parseGoDuration(s.connectTime);
       if (ms === undefined) d.at(item, ['spec', 'connectTime'], `invalid duration "${s.connectTime}" (Go syntax, e.g. "10s")`);
