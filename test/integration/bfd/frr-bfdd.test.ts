@@ -8,18 +8,14 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Lab } from '../lib/netns.ts';
 import { Frr } from '../lib/routers.ts';
-import { missing, runnable } from '../lib/prereq.ts';
+import { runnable } from '../lib/prereq.ts';
 import { must, startProcess, waitFor, type Managed } from '../lib/proc.ts';
 import { REPO_ROOT } from '../lib/standalone.ts';
-import { tryLoadUdpAddon, UdpAddonError } from '../../../src/native/udp.ts';
+import { bfdTestsMissing } from './prereq.ts';
 import type { BfdPeerSpec, BfdPeerStatus } from '../../../src/bfd/manager.ts';
 import type { DropReason } from '../../../src/bfd/mux.ts';
 
-const addon = tryLoadUdpAddon();
-const why =
-  missing(['ip', 'vtysh']) ??
-  (['/usr/lib/frr/bfdd', '/usr/lib/frr/zebra'].find((b) => !existsSync(b)) ? 'FRR bfdd/zebra not installed (/usr/lib/frr)' : undefined) ??
-  (addon instanceof UdpAddonError ? addon.message : undefined);
+const why = bfdTestsMissing();
 let lab: Lab | undefined;
 let frr: Frr | undefined;
 let ours: Managed | undefined;

@@ -4,25 +4,20 @@
 // freezing the speaker takes FRR's BFD (and BGP) session down.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { FakeApiServer } from '../../support/apiserver/index.ts';
 import { KubeClient, R } from '../../../src/kube/client.ts';
 import { Lab } from '../lib/netns.ts';
-import { missing, runnable } from '../lib/prereq.ts';
+import { runnable } from '../lib/prereq.ts';
 import { runAsync, startProcess, waitFor, type Managed } from '../lib/proc.ts';
 import { Frr } from '../lib/routers.ts';
 import { REPO_ROOT } from '../lib/standalone.ts';
-import { tryLoadUdpAddon, UdpAddonError } from '../../../src/native/udp.ts';
+import { bfdTestsMissing } from './prereq.ts';
 
 const NS = 'metallb-system';
 const FWD_PORT = 16444;
 const BIN = join(REPO_ROOT, 'bin', 'metallb-ts.js');
-const addon = tryLoadUdpAddon();
-const why =
-  missing(['ip', 'vtysh']) ??
-  (['/usr/lib/frr/bfdd', '/usr/lib/frr/zebra', '/usr/lib/frr/bgpd'].find((b) => !existsSync(b)) ? 'FRR bgpd/bfdd/zebra not installed' : undefined) ??
-  (addon instanceof UdpAddonError ? addon.message : undefined);
+const why = bfdTestsMissing();
 
 let lab: Lab | undefined;
 let server: FakeApiServer | undefined;

@@ -6,15 +6,14 @@
 import { after, before, describe, it } from 'node:test';
 import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Lab } from '../lib/netns.ts';
-import { missing, runnable } from '../lib/prereq.ts';
+import { runnable } from '../lib/prereq.ts';
 import { Frr } from '../lib/routers.ts';
 import { StandaloneProcess, writeManifest } from '../lib/standalone.ts';
 import { stopAll, waitFor } from '../lib/proc.ts';
 import { serviceYaml } from '../lib/interop.ts';
-import { tryLoadUdpAddon, UdpAddonError } from '../../../src/native/udp.ts';
+import { bfdTestsMissing } from './prereq.ts';
 
 const HOLD = 90;
 
@@ -66,11 +65,7 @@ interface SpeakerView {
 }
 
 describe('BFDProfile on a BGPPeer, standalone against FRR bgpd + bfdd', { concurrency: false }, () => {
-  const addon = tryLoadUdpAddon();
-  const why =
-    missing(['ip', 'vtysh']) ??
-    (['/usr/lib/frr/bfdd', '/usr/lib/frr/zebra', '/usr/lib/frr/bgpd'].find((b) => !existsSync(b)) ? 'FRR bgpd/bfdd/zebra not installed' : undefined) ??
-    (addon instanceof UdpAddonError ? addon.message : undefined);
+  const why = bfdTestsMissing();
   let lab: Lab | undefined;
   let frr: Frr | undefined;
   let sa: StandaloneProcess | undefined;
