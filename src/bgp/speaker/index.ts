@@ -14,6 +14,8 @@ import { tcpConnect } from '../transport/index.ts';
 import { PassiveListeners } from '../transport/listen.ts';
 import type { Connector } from '../transport/index.ts';
 import { PeerSession, ipToBgpId, sessionConfig } from './session.ts';
+import { UpdateGroups } from './groups.ts';
+import type { UpdateGroupStats } from './groups.ts';
 import type { SessionCounters } from './session.ts';
 import { pendingRestarts, readRestartMarker, removeRestartMarker, writeRestartMarker } from './lifecycle.ts';
 import type { RestartMarkerSession, RouteMode, SessionPhase } from './lifecycle.ts';
@@ -129,6 +131,8 @@ interface Entry {
 
 export class BGPSpeaker extends EventEmitter {
   private readonly sessions = new Map<string, Entry>();
+  /** Tables and encoded UPDATEs shared by sessions with the same outbound policy. */
+  private readonly groups = new UpdateGroups();
   private readonly log: Logger;
   private readonly clock: Clock;
   private readonly connect: Connector;
@@ -299,6 +303,7 @@ export class BGPSpeaker extends EventEmitter {
           connect: this.connect,
           routerId,
           onState: () => this.emitState(session),
+          groups: this.groups,
           onRestartComplete: () => this.restartDone(k),
           listen: (peer, accept, onError) => {
             if (!peer.address) return;
@@ -315,6 +320,11 @@ export class BGPSpeaker extends EventEmitter {
       session.setRoutes(plan.routes);
       session.start();
     }
+  }
+
+  /** How much the update groups shared (tables and encoded UPDATEs built once for several sessions). */
+  updateGroupStats(): UpdateGroupStats {
+    return this.groups.stats();
   }
 
   status(): SessionStatus[] {

@@ -14,8 +14,9 @@ import { IPV4_UNICAST, IPV6_UNICAST, formatBgpId } from '../session/open.ts';
 import type { Clock, SessionAction, SessionConfig, SessionEvent, SessionState, TimerName } from '../session/types.ts';
 import type { Connector } from '../transport/index.ts';
 import { remoteKey } from '../transport/listen.ts';
-import { buildRib, diffRib, groupEntries } from './rib.ts';
+import { diffRib, groupEntries } from './rib.ts';
 import type { AdjRibOut } from './rib.ts';
+import { EMPTY_RIB, UpdateGroups } from './groups.ts';
 import { sessionPhase } from './lifecycle.ts';
 import type { RouteMode, SessionPhase } from './lifecycle.ts';
 
@@ -89,6 +90,11 @@ export interface PeerSessionDeps {
   unlisten?: (peer: Peer) => void;
   /** Coalescing scheduler for route flushes (default setImmediate). */
   defer?: (fn: () => void) => void;
+  /**
+   * Update groups shared by the speaker's sessions (tables and encoded UPDATEs of sessions with
+   * the same outbound policy are built once); default: this session's own.
+   */
+  groups?: UpdateGroups;
 }
 
 export interface PeerSessionParams {
@@ -164,6 +170,7 @@ export class PeerSession {
   private socket: net.Socket | undefined;
   private framer = new MessageFramer();
   private codec: CodecOptions = { fourOctetAS: false };
+  private readonly groups: UpdateGroups;
   private timers = new Map<TimerName, unknown>();
   private connectAbort: AbortController | undefined;
   private connectSeq = 0;
@@ -189,6 +196,7 @@ export class PeerSession {
     this.restarting = params.restartingUntil !== undefined && params.restartingUntil > deps.clock.now();
     this.staleUntil = this.restarting ? params.restartingUntil : undefined;
     this.mode = params.mode ?? 'normal';
+    this.groups = deps.groups ?? new UpdateGroups();
     this.fsm = new SessionFSM(sessionConfig(params.peer, deps.routerId, this.restarting));
     const p = params.peer;
     this.log = deps.logger.child({ peer: p.name, peerAddress: p.address ? formatIP(p.address) : p.interface, peerPort: p.port });
@@ -308,7 +316,7 @@ export class PeerSession {
       if (opts.withdraw && this.adjRibOut.size > 0) {
         const withdraw = [...this.adjRibOut.values()].map((e) => e.nlri);
         this.sendUpdates([], withdraw);
-        this.adjRibOut.clear();
+        this.adjRibOut = new Map(); // tables may be shared with other sessions: never modified in place
       }
     }
     const graceful = opts.graceful === true && !opts.withdraw;
@@ -617,8 +625,8 @@ export class PeerSession {
   }
 
   private computeRib(): AdjRibOut {
-    if (this.mode === 'drained') return new Map();
-    const { rib, skipped } = buildRib(this.routes, { ...this.ribContext(), gracefulShutdown: this.mode === 'draining' });
+    if (this.mode === 'drained') return EMPTY_RIB;
+    const { rib, skipped } = this.groups.table(this.routes, { ...this.ribContext(), gracefulShutdown: this.mode === 'draining' });
     for (const s of skipped) {
       const k = `${s.prefix} ${s.reason}`;
       if (this.skippedLogged.has(k)) continue;
@@ -631,19 +639,40 @@ export class PeerSession {
   private flush(): void {
     if (this.fsm.state !== 'Established' || !this.socket) return;
     const next = this.computeRib();
-    const diff = diffRib(this.adjRibOut, next);
-    if (diff.announce.length === 0 && diff.withdraw.length === 0) return;
-    this.sendUpdates(diff.announce, diff.withdraw);
+    if (next === this.adjRibOut) return;
+    const from = this.adjRibOut;
     this.adjRibOut = next;
-    this.deps.onState();
+    if (this.sendMove(from, next)) this.deps.onState();
+  }
+
+  /** Sends the UPDATEs moving the peer from `from` to `to` (encoded once per update group). */
+  private sendMove(from: AdjRibOut, to: AdjRibOut): boolean {
+    const mv = this.groups.move(from, to, this.codec.fourOctetAS ? 'as4' : 'as2', (announce, withdraw) => this.pack(announce, withdraw));
+    if (mv.messages.length === 0) return false;
+    mv.messages.forEach((m, i) => this.writeUpdateBytes(m, i === 0 ? mv.announced : 0, i === 0 ? mv.withdrawn : 0));
+    if (this.log.isLevelEnabled('debug')) {
+      const d = mv.diff ?? diffRib(from, to);
+      this.log.debug(
+        { announced: d.announce.flatMap((g) => g.prefixes.map(nlriString)), withdrawn: d.withdraw.map(nlriString), messages: mv.messages.length },
+        'sent UPDATEs',
+      );
+    }
+    return true;
   }
 
   private sendFullTable(endOfRibToo: boolean, onlyAfi?: number): void {
     const next = this.computeRib();
-    const entries = [...next.values()].filter((e) => onlyAfi === undefined || (e.nlri.family === 4 ? 1 : 2) === onlyAfi);
-    this.sendUpdates(groupEntries(entries), []);
-    if (onlyAfi === undefined) this.adjRibOut = next;
-    else for (const e of entries) this.adjRibOut.set(e.key, e);
+    if (onlyAfi === undefined) {
+      this.sendMove(EMPTY_RIB, next);
+      this.adjRibOut = next;
+    } else {
+      // ROUTE-REFRESH of one family: re-send that family's part of the table
+      const entries = [...next.values()].filter((e) => (e.nlri.family === 4 ? 1 : 2) === onlyAfi);
+      this.sendUpdates(groupEntries(entries), []);
+      const merged = new Map(this.adjRibOut); // copy: tables may be shared with other sessions
+      for (const e of entries) merged.set(e.key, e);
+      this.adjRibOut = merged;
+    }
     if (endOfRibToo) {
       for (const f of this.fsm.negotiated?.families ?? []) {
         if (onlyAfi !== undefined && f.afi !== onlyAfi) continue;
@@ -671,15 +700,20 @@ export class PeerSession {
     this.counters.prefixesWithdrawn += withdrawn;
   }
 
-  private sendUpdates(announce: { attributes: PathAttributes; prefixes: NLRI[] }[], withdraw: NLRI[]): void {
-    if (announce.length === 0 && withdraw.length === 0) return;
-    let msgs: Uint8Array[];
+  /** Packs routes into UPDATE messages; an encoding error is logged and sends nothing. */
+  private pack(announce: { attributes: PathAttributes; prefixes: NLRI[] }[], withdraw: NLRI[]): Uint8Array[] {
     try {
-      msgs = packUpdates(announce, withdraw, { ...this.codec, maxMessageSize: 4096 });
+      return packUpdates(announce, withdraw, { ...this.codec, maxMessageSize: 4096 });
     } catch (e) {
       this.log.error({ err: errMessage(e) }, 'cannot encode UPDATE');
-      return;
+      return [];
     }
+  }
+
+  private sendUpdates(announce: { attributes: PathAttributes; prefixes: NLRI[] }[], withdraw: NLRI[]): void {
+    if (announce.length === 0 && withdraw.length === 0) return;
+    const msgs = this.pack(announce, withdraw);
+    if (msgs.length === 0) return;
     const nAnn = announce.reduce((n, g) => n + g.prefixes.length, 0);
     // Attribute counters to messages proportionally is not needed: count totals once.
     msgs.forEach((m, i) => this.writeUpdateBytes(m, i === 0 ? nAnn : 0, i === 0 ? withdraw.length : 0));

@@ -1,0 +1,96 @@
+// Update groups: sessions with the same outbound policy share one table and one encoding, against
+// in-process fake peers over real loopback TCP; a session with another policy gets its own.
+import { test, afterEach } from 'node:test';
+import assert from 'node:assert/strict';
+import { pino } from 'pino';
+import { BGPSpeaker } from '../../../../src/bgp/speaker/index.ts';
+import { UpdateGroups, EMPTY_RIB, policyKey } from '../../../../src/bgp/speaker/groups.ts';
+import type { RibContext } from '../../../../src/bgp/speaker/rib.ts';
+import { parseIP } from '../../../../src/ip/index.ts';
+import { FakePeer, isEoR, peerConfig, plan, route } from './fakepeer.ts';
+
+const logger = pino({ level: 'silent' });
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  while (cleanups.length > 0) await cleanups.pop()?.();
+});
+
+async function peers(asns: number[]): Promise<FakePeer[]> {
+  const out: FakePeer[] = [];
+  for (const asn of asns) {
+    const p = new FakePeer({ asn });
+    await p.start();
+    cleanups.push(() => p.close());
+    out.push(p);
+  }
+  return out;
+}
+
+const updateBytes = (p: FakePeer): string[] =>
+  p.received.filter((r) => r.message.type === 2 && !isEoR(r.message)).map((r) => Buffer.from(r.raw).toString('hex'));
+
+test('three eBGP sessions with one policy share a table and the bytes; an iBGP session gets its own', async () => {
+  const [a, b, c, d] = await peers([64501, 64501, 64501, 64500]);
+  assert.ok(a && b && c && d);
+  const speaker = new BGPSpeaker({ nodeName: 'node1', routerId: '10.0.0.1', logger });
+  cleanups.push(() => speaker.stop());
+  const routes = [route('192.0.2.1/32', { communities: [65535 * 65536 + 65282] }), route('192.0.2.2/32'), route('198.51.100.0/24')];
+  const cfg = (p: FakePeer, name: string, peerASN = 64501) => peerConfig(p.port, { name, peerASN });
+  speaker.setPlan([
+    plan(cfg(a, 'a'), routes),
+    plan(cfg(b, 'b'), routes),
+    plan(cfg(c, 'c'), routes),
+    // iBGP (peer AS = our AS): LOCAL_PREF, no AS prepended — another policy
+    plan(cfg(d, 'd', 64500), routes, false),
+  ]);
+  for (const p of [a, b, c, d]) await p.waitFor('End-of-RIB', () => p.updates().some(isEoR) || undefined);
+  const [ua, ub, uc, ud] = [a, b, c, d].map(updateBytes);
+  assert.ok(ua && ua.length > 0);
+  assert.deepEqual(ub, ua, 'same bytes to b');
+  assert.deepEqual(uc, ua, 'same bytes to c');
+  assert.notDeepEqual(ud, ua, 'the iBGP session is encoded for its own policy');
+  const first = speaker.updateGroupStats();
+  assert.equal(first.tablesBuilt, 2, 'one table per policy');
+  assert.equal(first.movesEncoded, 2, 'one encoding per policy');
+  assert.equal(first.movesShared, 2);
+
+  // a change: one new route list for everybody -> one more table and one more encoding per policy
+  const more = [...routes, route('192.0.2.3/32')];
+  speaker.setPlan([plan(cfg(a, 'a'), more), plan(cfg(b, 'b'), more), plan(cfg(c, 'c'), more), plan(cfg(d, 'd', 64500), more, false)]);
+  for (const p of [a, b, c, d]) {
+    await p.waitFor('192.0.2.3/32', () => p.updates().some((u) => u.nlri.some((n) => n.length === 32 && n.network === parseIP('192.0.2.3').value)) || undefined);
+  }
+  const [ua2, ub2, uc2] = [a, b, c].map(updateBytes);
+  assert.deepEqual(ub2, ua2);
+  assert.deepEqual(uc2, ua2);
+  const second = speaker.updateGroupStats();
+  assert.equal(second.tablesBuilt - first.tablesBuilt, 2);
+  assert.equal(second.movesEncoded - first.movesEncoded, 2);
+  assert.equal(second.movesShared - first.movesShared, 2);
+});
+
+test('a session at another table (behind) gets its own move; equal moves are encoded once', () => {
+  const g = new UpdateGroups();
+  const ctx: RibContext = { ebgp: true, localASN: 64500, localAddress: { 4: parseIP('192.0.2.100') }, families: [{ afi: 1, safi: 1 }] };
+  const r1 = [route('192.0.2.1/32')];
+  const r2 = [route('192.0.2.1/32'), route('192.0.2.2/32')];
+  const t1 = g.table(r1, ctx).rib;
+  assert.equal(g.table(r1, { ...ctx, localAddress: { 4: parseIP('192.0.2.100') } }).rib, t1, 'equal policy, same table object');
+  assert.notEqual(g.table(r1, { ...ctx, localAddress: { 4: parseIP('192.0.2.101') } }).rib, t1, 'another next hop, another table');
+  const t2 = g.table(r2, ctx).rib;
+  let encodes = 0;
+  const enc = () => {
+    encodes++;
+    return [new Uint8Array([encodes])];
+  };
+  const m1 = g.move(t1, t2, 'as4', enc);
+  const m2 = g.move(t1, t2, 'as4', enc);
+  assert.equal(m2.messages, m1.messages, 'the second session reuses the bytes');
+  assert.equal(m1.announced, 1);
+  const behind = g.move(EMPTY_RIB, t2, 'as4', enc);
+  assert.equal(behind.announced, 2, 'a session that was down gets the whole table');
+  g.move(t1, t2, 'as2', enc);
+  assert.equal(encodes, 3, 'encoded once per (from, to, encoding)');
+  assert.deepEqual(g.move(t2, t2, 'as4', enc).messages, [], 'no move, no message');
+  assert.notEqual(policyKey({ ...ctx, gracefulShutdown: true }), policyKey(ctx));
+});
