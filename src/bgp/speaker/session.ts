@@ -650,13 +650,7 @@ export class PeerSession {
     const mv = this.groups.move(from, to, this.codec.fourOctetAS ? 'as4' : 'as2', (announce, withdraw) => this.pack(announce, withdraw));
     if (mv.messages.length === 0) return false;
     mv.messages.forEach((m, i) => this.writeUpdateBytes(m, i === 0 ? mv.announced : 0, i === 0 ? mv.withdrawn : 0));
-    if (this.log.isLevelEnabled('debug')) {
-      const d = mv.diff ?? diffRib(from, to);
-      this.log.debug(
-        { announced: d.announce.flatMap((g) => g.prefixes.map(nlriString)), withdrawn: d.withdraw.map(nlriString), messages: mv.messages.length },
-        'sent UPDATEs',
-      );
-    }
+    if (this.log.isLevelEnabled('debug')) this.logSent(mv.diff ?? diffRib(from, to), mv.messages.length);
     return true;
   }
 
@@ -717,11 +711,10 @@ export class PeerSession {
     const nAnn = announce.reduce((n, g) => n + g.prefixes.length, 0);
     // Attribute counters to messages proportionally is not needed: count totals once.
     msgs.forEach((m, i) => this.writeUpdateBytes(m, i === 0 ? nAnn : 0, i === 0 ? withdraw.length : 0));
-    if (this.log.isLevelEnabled('debug')) {
-      this.log.debug(
-        { announced: announce.flatMap((g) => g.prefixes.map(nlriString)), withdrawn: withdraw.map(nlriString), messages: msgs.length },
-        'sent UPDATEs',
-      );
-    }
+    if (this.log.isLevelEnabled('debug')) this.logSent({ announce, withdraw }, msgs.length);
+  }
+
+  private logSent(d: { announce: { prefixes: NLRI[] }[]; withdraw: NLRI[] }, messages: number): void {
+    this.log.debug({ announced: d.announce.flatMap((g) => g.prefixes.map(nlriString)), withdrawn: d.withdraw.map(nlriString), messages }, 'sent UPDATEs');
   }
 }
