@@ -1,0 +1,137 @@
+// What a BGP session is made of before it runs: its parameters and dependencies, the counters it
+// keeps, and the FSM configuration derived from a peer (timer defaults live here, in one place).
+
+import type net from 'node:net';
+import type { Logger } from 'pino';
+import type { IP } from '../../ip/index.ts';
+import type { Peer } from '../../config/types.ts';
+import type { AfiSafi } from '../codec/messages.ts';
+import { IPV4_UNICAST, IPV6_UNICAST } from '../session/open.ts';
+import type { Clock, SessionConfig } from '../session/types.ts';
+import type { Connector } from '../transport/index.ts';
+import type { UpdateGroups } from './groups.ts';
+import type { RouteMode } from './lifecycle.ts';
+
+/** Default first connect-retry delay when the peer has no connectTime (ms). */
+export const DEFAULT_CONNECT_RETRY_BASE_MS = 2_000;
+/** Upper bound of the exponential connect-retry backoff (ms). */
+export const DEFAULT_CONNECT_RETRY_MAX_MS = 60_000;
+/** Our TCP connect timeout (ms). */
+export const CONNECT_TIMEOUT_MS = 5_000;
+export const DEFAULT_HOLD_TIME = 90;
+/** Restart time announced when the peer sets none: 120 s, FRR's default and so MetalLB's. */
+export const GRACEFUL_RESTART_TIME = 120;
+
+export interface SessionCounters {
+  messagesSent: number;
+  messagesReceived: number;
+  opensSent: number;
+  opensReceived: number;
+  keepalivesSent: number;
+  keepalivesReceived: number;
+  updatesSent: number;
+  updatesReceived: number;
+  prefixesAnnounced: number;
+  prefixesWithdrawn: number;
+  notificationsSent: number;
+  notificationsReceived: number;
+  bytesSent: number;
+  connectAttempts: number;
+  /** Sessions re-established with the Restart State bit (a graceful restart completed). */
+  gracefulRestarts: number;
+  /** Drains (RFC 8326) started on this session. */
+  drains: number;
+}
+
+/** Counters of a session that has sent and received nothing. */
+export function zeroCounters(): SessionCounters {
+  return {
+    messagesSent: 0,
+    messagesReceived: 0,
+    opensSent: 0,
+    opensReceived: 0,
+    keepalivesSent: 0,
+    keepalivesReceived: 0,
+    updatesSent: 0,
+    updatesReceived: 0,
+    prefixesAnnounced: 0,
+    prefixesWithdrawn: 0,
+    notificationsSent: 0,
+    notificationsReceived: 0,
+    bytesSent: 0,
+    connectAttempts: 0,
+    gracefulRestarts: 0,
+    drains: 0,
+  };
+}
+
+export interface PeerSessionDeps {
+  logger: Logger;
+  clock: Clock;
+  connect: Connector;
+  /** BGP identifier when the peer sets no routerID (uint32). */
+  routerId: number;
+  onState: () => void;
+  /** Called once when the first session after a graceful restart has re-synchronised. */
+  onRestartComplete?: () => void;
+  /**
+   * Passive peers: register with the speaker's listener (connections from the peer's address
+   * are handed to `accept`; `onError` tells whether the listener could listen) / deregister.
+   */
+  listen?: (peer: Peer, accept: (sock: net.Socket) => void, onError: (msg: string | undefined) => void) => void;
+  unlisten?: (peer: Peer) => void;
+  /** Coalescing scheduler for route flushes (default setImmediate). */
+  defer?: (fn: () => void) => void;
+  /**
+   * Update groups shared by the speaker's sessions (tables and encoded UPDATEs of sessions with
+   * the same outbound policy are built once); default: this session's own.
+   */
+  groups?: UpdateGroups;
+}
+
+export interface PeerSessionParams {
+  peer: Peer;
+  ebgp: boolean;
+  /** The node's own addresses (next hops for the family the TCP connection lacks). */
+  nodeAddresses?: IP[];
+  /**
+   * This process restarted gracefully and the peer keeps our routes as stale until this time
+   * (clock ms): the first OPEN carries the Restart State bit.
+   */
+  restartingUntil?: number;
+  /** How the routes are sent (normal, draining with GRACEFUL_SHUTDOWN, drained). */
+  mode?: RouteMode;
+}
+
+export function ipToBgpId(ip: IP): number {
+  return Number(ip.value & 0xffffffffn) >>> 0;
+}
+
+/** Families offered on a session: the transport's, both with dualStackAddressFamily. */
+export function sessionFamilies(peer: Peer): AfiSafi[] {
+  const transport = peer.address?.family ?? 4;
+  if (peer.dualStackAddressFamily) return [IPV4_UNICAST, IPV6_UNICAST];
+  return [transport === 4 ? IPV4_UNICAST : IPV6_UNICAST];
+}
+
+export function sessionConfig(peer: Peer, routerId: number, restarting = false): SessionConfig {
+  const fixed = peer.connectTime !== undefined && peer.connectTime > 0;
+  const cfg: SessionConfig = {
+    localASN: peer.localASN ?? peer.myASN,
+    peerASN: peer.peerASN,
+    routerId: peer.routerID ? ipToBgpId(peer.routerID) : routerId,
+    holdTime: peer.holdTime ?? DEFAULT_HOLD_TIME,
+    families: sessionFamilies(peer),
+    connectRetryBaseMs: fixed ? (peer.connectTime as number) : DEFAULT_CONNECT_RETRY_BASE_MS,
+    connectRetryMaxMs: fixed ? (peer.connectTime as number) : DEFAULT_CONNECT_RETRY_MAX_MS,
+    connectTimeoutMs: CONNECT_TIMEOUT_MS,
+  };
+  if (peer.dynamicASN) cfg.dynamicASN = peer.dynamicASN;
+  if (peer.keepaliveTime !== undefined) cfg.keepaliveTime = peer.keepaliveTime;
+  if (peer.passive) cfg.passive = true;
+  if (peer.enableGracefulRestart) {
+    cfg.gracefulRestart = { restartTime: peer.gracefulRestartTime ?? GRACEFUL_RESTART_TIME, restarting };
+  }
+  return cfg;
+}
+
