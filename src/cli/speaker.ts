@@ -34,6 +34,7 @@ Stopping and draining (docs/kubernetes.md "Rollouts, cordon and drain"):
                   re-advertised with GRACEFUL_SHUTDOWN (65535:0, LOCAL_PREF 0 on iBGP) for
                   --drain-period, then withdrawn; announced again when lifted.
   kubectl exec POD -- metallb-ts drain --stop   drain, withdraw and exit (a real stop).
+  SIGHUP          ignored (logged): the configuration is watched on the API server.
 
 options:
   --node-name NAME           this node (default $NODE_NAME; required)
@@ -182,6 +183,8 @@ export async function run(argv: string[]): Promise<number> {
     requestStop = resolve;
     process.once('SIGTERM', () => resolve({ withdraw: withdrawOnStop }));
     process.once('SIGINT', () => resolve({ withdraw: withdrawOnStop }));
+    // the configuration comes from the API server: SIGHUP has nothing to re-read (and must not kill)
+    process.on('SIGHUP', () => logger.info({ signal: 'SIGHUP' }, 'ignored: the configuration is watched on the API server'));
   });
   logger.info({ namespace, server: client.server }, 'speaker starting');
   void speaker.start().catch((err: unknown) => logger.error({ err: (err as Error).message }, 'speaker failed to start'));

@@ -27,6 +27,7 @@ Stopping (see docs/standalone.md "Restart, stop and drain"):
   SIGTERM/SIGINT  a restart: BGPPeers with enableGracefulRestart keep our routes (stale) until
                   the next start re-announces them; all other sessions are withdrawn. Exit 0.
                   With --withdraw-on-stop every route is withdrawn on every session.
+  SIGHUP          re-reads the folder (as an edit does); the process keeps running.
   metallb-ts drain --stop   a real stop: routes re-advertised with GRACEFUL_SHUTDOWN (65535:0),
                   withdrawn after the drain period, then the process exits 0.
 
@@ -225,6 +226,12 @@ export async function run(argv: string[], hooks: RunHooks = {}): Promise<number>
   };
 
   rt.start();
+  // SIGHUP re-reads the folder (it used to end the process without withdrawing or Cease)
+  const onHup = (): void => {
+    logger.info({ signal: 'SIGHUP' }, 're-reading the folder');
+    rt.reload();
+  };
+  process.on('SIGHUP', onHup);
   const stateBase = basename(statePath);
   const watcher = new FolderWatcher(args.paths, {
     debounceMs: 15,
@@ -252,6 +259,7 @@ export async function run(argv: string[], hooks: RunHooks = {}): Promise<number>
       hooks.onListening?.(http.url);
     } catch (e) {
       logger.fatal({ listen: args.httpListen }, `cannot listen for HTTP: ${(e as Error).message}`);
+      process.off('SIGHUP', onHup);
       watcher.close();
       await rt.stop();
       return 1;
@@ -259,6 +267,7 @@ export async function run(argv: string[], hooks: RunHooks = {}): Promise<number>
   }
 
   const how = await stop;
+  process.off('SIGHUP', onHup);
   watcher.close();
   try {
     // withdrawals normally take milliseconds; never hang the shutdown on a stuck peer

@@ -15,6 +15,7 @@ import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import { allocate } from '../allocator/index.ts';
 import type { Config } from '../config/types.ts';
+import { CLUSTER_KINDS } from '../config/load.ts';
 import type { InputSet } from '../config/load.ts';
 import { formatDiagnostic } from '../config/path.ts';
 import type { Node } from '../model/objects.ts';
@@ -67,7 +68,10 @@ export interface ServiceStatus {
 export interface StandaloneStatus extends Omit<NodeStatus, 'generation' | 'node'> {
   node: string;
   ready: boolean;
-  /** True when the folder's latest content has errors and the previous good one still runs. */
+  /**
+   * True when the folder's latest content has errors and the previous good configuration still
+   * runs (Service changes keep being applied under it when only configuration objects are broken).
+   */
   stale: boolean;
   /** Number of good reloads. */
   generation: number;
@@ -200,8 +204,17 @@ export class Standalone {
     if (!inputs.config && errors.length === 0) errors.push(`${this.opts.paths.join(', ')}: no configuration found`);
     this.warnings = inputs.warnings.map(formatDiagnostic);
     for (const w of this.warnings) this.log.warn({ warning: w }, 'configuration warning');
-    if (errors.length > 0 || !inputs.config) return this.fail(errors);
-    const config = inputs.config;
+    let config = inputs.config;
+    // Only configuration objects are broken (a pool typo, ...): the last good configuration
+    // stays in force and the folder's Services, Nodes, EndpointSlices and Secrets keep flowing
+    // under it (a deleted Service is withdrawn, a new one gets an IP). A file that cannot be read
+    // at all, or a broken Service/Node/... freezes everything: its objects cannot be known.
+    const good = this.good;
+    const configOnly = good !== undefined && inputs.errors.length > 0 && inputs.errors.every((d) => d.kind !== '' && !CLUSTER_KINDS.has(d.kind));
+    if (configOnly) {
+      this.fail(errors, 'keeping the last good configuration; Service changes are applied under it');
+      config = good.config;
+    } else if (errors.length > 0 || !config) return this.fail(errors);
 
     const nodes = this.nodesFor(inputs);
     let alloc: ReturnType<typeof allocate>;
@@ -262,9 +275,12 @@ export class Standalone {
       return this.fail([`internal error: ${(e as Error).message}`]);
     }
     this.good = { config, assignments: alloc.assignments, services };
-    this.errors = [];
-    this.generation++;
-    this.lastReload.ok = true;
+    // under the last good configuration the errors stay (stale) and the reload is not "ok"
+    if (!configOnly) {
+      this.errors = [];
+      this.generation++;
+      this.lastReload.ok = true;
+    }
     if (defer) {
       // announce first, persist right after (see deferStateWrite)
       const first = this.pendingState === undefined;
@@ -277,9 +293,9 @@ export class Standalone {
         services: services.length,
         sessions,
       },
-      'configuration applied',
+      configOnly ? 'Service changes applied under the last good configuration' : 'configuration applied',
     );
-    return { ok: true, errors: [], changed };
+    return configOnly ? { ok: false, errors, changed } : { ok: true, errors: [], changed };
   }
 
   /** Writes a deferred state file update now (no-op when none is pending). */
@@ -303,10 +319,10 @@ export class Standalone {
     }
   }
 
-  private fail(errors: string[]): ReloadResult {
+  private fail(errors: string[], keeping = 'keeping the last good configuration'): ReloadResult {
     this.errors = errors;
     for (const e of errors) this.log.error({ error: e }, 'configuration error');
-    if (this.good) this.log.warn({ generation: this.generation }, 'keeping the last good configuration');
+    if (this.good) this.log.warn({ generation: this.generation }, keeping);
     else this.log.warn('no valid configuration yet: not announcing anything');
     return { ok: false, errors, changed: false };
   }

@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { readFileSync } from 'node:fs';
+import { readFileSync, unlinkSync } from 'node:fs';
 import { Lab } from '../lib/netns.ts';
 import { missing, runnable } from '../lib/prereq.ts';
 import { Bird } from '../lib/routers.ts';
@@ -119,6 +119,35 @@ describe('standalone lifecycle with BIRD', { concurrency: false }, () => {
     assert.equal(value('metallb_bgp_announced_prefixes_total'), 2);
     assert.equal(value('metallb_bgp_pending_prefixes_total'), 0);
     assert.ok(value('metallb_bgp_updates_total') >= 1);
+  });
+
+  it('an invalid pool file does not freeze Services: a removed Service file is withdrawn, a new one gets an IP; SIGHUP re-reads', async (t) => {
+    if (!need(t) || !sa || !bird || !lab) return;
+    const peer = lab.addr.dut4[0] ?? '';
+    const st0 = await sa.status();
+    const aaa = st0.services.find((s) => s.name === 'aaa')?.ips[0];
+    assert.ok(aaa);
+    await bird.waitRoutes('aaa at BIRD', (all) => routesOf(all, peer).some((r) => r.prefix === `${aaa}/32`));
+    writeManifest(manifests, 'broken-pool.yaml', 'apiVersion: metallb.io/v1beta1\nkind: IPAddressPool\nmetadata: { name: broken, namespace: metallb-system }\nspec: { addresses: [203.0.113.300/32] }\n');
+    await waitFor('stale', async () => ((await sa?.status())?.stale ? true : undefined), 10000);
+    // the Service file goes away while the folder is broken: BIRD loses the /32
+    const t0 = Date.now();
+    unlinkSync(join(manifests, 'svc-a.yaml'));
+    await bird.waitRoutes(`${aaa}/32 withdrawn under a broken pool file`, (all) => !routesOf(all, peer).some((r) => r.prefix === `${aaa}/32`), 10000);
+    t.diagnostic(`withdrawn at BIRD ${Date.now() - t0} ms after the Service file was removed (broken pool file in the folder)`);
+    // a new Service file gets an IP from the last good pools and reaches BIRD
+    writeManifest(manifests, 'svc-new.yaml', serviceYaml('newcomer'));
+    const ip = await waitFor('newcomer IP', async () => (await sa?.status())?.services.find((s) => s.name === 'newcomer')?.ips[0], 10000);
+    await bird.waitRoutes(`${ip}/32 at BIRD`, (all) => routesOf(all, peer).some((r) => r.prefix === `${ip}/32`));
+    const st = await sa.status();
+    assert.equal(st.stale, true, 'still stale: the broken pool is not in force');
+    assert.match(st.configErrors.join('\n'), /broken-pool\.yaml:\d+: IPAddressPool\/broken/);
+    // SIGHUP re-reads the folder instead of killing the process
+    unlinkSync(join(manifests, 'broken-pool.yaml'));
+    sa.proc?.signal('SIGHUP');
+    await waitFor('fresh again', async () => ((await sa?.status())?.stale === false ? true : undefined), 10000);
+    assert.equal(sa.proc?.exitCode ?? null, null, 'still running after SIGHUP');
+    assert.equal((await sa.get('/readyz')).status, 200);
   });
 
   it('SIGKILL: BIRD drops the routes (the kernel closes the TCP session, at the latest the hold time expires)', async (t) => {

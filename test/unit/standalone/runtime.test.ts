@@ -129,7 +129,7 @@ test('invalid edit keeps the last good config and reports stale; fixing it recov
   h.rt.start();
   h.set(config('198.51.100.300/32'), svc('a'));
   assert.equal(h.rt.reload().ok, false);
-  assert.equal(h.speaker.plans.length, 1, 'the speaker is not touched');
+  assert.deepEqual(h.speaker.last()[0]?.routes, h.speaker.plans[0]?.[0]?.routes, 'the same routes under the last good configuration');
   const st = h.rt.status();
   assert.equal(st.ready, true);
   assert.equal(st.stale, true);
@@ -206,4 +206,43 @@ test('a corrupt state file never swaps IPs silently: previous generation used, /
   assert.equal(loadState(sp).error, undefined);
   assert.deepEqual(Object.keys(loadState(`${sp}.prev`).assignments), ['default/zeta']);
   await h2.rt.stop();
+}));
+
+test('a broken configuration object does not freeze Services: removals withdraw, new ones get IPs; a broken Service file freezes', withDir((d) => {
+  const h = harness(join(d, 'state.json'));
+  h.set(config('198.51.100.10-198.51.100.13'), svc('a'), svc('b'));
+  assert.equal(h.rt.start().ok, true);
+  const routes = (): string[] => (h.speaker.last()[0]?.routes ?? []).map((r) => `${formatIP({ family: r.prefix.family, value: r.prefix.network })}/${r.prefix.length}`);
+  assert.deepEqual(routes(), ['198.51.100.10/32', '198.51.100.11/32']);
+
+  // a pool typo in the folder, and Service b removed: b is withdrawn under the last good config
+  const broken = config('198.51.100.300/32');
+  h.set(broken, svc('a'));
+  const r1 = h.rt.reload();
+  assert.equal(r1.ok, false);
+  assert.equal(r1.changed, true);
+  assert.deepEqual(routes(), ['198.51.100.10/32']);
+  let st = h.rt.status();
+  assert.equal(st.stale, true);
+  assert.equal(st.configErrors.length, 1);
+  assert.deepEqual(st.services.map((s) => s.name), ['a']);
+
+  // a new Service gets an IP from the last good pools
+  h.set(broken, svc('a'), svc('c'));
+  assert.equal(h.rt.reload().ok, false);
+  assert.deepEqual(h.rt.assignments()['default/c']?.ips, ['198.51.100.11']);
+  assert.deepEqual(routes(), ['198.51.100.10/32', '198.51.100.11/32']);
+
+  // a broken Service manifest: its Service cannot be known, so nothing moves
+  const plans = h.speaker.plans.length;
+  h.set(broken, svc('a'), svc('c').replace('ports: [{ port: 80 }]', 'ports: 7'));
+  assert.equal(h.rt.reload().ok, false);
+  assert.equal(h.speaker.plans.length, plans, 'frozen');
+  assert.deepEqual(h.rt.assignments()['default/c']?.ips, ['198.51.100.11']);
+
+  // fixed: fresh again
+  h.set(config('198.51.100.10-198.51.100.13'), svc('a'), svc('c'));
+  assert.equal(h.rt.reload().ok, true);
+  st = h.rt.status();
+  assert.equal(st.stale, false);
 }));
