@@ -19,17 +19,8 @@ export interface LatencyOptions {
   shuffleLists?: boolean | number;
 }
 
-/** Small deterministic PRNG (mulberry32) for reproducible shuffles. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic PRNG for reproducible shuffles (the tests' seeded mulberry32). */
+export { mulberry32 as prng } from '../../unit/helpers/random.ts';
 
 export function pickDelay(v: number | [number, number] | undefined, rnd: () => number): number {
   if (v === undefined) return 0;
