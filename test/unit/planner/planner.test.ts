@@ -397,3 +397,28 @@ test('table output shows one block per session with Network / Next Hop / LocPrf 
   assert.match(text, /198\.51\.100\.0\/24\s+10\.0\.0\.11\s+0\n/);
   assert.match(text, /Total number of prefixes 2/);
 });
+
+test('sessions of a node with the same route policy share one route list; a differing policy gets its own', () => {
+  const cfg = config({
+    pools: [pool('p', ['192.0.2.0/28'])],
+    bgpAdvertisements: [bgpAd('all', ['p']), bgpAd('only-c', ['p'], { peers: ['c'], communities: [std('64512:9')] })],
+    peers: [
+      peer('a', '172.30.0.1', 64512, 65001),
+      peer('b', '172.30.0.2', 64512, 65002),
+      peer('c', '172.30.0.3', 64512, 65003), // named by an advertisement: its own routes
+      peer('d', '172.30.0.4', 64512, 64512), // iBGP: LOCAL_PREF, its own routes
+    ],
+  });
+  const services = [svc('web'), svc('api')];
+  const a = allocate({ config: cfg, services, previous: {} });
+  const out = planAll({ config: cfg, services, assignments: a.assignments, nodes: [node('n1', {}, { addresses: ['10.0.0.11'] })], endpointSlices: [], assumeEndpoints: true });
+  const by = new Map(out.bgp.map((s) => [s.peer, s.routes]));
+  assert.equal(by.get('a')?.length, 2);
+  assert.equal(by.get('a'), by.get('b'), 'a and b: one array');
+  assert.notEqual(by.get('c'), by.get('a'));
+  assert.deepEqual(by.get('c')?.map((r) => r.communities), [[64512 * 65536 + 9], [64512 * 65536 + 9]]);
+  assert.deepEqual(by.get('a')?.map((r) => r.communities), [[], []], 'the shared list is not touched by c’s advertisement');
+  assert.notEqual(by.get('d'), by.get('a'));
+  assert.deepEqual(by.get('d')?.map((r) => r.localPref), [0, 0]);
+  assert.deepEqual(by.get('a')?.map((r) => r.localPref), [undefined, undefined]);
+});
