@@ -1,5 +1,5 @@
 // Generates the Kubernetes manifests from one source of truth:
-//   config/crd/metallb.io_<plural>.yaml   CRDs; config kinds use crdOpenAPISchema (the same zod
+//   config/crd/<group>_<plural>.yaml      CRDs; config kinds use crdOpenAPISchema (the same zod
 //                                         schemas `validate` uses); status kinds are defined here
 //   config/rbac/rbac.yaml                 ServiceAccounts, least-privilege (Cluster)Roles, bindings
 //   config/manifests/metallb-ts.yaml      everything for `kubectl apply -f`
@@ -192,6 +192,29 @@ export function crdDefs(): CrdDef[] {
       columns: [column('Node', '.status.node'), column('Service Name', '.status.serviceName'), column('Service Namespace', '.status.serviceNamespace'), age],
     },
     {
+      // frr-k8s' session state kind, same group/schema/columns so that both can coexist
+      group: FRRK8S_GROUP,
+      kind: 'BGPSessionState',
+      plural: 'bgpsessionstates',
+      versions: [
+        {
+          name: 'v1beta1',
+          storage: true,
+          schema: statusKindSchema('BGPSessionState', {
+            type: 'object',
+            properties: {
+              node: { type: 'string', description: 'Node of the session.' },
+              peer: { type: 'string', description: 'Neighbor address.' },
+              vrf: { type: 'string', description: 'VRF ("" = default).' },
+              bgpStatus: { type: 'string', description: 'RFC 4271 state: Idle, Connect, Active, OpenSent, OpenConfirm, Established.' },
+              bfdStatus: { type: 'string', description: 'BFD session state, N/A without a bfdProfile.' },
+            },
+          }),
+        },
+      ],
+      columns: [column('Node', '.status.node'), column('Peer', '.status.peer'), column('VRF', '.status.vrf'), column('BGP', '.status.bgpStatus'), column('BFD', '.status.bfdStatus')],
+    },
+    {
       kind: 'ServiceL2Status',
       plural: 'servicel2statuses',
       versions: [
@@ -324,6 +347,8 @@ export function rbac(ns: string): Obj[] {
       { apiGroups: [GROUP], resources: CONFIG_PLURALS, verbs: read },
       { apiGroups: [GROUP], resources: ['servicebgpstatuses', 'servicel2statuses'], verbs: [...read, 'create', 'update', 'patch', 'delete'] },
       { apiGroups: [GROUP], resources: ['servicebgpstatuses/status', 'servicel2statuses/status'], verbs: ['get', 'patch', 'update'] },
+      { apiGroups: [FRRK8S_GROUP], resources: ['bgpsessionstates'], verbs: [...read, 'create', 'update', 'patch', 'delete'] },
+      { apiGroups: [FRRK8S_GROUP], resources: ['bgpsessionstates/status'], verbs: ['get', 'patch', 'update'] },
       { apiGroups: [GROUP], resources: ['configurationstates'], verbs: [...read, 'create'] },
       { apiGroups: [GROUP], resources: ['configurationstates/status'], verbs: ['get', 'patch', 'update'] },
       { apiGroups: [''], resources: ['secrets'], verbs: read },
@@ -631,8 +656,9 @@ export function generate(): Map<string, string> {
   const files = new Map<string, string>();
   const crds = crdDefs().map(crd);
   for (const c of crds) {
-    const plural = ((c['spec'] as Obj)['names'] as { plural: string }).plural;
-    files.set(`config/crd/metallb.io_${plural}.yaml`, HEADER + yamlDocs([c]));
+    const spec = c['spec'] as Obj;
+    const plural = (spec['names'] as { plural: string }).plural;
+    files.set(`config/crd/${spec['group'] as string}_${plural}.yaml`, HEADER + yamlDocs([c]));
   }
   files.set(`config/crd/${FRRK8S_GROUP}_frrconfigurations.yaml`, HEADER + yamlDocs([crd(frrCrdDef())]));
   files.set('config/rbac/rbac.yaml', HEADER + yamlDocs(rbac(NAMESPACE)));

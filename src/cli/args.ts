@@ -25,6 +25,7 @@ export const OPTIONS = {
   '--node-address': { value: true },
   '--load-balancer-class': { value: true, aliases: ['--lb-class'] },
   '--router-id': { value: true },
+  '--route-table': { value: true },
   '--state': { value: true },
   '--http-listen': { value: true },
   '--log-format': { value: true },
@@ -129,5 +130,13 @@ export function parseSeconds(name: string, v: string | undefined, dflt: number):
   if (v === undefined) return dflt;
   const n = Number(v.endsWith('s') ? v.slice(0, -1) : v);
   if (!Number.isFinite(n) || n <= 0) return `option ${name}: "${v}" is not a positive number of seconds`;
+  return n;
+}
+
+/** `--route-table ID`: a routing table id (1..2^32-2, not 255 = local); undefined when absent. */
+export function parseRouteTable(v: string | undefined): number | undefined | string {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!/^[0-9]+$/.test(v) || !(n >= 1 && n <= 0xfffffffe) || n === 255) return `--route-table: want a table id 1..4294967294 other than 255 (local), got "${v}"`;
   return n;
 }

@@ -11,9 +11,11 @@ import { KubeSpeaker, MEMBERLIST_SECRET_NAME } from '../kube/speaker.ts';
 import { Layer2Supervisor } from '../layer2/supervisor.ts';
 import { NodeAgent } from '../node/agent.ts';
 import { createBgpDriver } from '../node/drivers.ts';
+import { BGPSessionStateSync, sessionStatesPublisher } from '../kube/sessionstates.ts';
+import { receivedRoutesExtension, sessionStatesExtension } from '../routes/extension.ts';
 import type { PartitionPolicy } from '../layer2/ownership.ts';
 import { createKubeMetrics } from '../kube/metrics.ts';
-import { parseArgs, pick, UsageError } from './args.ts';
+import { parseArgs, parseRouteTable, pick, UsageError } from './args.ts';
 import { DEFAULT_DRAIN_PERIOD_MS, controlEndpoints } from './control.ts';
 import { parseGoDuration } from '../config/duration.ts';
 
@@ -42,6 +44,8 @@ options:
   --namespace NS             namespace of the metallb.io objects (default $METALLB_NAMESPACE or metallb-system)
   --load-balancer-class C    announce only Services with this spec.loadBalancerClass
   --router-id IPV4           BGP identifier when a peer does not set routerID (default: node address)
+  --route-table ID           routing table for routes received from peers with a receive policy
+                             (FRRConfiguration toReceive; default 254 = main); see docs/routes-in.md
   --http-listen ADDR         /healthz /readyz /status /metrics (default 0.0.0.0:7472; "off" disables)
   --ml-bind-addr IP          local address of the Layer 2 liveness socket (default 0.0.0.0, :: on IPv6 nodes)
   --ml-bind-port PORT        Layer 2 liveness UDP port of every speaker (default 7946)
@@ -62,6 +66,7 @@ const SPEC = pick(
   '--namespace',
   '--load-balancer-class',
   '--router-id',
+  '--route-table',
   '--http-listen',
   '--ml-bind-addr',
   '--ml-bind-port',
@@ -105,6 +110,8 @@ export async function run(argv: string[]): Promise<number> {
   if (policy !== 'majority' && policy !== 'any-peer' && policy !== 'none') return fail(`--l2-partition-policy: want majority, any-peer or none, got "${policy}"`);
   const partitionPolicy: PartitionPolicy = policy;
   const mlSecretName = v.get('--ml-secret-name') ?? MEMBERLIST_SECRET_NAME;
+  const routeTable = parseRouteTable(v.get('--route-table'));
+  if (typeof routeTable === 'string') return fail(routeTable);
   const mlSecret = process.env['METALLB_ML_SECRET_KEY'];
   const dp = v.get('--drain-period');
   const drainPeriod = dp === undefined ? DEFAULT_DRAIN_PERIOD_MS : parseGoDuration(dp);
@@ -122,13 +129,31 @@ export async function run(argv: string[]): Promise<number> {
   }
   const metrics = createKubeMetrics();
   const routerId = v.get('--router-id');
+  // BGPSessionState objects (frrk8s.metallb.io): one per session of this node, kept current
+  const sessionStates = new BGPSessionStateSync({
+    client,
+    namespace,
+    nodeName: node,
+    logger,
+    ...(process.env['POD_NAME'] ? { podName: process.env['POD_NAME'] } : {}),
+    ...(process.env['POD_UID'] ? { podUID: process.env['POD_UID'] } : {}),
+  });
+  let publishStates = (): void => undefined;
+  // received routes -> this node's routing table (FRRConfiguration toReceive)
+  const received = receivedRoutesExtension(logger, routeTable);
   const bgp = createBgpDriver({
     nodeName: node,
     logger,
     registry: metrics.registry,
     ...(routerId !== undefined ? { routerId } : {}),
     ...(restartMarker !== undefined ? { restartMarker } : {}),
+    ...(received ? { onReceived: received.onReceived } : {}),
+    onState: () => publishStates(),
   });
+  publishStates = sessionStatesPublisher(sessionStates, node, () => bgp.status());
+  // BFD changes a session's bfdStatus without a BGP state change: refresh now and then too
+  const refreshStates = setInterval(() => publishStates(), 5000);
+  refreshStates.unref();
   const layer2 = new Layer2Supervisor({
     logger,
     nodeName: node,
@@ -144,6 +169,7 @@ export async function run(argv: string[]): Promise<number> {
     bgp,
     layer2,
     members: { port: mlPort, secretNamespace: namespace, secretName: mlSecretName, ...(mlSecret ? { secret: mlSecret } : {}) },
+    extensions: [...(received ? [received] : []), sessionStatesExtension(node, () => bgp.status())],
     ...(lbClass !== undefined ? { loadBalancerClass: lbClass } : {}),
     drainOnLeave: { periodMs: drainPeriod },
   });
@@ -188,10 +214,17 @@ export async function run(argv: string[]): Promise<number> {
   });
   logger.info({ namespace, server: client.server }, 'speaker starting');
   void speaker.start().catch((err: unknown) => logger.error({ err: (err as Error).message }, 'speaker failed to start'));
+  void sessionStates
+    .start()
+    .then(publishStates)
+    .catch((err: unknown) => logger.error({ err: (err as Error).message }, 'BGPSessionState publishing failed to start'));
   const how = await done;
   logger.info(
     how.withdraw ? 'stopping: withdrawing routes' : 'stopping for a restart: graceful-restart peers keep our routes, the others are withdrawn',
   );
+  // BGPSessionState objects stay (owned by the Pod); the next speaker on this node adopts them
+  clearInterval(refreshStates);
+  await sessionStates.stop();
   await speaker.stop(how);
   await http?.close();
   return 0;

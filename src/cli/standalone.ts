@@ -15,7 +15,7 @@ import { Standalone } from '../standalone/runtime.ts';
 import type { BgpDriver } from '../node/types.ts';
 import { FolderWatcher } from '../standalone/watch.ts';
 import { createDeps } from '../standalone/wire.ts';
-import { parseArgs, pick, UsageError } from './args.ts';
+import { parseArgs, parseRouteTable, pick, UsageError } from './args.ts';
 
 export const STANDALONE_USAGE = `usage: metallb-ts standalone -f DIR [-f DIR...] --node NAME [options]
 
@@ -46,6 +46,8 @@ options:
                           withdrawing (Go duration, default 30s)
   --withdraw-on-stop      SIGTERM/SIGINT withdraw every route even on graceful-restart peers
   --restart-marker FILE   graceful restart marker (default: the --state file + ".restart")
+  --route-table ID        routing table for routes received over BGP (peers with a receive
+                          policy; default 254 = main); see docs/routes-in.md
   -h, --help              this text
 `;
 
@@ -63,6 +65,8 @@ export interface StandaloneArgs {
   drainPeriod: number;
   withdrawOnStop: boolean;
   restartMarker: string;
+  /** Routing table for received routes (default main). */
+  routeTable?: number;
 }
 
 
@@ -83,6 +87,7 @@ export function parseStandaloneArgs(argv: string[]): StandaloneArgs | { help: tr
       '--drain-period',
       '--withdraw-on-stop',
       '--restart-marker',
+      '--route-table',
     ),
   );
   if (p instanceof UsageError) return p.message;
@@ -112,6 +117,8 @@ export function parseStandaloneArgs(argv: string[]): StandaloneArgs | { help: tr
   if (drainPeriod === undefined) return `--drain-period: "${dp}" is not a duration (e.g. 30s, 2m)`;
   const withdrawOnStop = p.flags.has('--withdraw-on-stop');
   const restartMarker = v.get('--restart-marker');
+  const table = parseRouteTable(v.get('--route-table'));
+  if (typeof table === 'string') return table;
   if (paths.length === 0) return 'missing -f DIR';
   if (!node) return 'missing --node NAME';
   if (!/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/.test(node)) return `--node: "${node}" is not a valid node name`;
@@ -131,6 +138,7 @@ export function parseStandaloneArgs(argv: string[]): StandaloneArgs | { help: tr
   if (lbClass !== undefined) out.loadBalancerClass = lbClass;
   if (routerId !== undefined) out.routerId = routerId;
   else if (nodeAddressGiven && tryParseIP(nodeAddress)?.family === 4) out.routerId = nodeAddress;
+  if (table !== undefined) out.routeTable = table;
   return out;
 }
 
@@ -200,6 +208,7 @@ export async function run(argv: string[], hooks: RunHooks = {}): Promise<number>
     ...(args.routerId ? { routerId: args.routerId } : {}),
     ...(args.loadBalancerClass !== undefined ? { loadBalancerClass: args.loadBalancerClass } : {}),
     restartMarker: resolve(args.restartMarker),
+    ...(args.routeTable !== undefined ? { routeTable: args.routeTable } : {}),
     ...(hooks.bgp ? { bgp: hooks.bgp } : {}),
     ...(hooks.layer2 === false ? { layer2: false } : {}),
   });

@@ -42,6 +42,7 @@ export const R = {
   servicebgpstatuses: ref('metallb.io', 'v1beta1', 'servicebgpstatuses', 'ServiceBGPStatus'),
   servicel2statuses: ref('metallb.io', 'v1beta1', 'servicel2statuses', 'ServiceL2Status'),
   configurationstates: ref('metallb.io', 'v1beta1', 'configurationstates', 'ConfigurationState'),
+  bgpsessionstates: ref('frrk8s.metallb.io', 'v1beta1', 'bgpsessionstates', 'BGPSessionState'),
 } as const;
 
 /** The metallb.io configuration kinds (what buildConfig reads). */

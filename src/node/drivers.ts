@@ -3,7 +3,7 @@
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { BGPSpeaker } from '../bgp/speaker/index.ts';
-import type { SessionStatus } from '../bgp/speaker/index.ts';
+import type { SessionStatus, SpeakerOptions } from '../bgp/speaker/index.ts';
 import { BfdSupervisor } from '../bfd/supervisor.ts';
 import { createBfdMetrics } from '../bfd/metrics.ts';
 import type { BgpDriver } from './types.ts';
@@ -15,6 +15,10 @@ export interface SpeakerDriverOptions {
   routerId?: string;
   /** Graceful restart marker file (see src/bgp/speaker/lifecycle.ts). */
   restartMarker?: string;
+  /** Adj-RIB-In changes of sessions with a receive policy (src/routes: the kernel route sync). */
+  onReceived?: SpeakerOptions['onReceived'];
+  /** Called after every session state change (e.g. to publish BGPSessionState objects). */
+  onState?: () => void;
 }
 
 /** The BGP speaker of this node; every session state change is logged. */
@@ -24,10 +28,12 @@ export function createSpeaker(opts: SpeakerDriverOptions): BGPSpeaker {
     logger: opts.logger,
     ...(opts.routerId !== undefined ? { routerId: opts.routerId } : {}),
     ...(opts.restartMarker !== undefined ? { restartMarker: opts.restartMarker } : {}),
+    ...(opts.onReceived ? { onReceived: opts.onReceived } : {}),
   });
   speaker.on('state', (s: SessionStatus) => {
     const fields = { peer: s.peer, peerAddress: s.peerAddress, state: s.state, ...(s.lastError ? { lastError: s.lastError } : {}) };
     opts.logger.info(fields, 'BGP session state');
+    opts.onState?.();
   });
   return speaker;
 }

@@ -4,6 +4,7 @@
 
 import { nodesWithoutSession } from './why.ts';
 import { aggregate, comparePrefix, formatPrefix, tryParseIP } from '../ip/index.ts';
+import { receivePolicyFor } from '../config/receive.ts';
 import type { Family, IP, Prefix } from '../ip/index.ts';
 import type { BGPAdvertisement, Config, L2Advertisement, Peer, PreferredNodeSelector } from '../config/types.ts';
 import type { EndpointSlice, Namespace, Node, Service } from '../model/objects.ts';
@@ -232,6 +233,8 @@ function planSessions(config: Config, ctx: Ctx, onlyNode?: string): SessionPlan[
       if (p.sourceAddress) addrs.push(p.sourceAddress);
       for (const a of n.addresses) if (!addrs.some((x) => x.family === a.family && x.value === a.value)) addrs.push(a);
       const s: SessionPlan = { node: n.name, peer: p.name, config: p, ebgp: isEBGP(p), routes: [], nodeAddresses: addrs };
+      const receive = receivePolicyFor(p, n.labels);
+      if (receive) s.receive = receive;
       sessions.push(s);
       const key = routeGroupKey(p, s.ebgp, config.bgpAdvertisements);
       const g = list.get(key);

@@ -5,6 +5,7 @@
 import type { IP, Prefix } from '../ip/index.ts';
 import type { Community, Peer, PreferredNodeSelector } from '../config/types.ts';
 import type { NoSession } from './why.ts';
+import type { EffectiveReceive } from '../config/receive.ts';
 
 export interface PlannedRoute {
   prefix: Prefix;
@@ -37,6 +38,11 @@ export interface SessionPlan {
    * the first one of the route's family. Informational (plan output); optional.
    */
   nodeAddresses?: IP[];
+  /**
+   * What this node imports from the session (the peer's FRRConfiguration toReceive policies that
+   * select this node, merged); absent = nothing (docs/routes-in.md).
+   */
+  receive?: EffectiveReceive;
   /** Routes sorted by prefix (family, network, length). */
   routes: PlannedRoute[];
 }

@@ -13,6 +13,7 @@ import { NodeAgent } from '../node/agent.ts';
 import { createBgpDriver } from '../node/drivers.ts';
 import type { BgpDriver, NodeAgentOptions } from '../node/index.ts';
 import type { StandaloneDeps } from './runtime.ts';
+import { receivedRoutesExtension, sessionStatesExtension } from '../routes/extension.ts';
 
 export interface WireOptions {
   nodeName: string;
@@ -27,13 +28,19 @@ export interface WireOptions {
   restartMarker?: string;
   /** Replaces the real BGP speaker (tests); BFD still sits in front of it. */
   bgp?: BgpDriver;
+  /** Routing table for received routes (default 254, main); see docs/routes-in.md. */
+  routeTable?: number;
 }
 
 export function createDeps(opts: WireOptions): StandaloneDeps {
+  // received routes -> this machine's routing table (peers with a receive policy)
+  const received = receivedRoutesExtension(opts.logger, opts.routeTable);
+  const bgp = createBgpDriver({ ...opts, ...(received ? { onReceived: received.onReceived } : {}) });
   const agentOpts: NodeAgentOptions = {
     node: opts.nodeName,
     logger: opts.logger,
-    bgp: createBgpDriver(opts),
+    bgp,
+    extensions: [...(received ? [received] : []), sessionStatesExtension(opts.nodeName, () => bgp.status())],
     ...(opts.loadBalancerClass !== undefined ? { loadBalancerClass: opts.loadBalancerClass } : {}),
   };
   if (opts.layer2 !== false) {

@@ -4,7 +4,7 @@
 import { EventEmitter } from 'node:events';
 import { networkInterfaces } from 'node:os';
 import type { Logger } from 'pino';
-import { formatIP, tryParseIP } from '../../ip/index.ts';
+import { formatIP, formatPrefix, tryParseIP } from '../../ip/index.ts';
 import type { Peer } from '../../config/types.ts';
 import type { SessionPlan } from '../../planner/types.ts';
 import { CeaseSubcode } from '../codec/messages.ts';
@@ -21,6 +21,8 @@ import { pendingRestarts, readRestartMarker, removeRestartMarker, writeRestartMa
 import type { RestartMarkerSession, RouteMode, SessionPhase } from './lifecycle.ts';
 
 export type { RouteMode, SessionPhase } from './lifecycle.ts';
+import type { EffectiveReceive } from '../../config/receive.ts';
+import type { RouteChange } from '../../routes/ribin.ts';
 
 export type { Clock } from '../session/types.ts';
 export type { Connector, ConnectOptions } from '../transport/index.ts';
@@ -45,6 +47,8 @@ export interface SpeakerOptions {
    * stop({withdraw: false}), read at construction. Unset: no Restart State bit after a restart.
    */
   restartMarker?: string;
+  /** Adj-RIB-In changes of one session instance (`session` is unique per connection lifetime). */
+  onReceived?: (session: string, changes: RouteChange[], ctx: { ebgp: boolean; viaInterface?: string }) => void;
 }
 
 export interface SessionStatus {
@@ -52,6 +56,10 @@ export interface SessionStatus {
   peer: string;
   peerAddress: string;
   peerPort: number;
+  /** "" = default VRF. */
+  vrf?: string;
+  /** The peer's bfdProfile, when it has one. */
+  bfdProfile?: string;
   state: SessionState;
   uptimeSeconds: number;
   localAddress?: string;
@@ -70,6 +78,14 @@ export interface SessionStatus {
   drainUntil?: string;
   /** Graceful restart as negotiated on the current connection. */
   gracefulRestart?: { restartTime: number; notification: boolean; restarted: boolean; peerRestarted: boolean };
+  /** Receive policy mode; absent = nothing is imported from this peer. */
+  receiveMode?: 'all' | 'filtered';
+  /**
+   * With a receive policy only: distinct prefixes the peer announces now / of those, the ones
+   * the policy accepted (the Adj-RIB-In).
+   */
+  receivedPrefixes?: number;
+  acceptedPrefixes?: number;
 }
 
 /** How the speaker stops: `withdraw` everything (a real stop) or keep the routes at graceful-restart peers. */
@@ -98,7 +114,7 @@ function planRouterId(plan: SessionPlan, fallback: number, explicit: boolean): n
 }
 
 /** Everything that, when changed, requires resetting the session. */
-function sessionFingerprint(plan: SessionPlan, routerId: number): string {
+function sessionFingerprint(plan: SessionPlan, routerId: number, receive: EffectiveReceive | undefined): string {
   const p = plan.config;
   return JSON.stringify({
     cfg: sessionConfig(p, routerId),
@@ -107,6 +123,8 @@ function sessionFingerprint(plan: SessionPlan, routerId: number): string {
     mh: p.ebgpMultiHop,
     pw: p.password ?? null,
     mp: p.disableMP,
+    // a new receive policy re-imports from scratch: the session is reset (no ROUTE-REFRESH use)
+    rx: receive ? { ...receive, prefixes: receive.prefixes.map((e) => [formatPrefix(e.prefix), e.minLength, e.maxLength]) } : null,
   });
 }
 
@@ -147,6 +165,7 @@ export class BGPSpeaker extends EventEmitter {
   private drainTimer: unknown;
   private drainUntil: number | undefined;
   private drainDone: (() => void) | undefined;
+  private instances = 0;
 
   constructor(private readonly opts: SpeakerOptions) {
     super();
@@ -276,7 +295,8 @@ export class BGPSpeaker extends EventEmitter {
     }
     for (const [k, plan] of wanted) {
       const routerId = planRouterId(plan, this.defaultRouterId, this.explicitRouterId);
-      const fp = sessionFingerprint(plan, routerId);
+      const receive = plan.receive;
+      const fp = sessionFingerprint(plan, routerId, receive);
       const cur = this.sessions.get(k);
       if (cur && cur.fingerprint === fp) {
         cur.plan = plan;
@@ -288,6 +308,8 @@ export class BGPSpeaker extends EventEmitter {
         this.log.info({ peer: plan.peer }, 'session parameters changed: resetting session');
         void cur.session.stop({ subcode: CeaseSubcode.OTHER_CONFIGURATION_CHANGE });
       }
+      const instance = `${k}#${++this.instances}`;
+      const onReceived = this.opts.onReceived;
       const restartingUntil = cur ? undefined : this.pendingRestart.get(k);
       const session: PeerSession = new PeerSession(
         {
@@ -296,8 +318,17 @@ export class BGPSpeaker extends EventEmitter {
           mode: this.mode,
           ...(plan.nodeAddresses ? { nodeAddresses: plan.nodeAddresses } : {}),
           ...(restartingUntil !== undefined ? { restartingUntil } : {}),
+          ...(receive ? { receive } : {}),
         },
         {
+          ...(onReceived
+            ? {
+                onReceived: (changes: RouteChange[]) => {
+                  const via = session.received.viaInterface;
+                  onReceived(instance, changes, via === undefined ? { ebgp: plan.ebgp } : { ebgp: plan.ebgp, viaInterface: via });
+                },
+              }
+            : {}),
           logger: this.log,
           clock: this.clock,
           connect: this.connect,
@@ -388,6 +419,7 @@ export class BGPSpeaker extends EventEmitter {
       peer: p.name,
       peerAddress: p.address ? formatIP(p.address) : (p.interface ?? ''),
       peerPort: p.port,
+      vrf: p.vrf,
       state: s.state,
       uptimeSeconds: s.state === 'Established' ? s.uptimeSeconds() : 0,
       counters: { ...s.counters },
@@ -404,6 +436,12 @@ export class BGPSpeaker extends EventEmitter {
         restarted: neg.restarted,
         peerRestarted: neg.peerRestarted,
       };
+    }
+    if (p.bfdProfile !== undefined) st.bfdProfile = p.bfdProfile;
+    if (s.received.policy) {
+      st.receiveMode = s.received.policy.mode;
+      st.receivedPrefixes = s.received.received;
+      st.acceptedPrefixes = s.received.accepted;
     }
     if (s.localAddress !== undefined && s.state !== 'Idle') st.localAddress = s.localAddress;
     if (neg) {

@@ -1,6 +1,8 @@
 // What a BGP session is made of before it runs: its parameters and dependencies, the counters it
 // keeps, and the FSM configuration derived from a peer (timer defaults live here, in one place).
 
+import type { EffectiveReceive } from '../../config/receive.ts';
+import type { RouteChange } from '../../routes/ribin.ts';
 import type net from 'node:net';
 import type { Logger } from 'pino';
 import type { IP } from '../../ip/index.ts';
@@ -87,6 +89,8 @@ export interface PeerSessionDeps {
    * the same outbound policy are built once); default: this session's own.
    */
   groups?: UpdateGroups;
+  /** Adj-RIB-In changes of a session with a receive policy (src/routes). */
+  onReceived?: (changes: RouteChange[]) => void;
 }
 
 export interface PeerSessionParams {
@@ -101,6 +105,8 @@ export interface PeerSessionParams {
   restartingUntil?: number;
   /** How the routes are sent (normal, draining with GRACEFUL_SHUTDOWN, drained). */
   mode?: RouteMode;
+  /** Receive policy; undefined = nothing received is imported. */
+  receive?: EffectiveReceive;
 }
 
 export function ipToBgpId(ip: IP): number {

@@ -13,6 +13,7 @@ import { formatBgpId } from '../session/open.ts';
 import type { SessionAction, SessionEvent, SessionState, TimerName } from '../session/types.ts';
 import { remoteKey } from '../transport/listen.ts';
 import { diffRib, groupEntries } from './rib.ts';
+import { ReceiveSide } from './receive.ts';
 import type { AdjRibOut } from './rib.ts';
 import { EMPTY_RIB, UpdateGroups } from './groups.ts';
 import { sessionPhase } from './lifecycle.ts';
@@ -47,6 +48,8 @@ export class PeerSession {
   localAddress: string | undefined;
   /** What the peer currently holds from us. */
   adjRibOut: AdjRibOut = new Map();
+  /** What we import from the peer (src/bgp/speaker/receive.ts). */
+  readonly received: ReceiveSide;
 
   private socket: net.Socket | undefined;
   private framer = new MessageFramer();
@@ -81,6 +84,7 @@ export class PeerSession {
     this.fsm = new SessionFSM(sessionConfig(params.peer, deps.routerId, this.restarting));
     const p = params.peer;
     this.log = deps.logger.child({ peer: p.name, peerAddress: p.address ? formatIP(p.address) : p.interface, peerPort: p.port });
+    this.received = new ReceiveSide(params.receive, this.log, (c) => deps.onReceived?.(c));
   }
 
   get state(): SessionState {
@@ -274,6 +278,7 @@ export class PeerSession {
           this.log.warn(this.lastError);
         }
         this.adjRibOut = new Map();
+        this.received.up({ ebgp: this.params.ebgp, localASN: this.fsm.config.localASN }, this.localAddress);
         this.sendFullTable(true);
         if (a.negotiated.restarted) {
           // the peer now has our full table and End-of-RIB: it drops the stale rest
@@ -292,12 +297,12 @@ export class PeerSession {
         // RFC 4724 §4.2: a peer that negotiated GR keeps our routes as stale for our restart time
         const gr = this.fsm.config.gracefulRestart;
         if (!this.stopped && a.gracefulRestart && gr) this.staleUntil = this.deps.clock.now() + gr.restartTime * 1000;
+        this.received.down();
         this.log.warn({ reason: a.reason, staleAtPeer: this.staleUntil !== undefined }, 'BGP session down');
         return;
       }
       case 'UpdateReceived':
-        // Received routes are never imported; the UPDATE was parsed and validated.
-        this.log.debug({ nlri: a.message.nlri.length, withdrawn: a.message.withdrawn.length }, 'ignoring received UPDATE');
+        this.received.update(a.message);
         return;
       case 'RouteRefreshRequested':
         this.onRouteRefresh(a.afi, a.safi);
@@ -430,6 +435,7 @@ export class PeerSession {
         return;
       }
       const m = r.message;
+      this.received.treatAsWithdraw = r.kind === 'treat-as-withdraw';
       if (r.kind === 'treat-as-withdraw') {
         this.log.warn({ reason: r.reason }, 'UPDATE from peer treated as withdraw (RFC 7606)');
       } else if (r.discarded && r.discarded.length > 0) {
@@ -444,6 +450,12 @@ export class PeerSession {
         this.notified = true;
       }
       this.dispatch({ type: 'MessageReceived', message: m });
+      const limit = this.received.takeLimitNotification();
+      if (limit) {
+        this.dispatch({ type: 'DecodeError', notification: limit.notification, reason: limit.reason });
+        this.lastError = limit.reason;
+        return;
+      }
       if (m.type === 3) {
         this.counters.notificationsReceived++;
       }

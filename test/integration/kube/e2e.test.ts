@@ -7,7 +7,8 @@
 // (127.0.0.1:PORT → the server's Unix socket), so no address outside our namespaces is used.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { parse } from 'yaml';
 import { join } from 'node:path';
 import { FakeApiServer } from '../../support/apiserver/index.ts';
 import { KubeClient, R } from '../../../src/kube/client.ts';
@@ -240,4 +241,41 @@ test('Layer 2: one ServiceL2Status from the elected node, nodeAssigned event, no
   assert.equal(from(await router.routes(), `${ip}/32`).length, 0, 'a Layer 2 pool is not announced over BGP');
   await client.delete(R.services, 'shop', 'arp');
   await waitFor('ServiceL2Status removed', async () => ((await client.list(R.servicel2statuses, { namespace: NS })).items.length === 0 ? true : undefined), 20000);
+});
+
+test('BGPSessionState: one object per node × peer, Established, columns/labels as frr-k8s, gone when the peer is removed', { timeout: 120000 }, async (t) => {
+  if (why) {
+    if (IN_CI) throw new Error(`prerequisite missing under CI: ${why}`);
+    t.skip(why);
+    return;
+  }
+  assert.ok(ctx, 'setup failed (see before hook)');
+  const { client, lab } = ctx;
+  type State = KubeObject & { status?: { node?: string; peer?: string; vrf?: string; bgpStatus?: string; bfdStatus?: string } };
+  const states = async (): Promise<State[]> => (await client.list<State>(R.bgpsessionstates, { namespace: NS })).items;
+  const all = await waitFor('two Established BGPSessionStates', async () => {
+    const l = await states();
+    return l.length === 2 && l.every((s) => s.status?.bgpStatus === 'Established') ? l : undefined;
+  }, 60000);
+  const rows = all.map((s) => [s.status?.node, s.status?.peer, s.status?.vrf, s.status?.bgpStatus, s.status?.bfdStatus]).sort();
+  assert.deepEqual(rows, [
+    ['node-0', lab.addr.rtr4[0], '', 'Established', 'N/A'],
+    ['node-1', lab.addr.rtr4[1], '', 'Established', 'N/A'],
+  ]);
+  for (const s of all) {
+    assert.equal(s.metadata.labels?.['frrk8s.metallb.io/node'], s.status?.node);
+    assert.equal(s.metadata.labels?.['frrk8s.metallb.io/peer'], s.status?.peer);
+    assert.match(s.metadata.name, new RegExp(`^${s.status?.node ?? ''}-[a-z0-9]{1,5}$`));
+  }
+  // our CRD (config/crd) is accepted by the API server and has the seed's printer columns
+  const crdRef = { group: 'apiextensions.k8s.io', version: 'v1', plural: 'customresourcedefinitions', kind: 'CustomResourceDefinition', namespaced: false };
+  const crdDoc = parse(readFileSync(join(REPO_ROOT, 'config', 'crd', 'frrk8s.metallb.io_bgpsessionstates.yaml'), 'utf8')) as KubeObject;
+  await client.create(crdRef, crdDoc);
+  const crd = await client.get<KubeObject & { spec?: { versions?: { additionalPrinterColumns?: { name: string }[] }[] } }>(crdRef, undefined, 'bgpsessionstates.frrk8s.metallb.io');
+  assert.deepEqual(crd?.spec?.versions?.[0]?.additionalPrinterColumns?.map((c) => c.name.toUpperCase()), ['NODE', 'PEER', 'VRF', 'BGP', 'BFD']);
+  await client.delete(R.bgppeers, NS, 'router-1');
+  await waitFor('node-1 BGPSessionState removed', async () => {
+    const l = await states();
+    return l.length === 1 && l[0]?.status?.node === 'node-0' ? true : undefined;
+  }, 30000);
 });

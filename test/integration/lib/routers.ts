@@ -397,6 +397,17 @@ export class Frr extends Router {
     if (r.status !== 0) throw new Error(`vtysh -d zebra -c '${cmd}': ${r.stderr || r.stdout}`);
     return r.stdout;
   }
+  /** Originates (or with `withdraw`, stops originating) these prefixes from `router bgp`. */
+  async network(prefixes: string[], withdraw = false): Promise<void> {
+    const cmds = ['configure terminal', `router bgp ${this.opts.asn}`];
+    for (const f of [4, 6]) {
+      const mine = prefixes.filter((p) => (p.includes(':') ? 6 : 4) === f);
+      if (mine.length === 0) continue;
+      cmds.push(`address-family ipv${f} unicast`, ...mine.map((p) => `${withdraw ? 'no ' : ''}network ${p}`), 'exit-address-family');
+    }
+    const r = await runAsync('vtysh', [...this.vtyArgs(), ...cmds.flatMap((c) => ['-c', c])]);
+    if (r.status !== 0) throw new Error(`vtysh network: ${r.stderr || r.stdout}`);
+  }
   async start(): Promise<void> {
     const d = this.opts.dir;
     const conf = join(d, 'bgpd.conf');

@@ -41,6 +41,7 @@ export const RESOURCE_TYPES: ResourceType[] = [
   { group: 'metallb.io', versions: ['v1beta1'], plural: 'servicebgpstatuses', kind: 'ServiceBGPStatus', namespaced: true, status: true },
   { group: 'metallb.io', versions: ['v1beta1'], plural: 'servicel2statuses', kind: 'ServiceL2Status', namespaced: true, status: true },
   { group: 'metallb.io', versions: ['v1beta1'], plural: 'configurationstates', kind: 'ConfigurationState', namespaced: true, status: true },
+  { group: 'frrk8s.metallb.io', versions: ['v1beta1'], plural: 'bgpsessionstates', kind: 'BGPSessionState', namespaced: true, status: true },
 ];
 
 export function findType(group: string, version: string, plural: string): ResourceType | undefined {

@@ -1,0 +1,209 @@
+// Received routes → the node's routing table: feeds the Loc-RIB from the sessions' Adj-RIB-In
+// changes and applies the reconciler's operations with the netlink addon (protocol 186, our
+// table, metric 20 like FRR's zebra for BGP). Shell: the decisions are in locrib.ts/kernel.ts.
+//
+// Lifecycle: start() lists our protocol's routes in the table and deletes them (stale routes
+// of a previous run); changes are applied on the next tick (coalesced); removeSession() drops a
+// session's routes (session down / deconfigured); stop() deletes everything we installed.
+
+import type { Logger } from 'pino';
+import type { NetlinkAddon, NetlinkRoute } from '../native/netlink.ts';
+import { RT_TABLE_MAIN, isNetlinkError, tryLoadNetlinkAddon } from '../native/netlink.ts';
+import type { KernelRoute } from './kernel.ts';
+import { kernelRouteOf, reconcileKernel } from './kernel.ts';
+import type { Candidate } from './locrib.ts';
+import { LocRib } from './locrib.ts';
+import type { RouteChange } from './ribin.ts';
+
+/** Metric (RTA_PRIORITY) of our routes: FRR's zebra uses 20 for BGP. */
+export const KERNEL_ROUTE_METRIC = 20;
+
+export interface KernelSyncOptions {
+  netlink: NetlinkAddon;
+  logger: Logger;
+  /** Routing table id (default 254, main). */
+  table?: number;
+  /** Metric of our routes (default KERNEL_ROUTE_METRIC); stale cleanup only deletes this metric. */
+  metric?: number;
+  /** Coalescing scheduler (default setImmediate). */
+  defer?: (fn: () => void) => void;
+}
+
+export interface KernelSyncStatus {
+  table: number;
+  metric: number;
+  installed: number;
+  /** Prefixes that could not be installed, with the kernel's reason. */
+  failed: { prefix: string; error: string }[];
+  staleRemoved: number;
+}
+
+export class KernelRouteSync {
+  readonly table: number;
+  readonly metric: number;
+  private readonly rib = new LocRib();
+  private readonly installed = new Map<string, KernelRoute>();
+  private readonly failed = new Map<string, string>();
+  private readonly sessions = new Map<string, Set<string>>();
+  private pending = false;
+  private stopped = false;
+  private staleRemoved = 0;
+  private readonly log: Logger;
+
+  constructor(private readonly opts: KernelSyncOptions) {
+    this.table = opts.table ?? RT_TABLE_MAIN;
+    this.metric = opts.metric ?? KERNEL_ROUTE_METRIC;
+    this.log = opts.logger.child({ component: 'kernel-routes' });
+  }
+
+  /**
+   * Deletes the stale routes of our protocol and metric in our table (left by a previous run
+   * that crashed). Another BGP daemon installing proto-bgp routes at the same metric into the
+   * same table would lose them here: give metallb-ts its own table or metric then.
+   */
+  start(): void {
+    for (const family of [4, 6] as const) {
+      let list: NetlinkRoute[];
+      try {
+        list = this.opts.netlink.list(family, this.table);
+      } catch (e) {
+        this.log.error({ err: (e as Error).message, family }, 'cannot list kernel routes');
+        continue;
+      }
+      for (const r of list) {
+        if (r.metric === this.metric && this.remove(r)) this.staleRemoved++;
+      }
+    }
+    if (this.staleRemoved > 0) this.log.info({ count: this.staleRemoved, table: this.table }, 'removed stale BGP routes left by a previous run');
+  }
+
+  /** Applies one session's Adj-RIB-In changes (ebgp/interface describe the session). */
+  update(session: string, changes: readonly RouteChange[], ctx: { ebgp: boolean; viaInterface?: string }): void {
+    if (this.stopped || changes.length === 0) return;
+    let keys = this.sessions.get(session);
+    if (!keys) this.sessions.set(session, (keys = new Set()));
+    for (const c of changes) {
+      let cand: Candidate | undefined;
+      if (c.path) {
+        cand = { ...c.path, ebgp: ctx.ebgp };
+        if (ctx.viaInterface !== undefined) cand.viaInterface = ctx.viaInterface;
+        keys.add(c.key);
+      } else keys.delete(c.key);
+      this.rib.set(session, c.key, cand);
+    }
+    this.schedule();
+  }
+
+  /** Drops every route of a session. */
+  removeSession(session: string): void {
+    const keys = this.sessions.get(session);
+    if (!keys) return;
+    this.sessions.delete(session);
+    for (const k of keys) this.rib.set(session, k, undefined);
+    this.schedule();
+  }
+
+  /** Deletes every route we installed. Further updates are ignored. */
+  stop(): void {
+    this.stopped = true;
+    for (const r of [...this.installed.values()]) this.remove({ ...this.netlinkRoute(r) });
+    this.installed.clear();
+  }
+
+  status(): KernelSyncStatus {
+    return {
+      table: this.table,
+      metric: this.metric,
+      installed: this.installed.size,
+      failed: [...this.failed].map(([prefix, error]) => ({ prefix, error })).sort((a, b) => (a.prefix < b.prefix ? -1 : 1)),
+      staleRemoved: this.staleRemoved,
+    };
+  }
+
+  /** Installed routes in `ip route` form (prefix → next hops), for /status and tests. */
+  routes(): { prefix: string; nexthops: string[] }[] {
+    return [...this.installed.values()].map((r) => ({ prefix: `${r.dst}/${r.prefixLen}`, nexthops: r.nexthops.map((h) => h.gateway) }));
+  }
+
+  private schedule(): void {
+    if (this.pending) return;
+    this.pending = true;
+    (this.opts.defer ?? setImmediate)(() => {
+      this.pending = false;
+      this.flush();
+    });
+  }
+
+  /** Applies the selection of every dirty prefix now. */
+  flush(): void {
+    if (this.stopped) return;
+    const ops = reconcileKernel(this.installed, this.rib.takeDirty(), (k) => {
+      const s = this.rib.selected(k);
+      return s ? kernelRouteOf(s) : undefined;
+    });
+    for (const op of ops) {
+      const name = `${op.route.dst}/${op.route.prefixLen}`;
+      if (op.kind === 'delete') {
+        this.remove(this.netlinkRoute(op.route));
+        this.installed.delete(op.key);
+        this.failed.delete(name);
+        continue;
+      }
+      try {
+        this.opts.netlink.add(this.netlinkRoute(op.route), op.kind === 'replace');
+        this.installed.set(op.key, op.route);
+        this.failed.delete(name);
+      } catch (e) {
+        const msg = this.explain(e, op.route);
+        this.failed.set(name, msg);
+        this.installed.delete(op.key);
+        this.log.warn({ prefix: name, nexthops: op.route.nexthops.map((h) => h.gateway), err: msg }, 'cannot install received route');
+      }
+    }
+  }
+
+  private explain(e: unknown, r: KernelRoute): string {
+    if (!isNetlinkError(e)) return (e as Error).message;
+    if (e.code === 'EEXIST') return `a route of another protocol holds ${r.dst}/${r.prefixLen} metric ${this.metric} in table ${this.table}: left alone`;
+    if (e.code === 'ENETUNREACH' || e.code === 'EHOSTUNREACH') return `next hop ${r.nexthops.map((h) => h.gateway).join(', ')} is not directly reachable (${e.message})`;
+    return e.message;
+  }
+
+  private netlinkRoute(r: KernelRoute): NetlinkRoute {
+    return {
+      family: r.family,
+      dst: r.dst,
+      prefixLen: r.prefixLen,
+      table: this.table,
+      metric: this.metric,
+      nexthops: r.nexthops.map((h) => ({ gateway: h.gateway, ifindex: h.viaInterface === undefined ? 0 : this.opts.netlink.ifindex(h.viaInterface) })),
+    };
+  }
+
+  /** Deletes one route of ours; true when it existed. */
+  private remove(r: NetlinkRoute): boolean {
+    try {
+      this.opts.netlink.remove(r);
+      return true;
+    } catch (e) {
+      if (isNetlinkError(e) && e.code === 'ESRCH') return false;
+      this.log.warn({ prefix: `${r.dst}/${r.prefixLen}`, err: (e as Error).message }, 'cannot delete kernel route');
+      return false;
+    }
+  }
+}
+
+/**
+ * Received routes → this machine's routing table (peers with a receive policy only). Stale
+ * routes of a previous run are deleted at once. Undefined when the netlink addon is missing.
+ */
+export function kernelRouteSync(logger: Logger, table?: number): KernelRouteSync | undefined {
+  const netlink = tryLoadNetlinkAddon();
+  if (netlink instanceof Error) {
+    logger.warn({ err: netlink.message }, 'received routes cannot be installed into the kernel');
+    return undefined;
+  }
+  const sync = new KernelRouteSync({ netlink, logger, ...(table !== undefined ? { table } : {}) });
+  sync.start();
+  return sync;
+}
