@@ -2,7 +2,6 @@
 // list. Used by standalone mode and the Kubernetes speaker.
 
 import { EventEmitter } from 'node:events';
-import { networkInterfaces } from 'node:os';
 import type { Logger } from 'pino';
 import { formatIP, formatPrefix, tryParseIP } from '../../ip/index.ts';
 import type { Peer } from '../../config/types.ts';
@@ -36,7 +35,10 @@ export const systemClock: Clock = {
 
 export interface SpeakerOptions {
   nodeName: string;
-  /** Default BGP identifier (dotted IPv4): the node's IPv4 address. */
+  /**
+   * BGP identifier (dotted IPv4) for sessions whose BGPPeer sets no routerID. Unset: the node's
+   * IPv4 address, or on an IPv6-only node one derived from the node name (see routerIdFor).
+   */
   routerId?: string;
   logger: Logger;
   clock?: Clock;
@@ -86,7 +88,16 @@ export interface SessionStatus {
    */
   receivedPrefixes?: number;
   acceptedPrefixes?: number;
+  /** Our BGP identifier on this session, and where it came from (absent: session not started). */
+  routerId?: string;
+  routerIdSource?: RouterIdSource;
 }
+
+/**
+ * Where a session's BGP identifier came from: the BGPPeer's routerID, the speaker's --router-id,
+ * the node's IPv4 address, or (IPv6-only node) derived from the node name.
+ */
+export type RouterIdSource = 'bgppeer' | 'option' | 'node-ipv4' | 'node-name';
 
 /** How the speaker stops: `withdraw` everything (a real stop) or keep the routes at graceful-restart peers. */
 export interface SpeakerStopOptions {
@@ -106,11 +117,24 @@ export function sessionKey(p: Peer): string {
   return [p.name, p.address ? formatIP(p.address) : `if:${p.interface ?? ''}`, p.port, p.vrf].join('|');
 }
 
-/** BGP identifier of a session without routerID: SpeakerOptions.routerId, else the node's IPv4. */
-function planRouterId(plan: SessionPlan, fallback: number, explicit: boolean): number {
-  if (explicit) return fallback;
+/**
+ * A stable BGP identifier for a node with no IPv4 address: FNV-1a of the node name, never 0.
+ * Different on every node (names are unique; a 32-bit clash is reported by the peer as a
+ * router-ID clash in /status), the same across restarts. Never 127.0.0.1 or a host address that
+ * every node shares (a container bridge).
+ */
+export function routerIdFromName(name: string): number {
+  let h = 0x811c9dc5;
+  for (const b of Buffer.from(name, 'utf8')) h = Math.imul(h ^ b, 0x01000193) >>> 0;
+  return h === 0 ? 1 : h;
+}
+
+/** BGP identifier of a session: BGPPeer routerID, SpeakerOptions.routerId, the node's IPv4, or from the node name. */
+function routerIdFor(plan: SessionPlan, option: number | undefined, nodeName: string): { id: number; source: RouterIdSource } {
+  if (plan.config.routerID) return { id: ipToBgpId(plan.config.routerID), source: 'bgppeer' };
+  if (option !== undefined) return { id: option, source: 'option' };
   const v4 = plan.nodeAddresses?.find((a) => a.family === 4);
-  return v4 ? ipToBgpId(v4) : fallback;
+  return v4 ? { id: ipToBgpId(v4), source: 'node-ipv4' } : { id: routerIdFromName(nodeName), source: 'node-name' };
 }
 
 /** Everything that, when changed, requires resetting the session. */
@@ -128,19 +152,6 @@ function sessionFingerprint(plan: SessionPlan, routerId: number, receive: Effect
   });
 }
 
-/** First non-internal IPv4 address of this host (last-resort BGP identifier). */
-function hostIPv4(): number | undefined {
-  for (const list of Object.values(networkInterfaces())) {
-    for (const a of list ?? []) {
-      if (a.family === 'IPv4' && !a.internal) {
-        const ip = tryParseIP(a.address);
-        if (ip) return ipToBgpId(ip);
-      }
-    }
-  }
-  return undefined;
-}
-
 interface Entry {
   session: PeerSession;
   plan: SessionPlan;
@@ -154,8 +165,9 @@ export class BGPSpeaker extends EventEmitter {
   private readonly log: Logger;
   private readonly clock: Clock;
   private readonly connect: Connector;
-  private readonly defaultRouterId: number;
-  private readonly explicitRouterId: boolean;
+  /** SpeakerOptions.routerId, when valid. */
+  private readonly optionRouterId: number | undefined;
+  private readonly routerIds = new WeakMap<PeerSession, { id: number; source: RouterIdSource }>();
   private stopping = false;
   /** Sessions restarting gracefully (from the restart marker): key -> stale deadline (clock ms). */
   private readonly pendingRestart: Map<string, number>;
@@ -180,10 +192,7 @@ export class BGPSpeaker extends EventEmitter {
       if (ip && ip.family === 4 && ip.value !== 0n) id = ipToBgpId(ip);
       else this.log.error({ routerId: opts.routerId }, 'routerId must be a non-zero IPv4 address: ignored');
     }
-    this.explicitRouterId = id !== undefined;
-    id ??= hostIPv4() ?? 0x7f000001;
-    this.defaultRouterId = id;
-    this.log.debug({ routerId: formatBgpId(id) }, 'default BGP identifier');
+    this.optionRouterId = id;
     this.pendingRestart = new Map();
     if (opts.restartMarker) {
       const m = readRestartMarker(opts.restartMarker);
@@ -294,7 +303,8 @@ export class BGPSpeaker extends EventEmitter {
       void e.session.stop({ subcode: CeaseSubcode.PEER_DECONFIGURED }).then(() => this.emitState(e.session));
     }
     for (const [k, plan] of wanted) {
-      const routerId = planRouterId(plan, this.defaultRouterId, this.explicitRouterId);
+      const rid = routerIdFor(plan, this.optionRouterId, this.opts.nodeName);
+      const routerId = rid.id;
       const receive = plan.receive;
       const fp = sessionFingerprint(plan, routerId, receive);
       const cur = this.sessions.get(k);
@@ -347,6 +357,10 @@ export class BGPSpeaker extends EventEmitter {
         },
       );
       if (restartingUntil === undefined) this.restartDone(k);
+      this.routerIds.set(session, rid);
+      if (rid.source === 'node-name') {
+        this.log.info({ peer: plan.peer, routerId: formatBgpId(rid.id) }, 'no IPv4 address on this node: BGP identifier derived from the node name (set routerID on the BGPPeer to choose one)');
+      }
       this.sessions.set(k, { session, plan, fingerprint: fp });
       session.setRoutes(plan.routes);
       session.start();
@@ -425,6 +439,8 @@ export class BGPSpeaker extends EventEmitter {
       counters: { ...s.counters },
       routes: [...s.adjRibOut.values()].map((e) => `${formatIP({ family: e.nlri.family, value: e.nlri.network })}/${e.nlri.length}`),
       phase: s.phase,
+      routerId: formatBgpId(s.fsm.config.routerId),
+      routerIdSource: this.routerIds.get(s)?.source ?? 'bgppeer',
     };
     const stale = s.staleAtPeerUntil;
     if (stale !== undefined) st.staleAtPeerUntil = new Date(stale).toISOString();

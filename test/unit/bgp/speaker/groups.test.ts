@@ -3,7 +3,7 @@
 import { test, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { pino } from 'pino';
-import { BGPSpeaker } from '../../../../src/bgp/speaker/index.ts';
+import { BGPSpeaker, routerIdFromName } from '../../../../src/bgp/speaker/index.ts';
 import { UpdateGroups, EMPTY_RIB, policyKey } from '../../../../src/bgp/speaker/groups.ts';
 import type { RibContext } from '../../../../src/bgp/speaker/rib.ts';
 import { parseIP } from '../../../../src/ip/index.ts';
@@ -93,4 +93,31 @@ test('a session at another table (behind) gets its own move; equal moves are enc
   assert.equal(encodes, 3, 'encoded once per (from, to, encoding)');
   assert.deepEqual(g.move(t2, t2, 'as4', enc).messages, [], 'no move, no message');
   assert.notEqual(policyKey({ ...ctx, gracefulShutdown: true }), policyKey(ctx));
+});
+
+test('router ID: BGPPeer routerID, else the node IPv4, else derived from the node name (IPv6-only), shown in status', async () => {
+  const [a] = await peers([64501]);
+  assert.ok(a);
+  const v6only = new BGPSpeaker({ nodeName: 'worker-7', logger });
+  cleanups.push(() => v6only.stop());
+  const p6 = { ...plan(peerConfig(a.port, { name: 'a' }), []), node: 'worker-7', nodeAddresses: [parseIP('2001:db8::7')] };
+  v6only.setPlan([p6]);
+  await a.waitFor('OPEN', () => a.received.find((r) => r.message.type === 1) ?? undefined);
+  const open = a.received.find((r) => r.message.type === 1)?.message;
+  assert.ok(open && open.type === 1);
+  assert.equal(open.bgpId, routerIdFromName('worker-7'));
+  assert.notEqual(open.bgpId, 0x7f000001, 'never 127.0.0.1');
+  assert.notEqual(routerIdFromName('worker-7'), routerIdFromName('worker-8'), 'different per node');
+  const st = v6only.status()[0];
+  assert.equal(st?.routerIdSource, 'node-name');
+  assert.equal(st?.routerId, [24, 16, 8, 0].map((s) => (routerIdFromName('worker-7') >>> s) & 255).join('.'));
+
+  const withV4 = new BGPSpeaker({ nodeName: 'worker-8', logger });
+  cleanups.push(() => withV4.stop());
+  withV4.setPlan([{ ...plan(peerConfig(a.port, { name: 'b' }), []), node: 'worker-8', nodeAddresses: [parseIP('2001:db8::8'), parseIP('192.0.2.8')] }]);
+  assert.deepEqual([withV4.status()[0]?.routerId, withV4.status()[0]?.routerIdSource], ['192.0.2.8', 'node-ipv4']);
+  const pinned = new BGPSpeaker({ nodeName: 'worker-9', logger });
+  cleanups.push(() => pinned.stop());
+  pinned.setPlan([{ ...plan(peerConfig(a.port, { name: 'c', routerID: parseIP('10.9.9.9') }), []), node: 'worker-9' }]);
+  assert.deepEqual([pinned.status()[0]?.routerId, pinned.status()[0]?.routerIdSource], ['10.9.9.9', 'bgppeer']);
 });
