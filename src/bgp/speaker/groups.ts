@@ -18,7 +18,7 @@
 import type { NLRI, PathAttributes } from '../codec/messages.ts';
 import type { AdjRibOut, RibContext, SkippedRoute } from './rib.ts';
 import { buildRib, diffRib } from './rib.ts';
-import type { PlannedRoute } from '../../planner/types.ts';
+import type { BgpRoute } from './types.ts';
 
 export interface BuiltRib {
   rib: AdjRibOut;
@@ -66,14 +66,14 @@ export function policyKey(ctx: RibContext): string {
 }
 
 export class UpdateGroups {
-  private readonly tables = new WeakMap<readonly PlannedRoute[], Map<string, BuiltRib>>();
+  private readonly tables = new WeakMap<readonly BgpRoute[], Map<string, BuiltRib>>();
   private readonly ids = new WeakMap<AdjRibOut, number>();
   private readonly moves = new WeakMap<AdjRibOut, Map<string, EncodedMove>>();
   private nextId = 1;
   private readonly counters: UpdateGroupStats = { tablesBuilt: 0, tablesShared: 0, movesEncoded: 0, movesShared: 0 };
 
   /** The table for `routes` under the policy `ctx`: the same object for every session sharing both. */
-  table(routes: readonly PlannedRoute[], ctx: RibContext): BuiltRib {
+  table(routes: readonly BgpRoute[], ctx: RibContext): BuiltRib {
     let byPolicy = this.tables.get(routes);
     if (byPolicy === undefined) {
       byPolicy = new Map();

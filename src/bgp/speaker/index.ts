@@ -1,11 +1,10 @@
-// BGP speaker: one PeerSession per planned session, reconciled from the planner's SessionPlan
+// BGP speaker: one PeerSession per planned session, reconciled from BgpSessionSpec (src/bgp/speaker/types.ts; the planner's SessionPlan fits)
 // list. Used by standalone mode and the Kubernetes speaker.
 
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import { formatIP, formatPrefix, tryParseIP } from '../../ip/index.ts';
-import type { Peer } from '../../config/types.ts';
-import type { SessionPlan } from '../../planner/types.ts';
+import type { BgpPeerParams, BgpReceivePolicy, BgpSessionSpec } from './types.ts';
 import { CeaseSubcode } from '../codec/messages.ts';
 import { formatBgpId } from '../session/open.ts';
 import type { Clock, SessionState } from '../session/types.ts';
@@ -20,7 +19,6 @@ import { pendingRestarts, readRestartMarker, removeRestartMarker, writeRestartMa
 import type { RestartMarkerSession, RouteMode, SessionPhase } from './lifecycle.ts';
 
 export type { RouteMode, SessionPhase } from './lifecycle.ts';
-import type { EffectiveReceive } from '../../config/receive.ts';
 import type { RouteChange } from '../../routes/ribin.ts';
 
 export type { Clock } from '../session/types.ts';
@@ -113,7 +111,7 @@ export interface SpeakerStopResult {
 }
 
 /** Session identity: peer name + address + port + VRF. */
-export function sessionKey(p: Peer): string {
+export function sessionKey(p: BgpPeerParams): string {
   return [p.name, p.address ? formatIP(p.address) : `if:${p.interface ?? ''}`, p.port, p.vrf].join('|');
 }
 
@@ -130,7 +128,7 @@ export function routerIdFromName(name: string): number {
 }
 
 /** BGP identifier of a session: BGPPeer routerID, SpeakerOptions.routerId, the node's IPv4, or from the node name. */
-function routerIdFor(plan: SessionPlan, option: number | undefined, nodeName: string): { id: number; source: RouterIdSource } {
+function routerIdFor(plan: BgpSessionSpec, option: number | undefined, nodeName: string): { id: number; source: RouterIdSource } {
   if (plan.config.routerID) return { id: ipToBgpId(plan.config.routerID), source: 'bgppeer' };
   if (option !== undefined) return { id: option, source: 'option' };
   const v4 = plan.nodeAddresses?.find((a) => a.family === 4);
@@ -138,7 +136,7 @@ function routerIdFor(plan: SessionPlan, option: number | undefined, nodeName: st
 }
 
 /** Everything that, when changed, requires resetting the session. */
-function sessionFingerprint(plan: SessionPlan, routerId: number, receive: EffectiveReceive | undefined): string {
+function sessionFingerprint(plan: BgpSessionSpec, routerId: number, receive: BgpReceivePolicy | undefined): string {
   const p = plan.config;
   return JSON.stringify({
     cfg: sessionConfig(p, routerId),
@@ -154,7 +152,7 @@ function sessionFingerprint(plan: SessionPlan, routerId: number, receive: Effect
 
 interface Entry {
   session: PeerSession;
-  plan: SessionPlan;
+  plan: BgpSessionSpec;
   fingerprint: string;
 }
 
@@ -284,9 +282,9 @@ export class BGPSpeaker extends EventEmitter {
   }
 
   /** Reconcile the running sessions with the plan. */
-  setPlan(sessions: SessionPlan[]): void {
+  setPlan(sessions: BgpSessionSpec[]): void {
     if (this.stopping) return;
-    const wanted = new Map<string, SessionPlan>();
+    const wanted = new Map<string, BgpSessionSpec>();
     for (const s of sessions) {
       if (s.node !== this.opts.nodeName) continue;
       const k = sessionKey(s.config);

@@ -1,12 +1,11 @@
 // What a BGP session is made of before it runs: its parameters and dependencies, the counters it
 // keeps, and the FSM configuration derived from a peer (timer defaults live here, in one place).
 
-import type { EffectiveReceive } from '../../config/receive.ts';
 import type { RouteChange } from '../../routes/ribin.ts';
 import type net from 'node:net';
 import type { Logger } from 'pino';
 import type { IP } from '../../ip/index.ts';
-import type { Peer } from '../../config/types.ts';
+import type { BgpPeerParams, BgpReceivePolicy } from './types.ts';
 import type { AfiSafi } from '../codec/messages.ts';
 import { IPV4_UNICAST, IPV6_UNICAST } from '../session/open.ts';
 import type { Clock, SessionConfig } from '../session/types.ts';
@@ -80,8 +79,8 @@ export interface PeerSessionDeps {
    * Passive peers: register with the speaker's listener (connections from the peer's address
    * are handed to `accept`; `onError` tells whether the listener could listen) / deregister.
    */
-  listen?: (peer: Peer, accept: (sock: net.Socket) => void, onError: (msg: string | undefined) => void) => void;
-  unlisten?: (peer: Peer) => void;
+  listen?: (peer: BgpPeerParams, accept: (sock: net.Socket) => void, onError: (msg: string | undefined) => void) => void;
+  unlisten?: (peer: BgpPeerParams) => void;
   /** Coalescing scheduler for route flushes (default setImmediate). */
   defer?: (fn: () => void) => void;
   /**
@@ -94,7 +93,7 @@ export interface PeerSessionDeps {
 }
 
 export interface PeerSessionParams {
-  peer: Peer;
+  peer: BgpPeerParams;
   ebgp: boolean;
   /** The node's own addresses (next hops for the family the TCP connection lacks). */
   nodeAddresses?: IP[];
@@ -106,7 +105,7 @@ export interface PeerSessionParams {
   /** How the routes are sent (normal, draining with GRACEFUL_SHUTDOWN, drained). */
   mode?: RouteMode;
   /** Receive policy; undefined = nothing received is imported. */
-  receive?: EffectiveReceive;
+  receive?: BgpReceivePolicy;
 }
 
 export function ipToBgpId(ip: IP): number {
@@ -114,13 +113,13 @@ export function ipToBgpId(ip: IP): number {
 }
 
 /** Families offered on a session: the transport's, both with dualStackAddressFamily. */
-export function sessionFamilies(peer: Peer): AfiSafi[] {
+export function sessionFamilies(peer: BgpPeerParams): AfiSafi[] {
   const transport = peer.address?.family ?? 4;
   if (peer.dualStackAddressFamily) return [IPV4_UNICAST, IPV6_UNICAST];
   return [transport === 4 ? IPV4_UNICAST : IPV6_UNICAST];
 }
 
-export function sessionConfig(peer: Peer, routerId: number, restarting = false): SessionConfig {
+export function sessionConfig(peer: BgpPeerParams, routerId: number, restarting = false): SessionConfig {
   const fixed = peer.connectTime !== undefined && peer.connectTime > 0;
   const cfg: SessionConfig = {
     localASN: peer.localASN ?? peer.myASN,

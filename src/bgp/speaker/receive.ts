@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import { networkInterfaces } from 'node:os';
 import type { NotificationMessage, UpdateMessage } from '../codec/messages.ts';
 import { CeaseSubcode, ErrorCode } from '../codec/messages.ts';
-import type { EffectiveReceive } from '../../config/receive.ts';
+import type { BgpReceivePolicy } from './types.ts';
 import type { RibInContext, RouteChange } from '../../routes/ribin.ts';
 import { AdjRibIn } from '../../routes/ribin.ts';
 
@@ -37,7 +37,7 @@ export class ReceiveSide {
   private updatesIgnored = 0;
 
   constructor(
-    readonly policy: EffectiveReceive | undefined,
+    readonly policy: BgpReceivePolicy | undefined,
     private readonly log: Logger,
     private readonly emit: (changes: RouteChange[]) => void,
   ) {}

@@ -11,7 +11,7 @@
 
 import type { IP } from '../../ip/index.ts';
 import { formatIP, formatPrefix } from '../../ip/index.ts';
-import type { PlannedRoute } from '../../planner/types.ts';
+import type { BgpRoute } from './types.ts';
 import type { AfiSafi, NLRI, PathAttributes } from '../codec/messages.ts';
 import { Origin } from '../codec/messages.ts';
 import { linkBandwidth } from '../codec/extcommunity.ts';
@@ -78,7 +78,7 @@ export function prefixKey(family: number, network: bigint, length: number): stri
 }
 
 /** The table a session should carry for the planned routes. */
-export function buildRib(routes: readonly PlannedRoute[], ctx: RibContext): { rib: AdjRibOut; skipped: SkippedRoute[] } {
+export function buildRib(routes: readonly BgpRoute[], ctx: RibContext): { rib: AdjRibOut; skipped: SkippedRoute[] } {
   const rib: AdjRibOut = new Map();
   const skipped: SkippedRoute[] = [];
   const interned = new Map<string, { attributes: PathAttributes; attrKey: string }>();

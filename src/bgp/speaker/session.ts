@@ -5,7 +5,7 @@ import type net from 'node:net';
 import type { Logger } from 'pino';
 import type { IP } from '../../ip/index.ts';
 import { formatIP, tryParseIP } from '../../ip/index.ts';
-import type { PlannedRoute } from '../../planner/types.ts';
+import type { BgpRoute } from './types.ts';
 import type { BGPMessage, CodecOptions, NLRI, PathAttributes } from '../codec/messages.ts';
 import { MessageFramer, decodeMessage, encodeMessage, packUpdates, endOfRib, notificationName } from '../codec/index.ts';
 import { SessionFSM } from '../session/fsm.ts';
@@ -58,7 +58,7 @@ export class PeerSession {
   private timers = new Map<TimerName, unknown>();
   private connectAbort: AbortController | undefined;
   private connectSeq = 0;
-  private routes: readonly PlannedRoute[] = [];
+  private routes: readonly BgpRoute[] = [];
   private flushPending = false;
   private establishedAt: number | undefined;
   private skippedLogged = new Set<string>();
@@ -184,7 +184,7 @@ export class PeerSession {
   }
 
   /** New desired routes: the difference reaches the wire on the next tick. */
-  setRoutes(routes: readonly PlannedRoute[]): void {
+  setRoutes(routes: readonly BgpRoute[]): void {
     this.routes = routes;
     this.scheduleFlush();
   }
