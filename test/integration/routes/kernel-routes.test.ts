@@ -132,7 +132,8 @@ describe('received routes in the kernel (FRR, GoBGP)', { concurrency: false }, (
       '10.78.1.0/24 via 10.201.0.1 dev eth0 proto bgp metric 20',
       '2001:db8:77::/48 via 2001:db8:201::1 dev eth0 proto bgp metric 20',
     ]);
-    assert.equal(session('a4')?.acceptedPrefixes, 2);
+    // the status file is rewritten every 100 ms: the kernel can be ahead of it
+    await waitFor('a4 accepted 2 prefixes in status', () => (session('a4')?.acceptedPrefixes === 2 ? true : undefined));
     await a.network(['10.78.1.0/24'], true);
     await waitKernel('10.78.1.0/24 withdrawn', [
       '10.77.0.0/24 via 10.201.0.1 dev eth0 proto bgp metric 20',
@@ -162,6 +163,7 @@ describe('received routes in the kernel (FRR, GoBGP)', { concurrency: false }, (
       '10.88.2.64/26 via 10.201.0.2 dev eth0 proto bgp metric 20',
       '2001:db8:77::/48 via 2001:db8:201::1 dev eth0 proto bgp metric 20',
     ]);
+    await waitFor('b4 counts in status', () => (session('b4')?.acceptedPrefixes === 3 ? true : undefined));
     assert.deepEqual([session('b4')?.receivedPrefixes, session('b4')?.acceptedPrefixes], [7, 3]);
     assert.equal(session('b6')?.state, 'Established');
     assert.equal(session('b6')?.acceptedPrefixes, undefined, 'no policy: nothing counted or imported');
