@@ -373,7 +373,7 @@ export function interopSuite(kind: RouterKind): void {
       await expectAll(c, true);
     });
 
-    it('a new Service file is announced, a changed one moves; an invalid edit keeps the last good configuration', async (t) => {
+    it('a new Service file is announced, a changed one moves; under an invalid config file Service changes keep flowing', async (t) => {
       const c = need(t);
       if (!c) return;
       const t0 = Date.now();
@@ -392,8 +392,12 @@ export function interopSuite(kind: RouterKind): void {
       removeManifest(c.manifests, 'svc-new.yaml');
       const st = await waitStatus(c, (s) => s.stale);
       assert.ok(st.configErrors.some((e) => e.includes('broken')), JSON.stringify(st.configErrors));
-      // the last good state (with svc-new) keeps running
-      assert.ok(routesOf(await c.router.routes(), c.peerAddr.e4).some((r) => r.prefix === '203.0.113.9/32'));
+      // the last good configuration stays in force, and the removed Service is withdrawn under it
+      // (issue 15: a broken pool file must not freeze Service changes)
+      await c.router.waitRoutes('203.0.113.9/32 withdrawn while the config is stale', (all) =>
+        [c.peerAddr.e4, c.peerAddr.i4].every((p) => !routesOf(all, p).some((r) => r.prefix === '203.0.113.9/32')),
+      );
+      assert.equal((await waitStatus(c, () => true)).stale, true, 'still stale until the file is fixed');
       removeManifest(c.manifests, 'broken.yaml');
       await waitStatus(c, (s) => !s.stale && s.configErrors.length === 0);
       await expectAll(c);
