@@ -97,6 +97,13 @@ export class Controller {
   private publishedState?: string | undefined;
   /** Services whose allocation failed: retried whenever an address is freed. */
   private failed = new Set<string>();
+  /**
+   * What we last wrote to a Service and the resourceVersions of the object as we knew it then and
+   * as our own patches returned it: while the cache still shows one of those versions, our write
+   * is not visible yet and writing again would be a duplicate (the annotation patch's watch
+   * event can arrive before the status patch's). A version from anyone else means write.
+   */
+  private readonly pending = new Map<string, { ips: string[]; pool: string; rvs: Set<string> }>();
 
   constructor(private readonly o: ControllerOptions) {
     const common = {
@@ -326,6 +333,7 @@ export class Controller {
     const { namespace, name } = splitKey(key);
     if (!svc) {
       this.failed.delete(key);
+      this.pending.delete(key);
       if (alloc.get(key)) {
         alloc.release(key);
         this.retryFailed();
@@ -369,8 +377,23 @@ export class Controller {
     await this.write(svc, namespace, name, res.assignment, current, annotated);
   }
 
+  /** True when our last write of `a` to this Service is simply not in the cache yet. */
+  private ownWriteInFlight(key: string, svc: Svc, a: Assignment): boolean {
+    const p = this.pending.get(key);
+    if (!p) return false;
+    if (sameList(p.ips, a.ips) && p.pool === a.pool && p.rvs.has(svc.metadata.resourceVersion ?? '')) return true;
+    this.pending.delete(key);
+    return false;
+  }
+
   private async write(svc: Svc, ns: string | undefined, name: string, a: Assignment, current: string[], annotated: string | undefined): Promise<void> {
-    const writes: Promise<unknown>[] = [];
+    const key = ns ? `${ns}/${name}` : name;
+    if (annotated === a.pool && sameList(current, a.ips)) {
+      this.pending.delete(key); // the cache shows what we wrote
+      return;
+    }
+    if (this.ownWriteInFlight(key, svc, a)) return;
+    const writes: Promise<KubeObject>[] = [];
     // The annotation (main resource) and the status (/status) are independent: sent together.
     if (annotated !== a.pool) writes.push(this.o.client.patch(R.services, ns, name, { metadata: { annotations: { [ANN_ALLOCATED_FROM_POOL]: a.pool } } }));
     const statusChanged = !sameList(current, a.ips);
@@ -380,6 +403,11 @@ export class Controller {
     const results = await Promise.allSettled(writes);
     for (const r of results) {
       if (r.status === 'rejected' && !isNotFound(r.reason)) throw r.reason; // NotFound: deleted meanwhile; the delete event frees it
+    }
+    if (results.every((r) => r.status === 'fulfilled')) {
+      const rvs = new Set<string>([svc.metadata.resourceVersion ?? '']);
+      for (const r of results) if (r.status === 'fulfilled' && r.value.metadata.resourceVersion) rvs.add(r.value.metadata.resourceVersion);
+      this.pending.set(key, { ips: [...a.ips], pool: a.pool, rvs });
     }
     if (statusChanged && results.every((r) => r.status === 'fulfilled')) {
       // Posted in the background (bounded by the recorder): the reconcile does not wait for it.
