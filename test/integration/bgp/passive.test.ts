@@ -6,9 +6,10 @@ import { after, before, describe, it } from 'node:test';
 import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { Lab } from '../lib/netns.ts';
+import type { Lab } from '../lib/netns.ts';
 import { missing, runnable } from '../lib/prereq.ts';
-import { Bird } from '../lib/routers.ts';
+import type { Bird } from '../lib/routers.ts';
+import { startBirdLab } from '../lib/birdlab.ts';
 import { StandaloneProcess, writeManifest } from '../lib/standalone.ts';
 import { runAsync, stopAll, waitFor } from '../lib/proc.ts';
 
@@ -20,18 +21,8 @@ describe('passive BGPPeer: BIRD connects to metallb-ts', { concurrency: false },
 
   before(async () => {
     if (why) return;
-    lab = new Lab('passive').setup();
+    ({ lab, bird } = await startBirdLab('passive', { birdConnects: true }));
     const a = lab.addr;
-    bird = new Bird({
-      ns: lab.nsRtr,
-      dir: join(lab.dir, 'bird'),
-      asn: 64600,
-      routerId: a.rtr4[0] ?? '',
-      listen4: a.rtr4,
-      listen6: a.rtr6,
-      neighbors: [{ name: 'dut', address: a.dut4[0] ?? '', asn: 64700, passive: false }],
-    });
-    await bird.start();
     const manifests = join(lab.dir, 'manifests');
     writeManifest(
       manifests,

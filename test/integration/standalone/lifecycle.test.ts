@@ -8,9 +8,10 @@ import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { readFileSync, unlinkSync } from 'node:fs';
-import { Lab } from '../lib/netns.ts';
+import type { Lab } from '../lib/netns.ts';
 import { missing, runnable } from '../lib/prereq.ts';
-import { Bird } from '../lib/routers.ts';
+import type { Bird } from '../lib/routers.ts';
+import { startBirdLab } from '../lib/birdlab.ts';
 import { StandaloneProcess, writeManifest } from '../lib/standalone.ts';
 import { stopAll, waitFor } from '../lib/proc.ts';
 import { advertisementsYaml, peerYaml, poolsYaml, routesOf, serviceYaml } from '../lib/interop.ts';
@@ -42,18 +43,8 @@ describe('standalone lifecycle with BIRD', { concurrency: false }, () => {
 
   before(async () => {
     if (why) return;
-    lab = new Lab('life').setup();
+    ({ lab, bird } = await startBirdLab('life'));
     const a = lab.addr;
-    bird = new Bird({
-      ns: lab.nsRtr,
-      dir: join(lab.dir, 'bird'),
-      asn: 64600,
-      routerId: a.rtr4[0] ?? '',
-      listen4: a.rtr4,
-      listen6: a.rtr6,
-      neighbors: [{ name: 'dut', address: a.dut4[0] ?? '', asn: 64700 }],
-    });
-    await bird.start();
     manifests = join(lab.dir, 'manifests');
     statePath = join(lab.dir, 'state.json');
     writeManifest(manifests, 'pools.yaml', poolsYaml());

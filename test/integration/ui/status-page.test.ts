@@ -11,9 +11,10 @@ import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import type { Browser, Page } from 'playwright-core';
-import { Lab } from '../lib/netns.ts';
+import type { Lab } from '../lib/netns.ts';
 import { missing, runnable } from '../lib/prereq.ts';
-import { Bird } from '../lib/routers.ts';
+import type { Bird } from '../lib/routers.ts';
+import { startBirdLab } from '../lib/birdlab.ts';
 import { REPO_ROOT, StandaloneProcess, removeManifest, writeManifest } from '../lib/standalone.ts';
 import { stopAll } from '../lib/proc.ts';
 import { advertisementsYaml, peerYaml, poolsYaml, routesOf, serviceYaml } from '../lib/interop.ts';
@@ -37,18 +38,8 @@ describe('status page in Chromium against standalone + BIRD', { concurrency: fal
 
   before(async () => {
     if (why) return;
-    lab = new Lab('ui').setup();
+    ({ lab, bird } = await startBirdLab('ui'));
     const a = lab.addr;
-    bird = new Bird({
-      ns: lab.nsRtr,
-      dir: join(lab.dir, 'bird'),
-      asn: 64600,
-      routerId: a.rtr4[0] ?? '',
-      listen4: a.rtr4,
-      listen6: a.rtr6,
-      neighbors: [{ name: 'dut', address: a.dut4[0] ?? '', asn: 64700 }],
-    });
-    await bird.start();
     manifests = join(lab.dir, 'manifests');
     writeManifest(manifests, 'pools.yaml', poolsYaml());
     writeManifest(manifests, 'advertisements.yaml', advertisementsYaml());
