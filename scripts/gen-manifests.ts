@@ -380,6 +380,7 @@ export const DEFAULTS: WorkloadValues = {
 const WEBHOOK_CERT_DIR = '/tmp/k8s-webhook-server/serving-certs';
 const WEBHOOK_SECRET = 'metallb-ts-webhook-cert';
 const WEBHOOK_SERVICE = 'metallb-ts-webhook';
+const RESTART_MARKER_DIR = '/var/lib/metallb-ts';
 
 /**
  * The validating webhook (opt-in: needs cert-manager, which issues the serving certificate and
@@ -500,6 +501,7 @@ export function workloads(ns: string, v: WorkloadValues): Obj[] {
           serviceAccountName: 'speaker',
           terminationGracePeriodSeconds: 2,
           hostNetwork: true,
+          volumes: [{ name: 'restart-marker', hostPath: { path: RESTART_MARKER_DIR, type: 'DirectoryOrCreate' } }],
           nodeSelector: { 'kubernetes.io/os': 'linux' },
           tolerations: [
             { key: 'node-role.kubernetes.io/master', effect: 'NoSchedule', operator: 'Exists' },
@@ -510,7 +512,8 @@ export function workloads(ns: string, v: WorkloadValues): Obj[] {
               name: 'speaker',
               image: v.image,
               imagePullPolicy: v.pullPolicy,
-              args: ['speaker', '--node-name=$(NODE_NAME)', `--log-level=${v.logLevel}`, '--http-listen=0.0.0.0:7472'],
+              // the graceful restart marker lives on the node so the next Pod of this DaemonSet sees it
+              args: ['speaker', '--node-name=$(NODE_NAME)', `--log-level=${v.logLevel}`, `--restart-marker=${RESTART_MARKER_DIR}/speaker-restart.json`, '--http-listen=0.0.0.0:7472'],
               env: [
                 fieldEnv('NODE_NAME', 'spec.nodeName'),
                 fieldEnv('METALLB_NAMESPACE', 'metadata.namespace'),
@@ -518,6 +521,7 @@ export function workloads(ns: string, v: WorkloadValues): Obj[] {
                 fieldEnv('POD_UID', 'metadata.uid'),
               ],
               ports: [{ name: 'monitoring', containerPort: 7472 }],
+              volumeMounts: [{ name: 'restart-marker', mountPath: RESTART_MARKER_DIR }],
               ...probes(),
               securityContext: {
                 runAsUser: 0,

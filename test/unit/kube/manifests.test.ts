@@ -120,3 +120,18 @@ test('every fieldRef carries apiVersion v1; CRDs carry MetalLB defaults and cond
   assert.equal(cond.items.properties['reason']?.['pattern'], '^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$');
   assert.deepEqual(cond.items.required, ['lastTransitionTime', 'message', 'reason', 'status', 'type']);
 });
+
+test('speaker: the graceful restart marker is on a hostPath the next Pod of the DaemonSet sees', () => {
+  const plain = docs(readFileSync(join(ROOT, 'config', 'manifests', 'metallb-ts.yaml'), 'utf8'));
+  type Pod = { volumes: { name: string; hostPath?: { path: string; type: string } }[]; containers: { args: string[]; volumeMounts: { name: string; mountPath: string; readOnly?: boolean }[] }[] };
+  const ds = plain.find((o) => o['kind'] === 'DaemonSet') as { spec: { template: { spec: Pod } } };
+  const pod = ds.spec.template.spec;
+  const vol = pod.volumes.find((v) => v.hostPath !== undefined);
+  assert.deepEqual(vol?.hostPath, { path: '/var/lib/metallb-ts', type: 'DirectoryOrCreate' });
+  const c = pod.containers[0];
+  assert.ok(c);
+  const mount = c.volumeMounts.find((m) => m.name === vol.name);
+  assert.ok(mount && mount.readOnly !== true);
+  const arg = c.args.find((a) => a.startsWith('--restart-marker='));
+  assert.ok(arg?.startsWith(`--restart-marker=${mount.mountPath}/`), `marker inside the mount: ${String(arg)}`);
+});
