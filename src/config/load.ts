@@ -26,6 +26,28 @@ export interface InputSet {
   secrets: Secret[];
   /** every document read, in file order */
   objects: LoadedObject[];
+  /**
+   * The cluster objects of every file read (file order), and whether the file is whole: a file
+   * that cannot be read or parsed, or one of whose cluster objects is invalid, has `ok: false`
+   * (its objects are then not known: a long-running reader keeps their last good state). An
+   * unreadable path given on the command line is one entry with `ok: false`. Absent on
+   * InputSets not read from files (a cluster).
+   */
+  files?: FileInputs[];
+}
+
+/** The cluster objects read from one file (see InputSet.files). */
+export interface FileObjects {
+  services: Service[];
+  nodes: Node[];
+  endpointSlices: EndpointSlice[];
+  namespaces: Namespace[];
+  secrets: Secret[];
+}
+
+export interface FileInputs extends FileObjects {
+  file: string;
+  ok: boolean;
 }
 
 const EXTENSIONS = ['.yaml', '.yml', '.json'];
@@ -150,6 +172,7 @@ export class InputCache {
     this.files = seen;
     const set = assemble(parsed, this.retain);
     if (readErrors.length > 0) {
+      set.files = [...readErrors.map((d) => ({ file: d.file, ok: false, ...noObjects() })), ...(set.files ?? [])];
       set.errors = [...readErrors, ...set.errors];
       delete set.config;
     }
@@ -316,6 +339,7 @@ type Entry =
   | { cluster: string; object: Record<string, unknown>; ok: boolean; errors: Diagnostic[]; warnings: Diagnostic[]; lo?: LoadedObject };
 
 interface ParsedFile {
+  file: string;
   /** invalid YAML, non-object documents... (file order) */
   errors: Diagnostic[];
   entries: Entry[];
@@ -370,7 +394,7 @@ function compactCopy(o: Record<string, unknown>): Record<string, unknown> {
 
 /** Parses one file into documents (cluster objects already checked). */
 function parseFile(file: string, text: string, retain: boolean): ParsedFile {
-  const out: ParsedFile = { errors: [], entries: [] };
+  const out: ParsedFile = { file, errors: [], entries: [] };
   const lc = new LineCounter();
   // Documents are composed one at a time (what parseAllDocuments does, without keeping them
   // all): the syntax tree of a document nobody refers to any more is garbage at once, so a
@@ -387,12 +411,12 @@ function parseFile(file: string, text: string, retain: boolean): ParsedFile {
         // A second object pasted without a `---` line repeats apiVersion/kind at the top level.
         const lineText = line > 0 ? (text.split('\n')[line - 1] ?? '') : '';
         const hint = e?.code === 'DUPLICATE_KEY' && /^(apiVersion|kind):/.test(lineText) ? ' (a new object starts here: separate documents with a "---" line)' : '';
-        return { errors: [fileError(file, line, `invalid YAML: ${msg.replace(/ at line \d+, column \d+:?$/, '')}${hint}`)], entries: [] };
+        return { file, errors: [fileError(file, line, `invalid YAML: ${msg.replace(/ at line \d+, column \d+:?$/, '')}${hint}`)], entries: [] };
       }
       addDocument(out, file, doc, lc, retain);
     }
   } catch (err) {
-    return { errors: [fileError(file, 0, `invalid YAML: ${errorMessage(err)}`)], entries: [] };
+    return { file, errors: [fileError(file, 0, `invalid YAML: ${errorMessage(err)}`)], entries: [] };
   }
   return out;
 }
@@ -449,30 +473,42 @@ function assemble(files: ParsedFile[], retain: boolean): InputSet {
       } else if (retain && e.lo) set.objects.push(e.lo);
     }
   }
+  set.files = [];
   for (const f of files) {
+    const mine: FileInputs = { file: f.file, ok: f.errors.length === 0, ...noObjects() };
+    set.files.push(mine);
     for (const e of f.entries) {
       if (e.cluster === undefined) continue;
       for (const d of e.errors) set.errors.push(d);
       for (const w of e.warnings) set.warnings.push(w);
-      if (!e.ok) continue;
+      if (!e.ok) {
+        mine.ok = false;
+        continue;
+      }
       switch (e.cluster) {
         case 'Service':
-          set.services.push(e.object as unknown as Service);
+          mine.services.push(e.object as unknown as Service);
           break;
         case 'Node':
-          set.nodes.push(e.object as unknown as Node);
+          mine.nodes.push(e.object as unknown as Node);
           break;
         case 'EndpointSlice':
-          set.endpointSlices.push(e.object as unknown as EndpointSlice);
+          mine.endpointSlices.push(e.object as unknown as EndpointSlice);
           break;
         case 'Namespace':
-          set.namespaces.push(e.object as unknown as Namespace);
+          mine.namespaces.push(e.object as unknown as Namespace);
           break;
         case 'Secret':
-          set.secrets.push(e.object as unknown as Secret);
+          mine.secrets.push(e.object as unknown as Secret);
           break;
       }
     }
+    // (a loop, not push(...): a file may hold 100k Services)
+    for (const o of mine.services) set.services.push(o);
+    for (const o of mine.nodes) set.nodes.push(o);
+    for (const o of mine.endpointSlices) set.endpointSlices.push(o);
+    for (const o of mine.namespaces) set.namespaces.push(o);
+    for (const o of mine.secrets) set.secrets.push(o);
   }
   // cluster objects are ignored by buildConfig: only the configuration documents are passed
   const built = buildConfig(config, { secrets: set.secrets, nodes: set.nodes });
@@ -482,6 +518,10 @@ function assemble(files: ParsedFile[], retain: boolean): InputSet {
   set.warnings.sort(compareDiagnostics);
   if (set.errors.length === 0 && built.config) set.config = built.config;
   return set;
+}
+
+function noObjects(): FileObjects {
+  return { services: [], nodes: [], endpointSlices: [], namespaces: [], secrets: [] };
 }
 
 /** Same as readInputs, from text. */

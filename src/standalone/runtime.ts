@@ -5,8 +5,11 @@
 // real NodeAgent; tests may give it a recording BGP speaker.
 //
 // Reload semantics:
-//   - the folder is read as a whole; if it has any error the previous good input set keeps
-//     running unchanged (errors are logged and shown in /status, `configStale` is set);
+//   - the folder is read as a whole; while any file has an error, the last good configuration
+//     stays in force, the broken files' Services/Nodes/... keep their last good state
+//     (lastgood.ts) and every other file's objects are applied under it (errors and the stale
+//     files are logged and shown in /status, `stale` is set); with no good configuration yet,
+//     nothing is announced;
 //   - otherwise Services are (re)allocated starting from the previous assignments (the state
 //     file at startup), the state file is rewritten if anything changed, and the NodeAgent
 //     applies the new inputs (the speaker sends only the differences).
@@ -15,7 +18,6 @@ import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import { allocate } from '../allocator/index.ts';
 import type { Config } from '../config/types.ts';
-import { CLUSTER_KINDS } from '../config/load.ts';
 import type { InputSet } from '../config/load.ts';
 import { formatDiagnostic } from '../config/path.ts';
 import type { Node } from '../model/objects.ts';
@@ -25,6 +27,8 @@ import type { NodeAgent } from '../node/agent.ts';
 import type { NodeStatus } from '../node/types.ts';
 import type { StoredAssignment } from './state.ts';
 import { loadState, saveState, serializeState } from './state.ts';
+import { mergeFiles } from './lastgood.ts';
+import type { FileObjects } from './lastgood.ts';
 
 /** What standalone needs from config/load's InputSet (every document read is not needed). */
 export type InputSetLike = Omit<InputSet, 'objects'>;
@@ -77,6 +81,11 @@ export interface StandaloneStatus extends Omit<NodeStatus, 'generation' | 'node'
   generation: number;
   lastReload: { at: string; ok: boolean } | null;
   configErrors: string[];
+  /**
+   * The files whose current content is not in force, why (their first error) and what runs
+   * instead (`effect`). Empty when the folder is good.
+   */
+  staleFiles: StaleFile[];
   configWarnings: string[];
   /**
    * `error`: the state file cannot be used or written right now (cleared by the next good
@@ -96,6 +105,14 @@ export interface StateRecovery {
   recoveredFrom: string | null;
   recoveredWrittenAt: string | null;
   assignments: number;
+}
+
+export interface StaleFile {
+  file: string;
+  /** The file's first error (file:line: message). */
+  reason: string;
+  /** What is in force instead of the file's content. */
+  effect: string;
 }
 
 export interface PoolUsage {
@@ -131,6 +148,9 @@ interface GoodState {
 export class Standalone {
   private good: GoodState | undefined;
   private errors: string[] = [];
+  private staleFiles: StaleFile[] = [];
+  /** Cluster objects of every file's last good version (see lastgood.ts). */
+  private goodFiles = new Map<string, FileObjects>();
   private warnings: string[] = [];
   private stateError: string | null = null;
   private stateRecovery: StateRecovery | null = null;
@@ -185,8 +205,8 @@ export class Standalone {
   }
 
   /** Nodes as the planner sees them: the folder's, plus this node if it is not described. */
-  private nodesFor(inputs: InputSetLike): Node[] {
-    const nodes = [...inputs.nodes];
+  private nodesFor(folderNodes: readonly Node[]): Node[] {
+    const nodes = [...folderNodes];
     if (!nodes.some((n) => n.metadata.name === this.opts.node)) nodes.push(syntheticNode(this.opts.node, this.opts.nodeAddress));
     return nodes;
   }
@@ -204,25 +224,26 @@ export class Standalone {
     if (!inputs.config && errors.length === 0) errors.push(`${this.opts.paths.join(', ')}: no configuration found`);
     this.warnings = inputs.warnings.map(formatDiagnostic);
     for (const w of this.warnings) this.log.warn({ warning: w }, 'configuration warning');
-    let config = inputs.config;
-    // Only configuration objects are broken (a pool typo, ...): the last good configuration
-    // stays in force and the folder's Services, Nodes, EndpointSlices and Secrets keep flowing
-    // under it (a deleted Service is withdrawn, a new one gets an IP). A file that cannot be read
-    // at all, or a broken Service/Node/... freezes everything: its objects cannot be known.
+    // A broken file (a configuration typo, a bad Service, a YAML syntax error, an unreadable
+    // file) does not freeze the node: the last good configuration stays in force, the broken
+    // files' Services, Nodes, ... keep their last good state, and every other file's objects
+    // keep flowing under it (a deleted Service is withdrawn, a new one gets an IP).
     const good = this.good;
-    const configOnly = good !== undefined && inputs.errors.length > 0 && inputs.errors.every((d) => d.kind !== '' && !CLUSTER_KINDS.has(d.kind));
-    if (configOnly) {
-      this.fail(errors, 'keeping the last good configuration; Service changes are applied under it');
-      config = good.config;
-    } else if (errors.length > 0 || !config) return this.fail(errors);
+    const underLastGood = good !== undefined && errors.length > 0;
+    if (!underLastGood && (errors.length > 0 || !inputs.config)) return this.fail(errors);
+    const config = underLastGood ? good.config : (inputs.config as Config);
+    const merged = mergeFiles(inputs.files ?? [{ file: '', ok: true, ...inputs }], this.goodFiles);
+    const objects = underLastGood ? merged.objects : inputs;
+    const staleFiles = staleFilesOf(inputs, merged.kept);
+    if (underLastGood) this.fail(errors, 'keeping the last good configuration; Service changes in the other files are applied under it', staleFiles);
 
-    const nodes = this.nodesFor(inputs);
+    const nodes = this.nodesFor(objects.nodes);
     let alloc: ReturnType<typeof allocate>;
     try {
       alloc = allocate({
         config,
-        services: inputs.services,
-        namespaces: inputs.namespaces,
+        services: objects.services,
+        namespaces: objects.namespaces,
         previous: this.good?.assignments ?? this.previous,
         ...(this.opts.loadBalancerClass !== undefined ? { loadBalancerClass: this.opts.loadBalancerClass } : {}),
       });
@@ -259,14 +280,14 @@ export class Standalone {
     try {
       const applied = this.deps.agent.apply({
         config,
-        services: inputs.services,
+        services: objects.services,
         assignments: alloc.assignments,
         nodes,
-        endpointSlices: inputs.endpointSlices,
-        namespaces: inputs.namespaces,
-        secrets: inputs.secrets,
+        endpointSlices: objects.endpointSlices,
+        namespaces: objects.namespaces,
+        secrets: objects.secrets,
         // a folder usually has no EndpointSlices: then every Service counts as served here
-        assumeEndpoints: inputs.endpointSlices.length === 0,
+        assumeEndpoints: objects.endpointSlices.length === 0,
       });
       changed = applied.changed;
       sessions = applied.plan.sessions.filter((a) => a.blocked === null).map((a) => ({ peer: a.plan.peer, routes: a.plan.routes.length }));
@@ -275,9 +296,11 @@ export class Standalone {
       return this.fail([`internal error: ${(e as Error).message}`]);
     }
     this.good = { config, assignments: alloc.assignments, services };
+    this.goodFiles = merged.next;
     // under the last good configuration the errors stay (stale) and the reload is not "ok"
-    if (!configOnly) {
+    if (!underLastGood) {
       this.errors = [];
+      this.staleFiles = [];
       this.generation++;
       this.lastReload.ok = true;
     }
@@ -293,9 +316,9 @@ export class Standalone {
         services: services.length,
         sessions,
       },
-      configOnly ? 'Service changes applied under the last good configuration' : 'configuration applied',
+      underLastGood ? 'Service changes applied under the last good configuration' : 'configuration applied',
     );
-    return configOnly ? { ok: false, errors, changed } : { ok: true, errors: [], changed };
+    return underLastGood ? { ok: false, errors, changed } : { ok: true, errors: [], changed };
   }
 
   /** Writes a deferred state file update now (no-op when none is pending). */
@@ -319,9 +342,11 @@ export class Standalone {
     }
   }
 
-  private fail(errors: string[], keeping = 'keeping the last good configuration'): ReloadResult {
+  private fail(errors: string[], keeping = 'keeping the last good configuration', staleFiles: StaleFile[] = []): ReloadResult {
     this.errors = errors;
+    this.staleFiles = staleFiles;
     for (const e of errors) this.log.error({ error: e }, 'configuration error');
+    for (const f of staleFiles) this.log.warn({ file: f.file, reason: f.reason }, `stale file: ${f.effect}`);
     if (this.good) this.log.warn({ generation: this.generation }, keeping);
     else this.log.warn('no valid configuration yet: not announcing anything');
     return { ok: false, errors, changed: false };
@@ -342,6 +367,7 @@ export class Standalone {
       generation: this.generation,
       lastReload: this.lastReload,
       configErrors: [...this.errors],
+      staleFiles: [...this.staleFiles],
       configWarnings: [...this.warnings],
       stateFile: { path: this.opts.statePath, error: this.stateError, recovery: this.stateRecovery },
       services: this.good?.services ?? [],
@@ -370,6 +396,20 @@ export class Standalone {
   resume(): void {
     this.deps.agent.resume();
   }
+}
+
+/** The files with errors, each with its first error and what is in force instead. */
+function staleFilesOf(inputs: InputSetLike, kept: readonly string[]): StaleFile[] {
+  const keptSet = new Set(kept);
+  const byFile = new Map<string, StaleFile>();
+  for (const d of inputs.errors) {
+    if (byFile.has(d.file)) continue;
+    const effect = keptSet.has(d.file)
+      ? 'the last good configuration and this file\'s last good Services/Nodes/... stay in force'
+      : 'the last good configuration stays in force; this file\'s Services/Nodes/... are applied';
+    byFile.set(d.file, { file: d.file, reason: formatDiagnostic(d), effect });
+  }
+  return [...byFile.values()];
 }
 
 function digest(text: string): string {

@@ -89,6 +89,7 @@ export interface StandaloneStatusView {
   ready: boolean;
   stale: boolean;
   configErrors: string[];
+  staleFiles?: { file: string; reason: string; effect: string }[];
   services: { namespace: string; name: string; ips: string[]; pool: string | null; error: string | null }[];
   sessions: {
     peer: string;

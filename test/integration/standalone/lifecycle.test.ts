@@ -112,7 +112,7 @@ describe('standalone lifecycle with BIRD', { concurrency: false }, () => {
     assert.ok(value('metallb_bgp_updates_total') >= 1);
   });
 
-  it('an invalid pool file does not freeze Services: a removed Service file is withdrawn, a new one gets an IP; SIGHUP re-reads', async (t) => {
+  it('an invalid pool file or a broken Service file does not freeze Services: a removed Service file is withdrawn, a new one gets an IP, the broken file keeps its Service; SIGHUP re-reads', async (t) => {
     if (!need(t) || !sa || !bird || !lab) return;
     const peer = lab.addr.dut4[0] ?? '';
     const st0 = await sa.status();
@@ -133,6 +133,18 @@ describe('standalone lifecycle with BIRD', { concurrency: false }, () => {
     const st = await sa.status();
     assert.equal(st.stale, true, 'still stale: the broken pool is not in force');
     assert.match(st.configErrors.join('\n'), /broken-pool\.yaml:\d+: IPAddressPool\/broken/);
+    // newcomer's file gets a YAML syntax error: newcomer keeps its last good state (its /32 stays),
+    // while a Service file added meanwhile still gets an IP and reaches BIRD
+    writeManifest(manifests, 'svc-new.yaml', 'apiVersion: v1\nkind: Service\nmetadata: { name: newcomer\n');
+    writeManifest(manifests, 'svc-late.yaml', serviceYaml('late'));
+    const late = await waitFor('late IP', async () => (await sa?.status())?.services.find((s) => s.name === 'late')?.ips[0], 10000);
+    await bird.waitRoutes(`${late}/32 at BIRD`, (all) => routesOf(all, peer).some((r) => r.prefix === `${late}/32`));
+    assert.ok(routesOf(await bird.routes(), peer).some((r) => r.prefix === `${ip}/32`), 'the broken file keeps its Service announced');
+    const st2 = await sa.status();
+    assert.deepEqual(st2.services.find((s) => s.name === 'newcomer')?.ips, [ip]);
+    assert.ok(st2.staleFiles?.some((f) => f.file.endsWith('svc-new.yaml') && /invalid YAML/.test(f.reason)), JSON.stringify(st2.staleFiles));
+    await waitFor('stale file logged', async () => (/stale file/.test(readFileSync(join(lab?.dir ?? '', 'standalone.log'), 'utf8')) ? true : undefined), 10000);
+    writeManifest(manifests, 'svc-new.yaml', serviceYaml('newcomer'));
     // SIGHUP re-reads the folder instead of killing the process
     unlinkSync(join(manifests, 'broken-pool.yaml'));
     sa.proc?.signal('SIGHUP');

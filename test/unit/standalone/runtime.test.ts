@@ -53,6 +53,8 @@ function harness(statePath: string) {
     rt,
     speaker,
     set: (...f: string[]) => (files = f.map((text, i) => ({ file: `f${i}.yaml`, text }))),
+    /** file name -> content */
+    setFiles: (f: Record<string, string>) => (files = Object.entries(f).map(([file, text]) => ({ file, text }))),
   };
 }
 
@@ -208,7 +210,7 @@ test('a corrupt state file never swaps IPs silently: previous generation used, /
   await h2.rt.stop();
 }));
 
-test('a broken configuration object does not freeze Services: removals withdraw, new ones get IPs; a broken Service file freezes', withDir((d) => {
+test('a broken file does not freeze Services: removals withdraw, new ones get IPs; a broken Service or YAML file keeps its last good Services', withDir((d) => {
   const h = harness(join(d, 'state.json'));
   h.set(config('198.51.100.10-198.51.100.13'), svc('a'), svc('b'));
   assert.equal(h.rt.start().ok, true);
@@ -233,12 +235,32 @@ test('a broken configuration object does not freeze Services: removals withdraw,
   assert.deepEqual(h.rt.assignments()['default/c']?.ips, ['198.51.100.11']);
   assert.deepEqual(routes(), ['198.51.100.10/32', '198.51.100.11/32']);
 
-  // a broken Service manifest: its Service cannot be known, so nothing moves
-  const plans = h.speaker.plans.length;
-  h.set(broken, svc('a'), svc('c').replace('ports: [{ port: 80 }]', 'ports: 7'));
+  // a broken Service manifest (c's file f2, bad ports) while a's file is removed and d's file
+  // appears: c keeps its last good state, a is withdrawn, d gets an IP
+  h.setFiles({ 'f0.yaml': broken, 'f2.yaml': svc('c').replace('ports: [{ port: 80 }]', 'ports: 7'), 'f3.yaml': svc('d') });
   assert.equal(h.rt.reload().ok, false);
-  assert.equal(h.speaker.plans.length, plans, 'frozen');
   assert.deepEqual(h.rt.assignments()['default/c']?.ips, ['198.51.100.11']);
+  assert.equal(h.rt.assignments()['default/a'], undefined);
+  assert.deepEqual(h.rt.assignments()['default/d']?.ips, ['198.51.100.10']);
+  assert.deepEqual(routes(), ['198.51.100.10/32', '198.51.100.11/32']);
+  st = h.rt.status();
+  assert.deepEqual(st.staleFiles.map((f) => f.file), ['f0.yaml', 'f2.yaml']);
+  assert.match(st.staleFiles[1]?.reason ?? '', /^f2\.yaml:\d+: Service\/c: spec\.ports: must be a list/);
+  assert.match(st.staleFiles[1]?.effect ?? '', /last good Services/);
+
+  // a YAML syntax error in c's file, and d's file removed: c stays, d is withdrawn
+  h.setFiles({ 'f0.yaml': broken, 'f2.yaml': 'apiVersion: v1\nkind: Service\nmetadata: { name: c\n' });
+  assert.equal(h.rt.reload().ok, false);
+  assert.deepEqual(h.rt.assignments()['default/c']?.ips, ['198.51.100.11']);
+  assert.equal(h.rt.assignments()['default/d'], undefined);
+  assert.deepEqual(routes(), ['198.51.100.11/32']);
+  assert.match(h.rt.status().staleFiles.find((f) => f.file === 'f2.yaml')?.reason ?? '', /^f2\.yaml:\d+: invalid YAML/);
+
+  // c's file deleted while broken: c is gone (a deleted file is never stale)
+  h.setFiles({ 'f0.yaml': broken, 'f9.yaml': svc('e') });
+  h.rt.reload();
+  assert.equal(h.rt.assignments()['default/c'], undefined);
+  assert.deepEqual(Object.keys(h.rt.assignments()), ['default/e']);
 
   // fixed: fresh again
   h.set(config('198.51.100.10-198.51.100.13'), svc('a'), svc('c'));

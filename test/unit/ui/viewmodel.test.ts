@@ -48,6 +48,7 @@ function standalone(over: Partial<StandaloneStatus> = {}): StandaloneStatus {
     generation: 3,
     lastReload: { at: '2026-01-01T00:00:00.000Z', ok: true },
     configErrors: [],
+    staleFiles: [],
     configWarnings: ['w1'],
     stateFile: { path: '/x', error: null, recovery: null },
     services: [
