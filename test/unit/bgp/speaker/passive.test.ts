@@ -61,7 +61,7 @@ class Client {
       this.sock.destroy();
     });
   }
-  async until<T>(what: string, f: () => T | undefined | false, ms = 5000): Promise<T> {
+  async until<T>(what: string, f: () => T | undefined | false, ms = 20000): Promise<T> {
     const end = Date.now() + ms;
     for (;;) {
       const v = f();
