@@ -6,7 +6,7 @@ import { formatIP, tryParseIP } from '../ip/index.ts';
 import type { Node, Secret } from '../model/objects.ts';
 import { nodeIsReady } from '../model/node.ts';
 import { anySelectorMatches } from '../model/selector.ts';
-import { findSecret, secretValue } from '../planner/passwords.ts';
+import { findSecret, secretValue } from '../model/secret.ts';
 import { MEMBERLIST_SECRET_KEY } from '../layer2/members.ts';
 import type { MemberAddress } from '../layer2/members.ts';
 

@@ -8,5 +8,5 @@ export type { L2Candidate } from './elect.ts';
 export { planToJSON, formatPlanTable, formatCommunity, formatLargeCommunity } from './format.ts';
 export type { PlanJSON } from './format.ts';
 export type * from './types.ts';
-export { resolvePeerPasswords, secretValue, findSecret, decodeStrictBase64, PASSWORD_SECRET_KEY, BASIC_AUTH_SECRET_TYPE, MAX_MD5_KEY_BYTES } from './passwords.ts';
+export { resolvePeerPasswords } from './passwords.ts';
 export type { BlockedSession, ResolvedPasswords } from './passwords.ts';

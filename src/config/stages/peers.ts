@@ -3,6 +3,7 @@
 
 import { tryParseIP, type IP } from '../../ip/index.ts';
 import type { Node } from '../../model/objects.ts';
+import { bgpPasswordProblems } from '../../model/secret.ts';
 import { parseGoDuration } from '../duration.ts';
 import type { FieldPath } from '../path.ts';
 import type { BFDProfileSpec, BGPPeerSpec } from '../schema.ts';
@@ -153,12 +154,7 @@ export function buildPeers(d: Diags, items: Item<BGPPeerSpec>[], bfds: Set<strin
           d.warn(item, ['spec', 'passwordSecret'], `Secret ${ns}/${s.passwordSecret.name} not found: this session stays down (blocked) until the Secret exists`, 'missing-reference');
         }
         else {
-          if (sec.type !== undefined && sec.type !== 'kubernetes.io/basic-auth') {
-            d.at(item, ['spec', 'passwordSecret'], `Secret ${ns}/${s.passwordSecret.name} must be of type kubernetes.io/basic-auth, is ${sec.type}`);
-          }
-          if (sec.data?.['password'] === undefined && sec.stringData?.['password'] === undefined) {
-            d.at(item, ['spec', 'passwordSecret'], `Secret ${ns}/${s.passwordSecret.name} has no key "password"`);
-          }
+          for (const problem of bgpPasswordProblems(sec)) d.at(item, ['spec', 'passwordSecret'], `passwordSecret ${ns}/${s.passwordSecret.name}: ${problem}`);
         }
       }
     }

@@ -12,7 +12,7 @@ import { KubeClient, R } from '../../../src/kube/client.ts';
 import type { KubeObject } from '../../../src/kube/client.ts';
 import { Controller } from '../../../src/kube/controller.ts';
 import { MEMBERLIST_SECRET_KEY, MEMBERLIST_SECRET_NAME, memberlistSecret } from '../../../src/kube/memberlist.ts';
-import { secretValue } from '../../../src/planner/index.ts';
+import { secretValue } from '../../../src/model/secret.ts';
 import type { Secret } from '../../../src/model/objects.ts';
 
 const NS = 'metallb-system';

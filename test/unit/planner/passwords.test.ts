@@ -4,7 +4,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseInputs } from '../../../src/config/load.ts';
-import { planNode, resolvePeerPasswords, secretValue, decodeStrictBase64 } from '../../../src/planner/index.ts';
+import { planNode, resolvePeerPasswords } from '../../../src/planner/index.ts';
+import { secretValue, decodeStrictBase64 } from '../../../src/model/secret.ts';
 import type { SessionPlan } from '../../../src/planner/index.ts';
 import type { Secret } from '../../../src/model/objects.ts';
 import type { Peer } from '../../../src/config/types.ts';
