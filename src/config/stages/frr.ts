@@ -14,6 +14,7 @@ import type { BFDProfile, Peer, ReceivePolicy, ReceivePrefix } from '../types.ts
 import { canonicalJSON, checkDuplicateNames, type Ctx, type Diags, type Item } from './item.ts';
 import { bfdProfileFrom, ECHO_IGNORED, sessionTimers } from './peers.ts';
 import { checkSelector } from './selectors.ts';
+import { checkPasswordSecret } from './secrets.ts';
 
 /** Annotation of an FRRConfiguration: the prefix limit of every receive policy it defines. */
 export const PREFIX_LIMIT_ANNOTATION = 'metallb-ts/max-prefixes';
@@ -190,10 +191,7 @@ function neighborPeer(
     if (name === '') d.at(item, [...np, 'passwordSecret', 'name'], 'required field is missing');
     else {
       peer.passwordSecret = { name, namespace: ns };
-      const secrets = ctx.opts.secrets;
-      if (secrets !== undefined && !secrets.some((x) => x.metadata.name === name && (x.metadata.namespace ?? ns) === ns)) {
-        d.warn(item, [...np, 'passwordSecret'], `Secret ${ns}/${name} not found: this session stays down (blocked) until the Secret exists`, 'missing-reference');
-      }
+      checkPasswordSecret(d, item, [...np, 'passwordSecret'], ctx.opts.secrets, ns, name);
     }
   }
   if (n.bfdProfile !== undefined && n.bfdProfile !== '') {

@@ -3,7 +3,6 @@
 
 import { tryParseIP, type IP } from '../../ip/index.ts';
 import type { Node } from '../../model/objects.ts';
-import { bgpPasswordProblems } from '../../model/secret.ts';
 import { parseGoDuration } from '../duration.ts';
 import type { FieldPath } from '../path.ts';
 import type { BFDProfileSpec, BGPPeerSpec } from '../schema.ts';
@@ -11,6 +10,7 @@ import type { BFDProfile, Peer, SourceRef } from '../types.ts';
 import { canonicalJSON, checkDuplicateNames, didYouMean, isBroken, isDamaged, type Ctx, type Diags, type Item, type LabelIndex, type Parsed } from './item.ts';
 import { checkSelectors, nodesWarning } from './selectors.ts';
 import { applyPeerExtensions } from './extensions.ts';
+import { checkPasswordSecret } from './secrets.ts';
 
 /** A BFD profile with MetalLB's defaults for what `s` leaves unset. */
 export function bfdProfileFrom(name: string, s: Omit<BFDProfileSpec, 'name'>, source: SourceRef): BFDProfile {
@@ -147,16 +147,7 @@ export function buildPeers(d: Diags, items: Item<BGPPeerSpec>[], bfds: Set<strin
       if (s.password !== undefined) d.at(item, ['spec', 'passwordSecret'], 'only one of password and passwordSecret may be set');
       if (s.passwordSecret.name === '') d.at(item, ['spec', 'passwordSecret', 'name'], 'must not be empty');
       peer.passwordSecret = { name: s.passwordSecret.name, namespace: ns };
-      // (a caller that does not know the Secrets passes none; one that does passes a list, maybe empty)
-      if (opts.secrets !== undefined) {
-        const sec = opts.secrets.find((x) => x.metadata.name === s.passwordSecret?.name && (x.metadata.namespace ?? ns) === ns);
-        if (!sec) {
-          d.warn(item, ['spec', 'passwordSecret'], `Secret ${ns}/${s.passwordSecret.name} not found: this session stays down (blocked) until the Secret exists`, 'missing-reference');
-        }
-        else {
-          for (const problem of bgpPasswordProblems(sec)) d.at(item, ['spec', 'passwordSecret'], `passwordSecret ${ns}/${s.passwordSecret.name}: ${problem}`);
-        }
-      }
+      checkPasswordSecret(d, item, ['spec', 'passwordSecret'], opts.secrets, ns, s.passwordSecret.name);
     }
     if (s.bfdProfile !== undefined) {
       if (!bfds.has(s.bfdProfile) && !isBroken(ctx, 'BFDProfile', s.bfdProfile)) d.at(item, ['spec', 'bfdProfile'], `unknown BFDProfile "${s.bfdProfile}"${didYouMean(s.bfdProfile, [...bfds])}`);
