@@ -3,7 +3,7 @@
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { BGPSpeaker } from '../bgp/speaker/index.ts';
-import type { SessionStatus, SpeakerOptions } from '../bgp/speaker/index.ts';
+import type { SessionStateEvent, SpeakerOptions } from '../bgp/speaker/index.ts';
 import { BfdSupervisor } from '../bfd/supervisor.ts';
 import { createBfdMetrics } from '../bfd/metrics.ts';
 import type { BgpDriver } from './types.ts';
@@ -30,7 +30,7 @@ export function createSpeaker(opts: SpeakerDriverOptions): BGPSpeaker {
     ...(opts.restartMarker !== undefined ? { restartMarker: opts.restartMarker } : {}),
     ...(opts.onReceived ? { onReceived: opts.onReceived } : {}),
   });
-  speaker.on('state', (s: SessionStatus) => {
+  speaker.on('state', (s: SessionStateEvent) => {
     const fields = { peer: s.peer, peerAddress: s.peerAddress, state: s.state, ...(s.lastError ? { lastError: s.lastError } : {}) };
     opts.logger.info(fields, 'BGP session state');
     opts.onState?.();

@@ -13,6 +13,7 @@ import { PassiveListeners } from '../transport/listen.ts';
 import type { Connector } from '../transport/index.ts';
 import { PeerSession, ipToBgpId, sessionConfig } from './session.ts';
 import { UpdateGroups } from './groups.ts';
+import type { AdjRibOut } from './rib.ts';
 import type { UpdateGroupStats } from './groups.ts';
 import type { SessionCounters } from './session.ts';
 import { pendingRestarts, readRestartMarker, removeRestartMarker, writeRestartMarker } from './lifecycle.ts';
@@ -50,6 +51,12 @@ export interface SpeakerOptions {
   /** Adj-RIB-In changes of one session instance (`session` is unique per connection lifetime). */
   onReceived?: (session: string, changes: RouteChange[], ctx: { ebgp: boolean; viaInterface?: string }) => void;
 }
+
+/**
+ * What the speaker's `state` event carries: a session's status without its route list (a
+ * session state change must not format every prefix of a full table; `status()` has them).
+ */
+export type SessionStateEvent = Omit<SessionStatus, 'routes'>;
 
 export interface SessionStatus {
   node: string;
@@ -424,9 +431,13 @@ export class BGPSpeaker extends EventEmitter {
   }
 
   private statusOf(s: PeerSession): SessionStatus {
+    return { ...this.stateOf(s), routes: routeStrings(s.adjRibOut) };
+  }
+
+  private stateOf(s: PeerSession): SessionStateEvent {
     const p = s.params.peer;
     const neg = s.fsm.negotiated;
-    const st: SessionStatus = {
+    const st: SessionStateEvent = {
       node: this.opts.nodeName,
       peer: p.name,
       peerAddress: p.address ? formatIP(p.address) : (p.interface ?? ''),
@@ -435,7 +446,6 @@ export class BGPSpeaker extends EventEmitter {
       state: s.state,
       uptimeSeconds: s.state === 'Established' ? s.uptimeSeconds() : 0,
       counters: { ...s.counters },
-      routes: [...s.adjRibOut.values()].map((e) => `${formatIP({ family: e.nlri.family, value: e.nlri.network })}/${e.nlri.length}`),
       phase: s.phase,
       routerId: formatBgpId(s.fsm.config.routerId),
       routerIdSource: this.routerIds.get(s)?.source ?? 'bgppeer',
@@ -468,6 +478,14 @@ export class BGPSpeaker extends EventEmitter {
   }
 
   private emitState(s: PeerSession): void {
-    this.emit('state', this.statusOf(s));
+    if (this.listenerCount('state') > 0) this.emit('state', this.stateOf(s));
   }
+}
+
+/** The prefixes of an Adj-RIB-Out as text, for status(). */
+function routeStrings(rib: AdjRibOut): string[] {
+  const out: string[] = new Array<string>(rib.size);
+  let i = 0;
+  for (const e of rib.values()) out[i++] = `${formatIP({ family: e.nlri.family, value: e.nlri.network })}/${e.nlri.length}`;
+  return out;
 }

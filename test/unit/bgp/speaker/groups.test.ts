@@ -121,3 +121,20 @@ test('router ID: BGPPeer routerID, else the node IPv4, else derived from the nod
   pinned.setPlan([{ ...plan(peerConfig(a.port, { name: 'c', routerID: parseIP('10.9.9.9') }), []), node: 'worker-9' }]);
   assert.deepEqual([pinned.status()[0]?.routerId, pinned.status()[0]?.routerIdSource], ['10.9.9.9', 'bgppeer']);
 });
+
+test('a state change does not list the routes (10 sessions x a full table would format every prefix per event); status() does', async () => {
+  const [a, b] = await peers([64501, 64501]);
+  assert.ok(a && b);
+  const speaker = new BGPSpeaker({ nodeName: 'node1', routerId: '10.0.0.1', logger });
+  cleanups.push(() => speaker.stop());
+  const events: object[] = [];
+  speaker.on('state', (s: object) => events.push(s));
+  const routes = [route('192.0.2.1/32'), route('192.0.2.2/32')];
+  speaker.setPlan([plan(peerConfig(a.port, { name: 'a' }), routes), plan(peerConfig(b.port, { name: 'b' }), routes)]);
+  for (const p of [a, b]) await p.waitFor('End-of-RIB', () => p.updates().some(isEoR) || undefined);
+  await new Promise((r) => setImmediate(r));
+  assert.ok(events.length >= 4, 'Connect/OpenSent/OpenConfirm/Established per session');
+  for (const e of events) assert.equal('routes' in e, false, 'no route list in a state event');
+  assert.ok(events.some((e) => 'state' in e && e.state === 'Established'));
+  assert.deepEqual(speaker.status().map((s) => s.routes), [['192.0.2.1/32', '192.0.2.2/32'], ['192.0.2.1/32', '192.0.2.2/32']]);
+});
