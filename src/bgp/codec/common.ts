@@ -42,6 +42,7 @@ export const AttrFlag = {
 export const CapabilityCode = {
   MULTIPROTOCOL: 1,
   ROUTE_REFRESH: 2,
+  EXTENDED_NEXTHOP: 5,
   GRACEFUL_RESTART: 64,
   FOUR_OCTET_AS: 65,
   ROUTE_REFRESH_CISCO: 128,

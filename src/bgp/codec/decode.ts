@@ -178,6 +178,18 @@ function decodeOpen(body: Uint8Array): DecodeResult {
           // The value is defined as empty; anything in it is ignored.
           capabilities.push({ code, kind: 'route-refresh' });
           break;
+        case CapabilityCode.EXTENDED_NEXTHOP: {
+          // RFC 8950 §3: triples of NLRI AFI (2), NLRI SAFI (2), Nexthop AFI (2). Another
+          // length is not defined as an error: kept opaque.
+          if (len % 6 !== 0) {
+            capabilities.push({ code, kind: 'unknown', data: v.slice(c, c + len) });
+            break;
+          }
+          const entries: { afi: number; safi: number; nextHopAfi: number }[] = [];
+          for (let q = c; q < c + len; q += 6) entries.push({ afi: u16(v, q), safi: u16(v, q + 2), nextHopAfi: u16(v, q + 4) });
+          capabilities.push({ code: 5, kind: 'extended-nexthop', entries });
+          break;
+        }
         case CapabilityCode.GRACEFUL_RESTART: {
           if (len < 2 || (len - 2) % 4 !== 0) return openErr(0, `graceful-restart capability with length ${len}`);
           const flags = u16(v, c);

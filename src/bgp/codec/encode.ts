@@ -117,6 +117,13 @@ function encodeCapability(w: Writer, c: Capability): void {
       }
       return;
     }
+    case 'extended-nexthop': {
+      const len = 6 * c.entries.length;
+      if (len > 255) throw new BGPEncodeError('extended next hop capability lists too many entries');
+      w.u8(CapabilityCode.EXTENDED_NEXTHOP).u8(len);
+      for (const e of c.entries) w.u16(checkUint(e.afi, 16, 'AFI')).u16(checkUint(e.safi, 16, 'SAFI')).u16(checkUint(e.nextHopAfi, 16, 'next hop AFI'));
+      return;
+    }
     case 'four-octet-as':
       w.u8(CapabilityCode.FOUR_OCTET_AS).u8(4).u32(checkUint(c.asn, 32, 'ASN'));
       return;

@@ -32,6 +32,12 @@ export type Capability =
       families: { afi: number; safi: number; forwardingState: boolean }[];
     }
   | { code: 65; kind: 'four-octet-as'; asn: number }
+  /**
+   * Code 5 (RFC 8950): NLRI of `afi`/`safi` may carry a next hop of `nextHopAfi` (IPv4 unicast
+   * with IPv6 next hops: afi 1, safi 1, nextHopAfi 2). A value whose length is not a multiple of
+   * 6 is kept as `unknown`.
+   */
+  | { code: 5; kind: 'extended-nexthop'; entries: { afi: number; safi: number; nextHopAfi: number }[] }
   | { code: number; kind: 'unknown'; data: Uint8Array };
 
 export interface OpenMessage {
@@ -81,7 +87,10 @@ export interface PathAttributes {
   mpReach?: {
     afi: number;
     safi: number;
-    /** One or two next hops (global, optional link-local for IPv6). */
+    /**
+     * One or two next hops (global, optional link-local for IPv6). AFI 1 (IPv4 NLRI) with IPv6
+     * next hops is RFC 8950 (extended next hop capability negotiated).
+     */
     nextHops: { family: Family; value: bigint }[];
     nlri: NLRI[];
   };

@@ -114,8 +114,13 @@ export function packUpdates(
       checkNLRI(p);
       (p.family === 4 ? v4 : v6).push(p);
     }
-    if (v4.length > 0) {
-      if (route.attributes.nextHop === undefined) throw new BGPEncodeError('IPv4 routes need attributes.nextHop');
+    const mp = route.attributes.mpReach;
+    if (v4.length > 0 && route.attributes.nextHop === undefined && mp !== undefined && mp.afi === AFI_IPV4 && mp.nextHops.length > 0) {
+      // RFC 8950: IPv4 NLRI with an IPv6 next hop travel in MP_REACH_NLRI (AFI 1).
+      if (mp.nextHops.some((h) => h.family !== 6)) throw new BGPEncodeError('IPv4 routes in MP_REACH_NLRI need IPv6 next hops (RFC 8950); IPv4 next hops go in NEXT_HOP');
+      out.push(...mpReachUpdates(max, AFI_IPV4, mp.nextHops, v4, encodeAttributes(route.attributes, opts, { omitMp: true, omitNextHop: true })));
+    } else if (v4.length > 0) {
+      if (route.attributes.nextHop === undefined) throw new BGPEncodeError('IPv4 routes need attributes.nextHop (or mpReach with AFI 1 and IPv6 next hops, RFC 8950)');
       const attrs = encodeAttributes(route.attributes, opts, { omitMp: true });
       const room = max - UPDATE_OVERHEAD - attrs.length;
       if (room < 5) throw new BGPEncodeError(`path attributes (${attrs.length} bytes) leave no room for NLRI`);
@@ -128,17 +133,19 @@ export function packUpdates(
       }
     }
     if (v6.length > 0) {
-      const mp = route.attributes.mpReach;
       if (mp === undefined || mp.nextHops.length === 0) throw new BGPEncodeError('IPv6 routes need attributes.mpReach.nextHops');
-      const attrs = encodeAttributes(route.attributes, opts, { omitMp: true, omitNextHop: true });
-      const head = mpReachHeader(AFI_IPV6, SAFI_UNICAST, mp.nextHops);
-      // MP_REACH_NLRI is written first with an extended-length header (4 bytes).
-      const room = max - UPDATE_OVERHEAD - attrs.length - 4 - head.length;
-      if (room < 17) throw new BGPEncodeError(`path attributes (${attrs.length} bytes) leave no room for NLRI`);
-      for (const part of chunks(v6, room)) out.push(mpUpdate(max, AttrType.MP_REACH_NLRI, head, part, attrs));
+      out.push(...mpReachUpdates(max, AFI_IPV6, mp.nextHops, v6, encodeAttributes(route.attributes, opts, { omitMp: true, omitNextHop: true })));
     }
   }
   return out;
+}
+
+/** UPDATEs carrying `prefixes` of `afi` in MP_REACH_NLRI (written first, extended length) with `attrs` after it. */
+function mpReachUpdates(max: number, afi: number, nextHops: { family: number; value: bigint }[], prefixes: NLRI[], attrs: Uint8Array): Uint8Array[] {
+  const head = mpReachHeader(afi, SAFI_UNICAST, nextHops);
+  const room = max - UPDATE_OVERHEAD - attrs.length - 4 - head.length;
+  if (room < (afi === AFI_IPV4 ? 5 : 17)) throw new BGPEncodeError(`path attributes (${attrs.length} bytes) leave no room for NLRI`);
+  return chunks(prefixes, room).map((part) => mpUpdate(max, AttrType.MP_REACH_NLRI, head, part, attrs));
 }
 
 /** End-of-RIB marker (RFC 4724 §2): IPv4 unicast is an empty UPDATE; others an empty MP_UNREACH_NLRI. */

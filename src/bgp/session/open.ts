@@ -11,6 +11,8 @@ export const AFI_IPV6 = 2;
 export const SAFI_UNICAST = 1;
 export const IPV4_UNICAST: AfiSafi = { afi: AFI_IPV4, safi: SAFI_UNICAST };
 export const IPV6_UNICAST: AfiSafi = { afi: AFI_IPV6, safi: SAFI_UNICAST };
+/** RFC 8950 capability entry: IPv4 unicast NLRI with IPv6 next hops. */
+export const IPV4_OVER_IPV6 = { afi: AFI_IPV4, safi: SAFI_UNICAST, nextHopAfi: AFI_IPV6 } as const;
 
 export function notification(code: number, subcode: number, data: Uint8Array = new Uint8Array(0)): NotificationMessage {
   return { type: 3, code, subcode, data };
@@ -20,6 +22,7 @@ export function notification(code: number, subcode: number, data: Uint8Array = n
 export function buildOpen(cfg: SessionConfig): OpenMessage {
   const caps: Capability[] = [];
   for (const f of cfg.families) caps.push({ code: 1, kind: 'multiprotocol', afi: f.afi, safi: f.safi });
+  if (cfg.extendedNextHop === true) caps.push({ code: 5, kind: 'extended-nexthop', entries: [IPV4_OVER_IPV6] });
   caps.push({ code: 2, kind: 'route-refresh' });
   caps.push({ code: 65, kind: 'four-octet-as', asn: cfg.localASN });
   const gr = cfg.gracefulRestart;
@@ -67,6 +70,7 @@ export function checkOpen(cfg: SessionConfig, open: OpenMessage): OpenCheck {
   let peerGR = false;
   let peerGRNotification = false;
   let peerRestarted = false;
+  let peerExtendedNextHop = false;
   const peerFamilies: AfiSafi[] = [];
   for (const c of open.capabilities) {
     if (c.kind === 'four-octet-as') fourOctet = c.asn;
@@ -77,6 +81,9 @@ export function checkOpen(cfg: SessionConfig, open: OpenMessage): OpenCheck {
       peerRestarted = c.restartState;
     }
     else if (c.kind === 'multiprotocol') peerFamilies.push({ afi: c.afi, safi: c.safi });
+    else if (c.kind === 'extended-nexthop') {
+      peerExtendedNextHop ||= c.entries.some((e) => e.afi === IPV4_OVER_IPV6.afi && e.safi === IPV4_OVER_IPV6.safi && e.nextHopAfi === IPV4_OVER_IPV6.nextHopAfi);
+    }
   }
   const peerASN = fourOctet ?? open.myAS;
   const localASN = cfg.localASN;
@@ -130,6 +137,7 @@ export function checkOpen(cfg: SessionConfig, open: OpenMessage): OpenCheck {
       peerRouteRefresh,
       gracefulRestart: cfg.gracefulRestart !== undefined && peerGR,
       gracefulNotification: cfg.gracefulRestart !== undefined && (cfg.gracefulRestart.notification ?? true) && peerGR && peerGRNotification,
+      extendedNextHop: cfg.extendedNextHop === true && peerExtendedNextHop,
       restarted: cfg.gracefulRestart?.restarting === true,
       peerRestarted: peerGR && peerRestarted,
     },

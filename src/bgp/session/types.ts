@@ -37,6 +37,11 @@ export interface SessionConfig {
    * restarts) and the RFC 8538 "N" bit (graceful notification).
    */
   gracefulRestart?: GracefulRestartConfig;
+  /**
+   * Offer the extended next hop capability (RFC 8950) for IPv4 unicast over IPv6 next hops
+   * (unnumbered sessions).
+   */
+  extendedNextHop?: boolean;
   /** First connect-retry delay in ms (backoff base). */
   connectRetryBaseMs: number;
   /** Upper bound of the connect-retry delay in ms. */
@@ -78,6 +83,11 @@ export interface Negotiated {
   gracefulRestart: boolean;
   /** Both sides set the RFC 8538 N bit: a NOTIFICATION other than Hard Reset keeps GR. */
   gracefulNotification: boolean;
+  /**
+   * Both sides advertised the extended next hop capability for IPv4 unicast with IPv6 next hops
+   * (RFC 8950): IPv4 routes may carry an IPv6 next hop in MP_REACH_NLRI.
+   */
+  extendedNextHop: boolean;
   /** Our OPEN carried the Restart State bit. */
   restarted: boolean;
   /** The peer's OPEN carried the Restart State bit (the router itself restarted). */

@@ -102,8 +102,8 @@ test('GoBGP: AS_SET, 4-octet AGGREGATOR, NO_EXPORT, large communities, IPv6 via 
     [2, 73, 1, 1, 65, 64, 5],
   );
   assert.ok(open.capabilities.some((c) => c.kind === 'graceful-restart' && c.restartTime === 120 && c.families.length === 0));
-  // Extended next hop (RFC 8950), kept opaque: IPv4 unicast over IPv6 next hops.
-  assert.deepEqual(open.capabilities[6], { code: 5, kind: 'unknown', data: hex('0001 0001 0002') });
+  // Extended next hop (RFC 8950): IPv4 unicast over IPv6 next hops.
+  assert.deepEqual(open.capabilities[6], { code: 5, kind: 'extended-nexthop', entries: [{ afi: 1, safi: 1, nextHopAfi: 2 }] });
   assert.deepEqual(u1.nlri, [pfx('198.51.100.9/32')]);
   assert.equal(u1.attributes.origin, 2);
   assert.deepEqual(u6.attributes.mpReach, { afi: 2, safi: 1, nextHops: [ip('2001:db8::9')], nlri: [pfx('2001:db8:7::/48')] });

@@ -141,7 +141,12 @@ const capabilityArb: fc.Arbitrary<Capability> = fc.oneof(
     families: fc.array(fc.record({ afi: fc.integer({ min: 0, max: 65535 }), safi: fc.integer({ min: 0, max: 255 }), forwardingState: fc.boolean() }), { maxLength: 4 }),
   }),
   fc.record({ code: fc.constant(65 as const), kind: fc.constant('four-octet-as' as const), asn: fc.integer({ min: 1, max: 0xffffffff }) }),
-  fc.record({ code: fc.constantFrom(3, 5, 6, 9, 69, 70, 71, 73, 131), kind: fc.constant('unknown' as const), data: fc.uint8Array({ maxLength: 20 }) }),
+  fc.record({
+    code: fc.constant(5 as const),
+    kind: fc.constant('extended-nexthop' as const),
+    entries: fc.array(fc.record({ afi: fc.integer({ min: 0, max: 65535 }), safi: fc.integer({ min: 0, max: 65535 }), nextHopAfi: fc.integer({ min: 0, max: 65535 }) }), { maxLength: 5 }),
+  }),
+  fc.record({ code: fc.constantFrom(3, 6, 9, 69, 70, 71, 73, 131), kind: fc.constant('unknown' as const), data: fc.uint8Array({ maxLength: 20 }) }),
 );
 
 test('OPEN round trip with any capabilities (incl. RFC 9072 extended parameters)', () => {

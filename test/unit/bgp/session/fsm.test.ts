@@ -343,6 +343,24 @@ test('capabilities: MP families, route refresh, graceful restart only when enabl
   assert.ok(r4.ok && !r4.negotiated.gracefulRestart);
 });
 
+test('extended next hop (RFC 8950): offered only when configured, negotiated only when both offer IPv4 over IPv6', () => {
+  assert.ok(!buildOpen(cfg()).capabilities.some((c) => c.kind === 'extended-nexthop'));
+  const enhe = cfg({ families: [IPV4_UNICAST, IPV6_UNICAST], extendedNextHop: true });
+  assert.deepEqual(
+    buildOpen(enhe).capabilities.find((c) => c.kind === 'extended-nexthop'),
+    { code: 5, kind: 'extended-nexthop', entries: [{ afi: 1, safi: 1, nextHopAfi: 2 }] },
+  );
+  const theirs = (entries: { afi: number; safi: number; nextHopAfi: number }[]) => peerOpen({}, [{ code: 5, kind: 'extended-nexthop', entries }]);
+  const yes = checkOpen(enhe, theirs([{ afi: 1, safi: 128, nextHopAfi: 2 }, { afi: 1, safi: 1, nextHopAfi: 2 }]));
+  assert.ok(yes.ok && yes.negotiated.extendedNextHop);
+  const otherFamily = checkOpen(enhe, theirs([{ afi: 1, safi: 128, nextHopAfi: 2 }]));
+  assert.ok(otherFamily.ok && !otherFamily.negotiated.extendedNextHop);
+  const none = checkOpen(enhe, peerOpen({}, []));
+  assert.ok(none.ok && !none.negotiated.extendedNextHop);
+  const notOffered = checkOpen(cfg(), theirs([{ afi: 1, safi: 1, nextHopAfi: 2 }]));
+  assert.ok(notOffered.ok && !notOffered.negotiated.extendedNextHop);
+});
+
 test('collision: higher BGP identifier keeps its connection; dump sends Cease 6/7', () => {
   assert.equal(collisionSurvivor(0x0a000002, 0x0a000001), 'locally-initiated');
   assert.equal(collisionSurvivor(0x0a000001, 0x0a000002), 'remotely-initiated');
