@@ -8,6 +8,13 @@
 // exceed the policy's prefixLimit the caller closes the session with Cease / Maximum Number of
 // Prefixes Reached (RFC 4486 subcode 1): `apply` reports it and keeps nothing.
 // Received paths whose AS_PATH contains our own AS are rejected (RFC 4271 §9.1.2 loop check).
+//
+// Graceful restart, receiving side (RFC 4724 §4.2): when a peer that negotiated graceful
+// restart goes away, its routes of the families it kept forwarding state for are kept, marked
+// stale, until a deadline (its restart time; after it reconnected with graceful restart, the
+// stale-path time). A route the peer announces again is fresh; End-of-RIB for a family removes
+// that family's routes still stale; a deadline reached removes them too. Times are the caller's
+// clock (ms): this class never reads a clock.
 
 import type { Family, IP, Prefix } from '../ip/index.ts';
 import type { NLRI, PathAttributes, UpdateMessage } from '../bgp/codec/messages.ts';
@@ -71,9 +78,16 @@ function isLinkLocal(ip: { family: number; value: bigint }): boolean {
   return ip.family === 6 && ip.value >> 118n === 0x3fan;
 }
 
+/** FRR's default `bgp graceful-restart stalepath-time`: how long stale routes wait for End-of-RIB after the peer is back. */
+export const STALE_PATH_TIME_MS = 360_000;
+
 export class AdjRibIn {
   private readonly rib = new Map<string, ReceivedPath>();
   private readonly seen = new Set<string>();
+  /** Keys of routes kept from before the peer's restart and not announced again yet. */
+  private readonly stale = new Set<string>();
+  /** Per family with stale routes: until when (caller's clock, ms) they are kept. */
+  private readonly staleUntil = new Map<Family, number>();
 
   constructor(
     readonly policy: EffectiveReceive,
@@ -89,6 +103,71 @@ export class AdjRibIn {
   paths(): IterableIterator<[string, ReceivedPath]> {
     return this.rib.entries();
   }
+  /** Routes kept as stale (graceful restart of the peer). */
+  get staleCount(): number {
+    return this.stale.size;
+  }
+  /** The earliest deadline of the stale routes, if any. */
+  nextStaleDeadline(): number | undefined {
+    let min: number | undefined;
+    for (const t of this.staleUntil.values()) if (min === undefined || t < min) min = t;
+    return min;
+  }
+
+  /**
+   * The peer went away with graceful restart: routes of `families` are kept, stale, until
+   * `until`; every other route is removed (returned). Prefixes the policy refused are forgotten.
+   */
+  markStale(families: readonly Family[], until: number): RouteChange[] {
+    const out: RouteChange[] = [];
+    this.seen.clear();
+    for (const [k, p] of this.rib) {
+      if (families.includes(p.prefix.family)) {
+        this.stale.add(k);
+        this.seen.add(k);
+        this.staleUntil.set(p.prefix.family, until);
+      } else {
+        this.rib.delete(k);
+        this.stale.delete(k);
+        out.push({ key: k, path: undefined });
+      }
+    }
+    for (const f of [...this.staleUntil.keys()]) if (!families.includes(f)) this.staleUntil.delete(f);
+    return out;
+  }
+
+  /**
+   * The peer is back. Stale routes of `keep` families wait for its End-of-RIB until `until`;
+   * the stale routes of every other family are removed now (it came back without graceful
+   * restart, or without the Forwarding State bit for them).
+   */
+  peerReturned(keep: readonly Family[], until: number): RouteChange[] {
+    for (const f of this.staleUntil.keys()) this.staleUntil.set(f, until);
+    return this.dropStale((f) => !keep.includes(f));
+  }
+
+  /** End-of-RIB for `family`: its routes still stale are removed. */
+  endOfRib(family: Family): RouteChange[] {
+    return this.dropStale((f) => f === family);
+  }
+
+  /** Removes the stale routes whose deadline is at or before `now`. */
+  expire(now: number): RouteChange[] {
+    return this.dropStale((f) => (this.staleUntil.get(f) ?? Infinity) <= now);
+  }
+
+  private dropStale(which: (f: Family) => boolean): RouteChange[] {
+    const out: RouteChange[] = [];
+    for (const k of this.stale) {
+      const p = this.rib.get(k);
+      if (p && !which(p.prefix.family)) continue;
+      this.stale.delete(k);
+      this.seen.delete(k);
+      if (this.rib.delete(k)) out.push({ key: k, path: undefined });
+    }
+    for (const f of [...this.staleUntil.keys()]) if (which(f)) this.staleUntil.delete(f);
+    return out;
+  }
 
   /** Applies one UPDATE. `treatAsWithdraw`: RFC 7606 said every NLRI in it is withdrawn. */
   apply(m: UpdateMessage, treatAsWithdraw = false): ApplyResult {
@@ -96,6 +175,7 @@ export class AdjRibIn {
     const withdraw = (n: NLRI): void => {
       const k = routeKey(n.family, n.network, n.length);
       this.seen.delete(k);
+      this.stale.delete(k);
       if (this.rib.delete(k)) changes.push({ key: k, path: undefined });
     };
     for (const n of m.withdrawn) withdraw(n);
@@ -113,6 +193,7 @@ export class AdjRibIn {
     const announce = (n: NLRI, nextHop: IP | undefined, linkLocal: IP | undefined): void => {
       const k = routeKey(n.family, n.network, n.length);
       this.seen.add(k);
+      this.stale.delete(k);
       if (loop || nextHop === undefined || !policyAccepts(this.policy, n)) {
         if (this.rib.delete(k)) changes.push({ key: k, path: undefined });
         return;
@@ -154,6 +235,8 @@ export class AdjRibIn {
     for (const k of this.rib.keys()) out.push({ key: k, path: undefined });
     this.rib.clear();
     this.seen.clear();
+    this.stale.clear();
+    this.staleUntil.clear();
     return out;
   }
 }

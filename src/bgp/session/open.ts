@@ -71,6 +71,8 @@ export function checkOpen(cfg: SessionConfig, open: OpenMessage): OpenCheck {
   let peerGRNotification = false;
   let peerRestarted = false;
   let peerExtendedNextHop = false;
+  let peerRestartTime = 0;
+  let peerGRFamilies: { afi: number; safi: number; forwardingState: boolean }[] = [];
   const peerFamilies: AfiSafi[] = [];
   for (const c of open.capabilities) {
     if (c.kind === 'four-octet-as') fourOctet = c.asn;
@@ -79,6 +81,8 @@ export function checkOpen(cfg: SessionConfig, open: OpenMessage): OpenCheck {
       peerGR = true;
       peerGRNotification = c.notification === true;
       peerRestarted = c.restartState;
+      peerRestartTime = c.restartTime;
+      peerGRFamilies = c.families;
     }
     else if (c.kind === 'multiprotocol') peerFamilies.push({ afi: c.afi, safi: c.safi });
     else if (c.kind === 'extended-nexthop') {
@@ -140,6 +144,15 @@ export function checkOpen(cfg: SessionConfig, open: OpenMessage): OpenCheck {
       extendedNextHop: cfg.extendedNextHop === true && peerExtendedNextHop,
       restarted: cfg.gracefulRestart?.restarting === true,
       peerRestarted: peerGR && peerRestarted,
+      ...(cfg.gracefulRestart !== undefined && peerGR
+        ? {
+            peerGracefulRestart: {
+              restartTime: peerRestartTime,
+              families: families.filter((f) => peerGRFamilies.some((t) => sameFamily(t, f))),
+              forwarding: families.filter((f) => peerGRFamilies.some((t) => t.forwardingState && sameFamily(t, f))),
+            },
+          }
+        : {}),
     },
   };
 }

@@ -92,6 +92,12 @@ export interface Negotiated {
   restarted: boolean;
   /** The peer's OPEN carried the Restart State bit (the router itself restarted). */
   peerRestarted: boolean;
+  /**
+   * Graceful restart negotiated: the peer's restart time (s), the negotiated families its
+   * capability lists (kept as stale when the connection drops, RFC 4724 §4.2) and those it set
+   * the Forwarding State bit for (stale routes of the others are dropped on re-establishment).
+   */
+  peerGracefulRestart?: { restartTime: number; families: AfiSafi[]; forwarding: AfiSafi[] };
 }
 
 export type SessionEvent =

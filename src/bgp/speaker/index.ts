@@ -93,6 +93,12 @@ export interface SessionStatus {
    */
   receivedPrefixes?: number;
   acceptedPrefixes?: number;
+  /**
+   * With a receive policy only: accepted routes kept as stale while the peer restarts (graceful
+   * restart, RFC 4724), and until when (ISO time) at most; removed at its End-of-RIB.
+   */
+  staleReceivedPrefixes?: number;
+  staleReceivedUntil?: string;
   /** Our BGP identifier on this session, and where it came from (absent: session not started). */
   routerId?: string;
   routerIdSource?: RouterIdSource;
@@ -466,6 +472,9 @@ export class BGPSpeaker extends EventEmitter {
       st.receiveMode = s.received.policy.mode;
       st.receivedPrefixes = s.received.received;
       st.acceptedPrefixes = s.received.accepted;
+      st.staleReceivedPrefixes = s.received.stale;
+      const until = s.received.staleUntil;
+      if (until !== undefined) st.staleReceivedUntil = new Date(until).toISOString();
     }
     if (s.localAddress !== undefined && s.state !== 'Idle') st.localAddress = s.localAddress;
     if (neg) {

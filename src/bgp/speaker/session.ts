@@ -10,10 +10,10 @@ import type { BGPMessage, CodecOptions, NLRI, PathAttributes } from '../codec/me
 import { MessageFramer, decodeMessage, encodeMessage, packUpdates, endOfRib, notificationName } from '../codec/index.ts';
 import { SessionFSM } from '../session/fsm.ts';
 import { formatBgpId } from '../session/open.ts';
-import type { SessionAction, SessionEvent, SessionState, TimerName } from '../session/types.ts';
+import type { Negotiated, SessionAction, SessionEvent, SessionState, TimerName } from '../session/types.ts';
 import { remoteKey } from '../transport/listen.ts';
 import { diffRib, groupEntries } from './rib.ts';
-import { ReceiveSide } from './receive.ts';
+import { ReceiveSide, familiesOf, peerRetention } from './receive.ts';
 import type { AdjRibOut } from './rib.ts';
 import { EMPTY_RIB, UpdateGroups } from './groups.ts';
 import { sessionPhase } from './lifecycle.ts';
@@ -45,6 +45,10 @@ export class PeerSession {
   private notified = false;
   /** We sent a NOTIFICATION on the current connection. */
   private sentNotification = false;
+  /** The first NOTIFICATION (sent or received) on the current connection: decides RFC 8538 retention. */
+  private connNotification: { code: number; subcode: number } | undefined;
+  /** What the current (or last) Established connection negotiated. */
+  private lastNegotiated: Negotiated | undefined;
   localAddress: string | undefined;
   /** What the peer currently holds from us. */
   adjRibOut: AdjRibOut = new Map();
@@ -84,7 +88,7 @@ export class PeerSession {
     this.fsm = new SessionFSM(sessionConfig(params.peer, deps.routerId, this.restarting));
     const p = params.peer;
     this.log = deps.logger.child({ peer: p.name, peerAddress: p.address ? formatIP(p.address) : p.interface, peerPort: p.port });
-    this.received = new ReceiveSide(params.receive, this.log, (c) => deps.onReceived?.(c));
+    this.received = new ReceiveSide(params.receive, this.log, (c) => deps.onReceived?.(c), deps.clock);
   }
 
   get state(): SessionState {
@@ -278,7 +282,12 @@ export class PeerSession {
           this.log.warn(this.lastError);
         }
         this.adjRibOut = new Map();
-        this.received.up({ ebgp: this.params.ebgp, localASN: this.fsm.config.localASN }, this.localAddress);
+        this.lastNegotiated = a.negotiated;
+        this.received.up(
+          { ebgp: this.params.ebgp, localASN: this.fsm.config.localASN },
+          this.localAddress,
+          a.negotiated.peerGracefulRestart ? { forwarding: familiesOf(a.negotiated.peerGracefulRestart.forwarding) } : undefined,
+        );
         this.sendFullTable(true);
         if (a.negotiated.restarted) {
           // the peer now has our full table and End-of-RIB: it drops the stale rest
@@ -297,7 +306,7 @@ export class PeerSession {
         // RFC 4724 §4.2: a peer that negotiated GR keeps our routes as stale for our restart time
         const gr = this.fsm.config.gracefulRestart;
         if (!this.stopped && a.gracefulRestart && gr) this.staleUntil = this.deps.clock.now() + gr.restartTime * 1000;
-        this.received.down();
+        this.received.down(this.stopped ? undefined : peerRetention(this.lastNegotiated, this.connNotification));
         this.log.warn({ reason: a.reason, staleAtPeer: this.staleUntil !== undefined }, 'BGP session down');
         return;
       }
@@ -374,6 +383,7 @@ export class PeerSession {
     this.socket = sock;
     this.notified = false;
     this.sentNotification = false;
+    this.connNotification = undefined;
     this.localAddress = sock.localAddress === undefined ? undefined : remoteKey(sock.localAddress);
     this.framer = new MessageFramer();
     this.codec = { fourOctetAS: false };
@@ -448,6 +458,7 @@ export class PeerSession {
         // before the FSM reacts: its generic reason must not replace this one
         this.setLastError(`peer sent NOTIFICATION ${m.code}/${m.subcode} (${notificationName(m.code, m.subcode)})`, { code: m.code, subcode: m.subcode });
         this.notified = true;
+        this.connNotification ??= { code: m.code, subcode: m.subcode };
       }
       this.dispatch({ type: 'MessageReceived', message: m });
       const limit = this.received.takeLimitNotification();
@@ -482,6 +493,7 @@ export class PeerSession {
       this.counters.notificationsSent++;
       // the FSM's reason for it follows (StateChanged) and is the one shown
       this.sentNotification = true;
+      this.connNotification ??= { code: m.code, subcode: m.subcode };
       if (!this.notified) this.lastError = `sent NOTIFICATION ${notificationName(m.code, m.subcode)}`;
     }
     if (m.type === 1) this.counters.opensSent++;

@@ -79,6 +79,8 @@ export interface RouterOptions {
   frrRouterLines?: string[];
   /** FRR: extra lines in every address family (e.g. `maximum-paths 4`). */
   frrAddressFamilyLines?: string[];
+  /** FRR: prefixes originated from the configuration file (`network P` in its family), so they are there again after a restart. */
+  frrNetworks?: string[];
 }
 
 const numKey = (s: string): number[] => s.split(':').map(Number);
@@ -348,6 +350,7 @@ export class Frr extends Router {
     for (const f of [4, 6] as const) {
       l.push(` address-family ipv${f} unicast`);
       for (const x of o.frrAddressFamilyLines ?? []) l.push(`  ${x}`);
+      for (const p of o.frrNetworks ?? []) if (family(p) === f) l.push(`  network ${p}`);
       for (const n of o.neighbors) {
         if (!(n.families ?? [family(n.address)]).includes(f)) continue;
         l.push(`  neighbor ${n.address} activate`);

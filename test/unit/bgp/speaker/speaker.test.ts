@@ -6,6 +6,7 @@ import { BGPSpeaker } from '../../../../src/bgp/speaker/index.ts';
 import type { NLRI, UpdateMessage } from '../../../../src/bgp/codec/messages.ts';
 import { formatIP, parseIP } from '../../../../src/ip/index.ts';
 import { FakePeer, isEoR, peerConfig, plan, route } from './fakepeer.ts';
+import { FakeClock } from '../../helpers/clock.ts';
 
 const logger = pino({ level: 'silent' });
 const cleanups: (() => Promise<void>)[] = [];
@@ -297,39 +298,6 @@ test('connection refused: Active with backoff, lastError set, connect attempts c
   assert.ok(st && (st.state === 'Active' || st.state === 'Connect'));
   assert.match(st.lastError ?? '', /ECONNREFUSED/);
 });
-
-/** Deterministic clock: timers fire only when the test advances time. */
-class FakeClock {
-  t = 1_000_000;
-  private seq = 0;
-  private timers = new Map<number, { at: number; fn: () => void }>();
-  now(): number {
-    return this.t;
-  }
-  setTimeout(fn: () => void, ms: number): unknown {
-    const id = ++this.seq;
-    this.timers.set(id, { at: this.t + ms, fn });
-    return id;
-  }
-  clearTimeout(h: unknown): void {
-    this.timers.delete(h as number);
-  }
-  pending(): number {
-    return this.timers.size;
-  }
-  advance(ms: number): void {
-    const end = this.t + ms;
-    for (;;) {
-      let next: [number, { at: number; fn: () => void }] | undefined;
-      for (const e of this.timers) if (e[1].at <= end && (!next || e[1].at < next[1].at)) next = e;
-      if (!next) break;
-      this.timers.delete(next[0]);
-      this.t = next[1].at;
-      next[1].fn();
-    }
-    this.t = end;
-  }
-}
 
 test('injected clock: keepalives every hold/3, uptime, hold timer expiry sends 4/0', async () => {
   const peer = new FakePeer({ holdTime: 9 });
