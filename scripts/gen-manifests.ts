@@ -328,6 +328,8 @@ export function rbac(ns: string): Obj[] {
       { apiGroups: [''], resources: ['services'], verbs: ['patch'] },
       { apiGroups: [''], resources: ['services/status'], verbs: ['patch', 'update'] },
       { apiGroups: [''], resources: ['events'], verbs: ['create', 'patch'] },
+      // the webhook's caBundle (the list/watch carry a fieldSelector on this name)
+      { apiGroups: ['admissionregistration.k8s.io'], resources: ['validatingwebhookconfigurations'], resourceNames: [WEBHOOK_CONFIGURATION], verbs: ['get', 'list', 'watch', 'patch'] },
     ]),
     clusterRole('speaker', [
       { apiGroups: [''], resources: ['services', 'nodes', 'namespaces'], verbs: read },
@@ -339,8 +341,10 @@ export function rbac(ns: string): Obj[] {
       { apiGroups: [GROUP], resources: ['ipaddresspools/status'], verbs: ['get', 'patch', 'update'] },
       { apiGroups: [GROUP], resources: ['configurationstates'], verbs: [...read, 'create'] },
       { apiGroups: [GROUP], resources: ['configurationstates/status'], verbs: ['get', 'patch', 'update'] },
-      // read: BGPPeer passwordSecret checks; create: the speakers' memberlist Secret when absent
+      // read: BGPPeer passwordSecret checks; create: the speakers' memberlist Secret and the
+      // webhook certificate Secret when absent; update: only the webhook certificate (rotation)
       { apiGroups: [''], resources: ['secrets'], verbs: [...read, 'create'] },
+      { apiGroups: [''], resources: ['secrets'], resourceNames: [WEBHOOK_SECRET], verbs: ['update'] },
       { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'update'] },
     ]),
     role('speaker', [
@@ -377,24 +381,47 @@ export const DEFAULTS: WorkloadValues = {
   controllerReplicas: 1,
 };
 
-const WEBHOOK_CERT_DIR = '/tmp/k8s-webhook-server/serving-certs';
+const RESTART_MARKER_DIR = '/var/lib/metallb-ts';
 const WEBHOOK_SECRET = 'metallb-ts-webhook-cert';
 const WEBHOOK_SERVICE = 'metallb-ts-webhook';
-const RESTART_MARKER_DIR = '/var/lib/metallb-ts';
+const WEBHOOK_CONFIGURATION = 'metallb-ts-webhook';
+
+const WEBHOOK_KINDS: [string, string, string[]][] = [
+  ['ipaddresspools', 'IPAddressPool', ['v1beta1']],
+  ['bgppeers', 'BGPPeer', ['v1beta1', 'v1beta2']],
+  ['bgpadvertisements', 'BGPAdvertisement', ['v1beta1']],
+  ['l2advertisements', 'L2Advertisement', ['v1beta1']],
+  ['bfdprofiles', 'BFDProfile', ['v1beta1']],
+  ['communities', 'Community', ['v1beta1']],
+];
+
+/** The ValidatingWebhookConfiguration; `annotations` only for cert-manager's CA injection. */
+function webhookConfiguration(ns: string, annotations?: Record<string, string>): Obj {
+  return {
+    apiVersion: 'admissionregistration.k8s.io/v1',
+    kind: 'ValidatingWebhookConfiguration',
+    metadata: { name: WEBHOOK_CONFIGURATION, ...(annotations ? { annotations } : {}), labels: labels('controller') },
+    webhooks: WEBHOOK_KINDS.map(([plural, kind, versions]) => ({
+      name: `${kind.toLowerCase()}.metallb.io`,
+      admissionReviewVersions: ['v1'],
+      sideEffects: 'None',
+      // as MetalLB: a request the webhook cannot judge is refused (the controller is ready, and
+      // so behind the Service, only once it serves its certificate)
+      failurePolicy: 'Fail',
+      matchPolicy: 'Equivalent',
+      timeoutSeconds: 10,
+      clientConfig: { service: { name: WEBHOOK_SERVICE, namespace: ns, path: `/validate-metallb-io-${plural}`, port: 443 } },
+      rules: [{ apiGroups: ['metallb.io'], apiVersions: versions, operations: ['CREATE', 'UPDATE', 'DELETE'], resources: [plural], scope: 'Namespaced' }],
+    })),
+  };
+}
 
 /**
- * The validating webhook (opt-in: needs cert-manager, which issues the serving certificate and
- * injects the CA into the ValidatingWebhookConfiguration).
+ * The validating webhook, part of the plain manifest: its Service and configuration. The
+ * controller's leader creates and rotates the certificate (Secret metallb-ts-webhook-cert) and
+ * writes the caBundle; no cert-manager needed.
  */
 export function webhook(ns: string): Obj[] {
-  const kinds: [string, string, string[]][] = [
-    ['ipaddresspools', 'IPAddressPool', ['v1beta1']],
-    ['bgppeers', 'BGPPeer', ['v1beta1', 'v1beta2']],
-    ['bgpadvertisements', 'BGPAdvertisement', ['v1beta1']],
-    ['l2advertisements', 'L2Advertisement', ['v1beta1']],
-    ['bfdprofiles', 'BFDProfile', ['v1beta1']],
-    ['communities', 'Community', ['v1beta1']],
-  ];
   return [
     {
       apiVersion: 'v1',
@@ -402,6 +429,16 @@ export function webhook(ns: string): Obj[] {
       metadata: { name: WEBHOOK_SERVICE, namespace: ns, labels: labels('controller') },
       spec: { selector: labels('controller'), ports: [{ name: 'webhook', port: 443, targetPort: 'webhook' }] },
     },
+    webhookConfiguration(ns),
+  ];
+}
+
+/**
+ * Optional: cert-manager issues the certificate into the same Secret and injects the CA. The
+ * controller sees the inject-ca-from annotation and leaves Secret and caBundle to cert-manager.
+ */
+export function webhookCertManager(ns: string): Obj[] {
+  return [
     {
       apiVersion: 'cert-manager.io/v1',
       kind: 'Issuer',
@@ -420,21 +457,7 @@ export function webhook(ns: string): Obj[] {
         renewBefore: '360h',
       },
     },
-    {
-      apiVersion: 'admissionregistration.k8s.io/v1',
-      kind: 'ValidatingWebhookConfiguration',
-      metadata: { name: 'metallb-ts-webhook', annotations: { 'cert-manager.io/inject-ca-from': `${ns}/${WEBHOOK_SERVICE}` } },
-      webhooks: kinds.map(([plural, kind, versions]) => ({
-        name: `${kind.toLowerCase()}.metallb.io`,
-        admissionReviewVersions: ['v1'],
-        sideEffects: 'None',
-        failurePolicy: 'Fail',
-        matchPolicy: 'Equivalent',
-        timeoutSeconds: 10,
-        clientConfig: { service: { name: WEBHOOK_SERVICE, namespace: ns, path: `/validate-metallb-io-${plural}`, port: 443 } },
-        rules: [{ apiGroups: ['metallb.io'], apiVersions: versions, operations: ['CREATE', 'UPDATE', 'DELETE'], resources: [plural], scope: 'Namespaced' }],
-      })),
-    },
+    webhookConfiguration(ns, { 'cert-manager.io/inject-ca-from': `${ns}/${WEBHOOK_SERVICE}` }),
   ];
 }
 
@@ -465,21 +488,18 @@ export function workloads(ns: string, v: WorkloadValues): Obj[] {
           terminationGracePeriodSeconds: 10,
           securityContext: { runAsNonRoot: true, runAsUser: 65534, fsGroup: 65534, seccompProfile: { type: 'RuntimeDefault' } },
           nodeSelector: { 'kubernetes.io/os': 'linux' },
-          // the webhook certificate comes from cert-manager (config/webhook/webhook.yaml); until
-          // it exists the controller runs without the webhook
-          volumes: [{ name: 'webhook-cert', secret: { secretName: WEBHOOK_SECRET, optional: true, defaultMode: 0o444 } }],
           containers: [
             {
               name: 'controller',
               image: v.image,
               imagePullPolicy: v.pullPolicy,
-              args: ['controller', `--log-level=${v.logLevel}`, '--http-listen=0.0.0.0:7472', '--webhook-listen=0.0.0.0:9443', `--webhook-cert-dir=${WEBHOOK_CERT_DIR}`],
+              // the webhook certificate is served from the Secret (no volume): see webhook()
+              args: ['controller', `--log-level=${v.logLevel}`, '--http-listen=0.0.0.0:7472', '--webhook-listen=0.0.0.0:9443'],
               env: [fieldEnv('METALLB_NAMESPACE', 'metadata.namespace'), fieldEnv('POD_NAME', 'metadata.name')],
               ports: [
                 { name: 'monitoring', containerPort: 7472 },
                 { name: 'webhook', containerPort: 9443 },
               ],
-              volumeMounts: [{ name: 'webhook-cert', mountPath: WEBHOOK_CERT_DIR, readOnly: true }],
               ...probes(),
               securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
             },
@@ -569,9 +589,11 @@ speaker:
   tolerations: []
   priorityClassName: ""
   extraArgs: []
-# The validating webhook (needs cert-manager: it issues the serving certificate).
+# The validating webhook. The controller creates and rotates its certificate (Secret
+# metallb-ts-webhook-cert) and the caBundle; certManager: true lets cert-manager do both instead.
 webhook:
-  enabled: false
+  enabled: true
+  certManager: false
 prometheus:
   # ServiceMonitor (with a metrics Service per component) or PodMonitor, for the Prometheus
   # operator; the pods also carry prometheus.io/scrape annotations.
@@ -618,7 +640,7 @@ function podValues(yaml: string, c: 'controller' | 'speaker'): string {
   let y = yaml;
   y = after(y, /^ +imagePullPolicy: /, (ind) => `{{- with ${v}.resources }}\n${ind}resources:\n{{- toYaml . | nindent ${ind.length + 2} }}\n{{- end }}`);
   // after the last default argument
-  y = after(y, c === 'controller' ? /^ +- --webhook-cert-dir=/ : /^ +- --http-listen=/, (ind) => `{{- range ${v}.extraArgs }}\n${ind}- {{ . | quote }}\n{{- end }}`);
+  y = after(y, c === 'controller' ? /^ +- --webhook-listen=/ : /^ +- --http-listen=/, (ind) => `{{- range ${v}.extraArgs }}\n${ind}- {{ . | quote }}\n{{- end }}`);
   y = after(y, /^ +kubernetes\.io\/os: linux$/, (ind) => `{{- with ${v}.nodeSelector }}\n{{- toYaml . | nindent ${ind.length} }}\n{{- end }}`);
   y = after(y, /^ +serviceAccountName: /, (ind) => `{{- with ${v}.priorityClassName }}\n${ind}priorityClassName: {{ . | quote }}\n{{- end }}`);
   if (c === 'speaker') {
@@ -638,6 +660,16 @@ function podValues(yaml: string, c: 'controller' | 'speaker'): string {
   return y;
 }
 
+/** Service + configuration when webhook.enabled; cert-manager's objects and annotation when webhook.certManager. */
+function webhookTemplate(ns: string, sub: (t: string) => string): string {
+  const [service, config] = webhook(ns);
+  const [issuer, certificate] = webhookCertManager(ns);
+  const annotated = after(sub(yamlDocs([config as Obj])), /^metadata:$/, () =>
+    `{{- if .Values.webhook.certManager }}\n  annotations:\n    cert-manager.io/inject-ca-from: {{ .Release.Namespace }}/${WEBHOOK_SERVICE}\n{{- end }}`,
+  );
+  return `{{- if .Values.webhook.enabled }}\n${sub(yamlDocs([service as Obj]))}---\n${annotated}{{- if .Values.webhook.certManager }}\n---\n${sub(yamlDocs([issuer as Obj, certificate as Obj]))}{{- end }}\n{{- end }}\n`;
+}
+
 export function chartTemplates(): Record<string, string> {
   const ns = '@@NS@@';
   const sub = (text: string): string =>
@@ -652,7 +684,7 @@ export function chartTemplates(): Record<string, string> {
     'rbac.yaml': sub(yamlDocs(rbac(ns))),
     'controller.yaml': podValues(sub(yamlDocs([controller as Obj])), 'controller'),
     'speaker.yaml': podValues(sub(yamlDocs([speaker as Obj])), 'speaker'),
-    'webhook.yaml': `{{- if .Values.webhook.enabled }}\n${sub(yamlDocs(webhook(ns)))}{{- end }}\n`,
+    'webhook.yaml': webhookTemplate(ns, sub),
   };
 }
 
@@ -666,13 +698,13 @@ export function generate(): Map<string, string> {
   }
   files.set(`config/crd/${FRRK8S_GROUP}_frrconfigurations.yaml`, HEADER + yamlDocs([crd(frrCrdDef())]));
   files.set('config/rbac/rbac.yaml', HEADER + yamlDocs(rbac(NAMESPACE)));
-  files.set('config/webhook/webhook.yaml', HEADER + yamlDocs(webhook(NAMESPACE)));
+  files.set('config/webhook/cert-manager.yaml', HEADER + yamlDocs(webhookCertManager(NAMESPACE)));
   const namespace: Obj = {
     apiVersion: 'v1',
     kind: 'Namespace',
     metadata: { name: NAMESPACE, labels: { 'pod-security.kubernetes.io/enforce': 'privileged', 'pod-security.kubernetes.io/audit': 'privileged', 'pod-security.kubernetes.io/warn': 'privileged' } },
   };
-  files.set('config/manifests/metallb-ts.yaml', HEADER + yamlDocs([namespace, ...crds, ...rbac(NAMESPACE), ...workloads(NAMESPACE, DEFAULTS)]));
+  files.set('config/manifests/metallb-ts.yaml', HEADER + yamlDocs([namespace, ...crds, ...rbac(NAMESPACE), ...workloads(NAMESPACE, DEFAULTS), ...webhook(NAMESPACE)]));
   files.set(
     'charts/metallb-ts/Chart.yaml',
     `apiVersion: v2\nname: metallb-ts\ndescription: A TypeScript implementation of MetalLB (BGP and Layer 2 load balancer for bare-metal Kubernetes)\ntype: application\nversion: ${VERSION}\nappVersion: v${VERSION}\n`,

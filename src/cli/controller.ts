@@ -10,6 +10,18 @@ import { Controller } from '../kube/controller.ts';
 import { createKubeMetrics } from '../kube/metrics.ts';
 import { parseArgs, parseSeconds, pick, UsageError } from './args.ts';
 import { WebhookServer } from '../kube/webhook.ts';
+import type { AdmissionResponse } from '../kube/webhook.ts';
+import { EventRecorder } from '../kube/events.ts';
+import {
+  DEFAULT_CA_VALIDITY_MS,
+  DEFAULT_CERT_VALIDITY_MS,
+  DEFAULT_RENEW_BEFORE_MS,
+  DEFAULT_WEBHOOK_CONFIGURATION,
+  DEFAULT_WEBHOOK_SECRET,
+  DEFAULT_WEBHOOK_SERVICE,
+  WebhookCerts,
+} from '../kube/webhookcert/rotator.ts';
+import { parseGoDuration } from '../config/duration.ts';
 
 export const CONTROLLER_USAGE = `usage: metallb-ts controller [options]
 
@@ -32,8 +44,20 @@ options:
   --ml-secret-name NAME      Secret holding the speakers' Layer 2 gossip key; created when missing
                              (default metallb-memberlist; "off": never create it)
   --webhook-listen ADDR      serve the validating admission webhook over HTTPS (default off)
-  --webhook-cert-dir DIR     tls.crt + tls.key for the webhook, re-read on change
-                             (default /tmp/k8s-webhook-server/serving-certs)
+  --webhook-secret NAME      Secret with the webhook's certificate (ca.crt, ca.key, tls.crt, tls.key);
+                             the leader creates and rotates it and patches the caBundle
+                             (default metallb-ts-webhook-cert)
+  --cert-service-name NAME   the webhook Service; the certificate is for NAME.NAMESPACE.svc
+                             (default metallb-ts-webhook)
+  --webhook-configuration N  ValidatingWebhookConfiguration that gets the CA as caBundle
+                             (repeatable; default metallb-ts-webhook)
+  --ca-validity DUR          lifetime of a new CA (default 87600h = 10 years)
+  --cert-validity DUR        lifetime of a new serving certificate (default 8760h = 1 year)
+  --cert-renew-before DUR    replace a certificate this long before it expires (default 2160h = 90 days)
+  --disable-cert-rotation    only serve the Secret's tls.crt/tls.key (cert-manager writes it and
+                             injects the caBundle)
+  --webhook-cert-dir DIR     serve tls.crt + tls.key from this directory instead of a Secret,
+                             re-read on change
   --log-format json|text     (default json)
   --log-level LEVEL          fatal|error|warn|info|debug|trace (default info)
   -h, --help                 this text
@@ -54,6 +78,13 @@ const SPEC = pick(
   '--ml-secret-name',
   '--webhook-listen',
   '--webhook-cert-dir',
+  '--webhook-secret',
+  '--cert-service-name',
+  '--webhook-configuration',
+  '--disable-cert-rotation',
+  '--ca-validity',
+  '--cert-validity',
+  '--cert-renew-before',
   '--log-format',
   '--log-level',
 );
@@ -90,7 +121,18 @@ export async function run(argv: string[]): Promise<number> {
   const webhookText = v.get('--webhook-listen') ?? 'off';
   const webhookListen = webhookText === 'off' ? null : parseListenAddress(webhookText);
   if (typeof webhookListen === 'string') return fail(webhookListen);
-  const certDir = v.get('--webhook-cert-dir') ?? '/tmp/k8s-webhook-server/serving-certs';
+  const certDir = v.get('--webhook-cert-dir');
+  const durations = new Map<string, number>();
+  for (const [flag, dflt] of [['--ca-validity', DEFAULT_CA_VALIDITY_MS], ['--cert-validity', DEFAULT_CERT_VALIDITY_MS], ['--cert-renew-before', DEFAULT_RENEW_BEFORE_MS]] as const) {
+    const text = v.get(flag);
+    const ms = text === undefined ? dflt : parseGoDuration(text);
+    if (ms === undefined || ms <= 0) return fail(`${flag} must be a positive duration such as 2160h, not "${text}"`);
+    durations.set(flag, ms);
+  }
+  const certValidity = durations.get('--cert-validity') ?? DEFAULT_CERT_VALIDITY_MS;
+  const caValidity = durations.get('--ca-validity') ?? DEFAULT_CA_VALIDITY_MS;
+  const renewBefore = durations.get('--cert-renew-before') ?? DEFAULT_RENEW_BEFORE_MS;
+  if (renewBefore >= certValidity || renewBefore >= caValidity) return fail('--cert-renew-before must be shorter than --cert-validity and --ca-validity (or every check would renew)');
 
   const namespace = v.get('--namespace') ?? process.env['METALLB_NAMESPACE'] ?? 'metallb-system';
   const identity = v.get('--identity') ?? process.env['POD_NAME'] ?? `${hostname()}_${randomBytes(4).toString('hex')}`;
@@ -104,9 +146,38 @@ export async function run(argv: string[]): Promise<number> {
     return 1;
   }
   const metrics = createKubeMetrics();
+  const webhookServer: WebhookServer | undefined = webhookListen
+    ? new WebhookServer({ host: webhookListen.host, port: webhookListen.port, ...(certDir !== undefined ? { certDir } : {}), logger, decide: (req): AdmissionResponse => controller.admission(req) })
+    : undefined;
+  // Secret mode (the default with --webhook-listen): the certificate comes from the webhook
+  // Secret, kept current by the leader unless --disable-cert-rotation.
+  const webhookCerts: WebhookCerts | undefined =
+    webhookServer && certDir === undefined
+      ? new WebhookCerts({
+          client,
+          namespace,
+          secretName: v.get('--webhook-secret') ?? DEFAULT_WEBHOOK_SECRET,
+          rotation: p.flags.has('--disable-cert-rotation')
+            ? null
+            : {
+                serviceName: v.get('--cert-service-name') ?? DEFAULT_WEBHOOK_SERVICE,
+                webhookConfigurations: p.lists.get('--webhook-configuration') ?? [DEFAULT_WEBHOOK_CONFIGURATION],
+                caValidityMs: caValidity,
+                certValidityMs: certValidity,
+                renewBeforeMs: renewBefore,
+              },
+          logger,
+          onCertificate: async (pair) => {
+            const first = !webhookServer.serving;
+            await webhookServer.load(pair);
+            if (first) logger.info({ url: webhookServer.url }, 'validating webhook listening');
+          },
+          events: new EventRecorder(client, 'metallb-controller', identity, logger),
+        })
+      : undefined;
   const lbClass = v.get('--load-balancer-class');
   const mlSecret = v.get('--ml-secret-name');
-  const controller = new Controller({
+  const controller: Controller = new Controller({
     client,
     namespace,
     identity,
@@ -120,11 +191,15 @@ export async function run(argv: string[]): Promise<number> {
     metrics,
     workers,
     ...(mlSecret === 'off' ? { createMemberlistSecret: false } : mlSecret !== undefined ? { memberlistSecretName: mlSecret } : {}),
+    ...(webhookCerts ? { webhookCerts } : {}),
   });
+  // Ready once the configuration is loaded and, with the webhook on, its certificate is served
+  // (the webhook Service then only routes to replicas that can answer).
+  const ready = (): boolean => controller.ready && (webhookServer === undefined || webhookServer.serving);
   let http: RunningHttpServer | undefined;
   if (listen) {
     try {
-      http = await startHttpServer(listen, { ready: () => controller.ready, status: () => controller.status(), registry: metrics.registry, component: 'controller' });
+      http = await startHttpServer(listen, { ready, status: () => controller.status(), registry: metrics.registry, component: 'controller' });
     } catch (e) {
       logger.error({ err: (e as Error).message }, 'cannot listen for HTTP');
       return 1;
@@ -133,8 +208,8 @@ export async function run(argv: string[]): Promise<number> {
   }
   let webhook: WebhookServer | undefined;
   let webhookTimer: NodeJS.Timeout | undefined;
-  if (webhookListen) {
-    const wh = new WebhookServer({ host: webhookListen.host, port: webhookListen.port, certDir, logger, decide: (req) => controller.admission(req) });
+  if (webhookServer && certDir !== undefined) {
+    const wh = webhookServer;
     const tryStart = (): void => {
       if (!wh.hasCertificate()) {
         logger.warn({ certDir }, 'webhook: no tls.crt/tls.key yet; retrying in 10s');
@@ -163,6 +238,7 @@ export async function run(argv: string[]): Promise<number> {
   if (webhookTimer) clearTimeout(webhookTimer);
   await webhook?.stop();
   await controller.stop();
+  await webhookServer?.stop();
   await http?.close();
   return 0;
 }

@@ -32,6 +32,7 @@ import type { PoolFigures } from '../observability/metrics.ts';
 import { MEMBERLIST_SECRET_NAME, ensureMemberlistSecret } from './memberlist.ts';
 import { review } from './webhook.ts';
 import type { AdmissionRequest, AdmissionResponse } from './webhook.ts';
+import type { WebhookCerts } from './webhookcert/rotator.ts';
 
 export interface ControllerOptions {
   client: KubeClient;
@@ -61,12 +62,18 @@ export interface ControllerOptions {
   workers?: number;
   /** Pool status is written at most this often (ms). Default 250. */
   poolStatusIntervalMs?: number;
+  /**
+   * The webhook's certificate Secret (src/kube/webhookcert/): every replica serves it, the leader
+   * keeps it (and the caBundle) current.
+   */
+  webhookCerts?: WebhookCerts;
 }
 
 const CONFIG_KEY = '#config';
 const POOLS_KEY = '#pools';
 const SVC = 'svc:';
 const MEMBERLIST_KEY = '#memberlist';
+const WEBHOOK_CERT_KEY = '#webhookcert';
 
 type Svc = Service & KubeObject;
 
@@ -133,6 +140,8 @@ export class Controller {
       },
     });
 
+    o.webhookCerts?.attach(this.secrets, () => this.queue.add(WEBHOOK_CERT_KEY));
+
     if (o.leaderElection !== false) {
       this.elector = new LeaderElector({
         client: o.client,
@@ -174,6 +183,8 @@ export class Controller {
 
   async start(): Promise<void> {
     for (const inf of this.allInformers()) inf.start();
+    // not waited for: without them (RBAC) the caBundle is still written on every other trigger
+    this.o.webhookCerts?.start();
     // No reconcile before every cache is complete: a partial cache (advertisements listed before
     // their pools, Services before the config) would publish a spurious Invalid state or
     // re-allocate addresses. Keys queued meanwhile are de-duplicated and run afterwards.
@@ -202,6 +213,7 @@ export class Controller {
     this.queue.shutDown();
     if (this.poolTimer) clearTimeout(this.poolTimer);
     await Promise.all(this.allInformers().map((i) => i.stop()));
+    await this.o.webhookCerts?.stop();
     await Promise.all(this.workers);
     await this.events.flush();
   }
@@ -231,6 +243,7 @@ export class Controller {
     this.poolWritten.clear();
     this.queue.add(CONFIG_KEY);
     this.queue.add(MEMBERLIST_KEY);
+    this.queue.add(WEBHOOK_CERT_KEY);
   }
 
   private stopLeading(): void {
@@ -243,6 +256,7 @@ export class Controller {
     if (!this.leading) return;
     if (key === POOLS_KEY) return this.reconcilePools();
     if (key === MEMBERLIST_KEY) return this.reconcileMemberlist();
+    if (key === WEBHOOK_CERT_KEY) return this.o.webhookCerts?.reconcile();
     if (key.startsWith(SVC)) return this.reconcileService(key.slice(SVC.length));
   }
 

@@ -3,8 +3,10 @@
 // controller sees it, with the incoming object added / replaced / removed, goes through
 // buildConfig; the request is denied when that produces an error the current configuration
 // does not already have (so an already-broken object elsewhere does not block every change).
-// Certificates: tls.crt / tls.key from a directory (a cert-manager Secret mounted in the pod);
-// the files are re-read when they change, so rotation needs no restart.
+// Certificates, two sources: in memory (`load`: the controller reads them from the webhook
+// Secret it keeps itself, see src/kube/webhookcert/, or from cert-manager's Secret) or tls.crt /
+// tls.key files in a directory (`certDir`, re-read when they change). Either way a new
+// certificate replaces the old one in the running server: rotation needs no restart.
 
 import https from 'node:https';
 import { existsSync, readFileSync, statSync } from 'node:fs';
@@ -82,7 +84,8 @@ export function review(req: AdmissionRequest, current: readonly KubeObject[], se
 export interface WebhookServerOptions {
   host: string;
   port: number;
-  certDir: string;
+  /** Files mode: tls.crt + tls.key in this directory. Without it, certificates come from `load`. */
+  certDir?: string;
   logger: Logger;
   decide: (req: AdmissionRequest) => AdmissionResponse;
   /** How often the certificate files are checked for rotation (ms). */
@@ -97,14 +100,50 @@ export class WebhookServer {
 
   constructor(private readonly o: WebhookServerOptions) {}
 
+  private servedCert = '';
+
   private files(): { cert: string; key: string } {
-    return { cert: join(this.o.certDir, 'tls.crt'), key: join(this.o.certDir, 'tls.key') };
+    const dir = this.o.certDir ?? '.';
+    return { cert: join(dir, 'tls.crt'), key: join(dir, 'tls.key') };
   }
 
   /** True when the certificate files exist. */
   hasCertificate(): boolean {
     const f = this.files();
-    return existsSync(f.cert) && existsSync(f.key);
+    return this.o.certDir !== undefined && existsSync(f.cert) && existsSync(f.key);
+  }
+
+  /** The serving certificate in use (PEM; '' before the server runs). */
+  get certificate(): string {
+    return this.servedCert;
+  }
+
+  /** Listening with a certificate (readiness). */
+  get serving(): boolean {
+    return this.server !== undefined;
+  }
+
+  /**
+   * Serves this certificate from now on: starts the server on the first call, replaces the TLS
+   * context of the running server afterwards (open connections keep theirs). Throws when the
+   * pair cannot be used (the previous one stays in use).
+   */
+  load(pair: { cert: string; key: string }): Promise<void> {
+    const next = this.loading.then(() => this.apply(pair));
+    this.loading = next.catch(() => undefined);
+    return next;
+  }
+
+  private loading: Promise<void> = Promise.resolve();
+
+  private async apply(pair: { cert: string; key: string }): Promise<void> {
+    if (pair.cert === this.servedCert) return;
+    if (!this.server) {
+      await this.listen(pair);
+      return;
+    }
+    this.server.setSecureContext({ cert: pair.cert, key: pair.key });
+    this.servedCert = pair.cert;
   }
 
   private fingerprint(): string {
@@ -112,10 +151,17 @@ export class WebhookServer {
     return [f.cert, f.key].map((p) => `${statSync(p).mtimeMs}:${statSync(p).size}`).join('|');
   }
 
+  /** Files mode: starts with the files of `certDir` and re-reads them every `reloadMs`. */
   async start(): Promise<void> {
     const f = this.files();
     this.stamp = this.fingerprint();
-    const server = https.createServer({ cert: readFileSync(f.cert), key: readFileSync(f.key) }, (req, res) => {
+    await this.listen({ cert: readFileSync(f.cert, 'utf8'), key: readFileSync(f.key, 'utf8') });
+    this.timer = setInterval(() => this.reload(), this.o.reloadMs ?? 30000);
+    this.timer.unref();
+  }
+
+  private async listen(pair: { cert: string; key: string }): Promise<void> {
+    const server = https.createServer({ cert: pair.cert, key: pair.key }, (req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
@@ -148,10 +194,9 @@ export class WebhookServer {
       server.listen(this.o.port, this.o.host, () => resolve());
     });
     this.server = server;
+    this.servedCert = pair.cert;
     const a = server.address() as AddressInfo;
     this.url = `https://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`;
-    this.timer = setInterval(() => this.reload(), this.o.reloadMs ?? 30000);
-    this.timer.unref();
   }
 
   /** Re-reads the certificate when its files changed (cert-manager rotation). */
@@ -161,7 +206,9 @@ export class WebhookServer {
     if (stamp === this.stamp) return false;
     const f = this.files();
     try {
-      this.server.setSecureContext({ cert: readFileSync(f.cert), key: readFileSync(f.key) });
+      const pair = { cert: readFileSync(f.cert, 'utf8'), key: readFileSync(f.key, 'utf8') };
+      this.server.setSecureContext(pair);
+      this.servedCert = pair.cert;
       this.stamp = stamp;
       this.o.logger.info('webhook: serving certificate reloaded');
       return true;
@@ -173,6 +220,7 @@ export class WebhookServer {
 
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
+    await this.loading;
     const s = this.server;
     if (!s) return;
     s.closeAllConnections();

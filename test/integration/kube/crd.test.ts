@@ -122,7 +122,7 @@ test('kubectl apply --dry-run=client accepts every manifest', async (t) => {
   const files = [
     join(REPO_ROOT, 'config', 'manifests', 'metallb-ts.yaml'),
     join(REPO_ROOT, 'config', 'rbac', 'rbac.yaml'),
-    join(REPO_ROOT, 'config', 'webhook', 'webhook.yaml'),
+    join(REPO_ROOT, 'config', 'webhook', 'cert-manager.yaml'),
     ...readdirSync(CRD_DIR).map((f) => join(CRD_DIR, f)),
   ];
   for (const f of files) {

@@ -68,7 +68,7 @@ test('the values users set reach the objects', (t) => {
     'controller.resources.requests.cpu=50m',
     'controller.priorityClassName=high',
     'controller.extraArgs[0]=--lease-name=x',
-    'webhook.enabled=true',
+    'webhook.certManager=true',
   );
   type Pod = { priorityClassName?: string; nodeSelector: Obj; tolerations?: Obj[]; containers: { image: string; args: string[]; resources?: Obj }[] };
   const pod = (kind: string): Pod => (out.find((o) => o['kind'] === kind) as { spec: { template: { spec: Pod } } }).spec.template.spec;
@@ -85,10 +85,19 @@ test('the values users set reach the objects', (t) => {
   assert.deepEqual(dep.tolerations, [{ key: 'infra', operator: 'Exists' }]);
   assert.deepEqual(dep.containers[0]?.resources, { requests: { cpu: '50m' } });
   assert.equal(dep.containers[0]?.args.at(-1), '--lease-name=x');
-  // the webhook objects: the same as config/webhook/webhook.yaml
-  const webhook = docs(readFileSync(join(ROOT, 'config', 'webhook', 'webhook.yaml'), 'utf8'));
-  for (const w of webhook) assert.deepEqual(out.find((o) => key(o) === key(w)), w, key(w));
-  assert.equal(render().some((o) => o['kind'] === 'ValidatingWebhookConfiguration'), false, 'webhook off by default');
+  // webhook.certManager: the objects of config/webhook/cert-manager.yaml (Issuer, Certificate,
+  // the configuration with cert-manager's inject-ca-from annotation)
+  const certManager = docs(readFileSync(join(ROOT, 'config', 'webhook', 'cert-manager.yaml'), 'utf8'));
+  assert.equal(certManager.length, 3);
+  for (const w of certManager) assert.deepEqual(out.find((o) => key(o) === key(w)), w, key(w));
+  // by default the webhook is on without cert-manager (the controller keeps the certificate)
+  const plain = render();
+  const vwc = plain.find((o) => o['kind'] === 'ValidatingWebhookConfiguration');
+  assert.ok(vwc, 'webhook on by default');
+  assert.equal((vwc['metadata'] as Obj)['annotations'], undefined, 'no cert-manager annotation by default');
+  assert.equal(plain.some((o) => o['kind'] === 'Certificate' || o['kind'] === 'Issuer'), false, 'no cert-manager objects by default');
+  const off = render('webhook.enabled=false');
+  assert.equal(off.some((o) => o['kind'] === 'ValidatingWebhookConfiguration' || key(o) === 'Service/metallb-ts-webhook'), false, 'webhook.enabled=false');
 });
 
 test('ServiceMonitor / PodMonitor / PrometheusRule / dashboard ConfigMap render from the shipped files', (t) => {

@@ -60,6 +60,14 @@ test('RBAC is least privilege: no wildcards, Secrets and writes namespaced, stat
   const svcWrites = ctl.rules.filter((r) => r.resources.includes('services')).flatMap((r) => r.verbs);
   assert.ok(!svcWrites.includes('update') && !svcWrites.includes('create') && !svcWrites.includes('delete'), 'the controller only patches Services (annotation)');
   assert.ok(ctl.rules.some((r) => r.resources.includes('services/status') && r.verbs.includes('patch')));
+  // the webhook certificate: update only the one Secret, patch only the one webhook configuration
+  type Rule = { resources: string[]; verbs: string[]; resourceNames?: string[] };
+  const rulesOf = (kind: string, name: string): Rule[] => (rbac.find((o) => o['kind'] === kind && (o['metadata'] as Obj)['name'] === name) as { rules: Rule[] }).rules;
+  const secretUpdates = rulesOf('Role', 'controller').filter((r) => r.resources.includes('secrets') && (r.verbs.includes('update') || r.verbs.includes('patch')));
+  assert.deepEqual(secretUpdates, [{ apiGroups: [''], resources: ['secrets'], resourceNames: ['metallb-ts-webhook-cert'], verbs: ['update'] }]);
+  const vwc = rulesOf('ClusterRole', 'metallb-ts:controller').filter((r) => r.resources.includes('validatingwebhookconfigurations'));
+  assert.deepEqual(vwc.map((r) => r.resourceNames), [['metallb-ts-webhook']]);
+  assert.ok(rulesOf('Role', 'speaker').every((r) => !r.resources.includes('secrets') || r.verbs.every((v) => ['get', 'list', 'watch'].includes(v))), 'the speaker only reads Secrets');
 });
 
 test('CRDs: structural, status subresource, printer columns; BGPPeer v1beta1 (deprecated) is a field subset of v1beta2', () => {
