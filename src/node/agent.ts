@@ -22,6 +22,7 @@ import type { BlockedSession } from '../planner/passwords.ts';
 import type { Layer2Plan, PlannedRoute, SessionPlan } from '../planner/types.ts';
 import { formatCommunity, formatLargeCommunity } from '../planner/format.ts';
 import { shareRoutes } from './share.ts';
+import { bgpAnnouncements, layer2Announcements } from './announced.ts';
 import { DrainOnLeave, nodeForDrain } from './drain.ts';
 import { layer2Members, memberSecret } from './layer2.ts';
 import type { MemberOptions } from './layer2.ts';
@@ -30,6 +31,7 @@ import type {
   AppliedSession,
   BgpDriver,
   Layer2Driver,
+  NodeAnnouncement,
   NodeExtension,
   NodeInputs,
   NodeSessionStatus,
@@ -90,6 +92,9 @@ export class NodeAgent {
 
   private readonly leave: DrainOnLeave | undefined;
   private lastInputs: NodeInputs | undefined;
+  private assignments: NodeInputs['assignments'] = {};
+  /** BGP announcements of the applied plan (computed once per apply, on first use). */
+  private bgpAnnounced: NodeAnnouncement[] | undefined;
 
   constructor(private readonly o: NodeAgentOptions) {
     this.log = o.logger;
@@ -164,6 +169,8 @@ export class NodeAgent {
     const changed = key !== this.planKey;
     this.planKey = key;
     this.applied = plan;
+    this.assignments = inputs.assignments;
+    this.bgpAnnounced = undefined;
     this.generation++;
     return { changed, plan };
   }
@@ -191,6 +198,13 @@ export class NodeAgent {
     this.o.layer2?.onChange(() => {
       if (!this.stopped) cb();
     });
+  }
+
+  /** What this node announces per Service and address (BGP: the applied plan; Layer 2: live). */
+  announced(): NodeAnnouncement[] {
+    if (!this.applied || this.stopped) return [];
+    this.bgpAnnounced ??= bgpAnnouncements(this.applied.sessions, this.assignments);
+    return [...this.bgpAnnounced, ...layer2Announcements(this.layer2Owned())];
   }
 
   status(): NodeStatus {
@@ -229,6 +243,7 @@ export class NodeAgent {
       layer2: p ? [...p.layer2] : [],
       layer2Announcing: l2 ? l2.announcements() : null,
       layer2Agent: l2 ? l2.status() : null,
+      announced: this.announced(),
       extensions,
       ...(this.leave ? { drain: this.leave.status() } : {}),
     };

@@ -120,6 +120,14 @@ export interface NodeSessionStatus {
   routes: RouteStatus[];
 }
 
+/** One Service address this node announces (MetalLB's metallb_speaker_announced). */
+export interface NodeAnnouncement {
+  /** namespace/name */
+  service: string;
+  protocol: 'bgp' | 'layer2';
+  ip: string;
+}
+
 export interface NodeStatus {
   node: string;
   /** Number of applies since start. */
@@ -131,6 +139,11 @@ export interface NodeStatus {
   layer2Announcing: Layer2AnnouncementStatus[] | null;
   /** Liveness/election state of the Layer 2 driver (null: no Layer 2 driver). */
   layer2Agent: Layer2SupervisorStatus | null;
+  /**
+   * Every (Service, protocol, address) this node announces (desired state: a route planned on a
+   * running session, or a Layer 2 address this node answers for right now).
+   */
+  announced: NodeAnnouncement[];
   /** State of every NodeExtension, by name. */
   extensions: Record<string, unknown>;
   /**

@@ -2,7 +2,7 @@
 // the global default registry, so several instances can live in one process, e.g. in tests).
 
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
-import type { NodeSessionStatus } from '../node/types.ts';
+import type { NodeAnnouncement, NodeSessionStatus } from '../node/types.ts';
 
 /**
  * Labels of the per-session metrics: `peer` is the peer address as MetalLB writes it
@@ -198,9 +198,14 @@ export function sessionMetrics(s: NodeSessionStatus): SessionCounters {
  */
 export function recordNodeStatus(
   m: Metrics,
-  st: { sessions: readonly NodeSessionStatus[] },
+  st: { sessions: readonly NodeSessionStatus[]; node?: string; announced?: readonly NodeAnnouncement[] },
   known: Map<string, LabelSet> = new Map(),
 ): Map<string, LabelSet> {
+  // metallb_speaker_announced: one series per (service, protocol, node, ip) announced now
+  if (st.announced !== undefined && st.node !== undefined) {
+    const node = st.node;
+    recordAnnounced(m, st.announced.map((a) => ({ ...a, node })));
+  }
   return recordSessions(m, st.sessions.map(sessionMetrics), known);
 }
 

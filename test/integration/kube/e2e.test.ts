@@ -135,6 +135,17 @@ function slice(nodes: string[]): KubeObject {
   };
 }
 
+/** GET from speaker i's HTTP endpoint, inside its namespace: "STATUS\nBODY". */
+async function speakerGet(lab: Lab | undefined, i: number, path: string): Promise<string> {
+  assert.ok(lab);
+  const code = `fetch("http://127.0.0.1:7472${path}").then(async (r) => process.stdout.write(r.status + "\\n" + (await r.text())))`;
+  const r = await runAsync('ip', ['netns', 'exec', lab.duts[i] ?? '', process.execPath, '-e', code], 15000);
+  assert.equal(r.status, 0, r.stderr);
+  return r.stdout;
+}
+
+const announcedLines = (metrics: string): string[] => metrics.split('\n').filter((l) => l.startsWith('metallb_speaker_announced{')).sort();
+
 const from = (routes: RouterRoute[], prefix: string): string[] => routes.filter((r) => r.prefix === prefix).map((r) => r.peer).sort();
 
 test('controller + two speakers + BIRD: assign, announce from both nodes, Local policy, delete', { timeout: 180000 }, async (t) => {
@@ -171,12 +182,7 @@ test('controller + two speakers + BIRD: assign, announce from both nodes, Local 
   assert.ok(events.includes('nodeAssigned: announcing from node "node-0" with protocol "bgp"'), events.join('\n'));
 
   // the speaker's own endpoints, read from inside its namespace
-  const get = async (path: string): Promise<string> => {
-    const code = `fetch("http://127.0.0.1:7472${path}").then(async (r) => process.stdout.write(r.status + "\\n" + (await r.text())))`;
-    const r = await runAsync('ip', ['netns', 'exec', lab.duts[0] ?? '', process.execPath, '-e', code], 15000);
-    assert.equal(r.status, 0, r.stderr);
-    return r.stdout;
-  };
+  const get = (path: string): Promise<string> => speakerGet(lab, 0, path);
   assert.match(await get('/readyz'), /^200\n/);
   const metrics = await get('/metrics');
   // peer = the router's address as MetalLB writes it; bgppeer = the BGPPeer's name
@@ -190,6 +196,8 @@ test('controller + two speakers + BIRD: assign, announce from both nodes, Local 
   assert.ok(value('metallb_bgp_keepalives_sent') >= 1);
   assert.ok(value('metallb_bgp_keepalives_received') >= 1);
   assert.match(metrics, /metallb_k8s_client_updates_total [1-9]/);
+  // MetalLB's metallb_speaker_announced, fed from the node runtime
+  assert.deepEqual(announcedLines(metrics), [`metallb_speaker_announced{service="shop/web",protocol="bgp",node="node-0",ip="${ip}"} 1`]);
 
   // Local traffic policy, endpoints only on node-1 → only node-1 announces
   await client.patch(R.services, 'shop', 'web', { spec: { externalTrafficPolicy: 'Local' } });
@@ -239,8 +247,57 @@ test('Layer 2: one ServiceL2Status from the elected node, nodeAssigned event, no
   const events = (await client.list(R.events, { namespace: 'shop' })).items.map((e) => String(e['message']));
   assert.ok(events.includes(`announcing from node "${owner}" with protocol "layer2"`), events.join('\n'));
   assert.equal(from(await router.routes(), `${ip}/32`).length, 0, 'a Layer 2 pool is not announced over BGP');
+  // metallb_speaker_announced: layer2 on the owner only
+  const ownerIndex = owner === 'node-0' ? 0 : 1;
+  const line = `metallb_speaker_announced{service="shop/arp",protocol="layer2",node="${owner ?? ''}",ip="${ip}"} 1`;
+  await waitFor('layer2 announced metric on the owner', async () => (announcedLines(await speakerGet(ctx?.lab, ownerIndex, '/metrics')).includes(line) ? true : undefined), 20000);
+  assert.ok(!announcedLines(await speakerGet(ctx.lab, 1 - ownerIndex, '/metrics')).some((l) => l.includes('shop/arp')), 'not announced by the other node');
   await client.delete(R.services, 'shop', 'arp');
   await waitFor('ServiceL2Status removed', async () => ((await client.list(R.servicel2statuses, { namespace: NS })).items.length === 0 ? true : undefined), 20000);
+});
+
+test('an invalid metallb.io object: the last good configuration stays in force, Services keep flowing to BIRD, ConfigurationState says Invalid', { timeout: 180000 }, async (t) => {
+  if (why) {
+    if (IN_CI) throw new Error(`prerequisite missing under CI: ${why}`);
+    t.skip(why);
+    return;
+  }
+  assert.ok(ctx, 'setup failed (see before hook)');
+  const { client, router, lab } = ctx;
+  const both = JSON.stringify([lab.addr.dut4[0] ?? '', lab.addr.dut4[1] ?? ''].sort());
+  const lbService = (name: string): KubeObject => ({ metadata: { name, namespace: 'shop' }, spec: { type: 'LoadBalancer', ports: [{ port: 80, protocol: 'TCP' }] } });
+  const ipOf = (name: string) => async (): Promise<string | undefined> => (await client.get<Svc>(R.services, 'shop', name))?.status?.loadBalancer?.ingress?.[0]?.ip;
+  const result = async (name: string): Promise<string | undefined> => (await client.get<KubeObject & { status?: { result?: string } }>(R.configurationstates, NS, name))?.status?.result;
+  // Kubernetes announces a Service only from nodes with a ready endpoint
+  const endpoints = (name: string): KubeObject => ({ ...slice(['node-0', 'node-1']), metadata: { name: `${name}-x1`, namespace: 'shop', labels: { 'kubernetes.io/service-name': name } } });
+  await client.create(R.endpointslices, endpoints('keep'));
+  await client.create(R.endpointslices, endpoints('fresh'));
+  await client.create(R.services, lbService('keep'));
+  const keep = await waitFor('keep IP', ipOf('keep'), 30000);
+  await router.waitRoutes('keep from both nodes', (r) => JSON.stringify(from(r, `${keep}/32`)) === both, 30000);
+
+  await client.create(R.ipaddresspools, { metadata: { name: 'broken', namespace: NS }, spec: { addresses: ['203.0.113.300/32'] } });
+  for (const name of ['controller', 'speaker-node-0', 'speaker-node-1']) {
+    await waitFor(`${name} ConfigurationState Invalid`, async () => ((await result(name)) === 'Invalid' ? true : undefined), 30000);
+  }
+  // a deleted Service is withdrawn at BIRD under the last good configuration
+  const t0 = Date.now();
+  await client.delete(R.services, 'shop', 'keep');
+  await router.waitRoutes(`${keep}/32 withdrawn while the configuration is invalid`, (r) => from(r, `${keep}/32`).length === 0, 30000);
+  t.diagnostic(`withdrawn at BIRD ${Date.now() - t0} ms after the Service was deleted (invalid IPAddressPool in the cluster)`);
+  // a new Service gets an IP from the last good pools and both speakers announce it
+  await client.create(R.services, lbService('fresh'));
+  const fresh = await waitFor('fresh IP', ipOf('fresh'), 30000);
+  assert.match(fresh, /^203\.0\.113\./);
+  await router.waitRoutes(`${fresh}/32 from both nodes`, (r) => JSON.stringify(from(r, `${fresh}/32`)) === both, 30000);
+  assert.equal(await result('speaker-node-0'), 'Invalid', 'still stale');
+
+  await client.delete(R.ipaddresspools, NS, 'broken');
+  for (const name of ['controller', 'speaker-node-0', 'speaker-node-1']) {
+    await waitFor(`${name} ConfigurationState Valid`, async () => ((await result(name)) === 'Valid' ? true : undefined), 30000);
+  }
+  await client.delete(R.services, 'shop', 'fresh');
+  await router.waitRoutes(`${fresh}/32 withdrawn`, (r) => from(r, `${fresh}/32`).length === 0, 30000);
 });
 
 test('BGPSessionState: one object per node × peer, Established, columns/labels as frr-k8s, gone when the peer is removed', { timeout: 120000 }, async (t) => {

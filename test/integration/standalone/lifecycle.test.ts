@@ -110,6 +110,12 @@ describe('standalone lifecycle with BIRD', { concurrency: false }, () => {
     assert.equal(value('metallb_bgp_announced_prefixes_total'), 2);
     assert.equal(value('metallb_bgp_pending_prefixes_total'), 0);
     assert.ok(value('metallb_bgp_updates_total') >= 1);
+    // MetalLB's metallb_speaker_announced: one series per Service address announced from this node
+    const want = (await sa.status()).services
+      .flatMap((s) => s.ips.map((ip) => `metallb_speaker_announced{service="${s.namespace}/${s.name}",protocol="bgp",node="dut",ip="${ip}"} 1`))
+      .sort();
+    assert.equal(want.length, 2);
+    assert.deepEqual(metrics.split('\n').filter((l) => l.startsWith('metallb_speaker_announced{')).sort(), want);
   });
 
   it('an invalid pool file or a broken Service file does not freeze Services: a removed Service file is withdrawn, a new one gets an IP, the broken file keeps its Service; SIGHUP re-reads', async (t) => {

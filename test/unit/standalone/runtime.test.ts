@@ -14,6 +14,7 @@ import type { InputSetLike } from '../../../src/standalone/runtime.ts';
 import { NodeAgent } from '../../../src/node/agent.ts';
 import { formatIP } from '../../../src/ip/index.ts';
 import { RecordingSpeaker } from '../helpers/speaker.ts';
+import { createMetrics, recordNodeStatus } from '../../../src/observability/metrics.ts';
 
 function config(addresses: string): string {
   return `apiVersion: metallb.io/v1beta1
@@ -267,4 +268,38 @@ test('a broken file does not freeze Services: removals withdraw, new ones get IP
   assert.equal(h.rt.reload().ok, true);
   st = h.rt.status();
   assert.equal(st.stale, false);
+}));
+
+test('metallb_speaker_announced: one series per Service address announced over BGP or Layer 2, gone when withdrawn', withDir(async (d) => {
+  const h = harness(join(d, 'state.json'));
+  const lan = `---
+apiVersion: metallb.io/v1beta1
+kind: IPAddressPool
+metadata: { name: lan, namespace: metallb-system }
+spec: { addresses: [192.0.2.200/32], autoAssign: false }
+---
+apiVersion: metallb.io/v1beta1
+kind: L2Advertisement
+metadata: { name: lan, namespace: metallb-system }
+spec: { ipAddressPools: [lan] }
+`;
+  const bgpOnly = config('198.51.100.10/31').replace('spec: { communities', 'spec: { ipAddressPools: [pool], communities');
+  const l2svc = svc('l').replace('namespace: default }', 'namespace: default, annotations: { metallb.io/address-pool: lan } }');
+  h.set(bgpOnly + lan, svc('a'), l2svc);
+  assert.equal(h.rt.start().ok, true);
+  const metrics = createMetrics();
+  const scrape = async (): Promise<string[]> => {
+    recordNodeStatus(metrics, h.rt.status());
+    return (await metrics.registry.metrics()).split('\n').filter((l) => l.startsWith('metallb_speaker_announced{'));
+  };
+  assert.deepEqual(await scrape(), [
+    'metallb_speaker_announced{service="default/a",protocol="bgp",node="n1",ip="198.51.100.10"} 1',
+    'metallb_speaker_announced{service="default/l",protocol="layer2",node="n1",ip="192.0.2.200"} 1',
+  ]);
+  // Service a removed: its series goes
+  h.set(bgpOnly + lan, l2svc);
+  h.rt.reload();
+  assert.deepEqual(await scrape(), ['metallb_speaker_announced{service="default/l",protocol="layer2",node="n1",ip="192.0.2.200"} 1']);
+  await h.rt.stop();
+  assert.deepEqual(await scrape(), []);
 }));

@@ -49,6 +49,7 @@ function standalone(over: Partial<StandaloneStatus> = {}): StandaloneStatus {
     lastReload: { at: '2026-01-01T00:00:00.000Z', ok: true },
     configErrors: [],
     staleFiles: [],
+    announced: [],
     configWarnings: ['w1'],
     stateFile: { path: '/x', error: null, recovery: null },
     services: [
