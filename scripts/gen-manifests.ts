@@ -232,24 +232,42 @@ export function crdDefs(): CrdDef[] {
       ],
       columns: [column('Allocated Node', '.status.node'), column('Service Name', '.status.serviceName'), column('Service Namespace', '.status.serviceNamespace'), age],
     },
+    frrCrdDef(),
   ];
 }
 
 /**
- * frr-k8s's FRRConfiguration, for clusters without frr-k8s: the same group, kind and fields as
- * frr-k8s's own CRD (from the zod schema `validate` uses), so either CRD serves both. Not part of
- * the all-in-one manifest: install it only when frr-k8s is not installed.
+ * frr-k8s's FRRConfiguration (the speaker watches it for receive policies and sessions): the
+ * same group, version, kind and fields as frr-k8s's own CRD (from the zod schema `validate`
+ * uses), in config/crd, the all-in-one manifest and the chart, so either CRD serves both. Every
+ * object under `spec` keeps fields this schema does not list
+ * (`x-kubernetes-preserve-unknown-fields`): applied over frr-k8s's CRD, ours never prunes a field
+ * of a newer frr-k8s from the stored objects.
  */
 export function frrCrdDef(): CrdDef {
   const spec = FRR_SPEC_SCHEMAS['FRRConfiguration']?.['v1beta1'];
   if (!spec) throw new Error('no FRRConfiguration schema');
+  const schema = openAPISchemaOf(spec, 'FRRConfiguration', 'FRRConfiguration is a piece of frr-k8s configuration (frrk8s.metallb.io/v1beta1); metallb-ts reads its BGP subset.');
+  preserveUnknown((schema as { properties?: Obj }).properties?.['spec']);
   return {
     group: FRRK8S_GROUP,
     kind: 'FRRConfiguration',
     plural: 'frrconfigurations',
-    versions: [{ name: 'v1beta1', storage: true, schema: openAPISchemaOf(spec, 'FRRConfiguration', 'FRRConfiguration is a piece of frr-k8s configuration (frrk8s.metallb.io/v1beta1); metallb-ts reads its BGP subset.') }],
+    versions: [{ name: 'v1beta1', storage: true, schema }],
     columns: [age],
   };
+}
+
+/** Marks every object schema with properties (at any depth) as keeping unknown fields. */
+function preserveUnknown(node: unknown): void {
+  if (Array.isArray(node)) {
+    node.forEach(preserveUnknown);
+    return;
+  }
+  if (!node || typeof node !== 'object') return;
+  const o = node as Obj;
+  if (o['type'] === 'object' && o['properties'] !== undefined) o['x-kubernetes-preserve-unknown-fields'] = true;
+  for (const v of Object.values(o)) preserveUnknown(v);
 }
 
 /** IPAddressPool status: assigned/available counts per family (written by the controller). */
@@ -351,6 +369,8 @@ export function rbac(ns: string): Obj[] {
       { apiGroups: [GROUP], resources: CONFIG_PLURALS, verbs: read },
       { apiGroups: [GROUP], resources: ['servicebgpstatuses', 'servicel2statuses'], verbs: [...read, 'create', 'update', 'patch', 'delete'] },
       { apiGroups: [GROUP], resources: ['servicebgpstatuses/status', 'servicel2statuses/status'], verbs: ['get', 'patch', 'update'] },
+      // frr-k8s FRRConfiguration: receive policies, sessions and BFD profiles (read only)
+      { apiGroups: [FRRK8S_GROUP], resources: ['frrconfigurations'], verbs: read },
       { apiGroups: [FRRK8S_GROUP], resources: ['bgpsessionstates'], verbs: [...read, 'create', 'update', 'patch', 'delete'] },
       { apiGroups: [FRRK8S_GROUP], resources: ['bgpsessionstates/status'], verbs: ['get', 'patch', 'update'] },
       { apiGroups: [GROUP], resources: ['configurationstates'], verbs: [...read, 'create'] },
@@ -696,7 +716,6 @@ export function generate(): Map<string, string> {
     const plural = (spec['names'] as { plural: string }).plural;
     files.set(`config/crd/${spec['group'] as string}_${plural}.yaml`, HEADER + yamlDocs([c]));
   }
-  files.set(`config/crd/${FRRK8S_GROUP}_frrconfigurations.yaml`, HEADER + yamlDocs([crd(frrCrdDef())]));
   files.set('config/rbac/rbac.yaml', HEADER + yamlDocs(rbac(NAMESPACE)));
   files.set('config/webhook/cert-manager.yaml', HEADER + yamlDocs(webhookCertManager(NAMESPACE)));
   const namespace: Obj = {

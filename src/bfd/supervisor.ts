@@ -56,6 +56,11 @@ export interface SupervisorOptions {
   createManager?: (opts: BfdManagerOptions) => BfdManager;
   /** Extra manager options (clock, ports) for tests. */
   managerOptions?: Partial<BfdManagerOptions>;
+  /**
+   * Called after every BFD session state change of a wanted session (status() shows the new
+   * state): BGPSessionState `bfdStatus` follows BFD at once, not at the next BGP state change.
+   */
+  onBfdState?: () => void;
 }
 
 interface Wanted {
@@ -244,6 +249,12 @@ export class BfdSupervisor implements GatedSpeaker {
 
   private onBfd(c: BfdStateChange): void {
     if (this.stopped || !this.wanted.has(c.key)) return;
+    this.gate(c);
+    this.opts.onBfdState?.();
+  }
+
+  /** BFD Up releases a held BGP session; BFD Down from Up holds it down. */
+  private gate(c: BfdStateChange): void {
     if (c.to === BfdState.Up) {
       this.lastSeen.delete(c.key);
       if (this.held.delete(c.key)) {

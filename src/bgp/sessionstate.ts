@@ -5,7 +5,8 @@
 //   peer       the neighbor's address as written (e.g. "192.169.10.1"), or its interface
 //   vrf        "" for the default VRF
 //   bgpStatus  the RFC 4271 state name: Idle, Connect, Active, OpenSent, OpenConfirm, Established
-//   bfdStatus  "N/A" when the peer has no bfdProfile, else the BFD session state (Up, Down, ...)
+//   bfdStatus  the BFD session state (Up, Down, Init, AdminDown; "Unavailable" when BFD cannot run
+//              on this node), or "N/A" when there is no BFD session (no bfdProfile), as frr-k8s
 
 import type { SessionState } from './session/types.ts';
 
@@ -33,6 +34,7 @@ export function bgpSessionStateFields(s: {
     peer: s.peerAddress,
     vrf: s.vrf,
     bgpStatus: s.state ?? 'Idle',
-    bfdStatus: s.bfdProfile === undefined ? NO_BFD : (s.bfdState ?? 'Down'),
+    // a state is only shown when a BFD session reports one (never an invented "Down")
+    bfdStatus: s.bfdProfile === undefined || s.bfdState === undefined ? NO_BFD : s.bfdState,
   };
 }

@@ -43,7 +43,14 @@ export const R = {
   servicel2statuses: ref('metallb.io', 'v1beta1', 'servicel2statuses', 'ServiceL2Status'),
   configurationstates: ref('metallb.io', 'v1beta1', 'configurationstates', 'ConfigurationState'),
   bgpsessionstates: ref('frrk8s.metallb.io', 'v1beta1', 'bgpsessionstates', 'BGPSessionState'),
+  frrconfigurations: ref('frrk8s.metallb.io', 'v1beta1', 'frrconfigurations', 'FRRConfiguration'),
 } as const;
+
+/**
+ * Configuration kinds whose CRD may be absent (frr-k8s's FRRConfiguration: installed by
+ * frr-k8s or by our manifest): the speaker watches them as optional (a 404 is an empty list).
+ */
+export const OPTIONAL_CONFIG_RESOURCES: ResourceRef[] = [R.frrconfigurations];
 
 /** The metallb.io configuration kinds (what buildConfig reads). */
 export const CONFIG_RESOURCES: ResourceRef[] = [

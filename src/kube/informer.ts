@@ -30,6 +30,15 @@ export interface InformerOptions {
   logger?: Logger;
   /** Called on every applied watch event / list (e.g. a metrics counter). */
   onUpdate?: (kind: string) => void;
+  /**
+   * The resource is a CRD that may not be installed (e.g. frr-k8s's FRRConfiguration): a 404
+   * on list counts as an empty, synced cache (logged once), and the list is retried with
+   * backoff (`absentRetryMaxMs`, default 30 s) until the CRD appears; if it is removed later
+   * the cache empties (handlers see deletes).
+   */
+  optional?: boolean;
+  /** Longest wait between retries while an optional resource is absent (default 30000). */
+  absentRetryMaxMs?: number;
 }
 
 export interface InformerStats {
@@ -52,8 +61,11 @@ export class Informer<T extends KubeObject> {
   private wake?: () => void;
   private resyncTimer?: NodeJS.Timeout;
   private backoff: Backoff;
+  private absentBackoff: Backoff | undefined;
   private loop?: Promise<void>;
   readonly stats: InformerStats = { lists: 0, watches: 0, expired: 0, errors: 0, bookmarks: 0 };
+  /** True while an optional resource is not served (404 on list). */
+  private absentNow = false;
 
   constructor(
     private readonly client: KubeClient,
@@ -73,6 +85,11 @@ export class Informer<T extends KubeObject> {
 
   get resourceVersion(): string {
     return this.rv;
+  }
+
+  /** An optional resource the API server does not serve now (its CRD is not installed). */
+  get absent(): boolean {
+    return this.absentNow;
   }
 
   waitForSync(): Promise<void> {
@@ -150,10 +167,42 @@ export class Informer<T extends KubeObject> {
       else if (prev.metadata.resourceVersion !== o.metadata.resourceVersion) this.emit('update', prev, o);
     }
     this.opts.onUpdate?.('list');
+    if (this.absentNow) {
+      this.absentNow = false;
+      this.opts.logger?.info({ resource: this.resourceName() }, 'resource is served now (its CRD was installed); watching it');
+    }
+    this.markSynced();
+  }
+
+  private markSynced(): void {
     if (!this.synced) {
       this.synced = true;
       for (const w of this.syncWaiters.splice(0)) w();
     }
+  }
+
+  private resourceName(): string {
+    const r = this.resource;
+    return r.group === '' ? r.plural : `${r.plural}.${r.group}`;
+  }
+
+  /**
+   * An optional resource answered 404 on list (its CRD is not installed) or 403 (RBAC without
+   * it, e.g. an older manifest). The cache becomes
+   * empty (deletes for what it held) and counts as synced; logged once per absence.
+   */
+  private markAbsent(code: number): void {
+    if (!this.absentNow) {
+      this.absentNow = true;
+      const resource = this.resourceName();
+      if (code === 404) this.opts.logger?.info({ resource }, 'resource not served by the API server (its CRD is not installed): treated as empty; checking again with backoff');
+      else this.opts.logger?.warn({ resource }, 'not allowed to list this resource (403: check the RBAC rules): treated as empty; checking again with backoff');
+    }
+    const old = this.cache;
+    this.cache = new Map();
+    this.rv = '';
+    for (const o of old.values()) this.emit('delete', o);
+    this.markSynced();
   }
 
   /** One watch stream; resolves with 'expired' on 410, 'closed' on a clean end, or throws. */
@@ -233,6 +282,7 @@ export class Informer<T extends KubeObject> {
           await this.relist();
           needList = false;
           this.backoff.reset();
+          this.absentBackoff = undefined;
         }
         if (this.stopped) break;
         const started = Date.now();
@@ -252,6 +302,19 @@ export class Informer<T extends KubeObject> {
         this.stats.errors++;
         if (err instanceof KubeApiError && err.code === 410) {
           needList = true;
+          continue;
+        }
+        if (this.opts.optional && err instanceof KubeApiError && (err.code === 404 || err.code === 403)) {
+          // list 404: the CRD is absent (403: we may not read it); watch 404: it was removed
+          // while we watched -> relist
+          if (needList) {
+            this.markAbsent(err.code);
+            this.absentBackoff ??= new Backoff({ initialMs: 1000, maxMs: this.opts.absentRetryMaxMs ?? 30000, ...(this.opts.backoff?.random ? { random: this.opts.backoff.random } : {}) });
+            await this.sleep(this.absentBackoff.next());
+          } else {
+            needList = true;
+            await this.sleep(this.backoff.next());
+          }
           continue;
         }
         const delay = this.backoff.next();

@@ -1,5 +1,6 @@
 // The Kubernetes speaker of one node: the Kubernetes shell of the node runtime (src/node/).
-// Watches the configuration, Services (with the IPs the controller wrote into their status),
+// Watches the configuration (the metallb.io kinds, plus frr-k8s FRRConfigurations when their CRD
+// is installed), Services (with the IPs the controller wrote into their status),
 // EndpointSlices, Nodes, Namespaces and Secrets and feeds them to the NodeAgent, which plans
 // this node and drives the BGP speaker and Layer 2. Publishes what the agent applied: per
 // Service announced from this node a ServiceBGPStatus / ServiceL2Status (labels
@@ -17,7 +18,7 @@ import type { EndpointSlice, Namespace, Node, Secret, Service } from '../model/o
 import type { NodeAgent } from '../node/agent.ts';
 import { assignmentsFromServices } from '../node/assignments.ts';
 import type { NodeStatus } from '../node/types.ts';
-import { CONFIG_RESOURCES, R, apiVersion, isConflict, isNotFound, specOrLabelsChanged } from './client.ts';
+import { CONFIG_RESOURCES, OPTIONAL_CONFIG_RESOURCES, R, apiVersion, isConflict, isNotFound, specOrLabelsChanged } from './client.ts';
 import type { KubeClient, KubeObject, ResourceRef } from './client.ts';
 import { EventReason, EventRecorder } from './events.ts';
 import { Informer, waitForCacheSync } from './informer.ts';
@@ -46,6 +47,8 @@ export interface KubeSpeakerOptions {
   resyncMs?: number;
   metrics?: KubeMetrics;
   backoff?: { initialMs?: number; maxMs?: number };
+  /** Longest wait between checks for an absent optional CRD (FRRConfiguration; default 30 s). */
+  absentRetryMaxMs?: number;
 }
 
 /** The speaker's /status: the configuration as this speaker sees it, and the node's NodeStatus. */
@@ -101,7 +104,12 @@ export class KubeSpeaker {
     this.nodes = new Informer(o.client, R.nodes, common);
     this.namespaces = new Informer(o.client, R.namespaces, common);
     this.secrets = new Informer(o.client, R.secrets, mine);
-    this.configInformers = CONFIG_RESOURCES.map((r) => new Informer<KubeObject>(o.client, r, mine));
+    // frr-k8s FRRConfigurations (receive policies, their own sessions, BFD profiles) in the same
+    // namespace, merged by the same buildConfig as standalone; their CRD may be absent
+    this.configInformers = [
+      ...CONFIG_RESOURCES.map((r) => new Informer<KubeObject>(o.client, r, mine)),
+      ...OPTIONAL_CONFIG_RESOURCES.map((r) => new Informer<KubeObject>(o.client, r, { ...mine, optional: true, ...(o.absentRetryMaxMs !== undefined ? { absentRetryMaxMs: o.absentRetryMaxMs } : {}) })),
+    ];
     const byNode = { ...mine, labelSelector: `${LABEL_NODE}=${o.nodeName}` };
     this.bgpStatuses = new Informer<StatusObject>(o.client, R.servicebgpstatuses, byNode);
     this.l2Statuses = new Informer<StatusObject>(o.client, R.servicel2statuses, byNode);

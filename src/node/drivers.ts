@@ -17,7 +17,7 @@ export interface SpeakerDriverOptions {
   restartMarker?: string;
   /** Adj-RIB-In changes of sessions with a receive policy (src/routes: the kernel route sync). */
   onReceived?: SpeakerOptions['onReceived'];
-  /** Called after every session state change (e.g. to publish BGPSessionState objects). */
+  /** Called after every BGP or BFD session state change (e.g. to publish BGPSessionState objects). */
   onState?: () => void;
 }
 
@@ -44,7 +44,11 @@ export function createSpeaker(opts: SpeakerDriverOptions): BGPSpeaker {
  * metallb_bfd_* metrics go to `registry`.
  */
 export function createBgpDriver(opts: SpeakerDriverOptions & { registry?: Registry; bgp?: BgpDriver }): BgpDriver {
-  const bfd = new BfdSupervisor({ speaker: opts.bgp ?? createSpeaker(opts), log: opts.logger.child({ component: 'bfd' }) });
+  const bfd = new BfdSupervisor({
+    speaker: opts.bgp ?? createSpeaker(opts),
+    log: opts.logger.child({ component: 'bfd' }),
+    ...(opts.onState ? { onBfdState: opts.onState } : {}),
+  });
   if (opts.registry) createBfdMetrics(opts.registry, bfd);
   return bfd;
 }

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { FakeApiServer } from '../../support/apiserver/index.ts';
 import { KubeClient, R } from '../../../src/kube/client.ts';
+import type { KubeObject } from '../../../src/kube/client.ts';
 import { Lab } from '../lib/netns.ts';
 import { runnable } from '../lib/prereq.ts';
 import { runAsync, startProcess, waitFor, type Managed } from '../lib/proc.ts';
@@ -24,13 +25,14 @@ let server: FakeApiServer | undefined;
 let frr: Frr | undefined;
 const procs: Managed[] = [];
 let speaker: Managed | undefined;
+let client: KubeClient | undefined;
 
 before(async () => {
   if (why) return;
   lab = new Lab('bfdkube').setup();
   const a = lab.addr;
   server = await FakeApiServer.start({ socketPath: join(lab.dir, 'apiserver.sock') });
-  const client = KubeClient.fromOptions({ kubeconfig: server.writeKubeconfig(join(lab.dir, 'kubeconfig-host')) });
+  client = KubeClient.fromOptions({ kubeconfig: server.writeKubeconfig(join(lab.dir, 'kubeconfig-host')) });
   frr = new Frr({
     ns: lab.nsRtr,
     dir: join(lab.dir, 'frr'),
@@ -72,6 +74,12 @@ async function get(path: string): Promise<string> {
   if (r.status !== 0) throw new Error(r.stderr);
   return r.stdout;
 }
+/** status.bfdStatus of the node's BGPSessionState for the FRR peer. */
+async function stateBfd(): Promise<string | undefined> {
+  const items = (await client!.list<KubeObject & { status?: { peer?: string; bgpStatus?: string; bfdStatus?: string } }>(R.bgpsessionstates, { namespace: NS })).items;
+  const o = items.find((x) => x.status?.peer === lab!.addr.rtr4[0]);
+  return o ? `${o.status?.bgpStatus ?? ''}/${o.status?.bfdStatus ?? ''}` : undefined;
+}
 const frrBfd = async (): Promise<string | undefined> => (await frr!.bfdPeers()).find((p) => p.peer === lab!.addr.dut4[0])?.status;
 
 test('speaker: BFD Up at FRR and in /status + /metrics; SIGSTOP of the speaker takes FRR BFD and BGP down', async (t) => {
@@ -87,6 +95,10 @@ test('speaker: BFD Up at FRR and in /status + /metrics; SIGSTOP of the speaker t
   assert.equal(st.state, 'Established');
   assert.equal(st.bfd?.profile, 'fast');
   assert.equal(st.bfd?.detectionTimeMs, 300);
+  // the BGPSessionState object shows the real BFD state (issue 12: it used to say Down)
+  await waitFor('BGPSessionState Established/Up', async () => ((await stateBfd()) === 'Established/Up' ? true : undefined), 15000, 100).catch(async (e: unknown) => {
+    throw new Error(`${(e as Error).message}: BGPSessionState says ${await stateBfd()}`);
+  });
   const m = await get('/metrics');
   assert.match(m, new RegExp(`metallb_bfd_session_up\\{peer="${a.rtr4[0]!.replace(/\./g, '\\.')}"\\} 1`));
   assert.match(m, /metallb_bfd_control_packet_input\{peer="[^"]+"\} [1-9]/);
@@ -100,4 +112,24 @@ test('speaker: BFD Up at FRR and in /status + /metrics; SIGSTOP of the speaker t
   }
   await frr!.waitEstablished([a.dut4[0]!], 30000);
   await waitFor('FRR BFD up again', async () => ((await frrBfd()) === 'up' ? true : undefined), 20000, 100);
+});
+
+test('speaker: FRR bfdd frozen -> BGPSessionState BFD Down (BGP held down); SIGCONT -> Up and Established again', async (t) => {
+  if (!runnable(t, why)) return;
+  const a = lab!.addr;
+  await frr!.waitEstablished([a.dut4[0]!], 30000);
+  await waitFor('BGPSessionState Established/Up', async () => ((await stateBfd()) === 'Established/Up' ? true : undefined), 20000, 100);
+  const bfdd = frr!.daemon('bfdd');
+  bfdd.signal('SIGSTOP');
+  try {
+    const seen = await waitFor('BGPSessionState BFD Down', async () => {
+      const s = await stateBfd();
+      return s?.endsWith('/Down') ? s : undefined;
+    }, 15000, 50);
+    // BFD Down holds the BGP session down: the object never shows Established with BFD Down
+    assert.notEqual(seen, 'Established/Down');
+  } finally {
+    bfdd.signal('SIGCONT');
+  }
+  await waitFor('BGPSessionState Established/Up again', async () => ((await stateBfd()) === 'Established/Up' ? true : undefined), 30000, 100);
 });

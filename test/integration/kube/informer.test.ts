@@ -149,3 +149,43 @@ test('leader election: one leader at a time; takeover after the lease expires; c
   await c.stop();
   assert.deepEqual(ea, ['start', 'stop']);
 });
+
+test('optional informer: a CRD that is not installed (404) is an empty synced cache, logged once; picked up when the CRD appears, emptied when it goes', async () => {
+  const crdRef = { group: 'apiextensions.k8s.io', version: 'v1', plural: 'customresourcedefinitions', kind: 'CustomResourceDefinition', namespaced: false };
+  await client.create(R.namespaces, { metadata: { name: 'frr' } });
+  await assert.rejects(client.list(R.frrconfigurations, { namespace: 'frr' }), (e: unknown) => (e as { code?: number }).code === 404);
+  const lines: string[] = [];
+  const { pino } = await import('pino');
+  const logger = pino({ level: 'info' }, { write: (l: string) => void lines.push(l) });
+  const inf = new Informer<KubeObject>(client, R.frrconfigurations, { namespace: 'frr', optional: true, absentRetryMaxMs: 300, backoff: { initialMs: 20, maxMs: 200 }, logger });
+  const log: string[] = [];
+  inf.addHandler({ add: (o) => log.push(`add:${o.metadata.name}`), delete: (o) => log.push(`delete:${o.metadata.name}`) });
+  inf.start();
+  try {
+    await inf.waitForSync();
+    assert.equal(inf.absent, true);
+    assert.deepEqual(inf.list(), []);
+    await new Promise((r) => setTimeout(r, 1500)); // several retries while absent
+    const notServed = lines.filter((l) => l.includes('not served by the API server'));
+    assert.equal(notServed.length, 1, 'logged once per absence, not per retry');
+    assert.match(notServed[0] ?? '', /"level":30/); // INFO
+    assert.ok(inf.stats.errors >= 2, 'it kept checking');
+
+    // the CRD is installed (frr-k8s or our manifest), then an object is created
+    const { crd, frrCrdDef } = await import('../../../scripts/gen-manifests.ts');
+    await client.create(crdRef, crd(frrCrdDef()) as KubeObject);
+    await client.create(R.frrconfigurations, { apiVersion: 'frrk8s.metallb.io/v1beta1', kind: 'FRRConfiguration', metadata: { name: 'a', namespace: 'frr' }, spec: { bgp: { routers: [] } } });
+    await until(() => names(inf).includes('a'), 'the object after the CRD appeared');
+    assert.equal(inf.absent, false);
+    assert.deepEqual(log, ['add:a']);
+    assert.ok(lines.some((l) => l.includes('resource is served now')));
+
+    // the CRD is removed: the cache empties
+    await client.delete(crdRef, undefined, 'frrconfigurations.frrk8s.metallb.io');
+    server.closeWatches();
+    await until(() => inf.absent && names(inf).length === 0, 'the cache emptied after the CRD was removed');
+    assert.deepEqual(log, ['add:a', 'delete:a']);
+  } finally {
+    await inf.stop();
+  }
+});

@@ -8,6 +8,12 @@ export interface ResourceType {
   kind: string;
   namespaced: boolean;
   status: boolean;
+  /**
+   * Served only while its CustomResourceDefinition (`<plural>.<group>`) exists, as kube-apiserver
+   * serves a CRD: 404 before it is created (frr-k8s's FRRConfiguration, which a cluster without
+   * frr-k8s and without our CRD does not have).
+   */
+  crdOnly?: boolean;
 }
 
 export const RESOURCE_TYPES: ResourceType[] = [
@@ -42,6 +48,7 @@ export const RESOURCE_TYPES: ResourceType[] = [
   { group: 'metallb.io', versions: ['v1beta1'], plural: 'servicel2statuses', kind: 'ServiceL2Status', namespaced: true, status: true },
   { group: 'metallb.io', versions: ['v1beta1'], plural: 'configurationstates', kind: 'ConfigurationState', namespaced: true, status: true },
   { group: 'frrk8s.metallb.io', versions: ['v1beta1'], plural: 'bgpsessionstates', kind: 'BGPSessionState', namespaced: true, status: true },
+  { group: 'frrk8s.metallb.io', versions: ['v1beta1'], plural: 'frrconfigurations', kind: 'FRRConfiguration', namespaced: true, status: true, crdOnly: true },
 ];
 
 export function findType(group: string, version: string, plural: string): ResourceType | undefined {

@@ -441,7 +441,7 @@ export class FakeApiServer {
     const [plural, name, sub] = rest;
     if (rest.length > 3) throw new HttpError(404, 'NotFound', 'the server could not find the requested resource');
     const rt = findType(group, version, plural ?? '');
-    if (!rt) throw new HttpError(404, 'NotFound', 'the server could not find the requested resource');
+    if (!rt || !this.served(rt)) throw new HttpError(404, 'NotFound', 'the server could not find the requested resource');
     if (sub !== undefined && !(sub === 'status' && rt.status)) {
       throw new HttpError(404, 'NotFound', 'the server could not find the requested resource');
     }
@@ -511,8 +511,13 @@ export class FakeApiServer {
     };
   }
 
+  /** A `crdOnly` type is served only while its CRD exists. */
+  private served(rt: ResourceType): boolean {
+    return !rt.crdOnly || this.store.get('apiextensions.k8s.io/customresourcedefinitions')?.has(`${rt.plural}.${rt.group}`) === true;
+  }
+
   private resourceList(group: string, version: string): Record<string, unknown> {
-    const types = RESOURCE_TYPES.filter((t) => t.group === group && t.versions.includes(version));
+    const types = RESOURCE_TYPES.filter((t) => t.group === group && t.versions.includes(version) && this.served(t));
     if (types.length === 0) throw new HttpError(404, 'NotFound', 'the server could not find the requested resource');
     const resources: Record<string, unknown>[] = [];
     for (const t of types) {

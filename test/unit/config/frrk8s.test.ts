@@ -3,6 +3,7 @@
 // config model (issue 13 item 1).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { parseAllDocuments } from 'yaml';
 import { parsePrefix } from '../../../src/ip/index.ts';
 import { policyAccepts, receivePolicyFor } from '../../../src/config/receive.ts';
 import type { Diagnostic } from '../../../src/config/types.ts';
@@ -119,4 +120,29 @@ test('the FRRConfiguration CRD (config/crd) is generated from the schema validat
   for (const f of ['nodeSelector', 'routers', 'neighbors', 'toReceive', 'toAdvertise', 'passwordSecret', 'ebgpMultiHop', 'bfdProfiles', 'dualStackAddressFamily', 'rawConfig']) {
     assert.ok(spec.includes(`"${f}"`), f);
   }
+  // coexistence with frr-k8s's CRD: applied over it, ours never prunes a field we do not list
+  const objects: Record<string, unknown>[] = [];
+  const walk = (v: unknown): void => {
+    if (Array.isArray(v)) v.forEach(walk);
+    else if (v && typeof v === 'object') {
+      const o = v as Record<string, unknown>;
+      if (o['type'] === 'object' && o['properties'] !== undefined) objects.push(o);
+      Object.values(o).forEach(walk);
+    }
+  };
+  walk(c.spec.versions[0]?.schema.openAPIV3Schema.properties.spec);
+  assert.ok(objects.length > 10);
+  for (const o of objects) assert.equal(o['x-kubernetes-preserve-unknown-fields'], true, Object.keys(o['properties'] as object).join(','));
+});
+
+test('the manifest and chart ship the FRRConfiguration CRD, and the speaker may read FRRConfigurations', async () => {
+  const { generate } = await import('../../../scripts/gen-manifests.ts');
+  const files = generate();
+  for (const f of ['config/manifests/metallb-ts.yaml', 'charts/metallb-ts/crds/crds.yaml']) {
+    assert.match(files.get(f) ?? '', /name: frrconfigurations\.frrk8s\.metallb\.io/, f);
+  }
+  const rbac = parseAllDocuments(files.get('config/rbac/rbac.yaml') ?? '').map((d) => d.toJSON() as { kind: string; metadata: { name: string }; rules?: { apiGroups: string[]; resources: string[]; verbs: string[] }[] });
+  const speaker = rbac.find((d) => d.kind === 'Role' && d.metadata.name === 'speaker');
+  const rule = speaker?.rules?.find((r) => r.apiGroups.includes('frrk8s.metallb.io') && r.resources.includes('frrconfigurations'));
+  assert.deepEqual(rule?.verbs, ['get', 'list', 'watch']);
 });
