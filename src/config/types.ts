@@ -102,6 +102,17 @@ export interface BGPAdvertisement {
    * local endpoints (weighted ECMP at the router). Unset = off.
    */
   weightedECMP?: 'endpoints';
+  /**
+   * Annotation `metallb-ts.io/weight-update-interval` (Go duration): minimum time between two
+   * weight-only re-announcements of one route (src/node/weightlimit.ts). Unset = the default, 1 s.
+   */
+  weightIntervalMs?: number;
+  /**
+   * Annotation `metallb-ts.io/local-fallback: "all-nodes"`: while no node has a ready endpoint of
+   * an externalTrafficPolicy: Local Service, every eligible node announces it (with the low
+   * fallback weight when weighted ECMP is on) instead of none. Unset = off.
+   */
+  localFallback?: 'all-nodes';
   source: SourceRef;
 }
 

@@ -25,6 +25,7 @@ import { shareRoutes } from './share.ts';
 import { bgpAnnouncements, layer2Announcements } from './announced.ts';
 import { DrainOnLeave, nodeForDrain } from './drain.ts';
 import { layer2Members, memberSecret } from './layer2.ts';
+import { WeightLimiter } from './weightlimit.ts';
 import type { MemberOptions } from './layer2.ts';
 import type {
   AppliedPlan,
@@ -58,6 +59,13 @@ export interface NodeAgentOptions {
    * announce again when lifted. The Kubernetes speaker turns it on.
    */
   drainOnLeave?: { periodMs: number };
+  /**
+   * Weighted ECMP: default minimum time between two weight-only re-announcements of a route
+   * (src/node/weightlimit.ts; a BGPAdvertisement's metallb-ts.io/weight-update-interval wins).
+   */
+  weightIntervalMs?: number;
+  /** Clock for the weight rate limit (ms); default Date.now. */
+  now?: () => number;
 }
 
 export interface ApplyResult {
@@ -74,6 +82,7 @@ export function routeStatus(r: PlannedRoute): RouteStatus {
     communities: r.communities.map(formatCommunity),
     largeCommunities: r.largeCommunities.map(formatLargeCommunity),
     ...(r.weight !== undefined ? { weight: r.weight } : {}),
+    ...(r.fallback ? { fallback: true as const } : {}),
   };
 }
 
@@ -95,9 +104,16 @@ export class NodeAgent {
   private assignments: NodeInputs['assignments'] = {};
   /** BGP announcements of the applied plan (computed once per apply, on first use). */
   private bgpAnnounced: NodeAnnouncement[] | undefined;
+  private readonly weights: WeightLimiter;
+  private readonly now: () => number;
+  /** The last plan, kept for the trailing weight updates (re-driven without re-planning). */
+  private lastPlanned: { planned: ReturnType<typeof planNode>; inputs: NodeInputs } | undefined;
+  private weightTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(private readonly o: NodeAgentOptions) {
     this.log = o.logger;
+    this.weights = new WeightLimiter(o.weightIntervalMs);
+    this.now = o.now ?? Date.now;
     if (o.drainOnLeave) {
       this.leave = new DrainOnLeave({
         target: { drain: (ms) => this.drain(ms), resume: () => this.resume() },
@@ -140,11 +156,20 @@ export class NodeAgent {
       },
       self,
     );
-    const pw = resolvePeerPasswords(planned.sessions, inputs.secrets);
+    this.lastPlanned = { planned, inputs };
+    return this.drive(planned, inputs);
+  }
+
+  /** Rate-limits weight changes, resolves passwords and drives the speaker, Layer 2 and the extensions. */
+  private drive(planned: ReturnType<typeof planNode>, inputs: NodeInputs): ApplyResult {
+    const self = this.o.node;
+    const limited = this.stopped ? { sessions: planned.sessions, nextDueAt: undefined } : this.weights.limit(planned.sessions, this.now());
+    this.scheduleWeights(limited.nextDueAt);
+    const pw = resolvePeerPasswords(limited.sessions, inputs.secrets);
     const running = shareRoutes(pw.sessions);
     const blockedBy = new Map(pw.blocked.map((b) => [b.session, blockedReason(b)]));
     const runningBy = new Map(pw.sessions.map((s, i) => [s, running[i] as SessionPlan]));
-    const sessions: AppliedSession[] = planned.sessions.map((s) => {
+    const sessions: AppliedSession[] = limited.sessions.map((s) => {
       const reason = blockedBy.get(s);
       return reason !== undefined ? { plan: s, blocked: reason } : { plan: runningBy.get(s) ?? s, blocked: null };
     });
@@ -173,6 +198,18 @@ export class NodeAgent {
     this.bgpAnnounced = undefined;
     this.generation++;
     return { changed, plan };
+  }
+
+  /** Trailing weight updates: drive the last plan again when the earliest held weight is due. */
+  private scheduleWeights(dueAt: number | undefined): void {
+    if (this.weightTimer !== undefined) clearTimeout(this.weightTimer);
+    this.weightTimer = undefined;
+    if (dueAt === undefined || this.stopped) return;
+    this.weightTimer = setTimeout(() => {
+      this.weightTimer = undefined;
+      const last = this.lastPlanned;
+      if (last && !this.stopped) this.drive(last.planned, last.inputs);
+    }, Math.max(0, dueAt - this.now()));
   }
 
   /** The plan applied last (undefined before the first apply). */
@@ -245,6 +282,7 @@ export class NodeAgent {
       layer2Agent: l2 ? l2.status() : null,
       announced: this.announced(),
       extensions,
+      weightUpdates: this.weights.status(),
       ...(this.leave ? { drain: this.leave.status() } : {}),
     };
   }
@@ -253,6 +291,7 @@ export class NodeAgent {
   async stop(opts: { withdraw?: boolean } = {}): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    this.scheduleWeights(undefined);
     const withdraw = opts.withdraw ?? true;
     await this.o.bgp.stop({ withdraw });
     for (const e of this.o.extensions ?? []) await e.stop({ withdraw });

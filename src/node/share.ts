@@ -14,6 +14,8 @@ function sameRoute(a: PlannedRoute, b: PlannedRoute): boolean {
     sameIP(a.nextHop, b.nextHop) &&
     a.localPref === b.localPref &&
     a.weight === b.weight &&
+    a.weightIntervalMs === b.weightIntervalMs &&
+    a.fallback === b.fallback &&
     a.communities.length === b.communities.length &&
     a.communities.every((c, i) => c === b.communities[i]) &&
     a.largeCommunities.length === b.largeCommunities.length &&

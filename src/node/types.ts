@@ -10,6 +10,7 @@ import type { Layer2Plan, SessionPlan } from '../planner/types.ts';
 import type { BfdSessionStatus } from '../bfd/supervisor.ts';
 import type { MemberAddress } from '../layer2/members.ts';
 import type { Layer2AnnouncementStatus, Layer2SupervisorStatus } from '../layer2/supervisor.ts';
+import type { WeightLimitStatus } from './weightlimit.ts';
 
 /** A BGP session as the node's BGP driver reports it (the speaker's SessionStatus, with BFD facts). */
 export type SpeakerSessionStatus = BfdSessionStatus;
@@ -100,6 +101,8 @@ export interface RouteStatus {
   largeCommunities: string[];
   /** Weighted ECMP: this node's ready endpoints (the link-bandwidth community is proportional). */
   weight?: number;
+  /** Local fallback: announced although no node has a ready endpoint (metallb-ts.io/local-fallback). */
+  fallback?: true;
 }
 
 /** One BGP session of this node: planned parameters, live speaker state, planned routes. */
@@ -146,6 +149,8 @@ export interface NodeStatus {
   announced: NodeAnnouncement[];
   /** State of every NodeExtension, by name. */
   extensions: Record<string, unknown>;
+  /** Weighted ECMP rate limit: counters and the weights held back right now (src/node/weightlimit.ts). */
+  weightUpdates?: WeightLimitStatus;
   /**
    * Drain on leave (Kubernetes speaker): `serving`, or `draining`/`drained` with the reason
    * (cordoned, exclusion label) and since when. Absent when the policy is off (standalone).

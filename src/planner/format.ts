@@ -65,6 +65,8 @@ export interface PlanJSON {
       /** Weighted ECMP only: this node's ready endpoints and the link-bandwidth community sent for them. */
       weight?: number;
       linkBandwidth?: string;
+      /** Local fallback (metallb-ts.io/local-fallback): announced although no node has a ready endpoint. */
+      fallback?: true;
     }[];
   }[];
   layer2: { ip: string; services: string[]; node: string | null; interfaces: string[] }[];
@@ -103,6 +105,7 @@ export function planToJSON(p: PlanOutput): PlanJSON {
         communities: r.communities.map(formatCommunity),
         largeCommunities: r.largeCommunities.map(formatLargeCommunity),
         ...(r.weight !== undefined ? { weight: r.weight, linkBandwidth: linkBandwidthText(s.config.localASN ?? s.config.myASN, r.weight) } : {}),
+        ...(r.fallback ? { fallback: true as const } : {}),
       })),
     })),
     layer2: p.layer2.map((l) => ({ ip: l.ip, services: [...l.services], node: l.node, interfaces: [...l.interfaces] })),
@@ -161,7 +164,12 @@ export function formatPlanTable(p: PlanOutput): string {
           r.prefix,
           r.nextHop ?? '(session address)',
           r.localPref === null ? '' : String(r.localPref),
-          [...r.communities, ...r.largeCommunities, ...(r.weight !== undefined ? [`weight ${r.weight} (${r.linkBandwidth ?? ''})`] : [])].join(' '),
+          [
+            ...r.communities,
+            ...r.largeCommunities,
+            ...(r.weight !== undefined ? [`weight ${r.weight} (${r.linkBandwidth ?? ''})`] : []),
+            ...(r.fallback ? ['local fallback (no ready endpoint)'] : []),
+          ].join(' '),
         ]),
         '    ',
       ),

@@ -1,7 +1,7 @@
 // The announcement planner (pure): per node, the BGP sessions and the exact routes per session,
 // and the Layer 2 owner of every address. See docs/plan.md.
 
-export { planAll, planNode, endpointServes } from './plan.ts';
+export { planAll, planNode, endpointServes, FALLBACK_WEIGHT } from './plan.ts';
 export type { PlanInput } from './plan.ts';
 export { electL2Owner, electionHash } from './elect.ts';
 export type { L2Candidate } from './elect.ts';

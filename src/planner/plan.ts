@@ -52,8 +52,35 @@ interface SvcView {
   /** Nodes this service may be announced from (endpoint rule + eligibility). */
   nodes: Set<string>;
   assumed: boolean;
-  /** externalTrafficPolicy: Local with EndpointSlices: ready (serving) endpoints per node. */
-  localEndpoints?: Map<string, number>;
+  /**
+   * externalTrafficPolicy: Local with EndpointSlices: ready (serving) endpoints per node, per
+   * address family of the slices (a dual-stack pod is in an IPv4 and an IPv6 slice: counted once
+   * per family, not twice).
+   */
+  localEndpoints?: LocalEndpoints;
+  /**
+   * externalTrafficPolicy: Local and no node has a ready endpoint: the eligible nodes, which
+   * announce it through advertisements with `metallb-ts.io/local-fallback` (MetalLB #148).
+   */
+  fallbackNodes?: Set<string>;
+}
+
+/** Ready local endpoints per node: by slice address family, and the most over the families. */
+interface LocalEndpoints {
+  4?: Map<string, number>;
+  6?: Map<string, number>;
+  any: Map<string, number>;
+}
+
+/**
+ * Weighted ECMP: the link-bandwidth weight of a fallback route (no node has a ready endpoint),
+ * one hundredth of one endpoint's, so that any path with a real endpoint outweighs it.
+ */
+export const FALLBACK_WEIGHT = 0.01;
+
+function localWeight(l: LocalEndpoints | undefined, node: string, family: 4 | 6): number | undefined {
+  if (!l) return undefined;
+  return (l[family] ?? l.any).get(node);
 }
 
 function nodeInfo(n: Node): NodeInfo {
@@ -132,23 +159,35 @@ function buildContext(input: PlanInput): Ctx {
     const slices = slicesBySvc.get(key);
     const assumed = !slices && input.assumeEndpoints === true;
     const nodesFor = new Set<string>();
-    let localEndpoints: Map<string, number> | undefined;
+    let localEndpoints: LocalEndpoints | undefined;
+    const isLocal = svc.spec.externalTrafficPolicy === 'Local';
     if (assumed) {
       for (const n of eligible) nodesFor.add(n);
     } else if (slices) {
-      const local = new Map<string, number>();
+      const byFamily = new Map<0 | 4 | 6, Map<string, number>>();
       let any = false;
       for (const sl of slices) {
+        const fam = sl.addressType === 'IPv6' ? 6 : sl.addressType === 'FQDN' ? 0 : 4;
+        let local = byFamily.get(fam);
+        if (!local) byFamily.set(fam, (local = new Map()));
         for (const ep of sl.endpoints ?? []) {
           if (!endpointServes(ep.conditions)) continue;
           any = true;
           if (ep.nodeName) local.set(ep.nodeName, (local.get(ep.nodeName) ?? 0) + 1);
         }
       }
-      const isLocal = svc.spec.externalTrafficPolicy === 'Local';
-      for (const n of eligible) if (isLocal ? local.has(n) : any) nodesFor.add(n);
-      if (isLocal) localEndpoints = local;
+      const most = new Map<string, number>();
+      for (const m of byFamily.values()) for (const [n, c] of m) most.set(n, Math.max(c, most.get(n) ?? 0));
+      for (const n of eligible) if (isLocal ? most.has(n) : any) nodesFor.add(n);
+      if (isLocal) {
+        localEndpoints = { any: most };
+        const v4 = byFamily.get(4);
+        const v6 = byFamily.get(6);
+        if (v4) localEndpoints[4] = v4;
+        if (v6) localEndpoints[6] = v6;
+      }
     }
+    const fallback = isLocal && !assumed && nodesFor.size === 0 && (localEndpoints?.any.size ?? 0) === 0;
     const plan: ServicePlan = {
       namespace: svc.metadata.namespace ?? 'default',
       name: svc.metadata.name,
@@ -170,6 +209,7 @@ function buildContext(input: PlanInput): Ctx {
     }
     const view: SvcView = { svc, key, labels: svc.metadata.labels ?? {}, ips, ipTexts: texts, pool: a.pool, nodes: nodesFor, assumed };
     if (localEndpoints) view.localEndpoints = localEndpoints;
+    if (fallback) view.fallbackNodes = new Set(eligible);
     views.push(view);
   }
   return { nodes, views, services };
@@ -217,6 +257,13 @@ interface RouteGroup {
 function routeGroupKey(p: Peer, ebgp: boolean, ads: readonly BGPAdvertisement[]): string {
   const named = ads.flatMap((ad, i) => (ad.peers.length > 0 && ad.peers.includes(p.name) ? [i] : []));
   return `${ebgp ? 'e' : 'i'}|${peerCarries(p, 4) ? 4 : ''}${peerCarries(p, 6) ? 6 : ''}|${named.join(',')}`;
+}
+
+/** Weighted ECMP and local fallback facts of one advertisement on a route (several: the last weight, the longest interval). */
+function setWeight(r: PlannedRoute, weight: number | undefined, intervalMs: number | undefined, fallback: boolean): void {
+  if (weight !== undefined) r.weight = weight;
+  if (intervalMs !== undefined) r.weightIntervalMs = Math.max(intervalMs, r.weightIntervalMs ?? 0);
+  if (fallback) r.fallback = true;
 }
 
 function planSessions(config: Config, ctx: Ctx, onlyNode?: string): SessionPlan[] {
@@ -272,27 +319,30 @@ function planSessions(config: Config, ctx: Ctx, onlyNode?: string): SessionPlan[
         const prefix: Prefix = aggregate(ip, ip.family === 4 ? ad.aggregationLength : ad.aggregationLengthV6);
         return { family: ip.family, prefix, key: routeKey(prefix) };
       });
-      for (const nodeName of v.nodes) {
+      // Local fallback: nobody has a ready endpoint, every eligible node announces (low weight)
+      const fallback = ad.localFallback === 'all-nodes' && v.fallbackNodes !== undefined;
+      const weighted = ad.weightedECMP === 'endpoints';
+      for (const nodeName of fallback ? (v.fallbackNodes as Set<string>) : v.nodes) {
         const list = byNode.get(nodeName);
         if (!list || list.length === 0) continue;
         if (!allowed.has(nodeName)) continue;
-        // Weighted ECMP: this node's share of the Service's ready endpoints.
-        const weight = ad.weightedECMP === 'endpoints' ? v.localEndpoints?.get(nodeName) : undefined;
         for (const s of list) {
           if (ad.peers.length > 0 && !ad.peers.includes(s.peer)) continue;
           const m = s.map;
           for (const { family, prefix, key } of prefixes) {
             if (!peerCarries(s.config, family)) continue;
+            // Weighted ECMP: this node's share of the Service's ready endpoints (of this family).
+            const weight = !weighted ? undefined : fallback ? FALLBACK_WEIGHT : localWeight(v.localEndpoints, nodeName, family);
             let r = m.get(key);
             if (!r) {
               // first advertisement of this prefix: its communities as they are (own copies)
               r = { prefix, communities: comm.std.slice(), largeCommunities: comm.large.map((c) => [c[0], c[1], c[2]]) };
               if (!s.ebgp && ad.localPref !== undefined) r.localPref = ad.localPref;
-              if (weight !== undefined) r.weight = weight;
+              setWeight(r, weight, weighted ? ad.weightIntervalMs : undefined, fallback);
               m.set(key, r);
               continue;
             }
-            if (weight !== undefined) r.weight = weight;
+            setWeight(r, weight, weighted ? ad.weightIntervalMs : undefined, fallback);
             if (!s.ebgp && ad.localPref !== undefined) {
               r.localPref = r.localPref === undefined ? ad.localPref : Math.max(r.localPref, ad.localPref);
             }

@@ -23,6 +23,16 @@ export interface PlannedRoute {
    * attaches a link-bandwidth extended community proportional to it. Unset = no community.
    */
   weight?: number;
+  /**
+   * Weighted routes: the minimum time between two weight-only re-announcements (annotation
+   * `metallb-ts.io/weight-update-interval`; unset = the default, see src/node/weightlimit.ts).
+   */
+  weightIntervalMs?: number;
+  /**
+   * Local fallback (`metallb-ts.io/local-fallback`): announced although no node has a ready
+   * endpoint of the externalTrafficPolicy: Local Service (every eligible node does).
+   */
+  fallback?: true;
 }
 
 export interface SessionPlan {

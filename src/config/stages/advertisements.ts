@@ -5,6 +5,7 @@ import { formatPrefix, rangeToPrefixes, type Prefix } from '../../ip/index.ts';
 import type { BGPAdvertisementSpec, CommunitySpec, L2AdvertisementSpec } from '../schema.ts';
 import type { BGPAdvertisement, Community, L2Advertisement, Peer } from '../types.ts';
 import { byName, canonicalJSON, checkDuplicateNames, didYouMean, isBroken, isDamaged, LabelIndex, type Ctx, type Diags, type Item, type Parsed } from './item.ts';
+import { parseGoDuration } from '../duration.ts';
 import { resolvePools, type PoolWork } from './pools.ts';
 import { checkSelector, checkSelectors, checkStringList, nodesWarning } from './selectors.ts';
 
@@ -74,21 +75,43 @@ export function buildCommunities(d: Diags, items: Item<CommunitySpec>[]): Record
 /** BGPAdvertisement annotation turning on weighted ECMP (MetalLB's CRD has no field for it). */
 export const WEIGHTED_ECMP_ANNOTATION = 'metallb-ts.io/weighted-ecmp';
 const WEIGHTED_ECMP_VALUES = ['endpoints'];
+/** Minimum time between two weight-only re-announcements of one route (Go duration; "0s" = no limit). */
+export const WEIGHT_INTERVAL_ANNOTATION = 'metallb-ts.io/weight-update-interval';
+const MAX_WEIGHT_INTERVAL_MS = 3_600_000;
+/** externalTrafficPolicy: Local fallback (MetalLB #148): announce from every eligible node while no node has a ready endpoint. */
+export const LOCAL_FALLBACK_ANNOTATION = 'metallb-ts.io/local-fallback';
+const LOCAL_FALLBACK_VALUES = ['all-nodes'];
+const KNOWN_ANNOTATIONS = [WEIGHTED_ECMP_ANNOTATION, WEIGHT_INTERVAL_ANNOTATION, LOCAL_FALLBACK_ANNOTATION];
 
 /** Reads and checks the metallb-ts.io/ annotations of a BGPAdvertisement. */
 function advertisementAnnotations(d: Diags, item: Item<BGPAdvertisementSpec>, adv: BGPAdvertisement): void {
   const meta = item.lo.object['metadata'];
   const ann = meta !== null && typeof meta === 'object' ? (meta as Record<string, unknown>)['annotations'] : undefined;
   if (ann === null || typeof ann !== 'object') return;
-  for (const [k, v] of Object.entries(ann as Record<string, unknown>)) {
+  const entries = Object.entries(ann as Record<string, unknown>);
+  for (const [k, v] of entries) {
+    const at = ['metadata', 'annotations', k];
     if (k === WEIGHTED_ECMP_ANNOTATION) {
       if (typeof v === 'string' && WEIGHTED_ECMP_VALUES.includes(v)) adv.weightedECMP = 'endpoints';
       else {
-        d.at(item, ['metadata', 'annotations', k], `${JSON.stringify(v)} is not a weighted-ECMP mode: the only mode is "endpoints" (a link-bandwidth community proportional to each node's ready endpoints, externalTrafficPolicy: Local Services); remove the annotation to turn it off`);
+        d.at(item, at, `${JSON.stringify(v)} is not a weighted-ECMP mode: the only mode is "endpoints" (a link-bandwidth community proportional to each node's ready endpoints, externalTrafficPolicy: Local Services); remove the annotation to turn it off`);
+      }
+    } else if (k === WEIGHT_INTERVAL_ANNOTATION) {
+      const ms = typeof v === 'string' ? parseGoDuration(v) : undefined;
+      if (ms === undefined || ms > MAX_WEIGHT_INTERVAL_MS) {
+        d.at(item, at, `${JSON.stringify(v)} is not a weight update interval: want a duration from "0s" (no limit) to "1h", e.g. "1s" (the default) or "500ms"`);
+      } else adv.weightIntervalMs = Math.round(ms);
+    } else if (k === LOCAL_FALLBACK_ANNOTATION) {
+      if (typeof v === 'string' && LOCAL_FALLBACK_VALUES.includes(v)) adv.localFallback = 'all-nodes';
+      else {
+        d.at(item, at, `${JSON.stringify(v)} is not a local-fallback mode: the only mode is "all-nodes" (while no node has a ready endpoint of an externalTrafficPolicy: Local Service, every eligible node announces it with a low weight); remove the annotation to turn it off`);
       }
     } else if (k.startsWith('metallb-ts.io/')) {
-      d.warn(item, ['metadata', 'annotations', k], `unknown metallb-ts annotation on a BGPAdvertisement (ignored)${didYouMean(k, [WEIGHTED_ECMP_ANNOTATION])}`);
+      d.warn(item, at, `unknown metallb-ts annotation on a BGPAdvertisement (ignored)${didYouMean(k, KNOWN_ANNOTATIONS)}`);
     }
+  }
+  if (adv.weightIntervalMs !== undefined && adv.weightedECMP === undefined) {
+    d.warn(item, ['metadata', 'annotations', WEIGHT_INTERVAL_ANNOTATION], `has no effect without ${WEIGHTED_ECMP_ANNOTATION}: "endpoints"`);
   }
 }
 

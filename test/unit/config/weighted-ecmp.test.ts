@@ -50,3 +50,30 @@ test('plan: each node carries its ready local endpoints as weight, with the link
   const table = await runCli('plan', '-f', 'test/fixtures/plan/weighted', '--node', 'worker-2');
   assert.match(table.stdout, /203\.0\.113\.5\/32 +10\.0\.0\.2 +weight 3 \(LB:64512:375000\)/);
 });
+
+test('metallb-ts.io/weight-update-interval: a Go duration up to 1h; metallb-ts.io/local-fallback: "all-nodes"; bad values are errors', () => {
+  const ok = load(pool('p', ['10.0.0.0/24']), adv({ 'metallb-ts.io/weighted-ecmp': 'endpoints', 'metallb-ts.io/weight-update-interval': '250ms', 'metallb-ts.io/local-fallback': 'all-nodes' }));
+  assert.deepEqual(ok.errors, []);
+  assert.deepEqual(ok.warnings, []);
+  const a = ok.config?.bgpAdvertisements[0];
+  assert.deepEqual([a?.weightIntervalMs, a?.localFallback], [250, 'all-nodes']);
+  assert.equal(load(pool('p', ['10.0.0.0/24']), adv({ 'metallb-ts.io/weighted-ecmp': 'endpoints', 'metallb-ts.io/weight-update-interval': '0s' })).config?.bgpAdvertisements[0]?.weightIntervalMs, 0);
+  for (const v of ['1', 'fast', '-1s', '2h']) {
+    const set = load(pool('p', ['10.0.0.0/24']), adv({ 'metallb-ts.io/weighted-ecmp': 'endpoints', 'metallb-ts.io/weight-update-interval': v }));
+    assert.equal(set.errors.length, 1, v);
+    assert.equal(set.errors[0]?.field, 'metadata.annotations["metallb-ts.io/weight-update-interval"]');
+    assert.match(set.errors[0]?.message ?? '', /is not a weight update interval: want a duration from "0s" \(no limit\) to "1h"/);
+  }
+  for (const v of ['true', 'All-Nodes']) {
+    const set = load(pool('p', ['10.0.0.0/24']), adv({ 'metallb-ts.io/local-fallback': v }));
+    assert.equal(set.errors.length, 1, v);
+    assert.match(set.errors[0]?.message ?? '', /is not a local-fallback mode: the only mode is "all-nodes"/);
+  }
+  // the interval without weighted ECMP does nothing: a warning says so
+  const lone = load(pool('p', ['10.0.0.0/24']), adv({ 'metallb-ts.io/weight-update-interval': '1s' }));
+  assert.deepEqual(lone.errors, []);
+  assert.match(lone.warnings.map((w) => w.message).join('\n'), /has no effect without metallb-ts\.io\/weighted-ecmp: "endpoints"/);
+  // misspelling: did-you-mean
+  const typo = load(pool('p', ['10.0.0.0/24']), adv({ 'metallb-ts.io/local-fallbak': 'all-nodes' }));
+  assert.match(typo.warnings.map((w) => w.message).join('\n'), /metallb-ts\.io\/local-fallback/);
+});
