@@ -223,6 +223,10 @@ export class Standalone {
     const errors = inputs.errors.map(formatDiagnostic);
     if (!inputs.config && errors.length === 0) errors.push(`${this.opts.paths.join(', ')}: no configuration found`);
     this.warnings = inputs.warnings.map(formatDiagnostic);
+    if (isEmptyFolder(inputs)) {
+      // as `validate` says it: almost always a wrong path; the folder stays watched
+      this.warnings.push(`no objects found in ${this.opts.paths.join(', ')} (folders are read for *.yaml, *.yml, *.json): nothing to announce until manifests are added`);
+    }
     for (const w of this.warnings) this.log.warn({ warning: w }, 'configuration warning');
     // A broken file (a configuration typo, a bad Service, a YAML syntax error, an unreadable
     // file) does not freeze the node: the last good configuration stays in force, the broken
@@ -396,6 +400,14 @@ export class Standalone {
   resume(): void {
     this.deps.agent.resume();
   }
+}
+
+/** Nothing read: no file (or only empty ones), no configuration object and no error. */
+function isEmptyFolder(inputs: InputSetLike): boolean {
+  if (inputs.errors.length > 0 || !inputs.config) return false;
+  const c = inputs.config;
+  if (c.pools.length + c.peers.length + c.bgpAdvertisements.length + c.l2Advertisements.length + c.bfdProfiles.length > 0) return false;
+  return inputs.services.length + inputs.nodes.length + inputs.endpointSlices.length + inputs.namespaces.length + inputs.secrets.length === 0;
 }
 
 /** The files with errors, each with its first error and what is in force instead. */

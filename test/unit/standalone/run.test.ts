@@ -2,7 +2,7 @@
 // and stop, in-process with the real loader/allocator/planner and a recording speaker.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync, renameSync, unlinkSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, renameSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { run } from '../../../src/cli/standalone.ts';
@@ -107,6 +107,50 @@ test('run(): usage errors give exit code 2, state file inside the folder is refu
   try {
     assert.equal(await run(['-f', d, '--node', 'x', '--state', join(d, 'state.json')]), 2);
   } finally {
+    rmSync(d, { recursive: true, force: true });
+  }
+});
+
+test('run(): an empty folder starts with a warning (as validate), serves /status and /readyz, and picks up files added later; SIGHUP re-reads', async () => {
+  const d = mkdtempSync(join(tmpdir(), 'mlbt-run-'));
+  const dir = join(d, 'manifests');
+  mkdirSync(dir);
+  const speaker = new RecordingSpeaker();
+  let stop!: () => void;
+  const stopSignal = new Promise<void>((r) => (stop = r));
+  let url = '';
+  const done = run(['-f', dir, '--node', 'quickstart', '--state', join(d, 'state.json'), '--http-listen', '127.0.0.1:0', '--log-level', 'silent'], {
+    bgp: speaker,
+    layer2: false,
+    stopSignal,
+    onListening: (u) => (url = u),
+  });
+  try {
+    await until('listening', async () => (url ? true : undefined));
+    const status = async (): Promise<StatusView & { configWarnings: string[] }> => (await (await fetch(url + '/status')).json()) as StatusView & { configWarnings: string[] };
+    // nothing wrong, nothing to do: ready, not stale, and it says why nothing happens
+    assert.equal((await fetch(url + '/readyz')).status, 200);
+    const st = await status();
+    assert.equal(st.stale, false);
+    assert.deepEqual(st.configErrors, []);
+    assert.deepEqual(st.services, []);
+    assert.match(st.configWarnings.join('\n'), /no objects found in .*manifests \(folders are read for \*\.yaml, \*\.yml, \*\.json\)/);
+
+    // files added later are picked up (the folder is watched although it was empty)
+    cpSync('examples/standalone', dir, { recursive: true });
+    await until('web allocated', async () => ((await status()).services.length === 1 ? true : undefined));
+    assert.deepEqual((await status()).services.map((s) => [s.name, s.ips]), [['web', ['203.0.113.10']]]);
+    assert.ok(!(await status()).configWarnings.some((w) => w.startsWith('no objects found')));
+    assert.equal(speaker.plans.at(-1)?.[0]?.routes.length, 1);
+
+    // SIGHUP (sent to this process: run() handles it) re-reads the folder and does not stop it
+    const before = speaker.plans.length;
+    process.kill(process.pid, 'SIGHUP');
+    await until('re-read after SIGHUP', async () => (speaker.plans.length > before ? true : undefined));
+    assert.equal(speaker.stopped, undefined, 'SIGHUP does not stop the speaker');
+  } finally {
+    stop();
+    assert.equal(await done, 0);
     rmSync(d, { recursive: true, force: true });
   }
 });
