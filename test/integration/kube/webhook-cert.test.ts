@@ -70,10 +70,10 @@ interface Proc {
   stop: () => Promise<void>;
 }
 
-function startController(kubeconfig: string, extra: string[] = []): Proc {
+function startController(kubeconfig: string, extra: string[] = [], identity = 'ctl-0'): Proc {
   const p = spawn(
     process.execPath,
-    [BIN, 'controller', '--kubeconfig', kubeconfig, '--identity', 'ctl-0', '--lease-duration', '2', '--renew-deadline', '1.5', '--retry-period', '0.2', '--http-listen', '127.0.0.1:0', '--webhook-listen', '127.0.0.1:0', ...extra],
+    [BIN, 'controller', '--kubeconfig', kubeconfig, '--identity', identity, '--lease-duration', '2', '--renew-deadline', '1.5', '--retry-period', '0.2', '--http-listen', '127.0.0.1:0', '--webhook-listen', '127.0.0.1:0', ...extra],
     { env: { ...process.env, METALLB_TS_FROM_SOURCE: '1' }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let log = '';
@@ -144,6 +144,44 @@ function review(url: string, caPem: string, name: string, addresses: string[]): 
 }
 
 const fp = (pem: string): string => new X509Certificate(pem).fingerprint256;
+
+test('two replicas: only the leader writes the Secret and the caBundle; both serve the certificate and are ready', async (t) => {
+  const { server, client, kubeconfig } = await setup(webhook(NS));
+  const started = Date.now();
+  const procs = [startController(kubeconfig, [], 'ctl-a'), startController(kubeconfig, [], 'ctl-b')];
+  try {
+    const secret = await until(async () => {
+      const s = await client.get<SecretObj>(R.secrets, NS, SECRET);
+      return s && text(s, 'tls.crt') !== '' ? s : undefined;
+    }, 'the webhook certificate Secret');
+    const ca = text(secret, 'ca.crt');
+    const served: string[] = [];
+    for (const c of procs) {
+      const a = await until(async () => {
+        try {
+          return await review(await c.webhookUrl(), ca, 'b', ['10.1.0.0/24']);
+        } catch {
+          return undefined;
+        }
+      }, 'a replica serving the certificate');
+      served.push(a.served);
+      await until(async () => ((await fetch(`${await c.httpUrl()}/readyz`)).status === 200 ? true : undefined), 'ready');
+    }
+    t.diagnostic(`first start to both replicas serving a verified certificate: ${Date.now() - started} ms (two processes from source, loaded machine)`);
+    assert.deepEqual(served, [fp(text(secret, 'tls.crt')), fp(text(secret, 'tls.crt'))], 'both replicas serve the Secret\'s certificate');
+    await until(async () => ((await client.get<Vwc>(VALIDATING_WEBHOOKS, undefined, 'metallb-ts-webhook'))?.webhooks.every((w) => w.clientConfig.caBundle === b64(ca)) ? true : undefined), 'caBundle');
+    // one writer: the memberlist Secret and the webhook Secret created once each, one caBundle patch, no Secret update
+    const secretWrites = server.countByVerb((r) => r.path.startsWith(`/api/v1/namespaces/${NS}/secrets`) && r.verb !== 'get' && r.verb !== 'list' && r.verb !== 'watch');
+    assert.deepEqual(secretWrites, { create: 2 });
+    assert.deepEqual(server.countByVerb((r) => r.path.includes('/validatingwebhookconfigurations/') && r.verb === 'patch'), { patch: 1 });
+  } catch (e) {
+    for (const c of procs) process.stderr.write(c.log());
+    throw e;
+  } finally {
+    for (const c of procs) await c.stop();
+    await server.close();
+  }
+});
 
 test('without cert-manager: Secret created, caBundle patched, TLS verified for the Service name; near-expiry and corrupt Secrets replaced without a restart', async () => {
   const { server, client, kubeconfig } = await setup(webhook(NS));
