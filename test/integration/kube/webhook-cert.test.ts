@@ -16,6 +16,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FakeApiServer } from '../../support/apiserver/index.ts';
+import { waitFor } from '../lib/proc.ts';
 import { KubeClient, R } from '../../../src/kube/client.ts';
 import type { KubeObject } from '../../../src/kube/client.ts';
 import { VALIDATING_WEBHOOKS } from '../../../src/kube/webhookcert/rotator.ts';
@@ -38,15 +39,7 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 type SecretObj = KubeObject & { type?: string; data?: Record<string, string> };
 type Vwc = KubeObject & { webhooks: { clientConfig: { caBundle?: string } }[] };
 
-async function until<T>(fn: () => Promise<T | undefined> | T | undefined, what: string, ms = 30000): Promise<T> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  assert.fail(`timed out waiting for ${what}`);
-}
+const until = <T>(fn: () => Promise<T | undefined> | T | undefined, what: string): Promise<T> => waitFor(what, fn, 30000, 50);
 
 const text = (s: SecretObj | undefined, k: string): string => Buffer.from(s?.data?.[k] ?? '', 'base64').toString('utf8');
 const b64 = (s: string): string => Buffer.from(s, 'utf8').toString('base64');
@@ -98,6 +91,21 @@ function startController(kubeconfig: string, extra: string[] = [], identity = 'c
   };
 }
 
+/** Runs `body` with controller processes (one per identity); prints their logs when it fails; stops everything. */
+async function withControllers(objects: Record<string, unknown>[], identities: string[], body: (env: { server: FakeApiServer; client: KubeClient; procs: Proc[] }) => Promise<void>): Promise<void> {
+  const { server, client, kubeconfig } = await setup(objects);
+  const procs = identities.map((id) => startController(kubeconfig, [], id));
+  try {
+    await body({ server, client, procs });
+  } catch (e) {
+    for (const c of procs) process.stderr.write(c.log());
+    throw e;
+  } finally {
+    for (const c of procs) await c.stop();
+    await server.close();
+  }
+}
+
 interface Answer {
   response: AdmissionResponse;
   served: string;
@@ -146,10 +154,8 @@ function review(url: string, caPem: string, name: string, addresses: string[]): 
 const fp = (pem: string): string => new X509Certificate(pem).fingerprint256;
 
 test('two replicas: only the leader writes the Secret and the caBundle; both serve the certificate and are ready', async (t) => {
-  const { server, client, kubeconfig } = await setup(webhook(NS));
   const started = Date.now();
-  const procs = [startController(kubeconfig, [], 'ctl-a'), startController(kubeconfig, [], 'ctl-b')];
-  try {
+  await withControllers(webhook(NS), ['ctl-a', 'ctl-b'], async ({ server, client, procs }) => {
     const secret = await until(async () => {
       const s = await client.get<SecretObj>(R.secrets, NS, SECRET);
       return s && text(s, 'tls.crt') !== '' ? s : undefined;
@@ -157,13 +163,7 @@ test('two replicas: only the leader writes the Secret and the caBundle; both ser
     const ca = text(secret, 'ca.crt');
     const served: string[] = [];
     for (const c of procs) {
-      const a = await until(async () => {
-        try {
-          return await review(await c.webhookUrl(), ca, 'b', ['10.1.0.0/24']);
-        } catch {
-          return undefined;
-        }
-      }, 'a replica serving the certificate');
+      const a = await until(async () => review(await c.webhookUrl(), ca, 'b', ['10.1.0.0/24']), 'a replica serving the certificate');
       served.push(a.served);
       await until(async () => ((await fetch(`${await c.httpUrl()}/readyz`)).status === 200 ? true : undefined), 'ready');
     }
@@ -174,19 +174,12 @@ test('two replicas: only the leader writes the Secret and the caBundle; both ser
     const secretWrites = server.countByVerb((r) => r.path.startsWith(`/api/v1/namespaces/${NS}/secrets`) && r.verb !== 'get' && r.verb !== 'list' && r.verb !== 'watch');
     assert.deepEqual(secretWrites, { create: 2 });
     assert.deepEqual(server.countByVerb((r) => r.path.includes('/validatingwebhookconfigurations/') && r.verb === 'patch'), { patch: 1 });
-  } catch (e) {
-    for (const c of procs) process.stderr.write(c.log());
-    throw e;
-  } finally {
-    for (const c of procs) await c.stop();
-    await server.close();
-  }
+  });
 });
 
 test('without cert-manager: Secret created, caBundle patched, TLS verified for the Service name; near-expiry and corrupt Secrets replaced without a restart', async () => {
-  const { server, client, kubeconfig } = await setup(webhook(NS));
-  const c = startController(kubeconfig);
-  try {
+  await withControllers(webhook(NS), ['ctl-0'], async ({ client, procs: [c] }) => {
+    assert.ok(c);
     const secret = await until(async () => {
       const s = await client.get<SecretObj>(R.secrets, NS, SECRET);
       return s && text(s, 'tls.crt') !== '' ? s : undefined;
@@ -246,13 +239,7 @@ test('without cert-manager: Secret created, caBundle patched, TLS verified for t
     }, 'a regenerated Secret');
     const newCa = text(regenerated, 'ca.crt');
     await until(async () => ((await client.get<Vwc>(VALIDATING_WEBHOOKS, undefined, 'metallb-ts-webhook'))?.webhooks.every((w) => w.clientConfig.caBundle === b64(newCa)) ? true : undefined), 'the new caBundle');
-    const afterRegen = await until(async () => {
-      try {
-        return await review(url, newCa, 'e', ['10.3.0.0/24']);
-      } catch {
-        return undefined;
-      }
-    }, 'the regenerated certificate served');
+    const afterRegen = await until(() => review(url, newCa, 'e', ['10.3.0.0/24']), 'the regenerated certificate served');
     assert.equal(afterRegen.served, fp(text(regenerated, 'tls.crt')));
     await assert.rejects(review(url, ca, 'f', ['10.4.0.0/24']), 'the old CA no longer verifies the served certificate');
     const events = await until(async () => {
@@ -274,19 +261,12 @@ test('without cert-manager: Secret created, caBundle patched, TLS verified for t
       return v?.webhooks.every((w) => w.clientConfig.caBundle === s?.data?.['ca.crt']) ? true : undefined;
     }, 'the caBundle of the re-created configuration');
     assert.equal(c.p.exitCode, null);
-  } catch (e) {
-    process.stderr.write(c.log());
-    throw e;
-  } finally {
-    await c.stop();
-    await server.close();
-  }
+  });
 });
 
 test('with cert-manager (inject-ca-from): the controller only serves the Secret cert-manager writes, and is not ready before', async () => {
-  const { server, client, kubeconfig } = await setup(webhookCertManager(NS));
-  const c = startController(kubeconfig);
-  try {
+  await withControllers(webhookCertManager(NS), ['ctl-0'], async ({ client, procs: [c] }) => {
+    assert.ok(c);
     const http = await c.httpUrl();
     await until(() => (c.log().includes('cert-manager keeps the certificate Secret') ? true : undefined), 'the controller noticing cert-manager');
     assert.equal(await client.get(R.secrets, NS, SECRET), undefined, 'no Secret written by the controller');
@@ -305,11 +285,5 @@ test('with cert-manager (inject-ca-from): the controller only serves the Secret 
     assert.equal(a.response.allowed, true);
     const s = await client.get<SecretObj>(R.secrets, NS, SECRET);
     assert.equal(s?.metadata.resourceVersion, written.metadata.resourceVersion, 'the controller did not touch the Secret');
-  } catch (e) {
-    process.stderr.write(c.log());
-    throw e;
-  } finally {
-    await c.stop();
-    await server.close();
-  }
+  });
 });
