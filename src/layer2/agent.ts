@@ -6,6 +6,12 @@
 //   - the ARP/NDP responder (announcer.ts).
 // Used by the Kubernetes speaker (members = speakers on Ready nodes) and by standalone (no
 // members: a single node always owns its IPs). `src/layer2/main.ts` runs one from a JSON file.
+//
+// Handover (planned stop, drain): setLeaving(true) makes the heartbeats say "leaving", so the
+// other speakers elect new owners at once; this node keeps answering for every IP it owned until
+// the new owner's heartbeat lists the IP as announced (it answers and has sent its gratuitous
+// ARP / unsolicited NA), or until handoverTimeoutMs. Only then it stops answering: the client
+// never sees a moment without an owner. An IP no other speaker can take is released at once.
 
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
@@ -16,6 +22,7 @@ import { Layer2Announcer } from './announcer.ts';
 import { selectInterfaces, type InterfaceSnapshot } from './interfaces.ts';
 import { Members, type MemberAddress } from './members.ts';
 import { decideOwnership, type OwnershipResult, type PartitionPolicy, type ServiceEntry } from './ownership.ts';
+import type { OwnedEntry } from './announcer.ts';
 import { readCarrier, readInterfaceSnapshot } from './sysnet.ts';
 
 export interface Layer2AgentOptions {
@@ -38,6 +45,8 @@ export interface Layer2AgentOptions {
   snapshot?: () => InterfaceSnapshot;
   /** Carrier source (tests); default /sys/class/net/IF/carrier. */
   carrier?: (name: string) => boolean;
+  /** Handover: longest wait for the new owners to confirm (default 1500 ms). */
+  handoverTimeoutMs?: number;
 }
 
 export interface Layer2AgentStatus {
@@ -49,6 +58,8 @@ export interface Layer2AgentStatus {
   ineligible: string[];
   owners: Record<string, string | null>;
   announcing: { ip: string; interfaces: string[] }[];
+  /** Leaving (planned stop / drain): IPs still answered until their new owner confirms. */
+  leaving?: { handingOver: { ip: string; to: string | null }[] };
   /** Per-IP counters of the responder. */
   stats: Record<string, { requestsReceived: number; responsesSent: number; gratuitousSent: number }>;
 }
@@ -69,6 +80,11 @@ export class Layer2Agent extends EventEmitter {
   private started = false;
   private memberList: MemberAddress[];
   private servicesLoaded = false;
+  private leaving = false;
+  /** IPs still answered while leaving, until the new owner confirms or the timer fires. */
+  private handingOver = new Map<string, OwnedEntry>();
+  private handoverTimer: NodeJS.Timeout | undefined;
+  private handoverWaiters: (() => void)[] = [];
 
   constructor(opts: Layer2AgentOptions) {
     super();
@@ -172,6 +188,49 @@ export class Layer2Agent extends EventEmitter {
     this.recompute();
   }
 
+  /**
+   * Leaving (true): hand every owned IP to its next owner, then stop answering (see the file
+   * comment). Leaving (false): take part in elections again.
+   */
+  setLeaving(leaving: boolean): void {
+    if (leaving === this.leaving) return;
+    this.leaving = leaving;
+    this.clearHandover();
+    if (leaving) {
+      for (const e of this.last.owned) this.handingOver.set(e.ip, e);
+      this.log.info({ ips: [...this.handingOver.keys()] }, 'layer2: leaving, handing the addresses over to their next owners');
+      if (this.handingOver.size > 0) {
+        this.handoverTimer = setTimeout(() => {
+          this.handoverTimer = undefined;
+          if (this.handingOver.size === 0) return;
+          this.log.warn({ ips: [...this.handingOver.keys()], timeoutMs: this.handoverTimeoutMs }, 'layer2: handover not confirmed in time: addresses released');
+          this.handingOver.clear();
+          this.recompute();
+        }, this.handoverTimeoutMs);
+      }
+    } else {
+      this.log.info('layer2: serving again');
+    }
+    this.members?.setLeaving(leaving);
+    this.recompute();
+  }
+
+  /** Resolves once no IP is still being handed over (at most handoverTimeoutMs after setLeaving). */
+  handoverDone(): Promise<void> {
+    if (this.handingOver.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.handoverWaiters.push(resolve));
+  }
+
+  private get handoverTimeoutMs(): number {
+    return this.opts.handoverTimeoutMs ?? 1500;
+  }
+
+  private clearHandover(): void {
+    if (this.handoverTimer) clearTimeout(this.handoverTimer);
+    this.handoverTimer = undefined;
+    this.handingOver.clear();
+  }
+
   status(): Layer2AgentStatus {
     const states = this.members?.table.states() ?? [];
     return {
@@ -182,6 +241,7 @@ export class Layer2Agent extends EventEmitter {
       ineligible: [...this.selfIneligible].sort(),
       owners: { ...this.last.owners },
       announcing: this.announcer.status().map((s) => ({ ip: s.ip, interfaces: s.interfaces })),
+      ...(this.leaving ? { leaving: { handingOver: [...this.handingOver.keys()].map((ip) => ({ ip, to: this.last.owners[ip] ?? null })) } } : {}),
       stats: this.announcer.stats(),
     };
   }
@@ -189,6 +249,8 @@ export class Layer2Agent extends EventEmitter {
   async stop(): Promise<void> {
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
+    this.clearHandover();
+    this.releaseWaiters();
     await this.announcer.stop();
     await this.members?.stop();
     this.started = false;
@@ -220,21 +282,28 @@ export class Layer2Agent extends EventEmitter {
     }
     this.selfIneligible = inel;
     this.members?.setIneligible([...inel], this.servicesLoaded);
+    const table = this.members?.table;
+    const quorumMembers = table ? new Set(table.quorumMembers()) : undefined;
     const res = decideOwnership({
       self: this.opts.nodeName,
-      members: this.memberList.map((m) => m.name),
+      // members that left on purpose do not count for the quorum
+      members: this.memberList.map((m) => m.name).filter((n) => !quorumMembers || quorumMembers.has(n)),
       alive: this.members?.alive() ?? [this.opts.nodeName],
-      selfIneligible: inel,
+      // leaving: this node is no candidate; everyone else elects the same new owners
+      selfIneligible: this.leaving ? new Set(this.entries.map((e) => e.ip)) : inel,
       peerIneligible: (n) => this.members?.table.ineligibleOf(n) ?? new Set(),
       peerReady: (n) => this.members?.table.isReady(n) ?? false,
       entries: this.entries,
       policy: this.opts.partitionPolicy ?? 'majority',
     });
     this.last = res;
-    const ownedKey = JSON.stringify(res.owned);
+    if (this.leaving) this.confirmHandover(res);
+    const owned = [...res.owned, ...[...this.handingOver.values()].filter((e) => !res.owned.some((o) => o.ip === e.ip))];
+    this.members?.setAnnouncing(owned.map((e) => e.ip));
+    const ownedKey = JSON.stringify(owned);
     if (ownedKey !== this.lastOwnedKey || interfacesChanged) {
       this.lastOwnedKey = ownedKey;
-      this.announcer.setOwned(res.owned);
+      this.announcer.setOwned(owned);
     }
     const ownersKey = JSON.stringify([res.owners, res.hasQuorum, this.members?.alive() ?? []]);
     if (ownersKey !== this.lastOwnersKey) {
@@ -242,5 +311,32 @@ export class Layer2Agent extends EventEmitter {
       this.log.info({ owners: res.owners, hasQuorum: res.hasQuorum, alive: this.members?.alive() }, 'layer2: owners');
       this.emit('owners', this.status());
     }
+  }
+
+  /**
+   * Drops from the handover the IPs whose new owner answers now (its heartbeat lists them), and
+   * those no other speaker can take (nobody to wait for).
+   */
+  private confirmHandover(res: OwnershipResult): void {
+    for (const ip of [...this.handingOver.keys()]) {
+      const to = res.owners[ip] ?? null;
+      const entry = this.entries.find((e) => e.ip === ip);
+      const confirmed = to !== null && to !== this.opts.nodeName && (this.members?.table.announcingOf(to).has(ip) ?? false);
+      if (confirmed || to === null || !entry || !res.hasQuorum) {
+        this.handingOver.delete(ip);
+        this.log.info({ ip, to, confirmed }, confirmed ? 'layer2: handover confirmed by the new owner: stopped answering' : 'layer2: no other speaker can take the address: stopped answering');
+      }
+    }
+    if (this.handingOver.size === 0) {
+      if (this.handoverTimer) clearTimeout(this.handoverTimer);
+      this.handoverTimer = undefined;
+      this.releaseWaiters();
+    }
+  }
+
+  private releaseWaiters(): void {
+    const w = this.handoverWaiters;
+    this.handoverWaiters = [];
+    for (const f of w) f();
   }
 }

@@ -4,7 +4,8 @@
 // Wire format of one UDP datagram:
 //   "ML2" | version (1) | HMAC-SHA256(secret, "ML2" | version | body) (32 bytes) | body
 //   body = UTF-8 JSON {"n": node, "b": boot id, "s": seq, "t": unix ms, "x": [ineligible IPs],
-//                      "r": 1 once it has its services loaded (ready to be elected), "l": 1 if leaving}
+//                      "r": 1 once it has its services loaded (ready to be elected), "l": 1 if leaving,
+//                      "a": [IPs it answers ARP/NDP for now] (optional; the handover confirmation)}
 // Every speaker sends one to every other member each probe interval (200 ms by default).
 //
 // Acceptance (MemberTable.accept): valid HMAC (constant-time compare) with the shared secret;
@@ -12,7 +13,8 @@
 // same boot id => seq strictly greater than the last accepted one; new boot id => t strictly
 // greater than the last accepted timestamp of that member. A member is alive while its last
 // accepted message is younger than deadAfter (1000 ms default: 5 missed probes), and dead at
-// once when it says it is leaving.
+// once when it says it is leaving. A member that said it is leaving stays "left" until it says
+// otherwise: it no longer counts towards the quorum (it left on purpose, it is not partitioned).
 
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
@@ -32,6 +34,8 @@ export interface GossipMessage {
   /** The sender has loaded its services and interfaces: its ineligible list is meaningful. */
   ready: boolean;
   leaving: boolean;
+  /** IPs the sender answers ARP/NDP for right now (a leaving owner waits for this). */
+  announcing: string[];
 }
 
 export class GossipError extends Error {
@@ -47,7 +51,10 @@ function mac(secret: Buffer, data: Buffer): Buffer {
 
 export function encodeGossip(msg: GossipMessage, secret: Buffer): Buffer {
   const body = Buffer.from(
-    JSON.stringify({ n: msg.node, b: msg.boot, s: msg.seq, t: msg.ts, x: msg.ineligible, ...(msg.ready ? { r: 1 } : {}), ...(msg.leaving ? { l: 1 } : {}) }),
+    JSON.stringify({
+      n: msg.node, b: msg.boot, s: msg.seq, t: msg.ts, x: msg.ineligible,
+      ...(msg.ready ? { r: 1 } : {}), ...(msg.leaving ? { l: 1 } : {}), ...(msg.announcing.length > 0 ? { a: msg.announcing } : {}),
+    }),
     'utf8',
   );
   const head = Buffer.concat([GOSSIP_MAGIC, Buffer.from([GOSSIP_VERSION])]);
@@ -82,7 +89,8 @@ export function decodeGossip(data: Buffer, secret: Buffer): GossipMessage {
   if (typeof o.s !== 'number' || !Number.isSafeInteger(o.s) || o.s < 0) throw new GossipError('bad sequence number');
   if (typeof o.t !== 'number' || !Number.isFinite(o.t)) throw new GossipError('bad timestamp');
   if (!isStringArray(o.x)) throw new GossipError('bad ineligible list');
-  return { node: o.n, boot: o.b, seq: o.s, ts: o.t, ineligible: o.x, ready: o.r === 1, leaving: o.l === 1 };
+  if (o.a !== undefined && !isStringArray(o.a)) throw new GossipError('bad announcing list');
+  return { node: o.n, boot: o.b, seq: o.s, ts: o.t, ineligible: o.x, ready: o.r === 1, leaving: o.l === 1, announcing: o.a ?? [] };
 }
 
 export interface MemberState {
@@ -94,6 +102,8 @@ export interface MemberState {
   seq: number;
   lastTs: number;
   ineligible: ReadonlySet<string>;
+  /** What it said it answers for in its last message. */
+  announcing: ReadonlySet<string>;
   ready: boolean;
   left: boolean;
 }
@@ -124,7 +134,7 @@ export class MemberTable {
     const next = new Map<string, MemberState>();
     for (const n of names) {
       if (n === this.self || next.has(n)) continue;
-      next.set(n, this.members.get(n) ?? { name: n, alive: false, seq: 0, lastTs: 0, ineligible: EMPTY, ready: false, left: false });
+      next.set(n, this.members.get(n) ?? { name: n, alive: false, seq: 0, lastTs: 0, ineligible: EMPTY, announcing: EMPTY, ready: false, left: false });
     }
     this.members = next;
   }
@@ -147,6 +157,8 @@ export class MemberTable {
     const wasAlive = this.isAlive(m, now);
     const oldInel = m.ineligible;
     const oldReady = m.ready;
+    const oldAnnouncing = m.announcing;
+    const oldLeft = m.left;
     m.boot = msg.boot;
     m.seq = msg.seq;
     m.lastTs = msg.ts;
@@ -154,9 +166,10 @@ export class MemberTable {
     m.left = msg.leaving;
     m.ineligible = new Set(msg.ineligible);
     m.ready = msg.ready;
+    m.announcing = new Set(msg.announcing);
     const aliveNow = this.isAlive(m, now);
     m.alive = aliveNow;
-    const changed = wasAlive !== aliveNow || oldReady !== m.ready || !sameSet(oldInel, m.ineligible);
+    const changed = wasAlive !== aliveNow || oldReady !== m.ready || oldLeft !== m.left || !sameSet(oldInel, m.ineligible) || !sameSet(oldAnnouncing, m.announcing);
     return { ok: true, changed };
   }
 
@@ -185,6 +198,17 @@ export class MemberTable {
   /** True when the member said it has its services loaded (only then may it be elected). */
   isReady(name: string): boolean {
     return this.members.get(name)?.ready ?? false;
+  }
+
+  /** What an alive member said it answers for (empty when it is not alive). */
+  announcingOf(name: string): ReadonlySet<string> {
+    const m = this.members.get(name);
+    return m?.alive ? m.announcing : EMPTY;
+  }
+
+  /** The members that count for the quorum (self included): every member except those that left on purpose. */
+  quorumMembers(): string[] {
+    return [this.self, ...[...this.members.values()].filter((m) => !m.left).map((m) => m.name)].sort();
   }
 
   ineligibleOf(name: string): ReadonlySet<string> {

@@ -134,7 +134,12 @@ async function main(argv: string[]): Promise<void> {
   const stop = (): void => {
     if (stopping) return;
     stopping = true;
-    void agent.stop().then(() => process.exit(0));
+    // planned stop: the next owners answer first (handover), then this node stops
+    agent.setLeaving(true);
+    void agent
+      .handoverDone()
+      .then(() => agent.stop())
+      .then(() => process.exit(0));
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);

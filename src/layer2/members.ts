@@ -1,8 +1,9 @@
 // Speaker liveness over UDP (the shell around gossip.ts): every probe interval each speaker
 // sends an authenticated heartbeat to every other member, carrying the IPs it cannot announce;
 // MemberTable turns received heartbeats into the alive set. A change (member up/down, a new
-// ineligible list) emits 'change'. On stop a "leaving" heartbeat is sent so peers re-elect at
-// once instead of waiting for the timeout.
+// ineligible list, a new announcing list) emits 'change'. On stop a "leaving" heartbeat is sent
+// so peers re-elect at once instead of waiting for the timeout; setLeaving(true) sends it on
+// every heartbeat while the speaker keeps running (handover before a planned stop or drain).
 
 import { createSocket, type Socket } from 'node:dgram';
 import { randomBytes } from 'node:crypto';
@@ -49,6 +50,8 @@ export class Members extends EventEmitter {
   private timer: NodeJS.Timeout | undefined;
   private ineligible: string[] = [];
   private ready = false;
+  private leaving = false;
+  private announcing: string[] = [];
   private rejected = 0;
   private readonly bind: { address: string; port: number };
 
@@ -95,7 +98,7 @@ export class Members extends EventEmitter {
     });
     this.sock = sock;
     this.timer = setInterval(() => this.onTick(), this.probeMs);
-    this.broadcast(false);
+    this.broadcast(this.leaving);
   }
 
   /**
@@ -107,7 +110,22 @@ export class Members extends EventEmitter {
     if (sorted.join(',') === this.ineligible.join(',') && ready === this.ready) return;
     this.ineligible = sorted;
     this.ready = ready;
-    this.broadcast(false);
+    this.broadcast(this.leaving);
+  }
+
+  /** Heartbeats say "leaving" (peers elect other owners) while this is set; sent at once. */
+  setLeaving(leaving: boolean): void {
+    if (leaving === this.leaving) return;
+    this.leaving = leaving;
+    this.broadcast(leaving);
+  }
+
+  /** The IPs this node answers for now, carried by every heartbeat; sent at once when changed. */
+  setAnnouncing(ips: string[]): void {
+    const sorted = [...new Set(ips)].sort();
+    if (sorted.join(',') === this.announcing.join(',')) return;
+    this.announcing = sorted;
+    this.broadcast(this.leaving);
   }
 
   alive(): string[] {
@@ -131,7 +149,7 @@ export class Members extends EventEmitter {
   }
 
   private onTick(): void {
-    this.broadcast(false);
+    this.broadcast(this.leaving);
     if (this.table.tick(this.now())) {
       this.log.info({ alive: this.table.alive() }, 'layer2: member liveness changed');
       this.emit('change');
@@ -144,7 +162,7 @@ export class Members extends EventEmitter {
     let data: Buffer;
     try {
       data = encodeGossip(
-        { node: this.table.self, boot: this.boot, seq: ++this.seq, ts: this.now(), ineligible: this.ineligible, ready: this.ready, leaving },
+        { node: this.table.self, boot: this.boot, seq: ++this.seq, ts: this.now(), ineligible: this.ineligible, ready: this.ready, leaving, announcing: leaving ? [] : this.announcing },
         this.secret,
       );
     } catch (e) {

@@ -4,6 +4,7 @@
 // the live speakers (failover within ~1 s); with no other member (standalone), without a secret,
 // or when the liveness socket cannot be opened, it announces exactly what the planner elected
 // this node for. The agent is recreated when the secret changes or the first other member appears.
+// setLeaving / handover: the agent's handover to the next owners (planned stop, drain on leave).
 
 import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
@@ -68,6 +69,7 @@ export class Layer2Supervisor extends EventEmitter {
   private lastInput = '';
   private pending = false;
   private stopped = false;
+  private leaving = false;
   private readonly log: Logger;
 
   constructor(private readonly o: Layer2SupervisorOptions) {
@@ -88,6 +90,19 @@ export class Layer2Supervisor extends EventEmitter {
 
   onChange(cb: () => void): void {
     this.on('change', cb);
+  }
+
+  /** Leaving: hand the owned addresses over, then stop answering; false: elected again. */
+  setLeaving(leaving: boolean): void {
+    this.leaving = leaving;
+    this.agent?.setLeaving(leaving);
+  }
+
+  /** Planned stop: leave, and wait until the next owners answer (bounded by the agent's timeout). */
+  async handover(): Promise<void> {
+    await this.chain;
+    this.setLeaving(true);
+    await this.agent?.handoverDone();
   }
 
   announcing(): string[] {
@@ -217,6 +232,7 @@ export class Layer2Supervisor extends EventEmitter {
         return;
       }
       this.agent = agent;
+      if (this.leaving) agent.setLeaving(true);
       this.mode = want;
       this.log.info({ mode: want.startsWith('gossip') ? 'gossip' : 'planner', members: this.members.map((m) => m.name) }, 'layer2: agent started');
     } else if (want !== 'planner') {

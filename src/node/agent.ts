@@ -187,6 +187,8 @@ export class NodeAgent {
       const m = this.o.members;
       l2.setMembers(m ? layer2Members(inputs.config, inputs.nodes, self, m.port) : [], m ? memberSecret(m, inputs.secrets) : undefined);
       l2.setPlan(candidates);
+      // drain on leave: the other speakers answer for this node's addresses first (handover)
+      if (m && this.leave) l2.setLeaving?.(this.leave.leaving);
     }
     for (const e of this.o.extensions ?? []) e.apply(plan);
 
@@ -293,8 +295,11 @@ export class NodeAgent {
     this.stopped = true;
     this.scheduleWeights(undefined);
     const withdraw = opts.withdraw ?? true;
+    // Layer 2 handover (speakers with elections): the next owners answer before this node stops
+    const handover = this.o.members ? this.o.layer2?.handover?.() : undefined;
     await this.o.bgp.stop({ withdraw });
     for (const e of this.o.extensions ?? []) await e.stop({ withdraw });
+    await handover;
     await this.o.layer2?.stop();
   }
 

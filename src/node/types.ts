@@ -58,6 +58,13 @@ export interface Layer2Driver {
   status(): Layer2SupervisorStatus;
   /** Called when `announcing()` changes (a member died, a link went down). */
   onChange(cb: () => void): void;
+  /**
+   * Leaving (drain on leave): hand the owned addresses to their next owners (they answer first),
+   * then stop answering; false: take part in elections again.
+   */
+  setLeaving?(leaving: boolean): void;
+  /** Planned stop: setLeaving(true) and wait (bounded) until the next owners answer. */
+  handover?(): Promise<void>;
   stop(): Promise<void>;
 }
 

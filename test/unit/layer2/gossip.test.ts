@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { encodeGossip, decodeGossip, GossipError, MemberTable, type GossipMessage } from '../../../src/layer2/gossip.ts';
 
 const secret = Buffer.from('0123456789abcdef-shared');
-const msg = (over: Partial<GossipMessage> = {}): GossipMessage => ({ node: 'n2', boot: 'b1', seq: 1, ts: 1_000_000, ineligible: [], ready: true, leaving: false, ...over });
+const msg = (over: Partial<GossipMessage> = {}): GossipMessage => ({ node: 'n2', boot: 'b1', seq: 1, ts: 1_000_000, ineligible: [], ready: true, leaving: false, announcing: [], ...over });
 
 test('encode/decode round trip', () => {
   const m = msg({ ineligible: ['10.0.0.5', '2001:db8::5'], leaving: true, seq: 42 });
@@ -94,4 +94,29 @@ test('member table: readiness travels with the heartbeat and is a change', () =>
   assert.deepEqual(t.accept(msg({ seq: 2, ts: 1001, ready: true }), 1001), { ok: true, changed: true });
   assert.equal(t.isReady('n2'), true);
   assert.equal(decodeGossip(encodeGossip(msg({ ready: false }), secret), secret).ready, false);
+});
+
+test('handover facts: the announcing list travels and is a change; a member that left stays out of the quorum until it says otherwise', () => {
+  const m = msg({ announcing: ['10.0.0.5', '2001:db8::5'] });
+  assert.deepEqual(decodeGossip(encodeGossip(m, secret), secret), m);
+  // a datagram without "a" (older speakers) decodes to an empty list
+  assert.deepEqual(decodeGossip(encodeGossip(msg(), secret), secret).announcing, []);
+  const t = new MemberTable('n1');
+  t.setMembers(['n2', 'n3']);
+  assert.deepEqual(t.accept(msg({ ts: 1000 }), 1000), { ok: true, changed: true });
+  assert.deepEqual(t.announcingOf('n2'), new Set());
+  assert.deepEqual(t.accept(msg({ seq: 2, ts: 1100, announcing: ['10.0.0.5'] }), 1100), { ok: true, changed: true });
+  assert.deepEqual(t.announcingOf('n2'), new Set(['10.0.0.5']));
+  assert.deepEqual(t.quorumMembers(), ['n1', 'n2', 'n3']);
+  // n2 leaves on purpose: dead at once, not counted for the quorum, also after it went silent
+  assert.deepEqual(t.accept(msg({ seq: 3, ts: 1200, leaving: true }), 1200), { ok: true, changed: true });
+  assert.deepEqual(t.alive(), ['n1']);
+  assert.deepEqual(t.announcingOf('n2'), new Set(), 'a member that is not alive announces nothing');
+  assert.deepEqual(t.quorumMembers(), ['n1', 'n3']);
+  t.tick(10_000);
+  assert.deepEqual(t.quorumMembers(), ['n1', 'n3']);
+  // back (new boot, not leaving): counted again
+  assert.equal(t.accept(msg({ boot: 'b2', seq: 1, ts: 10_000 }), 10_000).ok, true);
+  assert.deepEqual(t.quorumMembers(), ['n1', 'n2', 'n3']);
+  assert.deepEqual(t.alive(), ['n1', 'n2']);
 });
