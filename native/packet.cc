@@ -1,7 +1,8 @@
 // metallb_packet: raw Ethernet frames for the Layer 2 responders (Linux only).
 //
-// PacketSocket(ifname, ethertype, onFrame): an AF_PACKET/SOCK_RAW socket bound to one interface
-// and one ethertype (0x0806 ARP, 0x86dd IPv6). Received frames (whole Ethernet frames, never the
+// PacketSocket(ifname, ethertype, onFrame[, icmpv6Types]): an AF_PACKET/SOCK_RAW socket bound to
+// one interface and one ethertype (0x0806 ARP, 0x86dd IPv6; IPv6 sockets see only the ICMPv6
+// types listed, default [135] Neighbor Solicitation). Received frames (whole Ethernet frames, never the
 // ones this host sends) are delivered to onFrame(buffer) on the main thread: the socket is
 // non-blocking and watched by a uv_poll_t on Node's own loop, so no threads are involved.
 // send(buffer) transmits one whole Ethernet frame; addMembership(mac) / dropMembership(mac)
@@ -25,6 +26,7 @@
 #include <net/ethernet.h>
 #include <net/if.h>
 #include <string>
+#include <vector>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -96,7 +98,16 @@ class PacketSocket : public Napi::ObjectWrap<PacketSocket> {
       ThrowErrno(env, ("bind(" + ifname + ")").c_str(), err);
       return;
     }
-    if (ethertype == 0x86dd && !AttachNSFilter(env)) return;
+    std::vector<uint8_t> icmpTypes;
+    if (info.Length() >= 4 && info[3].IsArray()) {
+      auto arr = info[3].As<Napi::Array>();
+      for (uint32_t i = 0; i < arr.Length() && i < 16; i++) {
+        Napi::Value v = arr.Get(i);
+        if (v.IsNumber()) icmpTypes.push_back(static_cast<uint8_t>(v.As<Napi::Number>().Uint32Value() & 0xff));
+      }
+    }
+    if (icmpTypes.empty()) icmpTypes.push_back(135);
+    if (ethertype == 0x86dd && !AttachNSFilter(env, icmpTypes)) return;
     poll_ = mlb::WatchReadable(env, fd_, this, &PacketSocket::OnReadable);
     if (poll_ == nullptr) {
       ::close(fd_);
@@ -112,22 +123,23 @@ class PacketSocket : public Napi::ObjectWrap<PacketSocket> {
   ~PacketSocket() override { Shutdown(); }
 
   // IPv6 sockets would otherwise see every IPv6 frame the interface carries (service traffic
-  // included). A classic socket filter keeps only ICMPv6 Neighbor Solicitations: ethertype
-  // 0x86dd, next header 58 directly after the fixed IPv6 header, ICMPv6 type 135.
-  bool AttachNSFilter(Napi::Env env) {
-    static sock_filter code[] = {
-        {0x28, 0, 0, 12},          // ldh [12]            ethertype
-        {0x15, 0, 5, 0x86dd},      // jeq #0x86dd, next, drop
-        {0x30, 0, 0, 20},          // ldb [20]            IPv6 next header
-        {0x15, 0, 3, 58},          // jeq #58 (ICMPv6), next, drop
-        {0x30, 0, 0, 54},          // ldb [54]            ICMPv6 type
-        {0x15, 0, 1, 135},         // jeq #135 (NS), accept, drop
-        {0x06, 0, 0, 0x0000ffff},  // accept: ret #65535
-        {0x06, 0, 0, 0},           // drop: ret #0
-    };
+  // included). A classic socket filter keeps only the ICMPv6 types asked for (default: Neighbor
+  // Solicitations, 135): ethertype 0x86dd, next header 58 directly after the fixed IPv6 header,
+  // ICMPv6 type in the list.
+  bool AttachNSFilter(Napi::Env env, const std::vector<uint8_t>& types) {
+    const size_t n = types.size();
+    std::vector<sock_filter> code;
+    code.push_back({0x28, 0, 0, 12});                                         // ldh [12]  ethertype
+    code.push_back({0x15, 0, static_cast<uint8_t>(n + 3), 0x86dd});            // jeq #0x86dd, next, drop
+    code.push_back({0x30, 0, 0, 20});                                         // ldb [20]  IPv6 next header
+    code.push_back({0x15, 0, static_cast<uint8_t>(n + 1), 58});                // jeq #58 (ICMPv6), next, drop
+    code.push_back({0x30, 0, 0, 54});                                         // ldb [54]  ICMPv6 type
+    for (size_t i = 0; i < n; i++) code.push_back({0x15, static_cast<uint8_t>(n - i), 0, types[i]});  // jeq type, accept, next
+    code.push_back({0x06, 0, 0, 0});                                          // drop: ret #0
+    code.push_back({0x06, 0, 0, 0x0000ffff});                                 // accept: ret #65535
     sock_fprog prog{};
-    prog.len = sizeof code / sizeof code[0];
-    prog.filter = code;
+    prog.len = static_cast<unsigned short>(code.size());
+    prog.filter = code.data();
     if (setsockopt(fd_, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog) < 0) {
       int err = errno;
       ::close(fd_);

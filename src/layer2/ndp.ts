@@ -104,7 +104,8 @@ export function buildIPv6(src: IP, dst: IP, nextHeader: number, hopLimit: number
   return b;
 }
 
-function parseLLOption(opts: Buffer, want: number): Buffer | undefined {
+/** The link-layer address of ND option `want` (1 source, 2 target) in an options area, if present. */
+export function parseLLOption(opts: Buffer, want: number): Buffer | undefined {
   let off = 0;
   let found: Buffer | undefined;
   while (off + 2 <= opts.length) {

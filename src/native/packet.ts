@@ -42,7 +42,8 @@ export interface NativePacketSocket {
 }
 
 export interface PacketAddon {
-  PacketSocket: new (ifname: string, ethertype: number, onFrame: (frame: Buffer) => void) => NativePacketSocket;
+  /** IPv6 sockets see only ICMPv6 messages of `icmpv6Types` (default [135], Neighbor Solicitations). */
+  PacketSocket: new (ifname: string, ethertype: number, onFrame: (frame: Buffer) => void, icmpv6Types?: number[]) => NativePacketSocket;
   interfaceInfo(ifname: string): NativeInterfaceInfo;
   /** All interface addresses (getifaddrs), including those of interfaces that are down. */
   addresses(): NativeAddress[];

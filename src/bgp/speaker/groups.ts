@@ -62,6 +62,7 @@ export function policyKey(ctx: RibContext): string {
     ipKey(ctx.otherAddress?.[6]),
     ctx.families.map((f) => `${f.afi}/${f.safi}`).join(','),
     ctx.gracefulShutdown === true ? 'gshut' : '',
+    ctx.linkNextHops ? `link:${ctx.linkNextHops.map(ipKey).join(',')}:${ctx.extendedNextHop === true ? 'enhe' : ''}` : '',
   ].join('|');
 }
 

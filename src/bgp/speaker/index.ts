@@ -21,6 +21,8 @@ import type { RestartMarkerSession, RouteMode, SessionPhase } from './lifecycle.
 
 export type { RouteMode, SessionPhase } from './lifecycle.ts';
 import type { RouteChange } from '../../routes/ribin.ts';
+import { LinkDiscovery } from '../unnumbered/discovery.ts';
+import type { UnnumberedStatus } from './unnumbered.ts';
 
 export type { Clock } from '../session/types.ts';
 export type { Connector, ConnectOptions } from '../transport/index.ts';
@@ -48,6 +50,8 @@ export interface SpeakerOptions {
    * stop({withdraw: false}), read at construction. Unset: no Restart State bit after a restart.
    */
   restartMarker?: string;
+  /** Router discovery for unnumbered peers (default: one over the packet addon, created when needed). */
+  linkDiscovery?: LinkDiscovery;
   /** Adj-RIB-In changes of one session instance (`session` is unique per connection lifetime). */
   onReceived?: (session: string, changes: RouteChange[], ctx: { ebgp: boolean; viaInterface?: string }) => void;
 }
@@ -99,6 +103,8 @@ export interface SessionStatus {
    */
   staleReceivedPrefixes?: number;
   staleReceivedUntil?: string;
+  /** Unnumbered sessions: interface, the router's learned link-local address, the next hops it receives. */
+  unnumbered?: UnnumberedStatus;
   /** Our BGP identifier on this session, and where it came from (absent: session not started). */
   routerId?: string;
   routerIdSource?: RouterIdSource;
@@ -184,6 +190,7 @@ export class BGPSpeaker extends EventEmitter {
   private readonly pendingRestart: Map<string, number>;
   private mode: RouteMode = 'normal';
   private passive: PassiveListeners | undefined;
+  private links: LinkDiscovery | undefined;
   private stopped: SpeakerStopResult | undefined;
   private drainTimer: unknown;
   private drainUntil: number | undefined;
@@ -362,6 +369,10 @@ export class BGPSpeaker extends EventEmitter {
             this.passive ??= new PassiveListeners(this.log);
             this.passive.add(peer.port, { address: formatIP(peer.address), family: peer.address.family, ...(peer.password ? { password: peer.password } : {}), accept }, onError);
           },
+          watchLink: (ifname, fn) => {
+            this.links ??= this.opts.linkDiscovery ?? new LinkDiscovery({ logger: this.log, clock: this.clock });
+            return this.links.watch(ifname, fn);
+          },
           unlisten: (peer) => {
             if (peer.address) this.passive?.remove(peer.port, formatIP(peer.address));
           },
@@ -426,6 +437,7 @@ export class BGPSpeaker extends EventEmitter {
     }
     await Promise.all(stops);
     await this.passive?.close();
+    this.links?.stop();
     this.drainDone?.();
     this.drainDone = undefined;
     this.stopped = result;
@@ -483,6 +495,7 @@ export class BGPSpeaker extends EventEmitter {
       st.holdTime = neg.holdTime;
     }
     if (s.lastError !== undefined) st.lastError = s.lastError;
+    if (s.link) st.unnumbered = s.link.status(s.state === 'Idle' ? undefined : s.localAddress, neg?.families ?? [], neg?.extendedNextHop === true);
     return st;
   }
 

@@ -12,6 +12,7 @@ import type { Clock, SessionConfig } from '../session/types.ts';
 import type { Connector } from '../transport/index.ts';
 import type { UpdateGroups } from './groups.ts';
 import type { RouteMode } from './lifecycle.ts';
+import type { LinkWatcher } from './unnumbered.ts';
 
 /** Default first connect-retry delay when the peer has no connectTime (ms). */
 export const DEFAULT_CONNECT_RETRY_BASE_MS = 2_000;
@@ -81,6 +82,8 @@ export interface PeerSessionDeps {
    */
   listen?: (peer: BgpPeerParams, accept: (sock: net.Socket) => void, onError: (msg: string | undefined) => void) => void;
   unlisten?: (peer: BgpPeerParams) => void;
+  /** Unnumbered peers: follows the peer's interface (router discovery, src/bgp/unnumbered). */
+  watchLink?: LinkWatcher;
   /** Coalescing scheduler for route flushes (default setImmediate). */
   defer?: (fn: () => void) => void;
   /**
@@ -112,8 +115,10 @@ export function ipToBgpId(ip: IP): number {
   return Number(ip.value & 0xffffffffn) >>> 0;
 }
 
-/** Families offered on a session: the transport's, both with dualStackAddressFamily. */
+/** Families offered on a session: the transport's, both with dualStackAddressFamily or on an unnumbered session. */
 export function sessionFamilies(peer: BgpPeerParams): AfiSafi[] {
+  // unnumbered: IPv6 transport, IPv4 routes over IPv6 next hops (RFC 8950), as FRR's interface peers
+  if (!peer.address && peer.interface !== undefined) return [IPV4_UNICAST, IPV6_UNICAST];
   const transport = peer.address?.family ?? 4;
   if (peer.dualStackAddressFamily) return [IPV4_UNICAST, IPV6_UNICAST];
   return [transport === 4 ? IPV4_UNICAST : IPV6_UNICAST];
@@ -134,6 +139,7 @@ export function sessionConfig(peer: BgpPeerParams, routerId: number, restarting 
   if (peer.dynamicASN) cfg.dynamicASN = peer.dynamicASN;
   if (peer.keepaliveTime !== undefined) cfg.keepaliveTime = peer.keepaliveTime;
   if (peer.passive) cfg.passive = true;
+  if (!peer.address && peer.interface !== undefined) cfg.extendedNextHop = true;
   if (peer.enableGracefulRestart) {
     cfg.gracefulRestart = { restartTime: peer.gracefulRestartTime ?? GRACEFUL_RESTART_TIME, restarting };
   }

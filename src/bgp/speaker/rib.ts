@@ -3,7 +3,9 @@
 //
 // Attributes (MetalLB's behaviour): ORIGIN INCOMPLETE; AS_PATH empty on iBGP, [local AS] on eBGP;
 // NEXT_HOP (IPv4) or MP_REACH_NLRI next hop (IPv6) = the route's nextHop, else the session's
-// local address of the route's family, else the node's address of that family (dual-stack); LOCAL_PREF on iBGP only = the advertisement's localPref,
+// local address of the route's family, else the node's address of that family (dual-stack); on an
+// unnumbered session the interface's IPv6 next hops for both families (IPv4 in MP_REACH_NLRI,
+// RFC 8950); LOCAL_PREF on iBGP only = the advertisement's localPref,
 // else 0 (MetalLB: "localpref set to zero" by default); COMMUNITIES; LARGE_COMMUNITIES; for a
 // route with a `weight` (weighted ECMP), the link-bandwidth extended community of the local AS
 // with LINK_BANDWIDTH_PER_WEIGHT bytes/s per unit of weight.
@@ -32,6 +34,13 @@ export interface RibContext {
   otherAddress?: { 4?: IP; 6?: IP };
   /** Families negotiated on the session. */
   families: AfiSafi[];
+  /**
+   * Unnumbered sessions: the IPv6 next hops (a global address of the interface first when there
+   * is one, then our link-local address) for IPv6 routes, and for IPv4 routes when
+   * `extendedNextHop` (RFC 8950) was negotiated; IPv4 routes are not announced otherwise.
+   */
+  linkNextHops?: IP[];
+  extendedNextHop?: boolean;
   /**
    * RFC 8326 graceful shutdown (drain): every route carries GRACEFUL_SHUTDOWN (65535:0) and,
    * on iBGP, LOCAL_PREF 0, so routers move traffic elsewhere before the routes are withdrawn.
@@ -89,8 +98,17 @@ export function buildRib(routes: readonly BgpRoute[], ctx: RibContext): { rib: A
       skipped.push({ prefix: formatPrefix(r.prefix), reason: `IPv${fam} unicast was not negotiated on this session` });
       continue;
     }
-    const nh: IP | undefined = r.nextHop ?? ctx.localAddress[fam] ?? ctx.otherAddress?.[fam];
-    if (nh && nh.family !== fam) {
+    const link = r.nextHop === undefined ? ctx.linkNextHops : undefined;
+    if (link !== undefined && fam === 4 && ctx.extendedNextHop !== true) {
+      skipped.push({ prefix: formatPrefix(r.prefix), reason: 'unnumbered session: the peer did not negotiate the extended next hop capability (RFC 8950), so IPv4 routes cannot carry our IPv6 next hop' });
+      continue;
+    }
+    if (link !== undefined && link.length === 0) {
+      skipped.push({ prefix: formatPrefix(r.prefix), reason: 'unnumbered session: our IPv6 link-local address on the interface is not known' });
+      continue;
+    }
+    const nh: IP | undefined = link?.[link.length - 1] ?? r.nextHop ?? ctx.localAddress[fam] ?? ctx.otherAddress?.[fam];
+    if (nh && link === undefined && nh.family !== fam) {
       skipped.push({ prefix: formatPrefix(r.prefix), reason: `next hop ${formatIP(nh)} is not an IPv${fam} address` });
       continue;
     }
@@ -103,14 +121,15 @@ export function buildRib(routes: readonly BgpRoute[], ctx: RibContext): { rib: A
     }
     // Routes usually share a handful of attribute sets: build each set (and its key) once.
     const gshut = ctx.gracefulShutdown === true;
-    const sig = `${fam}|${nh.value.toString(16)}|${r.localPref ?? ''}|${r.communities.join(',')}|${r.largeCommunities.join(';')}|${gshut ? 'g' : ''}|${r.weight ?? ''}`;
+    const sig = `${fam}|${link ? link.map((h) => h.value.toString(16)).join(',') : nh.value.toString(16)}|${r.localPref ?? ''}|${r.communities.join(',')}|${r.largeCommunities.join(';')}|${gshut ? 'g' : ''}|${r.weight ?? ''}`;
     let shared = interned.get(sig);
     if (!shared) {
       const a: PathAttributes = {
         origin: Origin.INCOMPLETE,
         asPath: ctx.ebgp ? [{ type: 2, asns: [ctx.localASN] }] : [],
       };
-      if (fam === 4) a.nextHop = { family: 4, value: nh.value };
+      if (link) a.mpReach = { afi: fam === 4 ? 1 : 2, safi: 1, nextHops: link.map((h) => ({ family: h.family, value: h.value })), nlri: [] };
+      else if (fam === 4) a.nextHop = { family: 4, value: nh.value };
       else a.mpReach = { afi: 2, safi: 1, nextHops: [{ family: nh.family, value: nh.value }], nlri: [] };
       if (!ctx.ebgp) a.localPref = gshut ? 0 : (r.localPref ?? 0);
       const communities = gshut && !r.communities.includes(GRACEFUL_SHUTDOWN) ? [...r.communities, GRACEFUL_SHUTDOWN].sort((x, y) => x - y) : r.communities;

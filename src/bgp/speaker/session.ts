@@ -14,7 +14,8 @@ import type { Negotiated, SessionAction, SessionEvent, SessionState, TimerName }
 import { remoteKey } from '../transport/listen.ts';
 import { diffRib, groupEntries } from './rib.ts';
 import { ReceiveSide, familiesOf, peerRetention } from './receive.ts';
-import type { AdjRibOut } from './rib.ts';
+import type { AdjRibOut, RibContext } from './rib.ts';
+import { UnnumberedLink } from './unnumbered.ts';
 import { EMPTY_RIB, UpdateGroups } from './groups.ts';
 import { sessionPhase } from './lifecycle.ts';
 import type { RouteMode, SessionPhase } from './lifecycle.ts';
@@ -54,6 +55,9 @@ export class PeerSession {
   adjRibOut: AdjRibOut = new Map();
   /** What we import from the peer (src/bgp/speaker/receive.ts). */
   readonly received: ReceiveSide;
+  /** Unnumbered sessions (BGPPeer `interface`): the interface and the router's link-local address. */
+  link: UnnumberedLink | undefined;
+  private linkStarted = false;
 
   private socket: net.Socket | undefined;
   private framer = new MessageFramer();
@@ -125,12 +129,6 @@ export class PeerSession {
 
   start(): void {
     const p = this.params.peer;
-    if (!p.address) {
-      this.lastError = `unnumbered peering (interface ${p.interface ?? '?'}) is not supported by this build: session not started; configure peerAddress`;
-      this.log.warn(this.lastError);
-      this.deps.onState();
-      return;
-    }
     if (p.vrf !== '') {
       this.lastError = `VRF peers (vrf ${p.vrf}) are not supported by this build (no VRF device support): session not started`;
       this.log.warn(this.lastError);
@@ -160,7 +158,38 @@ export class PeerSession {
         },
       );
     }
+    if (!p.address) {
+      if (p.interface === undefined || !this.deps.watchLink) {
+        this.lastError = 'no peer address and no interface (or no router discovery in this speaker): session not started';
+        this.log.error(this.lastError);
+        this.deps.onState();
+        return;
+      }
+      const link = new UnnumberedLink(p.interface);
+      this.link = link;
+      link.start(this.deps.watchLink, (changed) => this.onLinkChange(changed));
+      return;
+    }
     this.dispatch({ type: 'ManualStart' });
+  }
+
+  /** Unnumbered: start once the router's link-local address is known; reconnect when it changes. */
+  private onLinkChange(peerChanged: boolean): void {
+    const link = this.link;
+    if (this.stopped || !link) return;
+    if (!link.peer) {
+      if (this.fsm.state === 'Idle') this.setLastError(link.waitingReason());
+    } else if (!this.linkStarted) {
+      this.linkStarted = true;
+      this.lastError = undefined;
+      this.log.info({ peerAddress: link.connectHost() }, 'unnumbered peer: connecting to the router\'s link-local address');
+      this.dispatch({ type: 'ManualStart' });
+    } else if (peerChanged && this.fsm.state !== 'Idle') {
+      this.closeSocket();
+      this.dispatch({ type: 'TcpConnectionFails', reason: `unnumbered peer: the router's link-local address changed to ${link.connectHost() ?? '?'}` });
+    }
+    if (this.fsm.state === 'Established') this.scheduleFlush();
+    this.deps.onState();
   }
 
   /**
@@ -199,6 +228,7 @@ export class PeerSession {
    */
   stop(opts: { subcode?: number; withdraw?: boolean; graceful?: boolean } = {}): Promise<void> {
     this.stopped = true;
+    this.link?.stop();
     if (this.params.peer.passive) this.deps.unlisten?.(this.params.peer);
     const neg = this.fsm.state === 'Established' ? this.fsm.negotiated : undefined;
     if (neg) {
@@ -333,16 +363,16 @@ export class PeerSession {
 
   private doConnect(): void {
     const p = this.params.peer;
-    if (!p.address) return;
+    const host = p.address ? formatIP(p.address) : this.link?.connectHost();
     const seq = ++this.connectSeq;
     this.connectAbort?.abort();
     const abort = new AbortController();
     this.connectAbort = abort;
     this.counters.connectAttempts++;
-    const family = p.address.family;
+    const family = p.address?.family ?? 6;
     const ttl = this.params.ebgp && !p.ebgpMultiHop ? 1 : 255;
     const opts = {
-      host: formatIP(p.address),
+      host: host ?? '',
       port: p.port,
       family,
       ttl,
@@ -354,7 +384,10 @@ export class PeerSession {
     };
     this.log.debug({ ttl }, 'connecting');
     // A connector that throws synchronously must not break the FSM: go through a promise.
-    new Promise<net.Socket>((resolve) => resolve(this.deps.connect(opts))).then(
+    new Promise<net.Socket>((resolve) => {
+      if (host === undefined) throw new Error(this.link?.waitingReason() ?? 'no peer address');
+      resolve(this.deps.connect(opts));
+    }).then(
       (sock) => {
         if (seq !== this.connectSeq || this.stopped || this.fsm.state !== 'Connect') {
           sock.destroy();
@@ -520,13 +553,18 @@ export class PeerSession {
     if (local) localAddress[local.family] = local;
     const otherAddress: { 4?: IP; 6?: IP } = {};
     for (const a of this.params.nodeAddresses ?? []) otherAddress[a.family] ??= a;
-    return {
+    const ctx: RibContext = {
       ebgp: this.params.ebgp,
       localASN: this.fsm.config.localASN,
       localAddress,
       otherAddress,
       families: neg?.families ?? [],
     };
+    if (this.link) {
+      ctx.linkNextHops = this.link.nextHops(this.localAddress);
+      ctx.extendedNextHop = neg?.extendedNextHop === true;
+    }
+    return ctx;
   }
 
   private computeRib(): AdjRibOut {

@@ -49,7 +49,8 @@ export function isLocalAddress(addr: string): boolean {
 function nativeSocket(addon: TcpAddon, opts: ConnectOptions, bindAddr: string | undefined): net.Socket {
   const fd = addon.socket(opts.family);
   try {
-    if (opts.password !== undefined && opts.password !== '') addon.setMd5(fd, opts.host, opts.password);
+    // the key is bound to the address; a link-local peer's scope (fe80::1%eth0) is not part of it
+    if (opts.password !== undefined && opts.password !== '') addon.setMd5(fd, opts.host.split('%')[0] ?? opts.host, opts.password);
     if (opts.ttl !== undefined) addon.setTtl(fd, opts.family, opts.ttl);
     if (bindAddr !== undefined) addon.bind(fd, bindAddr, 0);
   } catch (e) {

@@ -48,11 +48,11 @@ export function applyPeerExtensions(d: Diags, item: Item<BGPPeerSpec>, peer: Pee
       }
     }
   }
-  if (peer.interface !== undefined && peer.interface !== '') {
+  if (peer.interface !== undefined && peer.interface !== '' && peer.sourceAddress) {
     d.warn(
       item,
-      ['spec', 'interface'],
-      'unnumbered peers (BGP over the interface\'s IPv6 link-local address) are not supported by this build of metallb-ts: the session to this peer is not started; set spec.peerAddress instead',
+      ['spec', 'sourceAddress'],
+      `ignored for an unnumbered peer: the session runs from the IPv6 link-local address of interface ${peer.interface}`,
       'unsupported-field',
     );
   }

@@ -41,14 +41,20 @@ test('bad values are errors with the annotation path; unknown ones and no-effect
   ]);
 });
 
-test('vrf and interface peers: a plain warning that this build does not support them', () => {
+test('vrf peers: a plain warning that this build does not support them; interface (unnumbered) peers are supported', () => {
   const r = load(
     pool('p', ['192.0.2.0/28']),
     doc('BGPPeer', 'v', ebgpPeer({ vrf: 'red' }), 'metallb.io/v1beta2'),
     doc('BGPPeer', 'u', { myASN: 64512, peerASN: 64513, interface: 'eth0' }, 'metallb.io/v1beta2'),
+    doc('BGPPeer', 's', { myASN: 64512, peerASN: 64513, interface: 'eth1', sourceAddress: '192.0.2.100' }, 'metallb.io/v1beta2'),
+    doc('BGPPeer', 'both', { myASN: 64512, peerASN: 64513, interface: 'eth2', peerAddress: '192.0.2.1' }, 'metallb.io/v1beta2'),
   );
-  assert.deepEqual(r.errors, []);
+  assert.deepEqual(
+    r.errors.map((e) => `${e.name} ${e.field}: ${e.message}`),
+    ['both spec.interface: only one of peerAddress and interface may be set'],
+  );
   const w = r.warnings.filter((x) => x.code === 'unsupported-field').map((x) => `${x.name} ${x.field}`);
-  assert.deepEqual(w.sort(), ['u spec.interface', 'v spec.vrf']);
+  assert.deepEqual(w.sort(), ['s spec.sourceAddress', 'v spec.vrf']);
+  assert.match(r.warnings.find((x) => x.name === 's')?.message ?? '', /ignored for an unnumbered peer.*link-local address of interface eth1/);
   assert.match(r.warnings.find((x) => x.name === 'v')?.message ?? '', /not supported by this build.*not started/);
 });
