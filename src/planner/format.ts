@@ -28,6 +28,7 @@ function isLoopback(a: IP): boolean {
  */
 function nextHopOf(s: SessionPlan, r: PlannedRoute): string | null {
   if (r.nextHop) return formatIP(r.nextHop);
+  if (!s.config.address && s.config.interface !== undefined) return null; // unnumbered: our link-local address, known at run time
   const f: Family = r.prefix.family;
   const peer = s.config.address;
   if (peer && peer.family === f && isLoopback(peer) && !s.config.sourceAddress) return formatIP(LOOPBACK_SOURCE[f]);
@@ -52,6 +53,12 @@ export interface PlanJSON {
     node: string;
     peer: string;
     peerAddress: string | null;
+    /**
+     * Unnumbered session: the interface. The peer is the router's IPv6 link-local address there,
+     * learned at run time from its Router Advertisements; routes carry our link-local address as
+     * next hop (`nextHop: null`), IPv4 routes too (RFC 8950).
+     */
+    interface?: string;
     peerPort: number;
     peerASN: number | null;
     myASN: number;
@@ -94,6 +101,7 @@ export function planToJSON(p: PlanOutput): PlanJSON {
       node: s.node,
       peer: s.peer,
       peerAddress: peerAddressOf(s),
+      ...(!s.config.address && s.config.interface !== undefined ? { interface: s.config.interface } : {}),
       peerPort: s.config.port,
       peerASN: peerASNOf(s),
       myASN: s.config.myASN,
@@ -151,7 +159,7 @@ export function formatPlanTable(p: PlanOutput): string {
     if (!j) continue;
     const asn = j.peerASN === null ? 'dynamic' : String(j.peerASN);
     out.push(
-      `  node ${s.node} -> peer ${s.peer} (${j.peerAddress ?? '?'}${j.peerPort === 179 ? '' : ` port ${j.peerPort}`}, AS ${asn}, local AS ${s.config.localASN ?? s.config.myASN}, ${s.ebgp ? 'eBGP' : 'iBGP'})`,
+      `  node ${s.node} -> peer ${s.peer} (${j.interface !== undefined ? `unnumbered on ${j.interface}` : (j.peerAddress ?? '?')}${j.peerPort === 179 ? '' : ` port ${j.peerPort}`}, AS ${asn}, local AS ${s.config.localASN ?? s.config.myASN}, ${s.ebgp ? 'eBGP' : 'iBGP'})`,
     );
     if (j.routes.length === 0) {
       out.push('    (no routes)');
@@ -162,7 +170,7 @@ export function formatPlanTable(p: PlanOutput): string {
         ['Network', 'Next Hop', 'LocPrf', 'Communities'],
         j.routes.map((r) => [
           r.prefix,
-          r.nextHop ?? '(session address)',
+          r.nextHop ?? (j.interface !== undefined ? `(our link-local on ${j.interface}${r.prefix.includes(':') ? '' : ', RFC 8950'})` : '(session address)'),
           r.localPref === null ? '' : String(r.localPref),
           [
             ...r.communities,

@@ -14,7 +14,7 @@ export interface BgpPeerParams {
   /** AS presented to the peer instead of myASN. */
   localASN?: number;
   address?: IP;
-  /** Unnumbered: BGP over this interface (not supported by this build: the session stays down, saying so). */
+  /** Unnumbered: BGP to the router's IPv6 link-local address on this interface (learned from its RAs; docs/bgp.md). */
   interface?: string;
   port: number;
   sourceAddress?: IP;

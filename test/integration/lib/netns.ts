@@ -3,7 +3,8 @@
 // names (mlbt-<random>-rtr / -dut0 / -dut1 ...). Nothing is created in the root namespace.
 // Addresses (private to these namespaces), for DUT i:
 //   router 10.201.i.1/24 and 2001:db8:201:i::1/64, DUT 10.201.i.101/24 and 2001:db8:201:i::101/64
-// With `single`, there is one namespace only (router and DUT share its loopback).
+// With `single`, there is one namespace only (router and DUT share its loopback). With
+// `linkLocalOnly`, the veths carry only their IPv6 link-local addresses (unnumbered BGP).
 
 import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
@@ -31,7 +32,11 @@ export class Lab {
   private readonly namespaces: string[] = [];
   private destroyed = false;
 
-  constructor(label: string, opts: { duts?: number; single?: boolean } = {}) {
+  private readonly linkLocalOnly: boolean;
+
+  /** `linkLocalOnly`: the veth pairs get no addresses (only the kernel's IPv6 link-local ones). */
+  constructor(label: string, opts: { duts?: number; single?: boolean; linkLocalOnly?: boolean } = {}) {
+    this.linkLocalOnly = opts.linkLocalOnly === true;
     this.id = randomBytes(3).toString('hex');
     this.nsRtr = `mlbt-${this.id}-rtr`;
     const n = opts.single ? 0 : (opts.duts ?? 1);
@@ -66,8 +71,10 @@ export class Lab {
           [this.nsRtr, rif, this.addr.rtr4[i], this.addr.rtr6[i]],
           [ns, 'eth0', this.addr.dut4[i], this.addr.dut6[i]],
         ] as const) {
-          must('ip', ['-n', n, 'addr', 'add', `${a4}/24`, 'dev', ifname]);
-          must('ip', ['-n', n, '-6', 'addr', 'add', `${a6}/64`, 'dev', ifname, 'nodad']);
+          if (!this.linkLocalOnly) {
+            must('ip', ['-n', n, 'addr', 'add', `${a4}/24`, 'dev', ifname]);
+            must('ip', ['-n', n, '-6', 'addr', 'add', `${a6}/64`, 'dev', ifname, 'nodad']);
+          }
           must('ip', ['-n', n, 'link', 'set', ifname, 'up']);
         }
       });

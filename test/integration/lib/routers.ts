@@ -42,6 +42,12 @@ export interface NeighborSpec {
   prefixList?: { prefix: string; ge: number; le: number };
   /** FRR only (needs RouterOptions.bfd): `neighbor X bfd profile mlbt`. */
   bfd?: boolean;
+  /**
+   * FRR only: `address` is an interface name, `neighbor IF interface remote-as ASN|external|internal`
+   * (unnumbered: the peer's link-local address is learned from its RAs; zebra sends ours). Not
+   * passive; both families by default.
+   */
+  interface?: { remoteAs?: 'external' | 'internal' };
 }
 
 /** FRR bfdd: profile `mlbt` and static BFD peers (RFC 5881/5883). */
@@ -337,10 +343,15 @@ export class Frr extends Router {
     l.push(`router bgp ${o.asn}`, ` bgp router-id ${o.routerId}`, ' no bgp ebgp-requires-policy', ' no bgp default ipv4-unicast', ' no bgp network import-check');
     if (o.gracefulRestart) l.push(' bgp graceful-restart');
     for (const n of o.neighbors) {
-      l.push(` neighbor ${n.address} remote-as ${n.asn}`);
-      l.push(` neighbor ${n.address} description ${n.name}`);
-      l.push(` neighbor ${n.address} update-source ${this.localFor(n)}`);
-      if (n.passive ?? true) l.push(` neighbor ${n.address} passive`);
+      if (n.interface) {
+        l.push(` neighbor ${n.address} interface remote-as ${n.interface.remoteAs ?? n.asn}`);
+        l.push(` neighbor ${n.address} description ${n.name}`);
+      } else {
+        l.push(` neighbor ${n.address} remote-as ${n.asn}`);
+        l.push(` neighbor ${n.address} description ${n.name}`);
+        l.push(` neighbor ${n.address} update-source ${this.localFor(n)}`);
+      }
+      if (n.passive ?? !n.interface) l.push(` neighbor ${n.address} passive`);
       if (n.multihop) l.push(` neighbor ${n.address} ebgp-multihop 255`);
       l.push(` neighbor ${n.address} timers connect 1`);
       if (n.bfd) l.push(` neighbor ${n.address} bfd profile mlbt`);
@@ -352,7 +363,7 @@ export class Frr extends Router {
       for (const x of o.frrAddressFamilyLines ?? []) l.push(`  ${x}`);
       for (const p of o.frrNetworks ?? []) if (family(p) === f) l.push(`  network ${p}`);
       for (const n of o.neighbors) {
-        if (!(n.families ?? [family(n.address)]).includes(f)) continue;
+        if (!(n.families ?? (n.interface ? [4, 6] : [family(n.address)])).includes(f)) continue;
         l.push(`  neighbor ${n.address} activate`);
         if (n.prefixList && f === 4) l.push(`  neighbor ${n.address} route-map RM_${n.name} in`);
       }

@@ -214,3 +214,50 @@ test('a peer on loopback (seed 000): the next hop is the session\'s local addres
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('unnumbered BGPPeer (interface): plan names the interface and says the router gets our link-local next hop (RFC 8950 for IPv4)', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mlbt-plan-unnumbered-'));
+  try {
+    writeFileSync(
+      join(dir, 'all.yaml'),
+      `apiVersion: metallb.io/v1beta1
+kind: IPAddressPool
+metadata: {name: p, namespace: metallb-system}
+spec: {addresses: [198.51.100.10/32, 2001:db8:5::10/128]}
+---
+apiVersion: metallb.io/v1beta1
+kind: BGPAdvertisement
+metadata: {name: all, namespace: metallb-system}
+spec: {ipAddressPools: [p]}
+---
+apiVersion: metallb.io/v1beta2
+kind: BGPPeer
+metadata: {name: tor, namespace: metallb-system}
+spec: {myASN: 64700, peerASN: 64600, interface: eth0}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: default}
+spec: {type: LoadBalancer, ipFamilies: [IPv4, IPv6], ipFamilyPolicy: RequireDualStack, ports: [{port: 80}]}
+`,
+    );
+    const out = await json(['-f', dir, '--node-address', '10.0.0.5']);
+    const s = out.bgp[0];
+    assert.equal(s?.interface, 'eth0');
+    assert.equal(s?.peerAddress, 'eth0');
+    assert.deepEqual(
+      s?.routes.map((r) => [r.prefix, r.nextHop]),
+      [
+        ['198.51.100.10/32', null],
+        ['2001:db8:5::10/128', null],
+      ],
+    );
+    const t = await run(['-f', dir]);
+    assert.equal(t.status, 0, t.stderr);
+    assert.match(t.stdout, /-> peer tor \(unnumbered on eth0, AS 64600/);
+    assert.match(t.stdout, /198\.51\.100\.10\/32 +\(our link-local on eth0, RFC 8950\)/);
+    assert.match(t.stdout, /2001:db8:5::10\/128 +\(our link-local on eth0\)/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -66,3 +66,30 @@ test('diff: withdraw removed, announce added and changed, keep identical; groupi
   assert.equal(groupEntries(a.values()).length, 1);
   assert.equal(groupEntries(a.values())[0]?.prefixes.length, 3);
 });
+
+test('unnumbered: IPv6 and (with RFC 8950) IPv4 routes carry the link-local next hop in MP_REACH_NLRI; global first when the interface has one', () => {
+  const ll = parseIP('fe80::200:ff:fe00:1');
+  const global = parseIP('2001:db8:1::7');
+  const both = [IPV4_UNICAST, IPV6_UNICAST];
+  const routes = [route('192.0.2.1/32'), route('2001:db8:5::10/128')];
+  const base = ctx({ localAddress: { 6: ll }, families: both, linkNextHops: [ll] });
+  const plain = buildRib(routes, { ...base, extendedNextHop: false });
+  assert.equal(plain.rib.size, 1, 'IPv4 needs the extended next hop capability');
+  assert.match(plain.skipped[0]?.reason ?? '', /did not negotiate the extended next hop capability \(RFC 8950\)/);
+  assert.deepEqual(at(plain.rib, '2001:db8:5::10/128')?.attributes.mpReach, { afi: 2, safi: 1, nextHops: [{ family: 6, value: ll.value }], nlri: [] });
+  const enhe = buildRib(routes, { ...base, extendedNextHop: true });
+  assert.deepEqual(enhe.skipped, []);
+  const a4 = at(enhe.rib, '192.0.2.1/32')?.attributes;
+  assert.equal(a4?.nextHop, undefined);
+  assert.deepEqual(a4?.mpReach, { afi: 1, safi: 1, nextHops: [{ family: 6, value: ll.value }], nlri: [] });
+  const withGlobal = buildRib(routes, { ...base, extendedNextHop: true, linkNextHops: [global, ll] });
+  const hops = [
+    { family: 6, value: global.value },
+    { family: 6, value: ll.value },
+  ];
+  assert.deepEqual(at(withGlobal.rib, '192.0.2.1/32')?.attributes.mpReach?.nextHops, hops);
+  assert.deepEqual(at(withGlobal.rib, '2001:db8:5::10/128')?.attributes.mpReach?.nextHops, hops);
+  const unknown = buildRib(routes, { ...base, extendedNextHop: true, linkNextHops: [] });
+  assert.equal(unknown.rib.size, 0);
+  assert.match(unknown.skipped[0]?.reason ?? '', /link-local address on the interface is not known/);
+});
