@@ -1,8 +1,10 @@
 // Drain on leave (RFC 8326) in the Kubernetes speaker: test API server + one `metallb-ts speaker`
-// process in a node namespace + BIRD (iBGP). Cordoning the Node makes BIRD see the Service /32
-// with GRACEFUL_SHUTDOWN 65535:0 and LOCAL_PREF 0, then lose it after the drain period;
-// uncordoning announces it again; the exclude-from-external-load-balancers label does the same.
-import { test, before, after } from 'node:test';
+// process in a node namespace + a router (iBGP), once with BIRD and once with FRR (the same lab
+// and steps). Cordoning the Node makes the router see the Service /32 with GRACEFUL_SHUTDOWN
+// 65535:0 and LOCAL_PREF 0, then lose it after the drain period; uncordoning announces it again;
+// the exclude-from-external-load-balancers label does the same. FRR is also asked directly with
+// `show bgp ipv4 unicast <ip>/32 json` (community graceful-shutdown, locPrf 0).
+import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { FakeApiServer } from '../../support/apiserver/index.ts';
@@ -11,8 +13,8 @@ import { Lab } from '../lib/netns.ts';
 import { missing, IN_CI } from '../lib/prereq.ts';
 import { startProcess } from '../lib/proc.ts';
 import type { Managed } from '../lib/proc.ts';
-import { Bird } from '../lib/routers.ts';
-import type { RouterRoute } from '../lib/routers.ts';
+import { Frr, makeRouter, ROUTER_BINS } from '../lib/routers.ts';
+import type { Router, RouterKind, RouterRoute } from '../lib/routers.ts';
 import { REPO_ROOT } from '../lib/standalone.ts';
 
 const NS = 'metallb-system';
@@ -21,29 +23,28 @@ const FWD_PORT = 16444;
 const DRAIN_MS = 3000;
 const IP = '203.0.113.5';
 const BIN = join(REPO_ROOT, 'bin', 'metallb-ts.js');
-const why = missing(['ip', 'bird', 'birdc']);
 const env = { ...process.env, METALLB_TS_FROM_SOURCE: '1' };
 
 interface Ctx {
   lab: Lab;
   server: FakeApiServer;
   client: KubeClient;
-  router: Bird;
+  router: Router;
   procs: Managed[];
 }
-let ctx: Ctx | undefined;
 
-before(async () => {
-  if (why) return;
-  const lab = new Lab('kube-drain').setup();
+/** The lab of one router kind: API server objects, router, speaker process (Established). */
+async function setupLab(kind: RouterKind): Promise<Ctx> {
+  const lab = new Lab(`kube-drain-${kind}`).setup();
+  let ctx: Ctx | undefined;
   const procs: Managed[] = [];
   try {
     const server = await FakeApiServer.start({ socketPath: join(lab.dir, 'apiserver.sock') });
     const client = KubeClient.fromOptions({ kubeconfig: server.writeKubeconfig(join(lab.dir, 'kubeconfig-host')) });
     const a = lab.addr;
-    const router = new Bird({
+    const router = makeRouter(kind, {
       ns: lab.nsRtr,
-      dir: join(lab.dir, 'bird'),
+      dir: join(lab.dir, kind),
       asn: ASN,
       routerId: a.rtr4[0] ?? '',
       listen4: a.rtr4,
@@ -84,16 +85,17 @@ before(async () => {
       ),
     );
     await router.waitEstablished([a.dut4[0] ?? ''], 60000);
+    return ctx;
   } catch (e) {
     for (const p of procs) await p.stop();
+    await ctx?.router.stop();
     await ctx?.server.close();
     lab.destroy();
-    ctx = undefined;
     throw e;
   }
-});
+}
 
-after(async () => {
+async function teardown(ctx: Ctx | undefined): Promise<void> {
   if (!ctx) return;
   try {
     for (const p of ctx.procs.reverse()) await p.stop();
@@ -102,16 +104,24 @@ after(async () => {
   } finally {
     ctx.lab.destroy();
   }
-});
+}
 
 const ours = (rs: RouterRoute[]): RouterRoute | undefined => rs.find((r) => r.prefix === `${IP}/32`);
 
 async function drainCycle(c: Ctx, leave: Record<string, unknown>, back: Record<string, unknown>, what: string): Promise<void> {
   await c.router.waitRoutes(`${IP}/32 announced normally`, (rs) => ours(rs)?.localPref === 200 && !ours(rs)?.communities.includes('65535:0'), 60000);
   await c.client.patch(R.nodes, undefined, 'node-0', leave);
-  const seen = await c.router.waitRoutes(`${what}: 65535:0 at BIRD`, (rs) => ours(rs)?.communities.includes('65535:0') === true, 20000);
+  const seen = await c.router.waitRoutes(`${what}: 65535:0 at ${c.router.kind}`, (rs) => ours(rs)?.communities.includes('65535:0') === true, 20000);
   const tSeen = Date.now();
   assert.equal(ours(seen)?.localPref, 0, 'LOCAL_PREF 0 on iBGP while draining');
+  if (c.router instanceof Frr) {
+    // FRR's own view of the prefix, as an operator would ask for it
+    const doc = JSON.parse(await c.router.vtysh(`show bgp ipv4 unicast ${IP}/32 json`)) as { paths?: { locPrf?: number; community?: { string?: string; list?: string[] } }[] };
+    const path = doc.paths?.[0];
+    assert.ok(path, `FRR has a path for ${IP}/32: ${JSON.stringify(doc)}`);
+    assert.match(`${path.community?.string ?? ''} ${(path.community?.list ?? []).join(' ')}`, /graceful-shutdown|gracefulShutdown|65535:0/, `community at FRR: ${JSON.stringify(path.community)}`);
+    assert.equal(path.locPrf, 0, 'FRR: locPrf 0');
+  }
   await c.router.waitRoutes(`${what}: withdrawn after the drain period`, (rs) => ours(rs) === undefined, DRAIN_MS + 20000);
   const tGone = Date.now();
   assert.ok(tGone - tSeen >= DRAIN_MS - 1000, `${what}: withdrawn ${tGone - tSeen} ms after 65535:0 was seen (drain period ${DRAIN_MS} ms)`);
@@ -119,23 +129,35 @@ async function drainCycle(c: Ctx, leave: Record<string, unknown>, back: Record<s
   await c.router.waitRoutes(`${what} lifted: announced again`, (rs) => ours(rs)?.localPref === 200 && !ours(rs)?.communities.includes('65535:0'), 20000);
 }
 
-test('cordon: GRACEFUL_SHUTDOWN, then withdraw; uncordon: announced again', async (t) => {
-  if (why) {
-    if (IN_CI) throw new Error(`prerequisite missing under CI: ${why}`);
-    t.skip(why);
-    return;
-  }
-  assert.ok(ctx);
-  await drainCycle(ctx, { spec: { unschedulable: true } }, { spec: { unschedulable: null } }, 'cordon');
-});
+for (const kind of ['bird', 'frr'] as const) {
+  describe(`drain on leave against ${kind}`, { concurrency: false }, () => {
+    const why = missing(['ip', ...ROUTER_BINS[kind]]);
+    let ctx: Ctx | undefined;
+    before(async () => {
+      if (why) return;
+      ctx = await setupLab(kind);
+    });
+    after(() => teardown(ctx));
 
-test('exclude-from-external-load-balancers label: the same drain', async (t) => {
-  if (why) {
-    if (IN_CI) throw new Error(`prerequisite missing under CI: ${why}`);
-    t.skip(why);
-    return;
-  }
-  assert.ok(ctx);
-  const label = 'node.kubernetes.io/exclude-from-external-load-balancers';
-  await drainCycle(ctx, { metadata: { labels: { [label]: '' } } }, { metadata: { labels: { [label]: null } } }, 'exclusion label');
-});
+    it('cordon: GRACEFUL_SHUTDOWN, then withdraw; uncordon: announced again', async (t) => {
+      if (why) {
+        if (IN_CI) throw new Error(`prerequisite missing under CI: ${why}`);
+        t.skip(why);
+        return;
+      }
+      assert.ok(ctx);
+      await drainCycle(ctx, { spec: { unschedulable: true } }, { spec: { unschedulable: null } }, 'cordon');
+    });
+
+    it('exclude-from-external-load-balancers label: the same drain', async (t) => {
+      if (why) {
+        if (IN_CI) throw new Error(`prerequisite missing under CI: ${why}`);
+        t.skip(why);
+        return;
+      }
+      assert.ok(ctx);
+      const label = 'node.kubernetes.io/exclude-from-external-load-balancers';
+      await drainCycle(ctx, { metadata: { labels: { [label]: '' } } }, { metadata: { labels: { [label]: null } } }, 'exclusion label');
+    });
+  });
+}
