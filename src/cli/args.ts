@@ -61,6 +61,7 @@ export const OPTIONS = {
   '--diff': { value: false },
   '--current': { value: true, multiple: true },
   '--full': { value: false },
+  '--this-host': { value: false },
   '--status': { value: true, multiple: true },
   '--local-checks': { value: false },
   '--router-config': { value: true, multiple: true },

@@ -11,9 +11,10 @@ import { tryParseIP } from '../ip/index.ts';
 import type { Node } from '../model/objects.ts';
 import { allocate } from '../allocator/index.ts';
 import { previousFromStatus } from '../doctor/state.ts';
-import { formatPlanTable, planAll, planToJSON } from '../planner/index.ts';
+import { applyHostFacts, formatPlanTable, planAll, planToJSON } from '../planner/index.ts';
+import { readHostFacts } from './plan-host.ts';
 import { parseArgs, pick, UsageError } from './args.ts';
-import { hasUnreadableInput, runGuarded } from './common.ts';
+import { hasUnreadableInput } from './common.ts';
 
 export const PLAN_USAGE = `usage: metallb-ts plan -f PATH [-f PATH ...] [-o table|json] [--node NAME] [--node-address IP] [--load-balancer-class NAME]
 
@@ -29,6 +30,11 @@ options:
   --node-address IP     with no Node objects: the node's address (default 127.0.0.1)
   --load-balancer-class NAME
                         our loadBalancerClass (default: serve Services without a class)
+  --this-host           plan runs on the node itself (--node, or the only node): each session's
+                        local address is asked from this host's kernel, so the next hop is the
+                        one the router will receive (a peer behind a second uplink gets that
+                        interface's address; a sourceAddress not configured here is not used,
+                        with a warning)
   --diff                compare the current state with the proposed one (-f): per router the
                         routes added (+), removed (-) and changed (~), and the Services whose IPs
                         change; nothing is applied
@@ -56,15 +62,17 @@ interface Options {
   node?: string;
   nodeAddress?: string;
   lbClass?: string;
+  thisHost?: boolean;
 }
 
 function parsePlanArgs(argv: string[]): Options | { error: string } | 'help' {
-  const p = parseArgs(argv, pick('--filename', '--output', '--node', '--node-address', '--load-balancer-class', '--diff', '--current', '--kubeconfig', '--full'));
+  const p = parseArgs(argv, pick('--filename', '--output', '--node', '--node-address', '--load-balancer-class', '--diff', '--current', '--kubeconfig', '--full', '--this-host'));
   if (p instanceof UsageError) return { error: p.message };
   if (p.help) return 'help';
   const o: Options = { paths: p.lists.get('--filename') ?? [], output: 'table', current: p.lists.get('--current') ?? [] };
   if (p.flags.has('--diff')) o.diff = true;
   if (p.flags.has('--full')) o.full = true;
+  if (p.flags.has('--this-host')) o.thisHost = true;
   const kc = p.values.get('--kubeconfig');
   if (kc !== undefined) o.kubeconfig = kc;
   if (o.paths.some((f) => f === '')) return { error: '-f needs a path' };
@@ -115,10 +123,16 @@ export async function run(argv: string[]): Promise<number> {
       ...(opts.lbClass !== undefined ? { loadBalancerClass: opts.lbClass } : {}),
     });
   }
-  return runGuarded('plan', () => runInner(argv));
+  try {
+    return await runInner(argv);
+  } catch (err) {
+    // as runGuarded: never a stack trace, one line, exit 2
+    process.stderr.write(`metallb-ts plan: internal error: ${err instanceof Error ? err.message : String(err)}\n`);
+    return 2;
+  }
 }
 
-function runInner(argv: string[]): number {
+async function runInner(argv: string[]): Promise<number> {
   const opts = parsePlanArgs(argv);
   if (opts === 'help') {
     process.stdout.write(PLAN_USAGE);
@@ -186,6 +200,14 @@ function runInner(argv: string[]): number {
   if (onlyNode !== undefined) {
     plan.bgp = plan.bgp.filter((s) => s.node === onlyNode);
     plan.layer2 = plan.layer2.filter((l) => l.node === onlyNode);
+  }
+  if (opts.thisHost) {
+    const here = onlyNode ?? (nodes.length === 1 ? nodes[0]?.metadata.name : undefined);
+    if (here === undefined) {
+      process.stderr.write('metallb-ts plan: --this-host: several nodes in the input: say which one this host is with --node NAME\n');
+      return 2;
+    }
+    applyHostFacts(plan.bgp, await readHostFacts(here, plan.bgp));
   }
   if (opts.output === 'json') process.stdout.write(JSON.stringify(planToJSON(plan), null, 2) + '\n');
   else process.stdout.write(formatPlanTable(plan));

@@ -31,6 +31,8 @@ function nextHopOf(s: SessionPlan, r: PlannedRoute): string | null {
   if (!s.config.address && s.config.interface !== undefined) return null; // unnumbered: our link-local address, known at run time
   const f: Family = r.prefix.family;
   const peer = s.config.address;
+  // known on this host (src/planner/nexthop.ts): the address the session really has
+  if (s.localAddress && s.localAddress.family === f && peer?.family === f) return formatIP(s.localAddress);
   if (peer && peer.family === f && isLoopback(peer) && !s.config.sourceAddress) return formatIP(LOOPBACK_SOURCE[f]);
   const a = (s.nodeAddresses ?? []).find((x: IP) => x.family === f);
   return a ? formatIP(a) : null;
@@ -63,6 +65,10 @@ export interface PlanJSON {
     peerASN: number | null;
     myASN: number;
     ebgp: boolean;
+    /** The session's local address on this host (plan run on the node itself), when known. */
+    localAddress?: string;
+    /** E.g. a sourceAddress that is not configured on the node (the kernel chooses). */
+    warnings?: string[];
     routes: {
       prefix: string;
       nextHop: string | null;
@@ -106,6 +112,8 @@ export function planToJSON(p: PlanOutput): PlanJSON {
       peerASN: peerASNOf(s),
       myASN: s.config.myASN,
       ebgp: s.ebgp,
+      ...(s.localAddress ? { localAddress: formatIP(s.localAddress) } : {}),
+      ...(s.warnings && s.warnings.length > 0 ? { warnings: [...s.warnings] } : {}),
       routes: s.routes.map((r) => ({
         prefix: formatPrefix(r.prefix),
         nextHop: nextHopOf(s, r),
@@ -161,6 +169,8 @@ export function formatPlanTable(p: PlanOutput): string {
     out.push(
       `  node ${s.node} -> peer ${s.peer} (${j.interface !== undefined ? `unnumbered on ${j.interface}` : (j.peerAddress ?? '?')}${j.peerPort === 179 ? '' : ` port ${j.peerPort}`}, AS ${asn}, local AS ${s.config.localASN ?? s.config.myASN}, ${s.ebgp ? 'eBGP' : 'iBGP'})`,
     );
+    if (j.localAddress) out.push(`    local address ${j.localAddress} (this host)`);
+    for (const w of j.warnings ?? []) out.push(`    warning: ${w}`);
     if (j.routes.length === 0) {
       out.push('    (no routes)');
       continue;

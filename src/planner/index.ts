@@ -8,5 +8,7 @@ export type { L2Candidate } from './elect.ts';
 export { planToJSON, formatPlanTable, formatCommunity, formatLargeCommunity } from './format.ts';
 export type { PlanJSON } from './format.ts';
 export type * from './types.ts';
+export { applyHostFacts, sessionSource } from './nexthop.ts';
+export type { HostFacts, SessionSource } from './nexthop.ts';
 export { resolvePeerPasswords } from './passwords.ts';
 export type { BlockedSession, ResolvedPasswords } from './passwords.ts';

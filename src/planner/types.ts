@@ -49,6 +49,13 @@ export interface SessionPlan {
    */
   nodeAddresses?: IP[];
   /**
+   * The session's local address as this host's kernel makes it (set by `plan` for the node it
+   * runs on, src/planner/nexthop.ts): the next hop of the routes of the peer's family.
+   */
+  localAddress?: IP;
+  /** What the plan reader must know about this session (a sourceAddress that is not local, ...). */
+  warnings?: string[];
+  /**
    * What this node imports from the session (the peer's FRRConfiguration toReceive policies that
    * select this node, merged); absent = nothing (docs/routes-in.md).
    */
