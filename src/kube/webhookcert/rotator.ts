@@ -159,7 +159,17 @@ export class WebhookCerts {
     const r = this.o.rotation;
     if (!r) return;
     if (this.timer) clearTimeout(this.timer);
-    const configs = await Promise.all(r.webhookConfigurations.map((name) => this.o.client.get<WebhookConfiguration>(VALIDATING_WEBHOOKS, undefined, name)));
+    // A configuration we cannot read (RBAC) must not stop the certificate: it is written anyway
+    // and the error thrown at the end, so the work queue retries the caBundle.
+    let readError: unknown;
+    const configs = await Promise.all(
+      r.webhookConfigurations.map((name) =>
+        this.o.client.get<WebhookConfiguration>(VALIDATING_WEBHOOKS, undefined, name).catch((e: unknown) => {
+          readError = e;
+          return undefined;
+        }),
+      ),
+    );
     const managed = configs.find((c) => c?.metadata.annotations?.[CERT_MANAGER_INJECT] !== undefined);
     if (managed) {
       if (!this.certManagerNoted) this.o.logger.info({ webhookConfiguration: managed.metadata.name, secret: this.key }, `webhook: ${CERT_MANAGER_INJECT} is set; cert-manager keeps the certificate Secret and the caBundle`);
@@ -200,6 +210,7 @@ export class WebhookCerts {
     for (const vwc of configs) if (vwc) await this.injectCA(vwc, bundle.ca.cert);
     const absent = r.webhookConfigurations.filter((_n, i) => !configs[i]);
     if (absent.length > 0) this.o.logger.debug({ webhookConfigurations: absent }, 'webhook: no such ValidatingWebhookConfiguration yet; the caBundle goes in when it appears');
+    if (readError !== undefined) throw readError;
     const next = d.action === 'keep' ? d.nextCheckAt : now + MAX_CHECK_INTERVAL_MS;
     this.timer = setTimeout(() => this.requeue(), nextCheckDelay(now, next, MAX_CHECK_INTERVAL_MS));
     this.timer.unref();

@@ -16,6 +16,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FakeApiServer } from '../../support/apiserver/index.ts';
+import type { ApiServerOptions } from '../../support/apiserver/server.ts';
 import { waitFor } from '../lib/proc.ts';
 import { KubeClient, R } from '../../../src/kube/client.ts';
 import type { KubeObject } from '../../../src/kube/client.ts';
@@ -44,8 +45,8 @@ const until = <T>(fn: () => Promise<T | undefined> | T | undefined, what: string
 const text = (s: SecretObj | undefined, k: string): string => Buffer.from(s?.data?.[k] ?? '', 'base64').toString('utf8');
 const b64 = (s: string): string => Buffer.from(s, 'utf8').toString('base64');
 
-async function setup(objects: Record<string, unknown>[]): Promise<{ server: FakeApiServer; client: KubeClient; kubeconfig: string }> {
-  const server = await FakeApiServer.start({ bookmarkIntervalMs: 500 });
+async function setup(objects: Record<string, unknown>[], opts: ApiServerOptions = {}): Promise<{ server: FakeApiServer; client: KubeClient; kubeconfig: string }> {
+  const server = await FakeApiServer.start({ bookmarkIntervalMs: 500, ...opts });
   const kubeconfig = server.writeKubeconfig(join(dir, `kubeconfig-${Math.random().toString(36).slice(2)}`));
   const client = KubeClient.fromOptions({ kubeconfig });
   await client.create(R.namespaces, { metadata: { name: NS } });
@@ -92,8 +93,13 @@ function startController(kubeconfig: string, extra: string[] = [], identity = 'c
 }
 
 /** Runs `body` with controller processes (one per identity); prints their logs when it fails; stops everything. */
-async function withControllers(objects: Record<string, unknown>[], identities: string[], body: (env: { server: FakeApiServer; client: KubeClient; procs: Proc[] }) => Promise<void>): Promise<void> {
-  const { server, client, kubeconfig } = await setup(objects);
+async function withControllers(
+  objects: Record<string, unknown>[],
+  identities: string[],
+  body: (env: { server: FakeApiServer; client: KubeClient; procs: Proc[] }) => Promise<void>,
+  opts: ApiServerOptions = {},
+): Promise<void> {
+  const { server, client, kubeconfig } = await setup(objects, opts);
   const procs = identities.map((id) => startController(kubeconfig, [], id));
   try {
     await body({ server, client, procs });
@@ -286,4 +292,30 @@ test('with cert-manager (inject-ca-from): the controller only serves the Secret 
     const s = await client.get<SecretObj>(R.secrets, NS, SECRET);
     assert.equal(s?.metadata.resourceVersion, written.metadata.resourceVersion, 'the controller did not touch the Secret');
   });
+});
+
+test('without RBAC for the webhook configuration the certificate is still written and served (the caBundle is retried)', async () => {
+  let denied = 0;
+  const authorize: ApiServerOptions['authorize'] = (r) => {
+    // the test itself only creates the configuration; the controller reads, watches and patches it
+    if (!r.path.includes('/validatingwebhookconfigurations') || r.verb === 'create') return undefined;
+    denied++;
+    return 403;
+  };
+  await withControllers(
+    webhook(NS),
+    ['ctl-0'],
+    async ({ client, procs: [c] }) => {
+      assert.ok(c);
+      const secret = await until(async () => {
+        const s = await client.get<SecretObj>(R.secrets, NS, SECRET);
+        return s && text(s, 'tls.crt') !== '' ? s : undefined;
+      }, 'the webhook certificate Secret');
+      const a = await until(async () => review(await c.webhookUrl(), text(secret, 'ca.crt'), 'b', ['10.1.0.0/24']), 'the certificate served');
+      assert.equal(a.served, fp(text(secret, 'tls.crt')));
+      await until(() => (c.log().includes('validatingwebhookconfigurations') && c.log().includes('403') ? true : undefined), 'the 403 logged');
+      assert.ok(denied > 0);
+    },
+    { authorize },
+  );
 });

@@ -7,6 +7,7 @@ import { X509Certificate } from 'node:crypto';
 import { caBundlePatch, decide, nextCheckDelay, serviceDnsNames, validity } from '../../../src/kube/webhookcert/policy.ts';
 import type { BundleFacts } from '../../../src/kube/webhookcert/policy.ts';
 import { checkServingPair, createCA, createServing, inspect } from '../../../src/kube/webhookcert/x509.ts';
+import { runCli } from '../helpers/cli.ts';
 
 const DAY = 86_400_000;
 const T0 = Date.UTC(2030, 0, 1);
@@ -92,4 +93,17 @@ test('x509: a CA and a serving certificate for the Service names; inspect reads 
   assert.equal(garbage.kind, 'invalid');
   assert.match(garbage.kind === 'invalid' ? garbage.problem : '', /^ca\.crt is not a certificate/);
   assert.match((() => { const r = inspect({ ca, serving: { cert: serving.cert, key: 'nope' } }); return r.kind === 'invalid' ? r.problem : ''; })(), /^tls\.key is not a private key/);
+});
+
+test('controller flags: certificate lifetimes are Go durations; renewal must come before expiry', async () => {
+  const bad = async (...args: string[]): Promise<string> => {
+    const r = await runCli('controller', ...args);
+    assert.equal(r.code, 2, r.stderr);
+    return r.stderr.split('\n')[0] ?? '';
+  };
+  assert.equal(await bad('--cert-validity', '1y'), 'metallb-ts controller: --cert-validity must be a positive duration such as 2160h, not "1y"');
+  assert.equal(await bad('--cert-renew-before', '9000h'), 'metallb-ts controller: --cert-renew-before must be shorter than --cert-validity and --ca-validity (or every check would renew)');
+  assert.equal(await bad('--ca-validity', '1000h'), 'metallb-ts controller: --cert-renew-before must be shorter than --cert-validity and --ca-validity (or every check would renew)');
+  const help = await runCli('controller', '--help');
+  for (const flag of ['--webhook-secret', '--cert-service-name', '--webhook-configuration', '--disable-cert-rotation', '--cert-validity', '--cert-renew-before', '--ca-validity']) assert.match(help.stdout, new RegExp(`^  ${flag} `, 'm'), flag);
 });
