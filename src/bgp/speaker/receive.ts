@@ -31,6 +31,9 @@ export interface LimitNotification {
 /** Name of the interface holding `address` (undefined when none or unknown). */
 function interfaceOf(address: string | undefined): string | undefined {
   if (!address) return undefined;
+  // a link-local session (unnumbered) carries its interface as the scope: fe80::1%eth0
+  const scope = address.split('%')[1];
+  if (scope) return scope;
   const bare = address.replace(/^::ffff:/, '');
   for (const [name, list] of Object.entries(networkInterfaces())) {
     if ((list ?? []).some((a) => a.address === bare)) return name;

@@ -173,6 +173,7 @@ function neighborPeer(
     const src = tryParseIP(n.sourceaddress);
     if (!src) d.warn(item, [...np, 'sourceaddress'], `"${n.sourceaddress}" is not an IP address: an interface name as source is not supported by metallb-ts; ignored`, UNSUPPORTED);
     else if (peer.address && src.family !== peer.address.family) d.at(item, [...np, 'sourceaddress'], `IPv${src.family} source address for an IPv${peer.address.family} neighbor address`);
+    else if (!peer.address && peer.interface !== undefined) d.warn(item, [...np, 'sourceaddress'], `ignored for an unnumbered neighbor: the session runs from the IPv6 link-local address of interface ${peer.interface}`, UNSUPPORTED);
     else peer.sourceAddress = src;
   }
   sessionTimers(d, item, np, n.holdTime, n.keepaliveTime, peer);

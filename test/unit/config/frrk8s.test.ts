@@ -146,3 +146,22 @@ test('the manifest and chart ship the FRRConfiguration CRD, and the speaker may 
   const rule = speaker?.rules?.find((r) => r.apiGroups.includes('frrk8s.metallb.io') && r.resources.includes('frrconfigurations'));
   assert.deepEqual(rule?.verbs, ['get', 'list', 'watch']);
 });
+
+test('an unnumbered neighbor (interface) is a session over that interface, merged with a BGPPeer of the same interface; address and interface are exclusive', () => {
+  const set = load(
+    peer('tor', { myASN: 64512, peerASN: 64513, interface: 'eth0' }),
+    frr('unnum', router([{ interface: 'eth0', asn: 64513, toReceive: { allowed: { mode: 'all' } } }, { interface: 'eth1', asn: 64514 }])),
+  );
+  assert.deepEqual(set.errors.map(line), []);
+  assert.deepEqual(set.warnings.map(line), []);
+  const byName = new Map((set.config?.peers ?? []).map((p) => [p.name, p]));
+  assert.deepEqual([...byName.keys()].sort(), ['tor', 'unnum-eth1']);
+  assert.equal(byName.get('tor')?.interface, 'eth0');
+  assert.equal(byName.get('tor')?.address, undefined);
+  assert.equal(receivePolicyFor(byName.get('tor')!, {})?.mode, 'all', 'the FRRConfiguration neighbor on eth0 is the BGPPeer\'s session');
+  assert.equal(byName.get('unnum-eth1')?.interface, 'eth1');
+  const src = load(frr('src', router([{ interface: 'eth2', asn: 64513, sourceaddress: '192.0.2.5' }])));
+  assert.deepEqual(src.warnings.map((d) => `${d.field}: ${d.message}`), ['spec.bgp.routers[0].neighbors[0].sourceaddress: ignored for an unnumbered neighbor: the session runs from the IPv6 link-local address of interface eth2']);
+  const both = load(frr('bad', router([{ interface: 'eth0', address: '192.0.2.1', asn: 64513 }])));
+  assert.deepEqual(both.errors.map((d) => `${d.field}: ${d.message}`), ['spec.bgp.routers[0].neighbors[0].interface: only one of address and interface may be set']);
+});
