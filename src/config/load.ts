@@ -4,7 +4,8 @@
 
 import { readdirSync, readFileSync, statSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
-import { Composer, LineCounter, Parser, type Document } from 'yaml';
+import { Composer, LineCounter, Parser, parseDocument, type Document } from 'yaml';
+import { fastParseDocuments } from './fastyaml.ts';
 import { lineAt } from './yamlpos.ts';
 import type { Config, Diagnostic, LoadedObject, SourceRef } from './types.ts';
 import type { EndpointSlice, Namespace, Node, Secret, Service } from '../model/objects.ts';
@@ -156,14 +157,14 @@ export class InputCache {
           parsed.push(hit.parsed);
           continue;
         }
-        let text: string;
+        let bytes: Buffer;
         try {
-          text = readFileSync(f.file, 'utf8');
+          bytes = readFileSync(f.file);
         } catch (err) {
           readErrors.push({ ...fileError(f.file, 0, `cannot read: ${errorMessage(err)}`), code: 'unreadable' });
           continue;
         }
-        const pf = parseFile(f.file, text, this.retain);
+        const pf = (this.retain ? undefined : parseFileFast(f.file, bytes)) ?? parseFile(f.file, bytes.toString('utf8'), this.retain);
         this.lastParsed.push(f.file);
         if (f.key !== undefined) seen.set(f.file, { key: f.key, parsed: pf });
         parsed.push(pf);
@@ -359,13 +360,16 @@ function checkCluster(lo: LoadedObject, kind: string, errors: Diagnostic[]): boo
   }
 }
 
-function toEntry(lo: LoadedObject, retain: boolean): Entry {
+const NONE: Diagnostic[] = [];
+
+/** `compact`: the object is already exact-size with shared strings (fastyaml): no copy. */
+function toEntry(lo: LoadedObject, retain: boolean, compact = false): Entry {
   const kind = lo.source.kind;
   if (!CLUSTER_KINDS.has(kind)) return { lo };
   const errors: Diagnostic[] = [];
   const ok = checkCluster(lo, kind, errors);
-  const warnings = ok && kind === 'Service' ? serviceWarnings(lo) : [];
-  const e: Entry = { cluster: kind, object: retain ? lo.object : compactCopy(lo.object), ok, errors, warnings };
+  const warnings = ok && kind === 'Service' ? serviceWarnings(lo) : NONE;
+  const e: Entry = { cluster: kind, object: retain || compact ? lo.object : compactCopy(lo.object), ok, errors: errors.length > 0 ? errors : NONE, warnings: warnings.length > 0 ? warnings : NONE };
   if (retain) e.lo = lo;
   return e;
 }
@@ -390,6 +394,44 @@ function jsonSafe(v: unknown, depth = 0): boolean {
  */
 function compactCopy(o: Record<string, unknown>): Record<string, unknown> {
   return jsonSafe(o) ? (JSON.parse(JSON.stringify(o)) as Record<string, unknown>) : o;
+}
+
+/**
+ * parseFile for files of plain YAML (src/config/fastyaml.ts), undefined for anything else.
+ * Cluster objects are taken as the fast reader built them; a diagnostic about one re-parses
+ * its document with the `yaml` library for the line. Configuration documents (few) are parsed
+ * by the library, each on its own, at their lines in the file.
+ */
+function parseFileFast(file: string, bytes: Buffer): ParsedFile | undefined {
+  const docs = fastParseDocuments(bytes);
+  if (!docs) return undefined;
+  const out: ParsedFile = { file, errors: [], entries: [] };
+  for (const d of docs) {
+    // the document's text at its own lines (the rest of the file as empty lines)
+    const text = (): string => '\n'.repeat(d.line - 1) + bytes.toString('latin1', d.start, d.end);
+    const v = d.value as Record<string, unknown>;
+    const kind = typeof v['kind'] === 'string' ? v['kind'] : '';
+    if (!CLUSTER_KINDS.has(kind)) {
+      const sub = parseFile(file, text(), false);
+      if (sub.errors.length > 0) return undefined;
+      out.entries.push(...sub.entries);
+      continue;
+    }
+    let parsed: { root: unknown; lc: LineCounter } | undefined;
+    const lineOf = (path: FieldPath): number => {
+      if (path.length === 0) return d.contentLine;
+      if (!parsed) {
+        const lc = new LineCounter();
+        parsed = { root: parseDocument(text(), { lineCounter: lc, prettyErrors: false, uniqueKeys: true }).contents, lc };
+      }
+      return lineAt(parsed.root, parsed.lc, path);
+    };
+    const meta = isRecord(v['metadata']) ? v['metadata'] : {};
+    const source: SourceRef = { file, line: d.contentLine, kind, name: typeof meta['name'] === 'string' ? meta['name'] : '' };
+    if (typeof meta['namespace'] === 'string') source.namespace = meta['namespace'];
+    out.entries.push(toEntry({ object: v, source, lineOf }, false, true));
+  }
+  return out;
 }
 
 /** Parses one file into documents (cluster objects already checked). */

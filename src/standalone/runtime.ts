@@ -26,7 +26,7 @@ import { rangeSize } from '../ip/index.ts';
 import type { NodeAgent } from '../node/agent.ts';
 import type { NodeStatus } from '../node/types.ts';
 import type { StoredAssignment } from './state.ts';
-import { loadState, saveState, serializeState } from './state.ts';
+import { loadState, serializeState, writeStateText } from './state.ts';
 import { mergeFiles } from './lastgood.ts';
 import type { FileObjects } from './lastgood.ts';
 
@@ -142,7 +142,23 @@ function poolUsage(config: Config, assignments: Record<string, StoredAssignment>
 interface GoodState {
   config: Config;
   assignments: Record<string, StoredAssignment>;
-  services: ServiceStatus[];
+  /**
+   * Services of the allocation without an IP, with why (null: it just stopped being ours and
+   * released its IP). The /status Service list is built from these and the assignments.
+   */
+  failed: Map<string, string | null>;
+}
+
+/** /status `services`: every Service we manage, sorted by namespace/name (built on request). */
+function serviceList(g: GoodState): ServiceStatus[] {
+  const out: ServiceStatus[] = [];
+  const add = (key: string, ips: string[], pool: string | null, error: string | null): void => {
+    const i = key.indexOf('/');
+    out.push({ namespace: key.slice(0, i < 0 ? key.length : i), name: i < 0 ? '' : key.slice(i + 1), ips, pool, error });
+  };
+  for (const [key, a] of Object.entries(g.assignments)) add(key, a.ips, a.pool, g.failed.get(key) ?? null);
+  for (const [key, error] of g.failed) if (!Object.prototype.hasOwnProperty.call(g.assignments, key)) add(key, [], null, error);
+  return out.sort((a, b) => (a.namespace + '/' + a.name < b.namespace + '/' + b.name ? -1 : 1));
 }
 
 export class Standalone {
@@ -256,26 +272,20 @@ export class Standalone {
       return this.fail([`internal error: ${(e as Error).message}`]);
     }
 
-    const services: ServiceStatus[] = alloc.results
-      .map((r) => {
-        const [namespace = '', name = ''] = r.key.split('/', 2);
-        return { namespace, name, ips: r.assignment?.ips ?? [], pool: r.assignment?.pool ?? null, error: r.error ?? null };
-      })
-      .sort((a, b) => (a.namespace + '/' + a.name < b.namespace + '/' + b.name ? -1 : 1));
-    for (const s of services) {
-      if (s.error) this.log.warn({ service: `${s.namespace}/${s.name}` }, `no IP: ${s.error}`);
+    const failed = new Map<string, string | null>();
+    const prev = this.good;
+    const gone = new Set(prev ? [...Object.keys(prev.assignments), ...prev.failed.keys()] : []);
+    for (const r of alloc.results) {
+      gone.delete(r.key);
+      if (r.error !== undefined) {
+        failed.set(r.key, r.error);
+        this.log.warn({ service: r.key }, `no IP: ${r.error}`);
+      } else if (!r.assignment) failed.set(r.key, null);
+      const ips = r.assignment?.ips ?? [];
+      const before = prev?.assignments[r.key]?.ips;
+      if (ips.length > 0 && (!before || before.join(',') !== ips.join(','))) this.log.info({ service: r.key, ips, pool: r.assignment?.pool }, 'IP assigned');
     }
-
-    const prevServices = new Map((this.good?.services ?? []).map((s) => [`${s.namespace}/${s.name}`, s]));
-    for (const s of services) {
-      const key = `${s.namespace}/${s.name}`;
-      const p = prevServices.get(key);
-      if (!p || p.ips.join(',') !== s.ips.join(',')) {
-        if (s.ips.length > 0) this.log.info({ service: key, ips: s.ips, pool: s.pool }, 'IP assigned');
-      }
-      prevServices.delete(key);
-    }
-    for (const key of prevServices.keys()) this.log.info({ service: key }, 'service removed, IP released');
+    for (const key of gone) this.log.info({ service: key }, 'service removed, IP released');
 
     const defer = this.opts.deferStateWrite;
     if (!defer) this.saveAssignments(alloc.assignments);
@@ -299,7 +309,8 @@ export class Standalone {
       this.log.error({ err: e }, 'internal error while planning; keeping the previous state');
       return this.fail([`internal error: ${(e as Error).message}`]);
     }
-    this.good = { config, assignments: alloc.assignments, services };
+    this.good = { config, assignments: alloc.assignments, failed };
+    this.previous = {}; // in this.good from now on
     this.goodFiles = merged.next;
     // under the last good configuration the errors stay (stale) and the reload is not "ok"
     if (!underLastGood) {
@@ -317,7 +328,7 @@ export class Standalone {
     this.log.info(
       {
         generation: this.generation,
-        services: services.length,
+        services: alloc.results.length,
         sessions,
       },
       underLastGood ? 'Service changes applied under the last good configuration' : 'configuration applied',
@@ -333,10 +344,11 @@ export class Standalone {
   }
 
   private saveAssignments(assignments: Record<string, StoredAssignment>): void {
-    const text = digest(serializeState(assignments));
+    const data = serializeState(assignments);
+    const text = digest(data);
     if (text === this.savedState) return;
     try {
-      saveState(this.opts.statePath, assignments, { rotate: !this.stateFileBad });
+      writeStateText(this.opts.statePath, data, { rotate: !this.stateFileBad });
       this.savedState = text;
       this.stateError = null;
       this.stateFileBad = false;
@@ -374,7 +386,7 @@ export class Standalone {
       staleFiles: [...this.staleFiles],
       configWarnings: [...this.warnings],
       stateFile: { path: this.opts.statePath, error: this.stateError, recovery: this.stateRecovery },
-      services: this.good?.services ?? [],
+      services: this.good ? serviceList(this.good) : [],
       pools: this.good ? poolUsage(this.good.config, this.good.assignments) : [],
     };
   }

@@ -139,8 +139,12 @@ export interface SaveOptions {
 
 /** Writes the state atomically. Throws (with the path in the message) on I/O errors. */
 export function saveState(path: string, assignments: Record<string, StoredAssignment>, opts: SaveOptions = {}): void {
+  writeStateText(path, serializeState(assignments), opts);
+}
+
+/** saveState with the file's text already made by serializeState (100k Services: ~10 MB, made once). */
+export function writeStateText(path: string, data: string, opts: SaveOptions = {}): void {
   const tmp = stateTempName(path);
-  const data = serializeState(assignments);
   let fd: number | undefined;
   try {
     fd = openSync(tmp, 'w', 0o644);
