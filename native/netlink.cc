@@ -7,6 +7,10 @@
 //   remove(route)              RTM_DELROUTE matching destination, table, metric and protocol 186
 //   list(family, table)        dump of the routes with protocol 186 in that table
 //   ifindex(name)              if_nametoindex (0 when unknown)
+//   lookup(family, address)    RTM_GETROUTE with RTM_F_FIB_MATCH (`ip route get ADDR fibmatch`):
+//                              the route the kernel would forward `address` with, as a route
+//                              object plus protocol, type and oif; throws ENETUNREACH etc. when
+//                              there is none (used to resolve multi-hop BGP next hops)
 //
 // route = { family: 4|6, dst: string, prefixLen, table, metric,
 //           nexthops: [{ gateway: string, ifindex: number }] }   (2+ next hops = RTA_MULTIPATH)
@@ -348,7 +352,60 @@ Napi::Object RouteObject(Napi::Env env, nlmsghdr* h) {
   o.Set("table", Napi::Number::New(env, table));
   o.Set("metric", Napi::Number::New(env, metric));
   o.Set("nexthops", nexthops);
+  o.Set("protocol", Napi::Number::New(env, rt->rtm_protocol));
+  o.Set("type", Napi::Number::New(env, rt->rtm_type));
+  o.Set("oif", Napi::Number::New(env, oif));
   return o;
+}
+
+Napi::Value Lookup(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int family = info[0].ToNumber().Int32Value();
+  std::string address = info[1].ToString().Utf8Value();
+  if (family != 4 && family != 6) {
+    ThrowType(env, "family must be 4 or 6");
+    return env.Undefined();
+  }
+  unsigned char addr[16];
+  if (!Pton(family, address, addr)) {
+    ThrowType(env, "address is not an address of family");
+    return env.Undefined();
+  }
+  Socket s;
+  if (s.fd() < 0) {
+    ThrowErrno(env, "netlink socket", errno);
+    return env.Undefined();
+  }
+  Msg m(sizeof(rtmsg));
+  m.Hdr()->nlmsg_type = RTM_GETROUTE;
+  m.Hdr()->nlmsg_flags = NLM_F_REQUEST;
+  m.Hdr()->nlmsg_seq = 3;
+  auto* rt = static_cast<rtmsg*>(m.Body());
+  rt->rtm_family = static_cast<unsigned char>(AfOf(family));
+  rt->rtm_dst_len = static_cast<unsigned char>(AddrLen(family) * 8);
+  rt->rtm_flags = RTM_F_FIB_MATCH;
+  m.Attr(RTA_DST, addr, AddrLen(family));
+  if (!SendAll(s.fd(), m)) {
+    ThrowErrno(env, "route get", errno);
+    return env.Undefined();
+  }
+  std::vector<char> buf(1 << 16);
+  for (;;) {
+    ssize_t got = Recv(s.fd(), buf);
+    if (got < 0) {
+      ThrowErrno(env, "route get " + address, errno);
+      return env.Undefined();
+    }
+    for (auto* h = reinterpret_cast<nlmsghdr*>(buf.data()); NLMSG_OK(h, static_cast<unsigned>(got)); h = NLMSG_NEXT(h, got)) {
+      if (h->nlmsg_type == NLMSG_ERROR) {
+        auto* err = static_cast<nlmsgerr*>(NLMSG_DATA(h));
+        if (err->error == 0) continue;
+        ThrowErrno(env, "route get " + address, -err->error);
+        return env.Undefined();
+      }
+      if (h->nlmsg_type == RTM_NEWROUTE) return RouteObject(env, h);
+    }
+  }
 }
 
 Napi::Value List(const Napi::CallbackInfo& info) {
@@ -410,6 +467,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("remove", Napi::Function::New(env, Remove));
   exports.Set("list", Napi::Function::New(env, List));
   exports.Set("ifindex", Napi::Function::New(env, IfIndex));
+  exports.Set("lookup", Napi::Function::New(env, Lookup));
   exports.Set("PROTO_BGP", Napi::Number::New(env, kProtoBgp));
   return exports;
 }

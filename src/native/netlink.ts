@@ -38,6 +38,11 @@ export interface NetlinkAddon {
   /** Routes of protocol 186 in that table. */
   list(family: 4 | 6, table: number): NetlinkRoute[];
   ifindex(name: string): number;
+  /**
+   * The route the kernel forwards `address` with (`ip route get ADDRESS fibmatch`: policy
+   * routing applied, any protocol); throws with code ENETUNREACH etc. when there is none.
+   */
+  lookup(family: 4 | 6, address: string): NetlinkRoute & { protocol: number; type: number; oif: number };
 }
 
 /** errno-carrying error thrown by the addon. */

@@ -16,6 +16,8 @@ export interface KernelNexthop {
   gateway: string;
   /** Interface name for link-local gateways; undefined = the kernel resolves it. */
   viaInterface?: string;
+  /** Output interface index of a resolved next hop (src/routes/nexthop.ts); 0/undefined = the kernel finds it. */
+  ifindex?: number;
 }
 
 export interface KernelRoute {
@@ -43,7 +45,7 @@ export function kernelKey(r: { family: number; dst: string; prefixLen: number })
 
 function sameNexthops(a: KernelNexthop[], b: KernelNexthop[]): boolean {
   if (a.length !== b.length) return false;
-  const k = (h: KernelNexthop): string => `${h.gateway}%${h.viaInterface ?? ''}`;
+  const k = (h: KernelNexthop): string => `${h.gateway}%${h.viaInterface ?? ''}%${h.ifindex ?? 0}`;
   const sa = a.map(k).sort();
   const sb = b.map(k).sort();
   return sa.every((x, i) => x === sb[i]);

@@ -5,15 +5,23 @@
 // Lifecycle: start() lists our protocol's routes in the table and deletes them (stale routes
 // of a previous run); changes are applied on the next tick (coalesced); removeSession() drops a
 // session's routes (session down / deconfigured); stop() deletes everything we installed.
+//
+// Next hops are resolved through the kernel's forwarding table first (nexthop.ts, as zebra):
+// a next hop on a connected network is used as is, one behind a gateway (multi-hop peers) is
+// installed via that gateway, an unresolvable one is not installed and listed in `failed` with
+// the reason. Routes with a recursive or unresolved next hop are re-resolved every
+// `recheckMs` (default 5 s), so they follow changes of the kernel's routes.
 
 import type { Logger } from 'pino';
 import type { NetlinkAddon, NetlinkRoute } from '../native/netlink.ts';
-import { RT_TABLE_MAIN, isNetlinkError, tryLoadNetlinkAddon } from '../native/netlink.ts';
+import { RTPROT_BGP, RT_TABLE_MAIN, isNetlinkError, tryLoadNetlinkAddon } from '../native/netlink.ts';
 import type { KernelRoute } from './kernel.ts';
 import { kernelRouteOf, reconcileKernel } from './kernel.ts';
 import type { Candidate } from './locrib.ts';
 import { LocRib } from './locrib.ts';
 import type { RouteChange } from './ribin.ts';
+import type { FibAnswer, NexthopResolution, ResolvedNexthop } from './nexthop.ts';
+import { combineResolutions, resolveNexthop } from './nexthop.ts';
 
 /** Metric (RTA_PRIORITY) of our routes: FRR's zebra uses 20 for BGP. */
 export const KERNEL_ROUTE_METRIC = 20;
@@ -27,23 +35,34 @@ export interface KernelSyncOptions {
   metric?: number;
   /** Coalescing scheduler (default setImmediate). */
   defer?: (fn: () => void) => void;
+  /** Re-resolve recursive / unresolved next hops this often (default 5000; 0 = never). */
+  recheckMs?: number;
 }
 
 export interface KernelSyncStatus {
   table: number;
   metric: number;
   installed: number;
-  /** Prefixes that could not be installed, with the kernel's reason. */
+  /** Prefixes that could not be installed, with the kernel's reason or why the next hop is unresolvable. */
   failed: { prefix: string; error: string }[];
   staleRemoved: number;
+  /** Routes installed via a resolved next hop (their BGP next hop is not on a connected network). */
+  recursive: number;
 }
 
 export class KernelRouteSync {
   readonly table: number;
   readonly metric: number;
   private readonly rib = new LocRib();
+  /** What is in the kernel (resolved next hops), by route key. */
   private readonly installed = new Map<string, KernelRoute>();
-  private readonly failed = new Map<string, string>();
+  /** Not installed: route key → prefix and reason. */
+  private readonly failed = new Map<string, { prefix: string; error: string }>();
+  /** Keys whose next hops are recursive or unresolved: re-resolved every recheckMs. */
+  private readonly watch = new Set<string>();
+  /** BGP next hops of routes installed via resolved ones (for /status). */
+  private readonly resolvedFrom = new Map<string, string[]>();
+  private recheckTimer: NodeJS.Timeout | undefined;
   private readonly sessions = new Map<string, Set<string>>();
   private pending = false;
   private stopped = false;
@@ -75,6 +94,11 @@ export class KernelRouteSync {
       }
     }
     if (this.staleRemoved > 0) this.log.info({ count: this.staleRemoved, table: this.table }, 'removed stale BGP routes left by a previous run');
+    const every = this.opts.recheckMs ?? 5000;
+    if (every > 0) {
+      this.recheckTimer = setInterval(() => this.recheck(), every);
+      this.recheckTimer.unref();
+    }
   }
 
   /** Applies one session's Adj-RIB-In changes (ebgp/interface describe the session). */
@@ -106,6 +130,7 @@ export class KernelRouteSync {
   /** Deletes every route we installed. Further updates are ignored. */
   stop(): void {
     this.stopped = true;
+    if (this.recheckTimer) clearInterval(this.recheckTimer);
     for (const r of [...this.installed.values()]) this.remove({ ...this.netlinkRoute(r) });
     this.installed.clear();
   }
@@ -115,14 +140,21 @@ export class KernelRouteSync {
       table: this.table,
       metric: this.metric,
       installed: this.installed.size,
-      failed: [...this.failed].map(([prefix, error]) => ({ prefix, error })).sort((a, b) => (a.prefix < b.prefix ? -1 : 1)),
+      failed: [...this.failed.values()].sort((a, b) => (a.prefix < b.prefix ? -1 : 1)),
       staleRemoved: this.staleRemoved,
+      recursive: this.resolvedFrom.size,
     };
   }
 
-  /** Installed routes in `ip route` form (prefix → next hops), for /status and tests. */
-  routes(): { prefix: string; nexthops: string[] }[] {
-    return [...this.installed.values()].map((r) => ({ prefix: `${r.dst}/${r.prefixLen}`, nexthops: r.nexthops.map((h) => h.gateway) }));
+  /**
+   * Installed routes in `ip route` form (prefix → next hops in the kernel), for /status and
+   * tests; `bgpNexthops` when they were resolved from other (not connected) BGP next hops.
+   */
+  routes(): { prefix: string; nexthops: string[]; bgpNexthops?: string[] }[] {
+    return [...this.installed].map(([key, r]) => {
+      const from = this.resolvedFrom.get(key);
+      return { prefix: `${r.dst}/${r.prefixLen}`, nexthops: r.nexthops.map((h) => h.gateway), ...(from ? { bgpNexthops: from } : {}) };
+    });
   }
 
   private schedule(): void {
@@ -137,28 +169,85 @@ export class KernelRouteSync {
   /** Applies the selection of every dirty prefix now. */
   flush(): void {
     if (this.stopped) return;
-    const ops = reconcileKernel(this.installed, this.rib.takeDirty(), (k) => {
-      const s = this.rib.selected(k);
-      return s ? kernelRouteOf(s) : undefined;
-    });
-    for (const op of ops) {
+    this.apply(this.rib.takeDirty());
+  }
+
+  /** Re-resolves the routes with recursive or unresolved next hops (the kernel's routes may have changed). */
+  recheck(): void {
+    if (this.stopped || this.watch.size === 0) return;
+    this.apply([...this.watch]);
+  }
+
+  private apply(keys: Iterable<string>): void {
+    const list = [...keys];
+    const cache = new Map<string, NexthopResolution>();
+    const want = new Map<string, KernelRoute>();
+    for (const key of list) {
+      const sel = this.rib.selected(key);
+      if (!sel) {
+        this.failed.delete(key);
+        this.watch.delete(key);
+        this.resolvedFrom.delete(key);
+        continue;
+      }
+      const route = kernelRouteOf(sel);
+      const name = `${route.dst}/${route.prefixLen}`;
+      const res = this.resolve(route, cache);
+      if (res.watch) this.watch.add(key);
+      else this.watch.delete(key);
+      if ('error' in res) {
+        if (this.failed.get(key)?.error !== res.error) this.log.warn({ prefix: name, nexthops: route.nexthops.map((h) => h.gateway), err: res.error }, 'received route not installed');
+        this.failed.set(key, { prefix: name, error: res.error });
+        this.resolvedFrom.delete(key);
+        continue;
+      }
+      this.failed.delete(key);
+      if (res.recursive) this.resolvedFrom.set(key, route.nexthops.map((h) => h.gateway));
+      else this.resolvedFrom.delete(key);
+      want.set(key, { ...route, nexthops: res.nexthops.map((h) => ({ gateway: h.gateway, ifindex: h.ifindex })) });
+    }
+    for (const op of reconcileKernel(this.installed, list, (k) => want.get(k))) {
       const name = `${op.route.dst}/${op.route.prefixLen}`;
       if (op.kind === 'delete') {
         this.remove(this.netlinkRoute(op.route));
         this.installed.delete(op.key);
-        this.failed.delete(name);
         continue;
       }
       try {
         this.opts.netlink.add(this.netlinkRoute(op.route), op.kind === 'replace');
         this.installed.set(op.key, op.route);
-        this.failed.delete(name);
       } catch (e) {
         const msg = this.explain(e, op.route);
-        this.failed.set(name, msg);
-        this.installed.delete(op.key);
+        this.failed.set(op.key, { prefix: name, error: msg });
+        // a failed replace leaves the previous route in the kernel: still ours, still tracked
+        if (op.kind === 'add') this.installed.delete(op.key);
         this.log.warn({ prefix: name, nexthops: op.route.nexthops.map((h) => h.gateway), err: msg }, 'cannot install received route');
       }
+    }
+  }
+
+  /** The next hops a route goes into the kernel with (resolved as zebra does), or why none. */
+  private resolve(route: KernelRoute, cache: Map<string, NexthopResolution>): (({ nexthops: ResolvedNexthop[]; recursive: boolean }) | { error: string }) & { watch: boolean } {
+    const each = route.nexthops.map((h): NexthopResolution => {
+      // IPv6 link-local next hop of the session's interface: on-link by definition
+      if (h.viaInterface !== undefined) return { nexthops: [{ gateway: h.gateway, ifindex: this.opts.netlink.ifindex(h.viaInterface) }], recursive: false };
+      let r = cache.get(h.gateway);
+      if (!r) {
+        r = resolveNexthop(h.gateway, this.lookup(route.family, h.gateway), RTPROT_BGP);
+        cache.set(h.gateway, r);
+      }
+      return r;
+    });
+    const watch = each.some((r) => 'error' in r || r.recursive);
+    return { ...combineResolutions(each), watch };
+  }
+
+  private lookup(family: 4 | 6, address: string): FibAnswer {
+    try {
+      const r = this.opts.netlink.lookup(family, address);
+      return { prefixLen: r.prefixLen, protocol: r.protocol, type: r.type, oif: r.oif, nexthops: r.nexthops };
+    } catch (e) {
+      return { error: isNetlinkError(e) ? e.code : (e as Error).message };
     }
   }
 
@@ -176,7 +265,7 @@ export class KernelRouteSync {
       prefixLen: r.prefixLen,
       table: this.table,
       metric: this.metric,
-      nexthops: r.nexthops.map((h) => ({ gateway: h.gateway, ifindex: h.viaInterface === undefined ? 0 : this.opts.netlink.ifindex(h.viaInterface) })),
+      nexthops: r.nexthops.map((h) => ({ gateway: h.gateway, ifindex: h.ifindex ?? (h.viaInterface === undefined ? 0 : this.opts.netlink.ifindex(h.viaInterface)) })),
     };
   }
 

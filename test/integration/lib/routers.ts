@@ -411,6 +411,11 @@ export class Frr extends Router {
     if (r.status !== 0) throw new Error(`vtysh -d zebra -c '${cmd}': ${r.stderr || r.stdout}`);
     return r.stdout;
   }
+  /** Runs these configuration commands in one vtysh call (after `configure terminal`). */
+  async configure(lines: string[]): Promise<void> {
+    const r = await runAsync('vtysh', [...this.vtyArgs(), ...['configure terminal', ...lines].flatMap((c) => ['-c', c])]);
+    if (r.status !== 0) throw new Error(`vtysh configure: ${r.stderr || r.stdout}`);
+  }
   /** Originates (or with `withdraw`, stops originating) these prefixes from `router bgp`. */
   async network(prefixes: string[], withdraw = false): Promise<void> {
     const cmds = ['configure terminal', `router bgp ${this.opts.asn}`];
