@@ -63,6 +63,7 @@ export class KernelRouteSync {
   /** BGP next hops of routes installed via resolved ones (for /status). */
   private readonly resolvedFrom = new Map<string, string[]>();
   private recheckTimer: NodeJS.Timeout | undefined;
+  private warnedNoLookup = false;
   private readonly sessions = new Map<string, Set<string>>();
   private pending = false;
   private stopped = false;
@@ -243,6 +244,12 @@ export class KernelRouteSync {
   }
 
   private lookup(family: 4 | 6, address: string): FibAnswer {
+    // an addon built before lookup existed (a stale build/): install as before, without resolution
+    if (typeof (this.opts.netlink as Partial<NetlinkAddon>).lookup !== 'function') {
+      if (!this.warnedNoLookup) this.log.warn('the metallb_netlink addon has no route lookup (stale build): next hops are not resolved; run `npm run build:native`');
+      this.warnedNoLookup = true;
+      return { prefixLen: 32, protocol: 0, type: 1, oif: 0, nexthops: [] };
+    }
     try {
       const r = this.opts.netlink.lookup(family, address);
       return { prefixLen: r.prefixLen, protocol: r.protocol, type: r.type, oif: r.oif, nexthops: r.nexthops };
