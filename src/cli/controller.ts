@@ -1,7 +1,7 @@
 // `metallb-ts controller`: the Kubernetes controller (IP assignment). See docs/kubernetes.md.
 
 import { hostname } from 'node:os';
-import { randomBytes } from 'node:crypto';
+import { X509Certificate, randomBytes } from 'node:crypto';
 import { createLogger, isLogFormat, isLogLevel } from '../observability/logger.ts';
 import { parseListenAddress, startHttpServer } from '../observability/http.ts';
 import type { RunningHttpServer } from '../observability/http.ts';
@@ -88,6 +88,13 @@ const SPEC = pick(
   '--log-format',
   '--log-level',
 );
+
+/** /status `webhook`: whether it serves, and which certificate (fingerprint, expiry). */
+function webhookStatus(w: WebhookServer): Record<string, unknown> {
+  if (!w.serving) return { serving: false };
+  const cert = new X509Certificate(w.certificate);
+  return { serving: true, url: w.url, fingerprint: cert.fingerprint256, notAfter: new Date(cert.validTo).toISOString(), dnsNames: cert.subjectAltName ?? '' };
+}
 
 function fail(msg: string): number {
   process.stderr.write(`metallb-ts controller: ${msg}\n${CONTROLLER_USAGE}`);
@@ -199,7 +206,7 @@ export async function run(argv: string[]): Promise<number> {
   let http: RunningHttpServer | undefined;
   if (listen) {
     try {
-      http = await startHttpServer(listen, { ready, status: () => controller.status(), registry: metrics.registry, component: 'controller' });
+      http = await startHttpServer(listen, { ready, status: () => ({ ...controller.status(), webhook: webhookServer ? webhookStatus(webhookServer) : null }), registry: metrics.registry, component: 'controller' });
     } catch (e) {
       logger.error({ err: (e as Error).message }, 'cannot listen for HTTP');
       return 1;

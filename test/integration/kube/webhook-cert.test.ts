@@ -217,6 +217,10 @@ test('without cert-manager: Secret created, caBundle patched, TLS verified for t
     assert.match(denied.response.status?.message ?? '', /^IPAddressPool\/c: spec\.addresses\[0\]: .*overlaps .*IPAddressPool\/a/);
     const http = await c.httpUrl();
     assert.equal((await fetch(`${http}/readyz`)).status, 200);
+    const status = (await (await fetch(`${http}/status`)).json()) as { webhook: { serving: boolean; fingerprint: string; notAfter: string } };
+    assert.equal(status.webhook.serving, true);
+    assert.equal(status.webhook.fingerprint, cert.fingerprint256);
+    assert.equal(status.webhook.notAfter, new Date(cert.validTo).toISOString());
 
     // a serving certificate close to expiry (1 hour left, renewal 90 days before): replaced
     const nearExpiry = await createServing({ cert: ca, key: text(secret, 'ca.key') }, { dnsNames: [DNS], organization: 'test', ...validity(Date.now(), 3_600_000) });
@@ -277,6 +281,7 @@ test('with cert-manager (inject-ca-from): the controller only serves the Secret 
     await until(() => (c.log().includes('cert-manager keeps the certificate Secret') ? true : undefined), 'the controller noticing cert-manager');
     assert.equal(await client.get(R.secrets, NS, SECRET), undefined, 'no Secret written by the controller');
     assert.equal((await fetch(`${http}/readyz`)).status, 503, 'not ready without a certificate');
+    assert.deepEqual(((await (await fetch(`${http}/status`)).json()) as { webhook: unknown }).webhook, { serving: false });
     // what cert-manager writes: tls.crt, tls.key, ca.crt
     const ca = await createCA({ commonName: 'cm-ca', organization: 'cert-manager', ...validity(Date.now(), 86_400_000 * 90) });
     const serving = await createServing(ca, { dnsNames: [DNS, `${DNS}.cluster.local`], organization: 'cert-manager', ...validity(Date.now(), 86_400_000 * 90) });
