@@ -215,6 +215,23 @@ bool ParseRoute(Napi::Env env, const Napi::Value& v, Route* r, bool withNexthops
 
 bool Pton(int family, const std::string& s, unsigned char* out) { return inet_pton(AfOf(family), s.c_str(), out) == 1; }
 
+// The gateway attribute of a next hop: RTA_GATEWAY with an address of the route's family, or
+// for an IPv4 route with an IPv6 next hop (RFC 8950, unnumbered BGP) RTA_VIA { AF_INET6, addr }.
+// Returns the attribute length (0 = not an address of either kind).
+size_t GatewayAttr(int family, const std::string& s, unsigned short* type, unsigned char* out) {
+  if (Pton(family, s, out)) {
+    *type = RTA_GATEWAY;
+    return AddrLen(family);
+  }
+  if (family == 4 && inet_pton(AF_INET6, s.c_str(), out + sizeof(unsigned short)) == 1) {
+    unsigned short af = AF_INET6;
+    std::memcpy(out, &af, sizeof af);
+    *type = RTA_VIA;
+    return sizeof(unsigned short) + 16;
+  }
+  return 0;
+}
+
 // Fills rtmsg + RTA_TABLE/RTA_DST/RTA_PRIORITY.
 bool Base(Msg& m, const Route& r, unsigned char scope) {
   auto* rt = static_cast<rtmsg*>(m.Body());
@@ -244,32 +261,35 @@ Napi::Value Add(const Napi::CallbackInfo& info) {
     ThrowType(env, "route.dst is not an address of route.family");
     return env.Undefined();
   }
-  unsigned char gw[16];
+  unsigned char gw[20];
+  unsigned short gwType = RTA_GATEWAY;
   if (r.nexthops.size() == 1) {
     const Nexthop& h = r.nexthops[0];
-    if (!Pton(r.family, h.gateway, gw)) {
-      ThrowType(env, "nexthop gateway is not an address of route.family");
+    size_t gwLen = GatewayAttr(r.family, h.gateway, &gwType, gw);
+    if (gwLen == 0) {
+      ThrowType(env, "nexthop gateway is not an address of route.family (nor IPv6 for an IPv4 route)");
       return env.Undefined();
     }
-    m.Attr(RTA_GATEWAY, gw, AddrLen(r.family));
+    m.Attr(gwType, gw, gwLen);
     if (h.ifindex != 0) m.U32(RTA_OIF, h.ifindex);
   } else {
     std::vector<char> bytes;
     for (const Nexthop& h : r.nexthops) {
-      if (!Pton(r.family, h.gateway, gw)) {
-        ThrowType(env, "nexthop gateway is not an address of route.family");
+      size_t gwLen = GatewayAttr(r.family, h.gateway, &gwType, gw);
+      if (gwLen == 0) {
+        ThrowType(env, "nexthop gateway is not an address of route.family (nor IPv6 for an IPv4 route)");
         return env.Undefined();
       }
       size_t start = bytes.size();
-      size_t attrLen = RTA_SPACE(AddrLen(r.family));
+      size_t attrLen = RTA_SPACE(gwLen);
       bytes.resize(start + RTNH_ALIGN(sizeof(rtnexthop) + attrLen), 0);
       auto* nh = reinterpret_cast<rtnexthop*>(bytes.data() + start);
       nh->rtnh_len = static_cast<unsigned short>(sizeof(rtnexthop) + attrLen);
       nh->rtnh_ifindex = static_cast<int>(h.ifindex);
       auto* a = reinterpret_cast<rtattr*>(bytes.data() + start + sizeof(rtnexthop));
-      a->rta_type = RTA_GATEWAY;
-      a->rta_len = static_cast<unsigned short>(RTA_LENGTH(AddrLen(r.family)));
-      std::memcpy(RTA_DATA(a), gw, AddrLen(r.family));
+      a->rta_type = gwType;
+      a->rta_len = static_cast<unsigned short>(RTA_LENGTH(gwLen));
+      std::memcpy(RTA_DATA(a), gw, gwLen);
     }
     size_t off = m.Attr(RTA_MULTIPATH, nullptr, 0);
     m.Extend(off, bytes);
@@ -300,6 +320,16 @@ std::string Ntop(int af, const void* p) {
   return s;
 }
 
+// RTA_VIA: { family (unsigned short), address }.
+std::string ViaNtop(const rtattr* a) {
+  if (RTA_PAYLOAD(a) < sizeof(unsigned short)) return "";
+  unsigned short af = 0;
+  std::memcpy(&af, RTA_DATA(a), sizeof af);
+  size_t need = af == AF_INET6 ? 16 : 4;
+  if (RTA_PAYLOAD(a) < sizeof(unsigned short) + need) return "";
+  return Ntop(af, static_cast<const unsigned char*>(RTA_DATA(a)) + sizeof(unsigned short));
+}
+
 Napi::Object RouteObject(Napi::Env env, nlmsghdr* h) {
   auto* rt = static_cast<rtmsg*>(NLMSG_DATA(h));
   int af = rt->rtm_family;
@@ -320,6 +350,7 @@ Napi::Object RouteObject(Napi::Env env, nlmsghdr* h) {
       case RTA_DST: dst = Ntop(af, RTA_DATA(a)); break;
       case RTA_PRIORITY: metric = *static_cast<uint32_t*>(RTA_DATA(a)); break;
       case RTA_GATEWAY: gateway = Ntop(af, RTA_DATA(a)); break;
+      case RTA_VIA: gateway = ViaNtop(a); break;
       case RTA_OIF: oif = *static_cast<uint32_t*>(RTA_DATA(a)); break;
       case RTA_MULTIPATH: {
         auto* nh = static_cast<rtnexthop*>(RTA_DATA(a));
@@ -330,6 +361,7 @@ Napi::Object RouteObject(Napi::Env env, nlmsghdr* h) {
           int alen = nh->rtnh_len - static_cast<int>(sizeof(rtnexthop));
           for (auto* b = RTNH_DATA(nh); RTA_OK(b, alen); b = RTA_NEXT(b, alen)) {
             if (b->rta_type == RTA_GATEWAY) g = Ntop(af, RTA_DATA(b));
+            else if (b->rta_type == RTA_VIA) g = ViaNtop(b);
           }
           e.Set("gateway", Napi::String::New(env, g));
           e.Set("ifindex", Napi::Number::New(env, nh->rtnh_ifindex));

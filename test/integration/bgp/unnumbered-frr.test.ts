@@ -3,7 +3,8 @@
 // veth that carries only IPv6 link-local addresses (no IPv4 on the link at all). Each side learns
 // the other's link-local address from Router Advertisements; IPv4 routes travel with our IPv6
 // link-local next hop (RFC 8950 extended next hop). Checked at FRR's BGP table, zebra's RIB and
-// the kernel of FRR's namespace (`via inet6 fe80::…`).
+// the kernel of FRR's namespace (`via inet6 fe80::…`); the routes FRR sends back (receive policy
+// from an FRRConfiguration neighbor `interface: eth0`) land in the node's kernel the same way.
 import { after, before, describe, it } from 'node:test';
 import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
@@ -30,6 +31,19 @@ spec: {addresses: [${V4}/32, ${V6}/128]}
 kind: BGPAdvertisement
 metadata: {name: all, namespace: metallb-system}
 spec: {ipAddressPools: [unnumbered]}
+`,
+  // frr-k8s style receive policy for the same session (neighbor on interface eth0)
+  'receive.yaml': `apiVersion: frrk8s.metallb.io/v1beta1
+kind: FRRConfiguration
+metadata: {name: receive, namespace: frr-k8s-system}
+spec:
+  bgp:
+    routers:
+    - asn: 64700
+      neighbors:
+      - interface: eth0
+        asn: 64600
+        toReceive: {allowed: {mode: all}}
 `,
   'peer.yaml': `apiVersion: metallb.io/v1beta2
 kind: BGPPeer
@@ -180,6 +194,18 @@ describe('unnumbered BGPPeer (interface: eth0) against FRR `neighbor eth0 interf
     assert.match(k6, new RegExp(`^${V6} .*via ${ourLL} dev eth0 proto bgp`));
     const s = await speaker();
     assert.deepEqual([...(s?.routes ?? [])].sort(), [`${V4}/32`, `${V6}/128`]);
+  });
+
+  it('routes FRR sends on the unnumbered session (receive policy) land in the node\'s kernel via FRR\'s link-local address', async (t) => {
+    if (!need(t)) return;
+    await frr!.network(['203.0.113.0/24', '2001:db8:77::/48']);
+    const dut = (family: '-4' | '-6', prefix: string): string => must('ip', ['-n', lab!.nsDut, family, 'route', 'show', prefix]).trim();
+    const k4 = await waitFor('IPv4 route from FRR in our kernel', () => dut('-4', '203.0.113.0/24') || undefined, 30000);
+    assert.match(k4, new RegExp(`^203\\.0\\.113\\.0/24 .*via inet6 ${frrLL} dev eth0 proto bgp`));
+    const k6 = await waitFor('IPv6 route from FRR in our kernel', () => dut('-6', '2001:db8:77::/48') || undefined, 30000);
+    assert.match(k6, new RegExp(`^2001:db8:77::/48 .*via ${frrLL} dev eth0 proto bgp`));
+    await frr!.network(['203.0.113.0/24', '2001:db8:77::/48'], true);
+    await waitFor('received routes withdrawn from our kernel', () => (dut('-4', '203.0.113.0/24') === '' && dut('-6', '2001:db8:77::/48') === '' ? true : undefined), 30000);
   });
 
   it('the Service deleted: both routes are withdrawn at FRR and from its kernel', async (t) => {
