@@ -6,13 +6,15 @@
 //   - the speakers elect one owner for the Service IP; the client's arping resolves it to the
 //     owner's MAC, and the owner publishes the ServiceL2Status;
 //   - kill -9 of the owner's speaker: the IP moves to the survivor the election predicts
-//     (measured: event → first ARP reply with the new MAC), which publishes its ServiceL2Status.
+//     (measured: event → first ARP reply with the new MAC), which publishes its ServiceL2Status;
+//   - handover: cordoning the owner's Node, then stopping its speaker (SIGTERM), moves the IP
+//     with no unanswered request of an arping every 20 ms (make-before-break).
 // Only addresses inside the test's own namespaces are used; everything is removed afterwards.
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FakeApiServer } from '../../support/apiserver/index.ts';
 import { KubeClient, R } from '../../../src/kube/client.ts';
@@ -205,3 +207,82 @@ test('speakers elect an owner that answers ARP; kill -9 of the owner moves the I
   assert.equal(mine?.status?.node, next, 'the new owner publishes ServiceL2Status');
   assert.deepEqual(arpingOnce(lab.client, 'eth0', IP, 2), [nextSpec.mac0]);
 });
+
+/**
+ * Streams Debian arping (one request every 20 ms, "Timeout" for one nobody answered in time)
+ * around `event`; resolves once `to` answers and one more second passed. Returns what it saw.
+ */
+async function handoverWindow(lab: Lab, from: NodeSpec, to: NodeSpec, event: () => Promise<void>): Promise<{ timeouts: number; replies: number; movedMs: number; lastMacs: string[] }> {
+  const MAC = /([0-9a-f]{2}:){5}[0-9a-f]{2}/;
+  const arp = lab.streamIn(lab.client, ['stdbuf', '-oL', 'arping', '-i', 'eth0', '-W', '0.02', IP]);
+  try {
+    await waitFor(`arping answered by ${from.name}`, 10_000, () => arp.lines.some((x) => x.text.includes(from.mac0)));
+    const t0 = Date.now();
+    await event();
+    const hit = await waitFor(`${IP} answered by ${to.name}`, 20_000, () => arp.lines.find((x) => x.at >= t0 && x.text.includes(to.mac0)));
+    await new Promise((r) => setTimeout(r, 1000));
+    await arp.stop();
+    const win = arp.lines.filter((x) => x.at >= t0 - 500);
+    return {
+      timeouts: win.filter((x) => x.text.startsWith('timeout')).length,
+      replies: win.filter((x) => MAC.test(x.text)).length,
+      movedMs: hit.at - t0,
+      lastMacs: [...new Set(win.filter((x) => x.at > hit.at + 500).flatMap((x) => MAC.exec(x.text)?.[0] ?? []))],
+    };
+  } finally {
+    await arp.stop();
+  }
+}
+
+test('handover: cordoning the owner\'s Node and stopping its speaker move the IP with no unanswered ARP request', { timeout: 240_000 }, async (t) => {
+  if (why) {
+    if (IN_CI) throw new Error(`prerequisite missing under CI: ${why}`);
+    t.skip(why);
+    return;
+  }
+  assert.ok(ctx, 'setup failed (see before hook)');
+  const c = ctx;
+  const { lab, client } = c;
+  // every speaker runs again (the previous test killed one)
+  for (const n of lab.nodes) if (!c.speakers.has(nodeName(n))) startSpeaker(c, n);
+  const all = lab.nodes.map((n) => ({ name: nodeName(n), labels: {} }));
+  const owner = electL2Owner(IP, all, []) ?? '';
+  const next = electL2Owner(IP, all.filter((x) => x.name !== owner), []) ?? '';
+  const spec = (name: string): NodeSpec => {
+    const n = lab.nodes.find((x) => nodeName(x) === name);
+    assert.ok(n, name);
+    return n;
+  };
+  await waitFor(`${IP} back at ${owner}`, 120_000, () => {
+    const m = arpingOnce(lab.client, 'eth0', IP, 2);
+    return m.length === 1 && m[0] === spec(owner).mac0;
+  });
+
+  // cordon: drain on leave hands the address over (the speaker keeps running)
+  const cordon = await handoverWindow(lab, spec(owner), spec(next), async () => {
+    await client.patch(R.nodes, undefined, owner, { spec: { unschedulable: true } });
+  });
+  t.diagnostic(`cordon ${owner}: ${IP} answered by ${next} after ${cordon.movedMs} ms; ${cordon.replies} replies, ${cordon.timeouts} unanswered`);
+  assert.equal(cordon.timeouts, 0, 'no unanswered ARP request while the cordoned node hands over');
+  assert.deepEqual(cordon.lastMacs, [spec(next).mac0], 'then only the new owner answers');
+  assert.match(readFileSync(join(lab.dir, `speaker-${spec(owner).name}.log`), 'utf8'), /handover confirmed by the new owner/);
+
+  // uncordon: back to the elected owner
+  await client.patch(R.nodes, undefined, owner, { spec: { unschedulable: null } });
+  await waitFor(`${IP} back at ${owner} after uncordon`, 60_000, () => {
+    const m = arpingOnce(lab.client, 'eth0', IP, 2);
+    return m.length === 1 && m[0] === spec(owner).mac0;
+  });
+
+  // the speaker stops (SIGTERM, as in a rollout): handover, then exit
+  const victim = c.speakers.get(owner);
+  assert.ok(victim);
+  const stop = await handoverWindow(lab, spec(owner), spec(next), async () => {
+    await lab.stopProc(victim, 'SIGTERM');
+    c.speakers.delete(owner);
+  });
+  t.diagnostic(`SIGTERM ${owner}: ${IP} answered by ${next} after ${stop.movedMs} ms; ${stop.replies} replies, ${stop.timeouts} unanswered`);
+  assert.equal(stop.timeouts, 0, 'no unanswered ARP request while the stopping speaker hands over');
+  assert.deepEqual(stop.lastMacs, [spec(next).mac0]);
+});
+

@@ -40,24 +40,6 @@ function start(name: string): void {
   });
 }
 
-/** Lines of a background command in the client namespace, each with the time it was read. */
-function stream(cmd: string[]): { lines: { at: number; text: string }[]; stop(): Promise<void> } {
-  const l = lab;
-  if (!l) throw new Error('no lab');
-  const p = l.spawnIn(l.client, cmd);
-  const lines: { at: number; text: string }[] = [];
-  let buf = '';
-  p.stdout?.on('data', (d: Buffer) => {
-    buf += d.toString();
-    let i;
-    while ((i = buf.indexOf('\n')) >= 0) {
-      lines.push({ at: Date.now(), text: buf.slice(0, i).trim().toLowerCase() });
-      buf = buf.slice(i + 1);
-    }
-  });
-  return { lines, stop: () => l.stopProc(p, 'SIGINT') };
-}
-
 const MAC = /([0-9a-f]{2}:){5}[0-9a-f]{2}/;
 
 before(() => {
@@ -90,8 +72,8 @@ test('layer 2 handover: the owner stops (SIGTERM = planned stop), every ARP/NDP 
     const pcap = join(l.dir, `handover-${run}.pcap`);
     const dump = l.spawnIn(l.client, ['tcpdump', '-i', 'eth0', '--immediate-mode', '-U', '-n', '-w', pcap, 'arp or icmp6'], `${pcap}.log`);
     await waitFor('tcpdump to listen', 10_000, () => /listening on/.test(sh('cat', [`${pcap}.log`], true)));
-    const arp = stream(['stdbuf', '-oL', 'arping', '-i', 'eth0', '-W', '0.02', V4]);
-    const nd = stream(['sh', '-c', `while :; do ndisc6 -q -1 -r 1 -w 200 ${V6} eth0 || echo MISS; done`]);
+    const arp = l.streamIn(l.client, ['stdbuf', '-oL', 'arping', '-i', 'eth0', '-W', '0.02', V4]);
+    const nd = l.streamIn(l.client, ['sh', '-c', `while :; do ndisc6 -q -1 -r 1 -w 200 ${V6} eth0 || echo MISS; done`]);
     await waitFor('arping answered by the owner', 10_000, () => arp.lines.some((x) => x.text.includes(node(X).mac0)));
     await waitFor('ndisc6 answered by the owner', 10_000, () => nd.lines.some((x) => x.text === node(X).mac0));
     const t0 = Date.now();

@@ -162,6 +162,22 @@ export class Lab {
     return p;
   }
 
+  /** A background command in a namespace whose stdout lines are collected with the time they were read. */
+  streamIn(ns: string, cmd: string[]): { lines: { at: number; text: string }[]; stop(): Promise<void> } {
+    const p = this.spawnIn(ns, cmd);
+    const lines: { at: number; text: string }[] = [];
+    let buf = '';
+    p.stdout?.on('data', (d: Buffer) => {
+      buf += d.toString();
+      let i;
+      while ((i = buf.indexOf('\n')) >= 0) {
+        lines.push({ at: Date.now(), text: buf.slice(0, i).trim().toLowerCase() });
+        buf = buf.slice(i + 1);
+      }
+    });
+    return { lines, stop: () => this.stopProc(p, 'SIGINT') };
+  }
+
   async stopProc(p: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
     if (p.exitCode !== null || p.signalCode !== null) return;
     const done = new Promise<void>((r) => p.once('exit', () => r()));
