@@ -211,17 +211,22 @@ export class WeightLab {
     }, timeoutMs, 100);
   }
 
-  /** UPDATE messages FRR received from the neighbor at `address` (messageStats.updatesRecv). */
-  async updatesFrom(address: string): Promise<number> {
-    const doc = JSON.parse(await this.frr.vtysh(`show bgp neighbors ${address} json`)) as Record<string, { messageStats?: { updatesRecv?: number } }>;
-    const n = doc[address]?.messageStats?.updatesRecv;
-    if (n === undefined) throw new Error(`no messageStats.updatesRecv for ${address}`);
-    return n;
+  /** UPDATE messages FRR received from the neighbor at `address`. */
+  updatesFrom(address: string): Promise<number> {
+    return frrUpdatesFrom(this.frr, address);
   }
 
   async stop(): Promise<void> {
     await stopAll([...this.speakers, this.frr], () => this.lab.destroy());
   }
+}
+
+/** UPDATE messages FRR received from the neighbor at `address` (`show bgp neighbors X json`, messageStats.updatesRecv). */
+export async function frrUpdatesFrom(frr: Frr, address: string): Promise<number> {
+  const doc = JSON.parse(await frr.vtysh(`show bgp neighbors ${address} json`)) as Record<string, { messageStats?: { updatesRecv?: number } }>;
+  const n = doc[address]?.messageStats?.updatesRecv;
+  if (n === undefined) throw new Error(`no messageStats.updatesRecv for ${address}`);
+  return n;
 }
 
 /** True when the weights of `h` are in ratio `a`:`b` (±1 on FRR's percentages). */
