@@ -296,6 +296,16 @@ test('an invalid metallb.io object: the last good configuration stays in force, 
   for (const name of ['controller', 'speaker-node-0', 'speaker-node-1']) {
     await waitFor(`${name} ConfigurationState Valid`, async () => ((await result(name)) === 'Valid' ? true : undefined), 30000);
   }
+  // SIGHUP to a speaker is ignored (logged): it neither exits nor withdraws
+  const speaker0 = ctx.procs.find((p) => p.name === 'speaker');
+  assert.ok(speaker0);
+  speaker0.signal('SIGHUP');
+  await waitFor('SIGHUP logged', async () => (/ignored: the configuration is watched on the API server/.test(readFileSync(speaker0.logFile, 'utf8')) ? true : undefined), 20000);
+  // a fixed wait: proving that nothing happens within a window
+  await new Promise((r) => setTimeout(r, 1000));
+  assert.equal(speaker0.exitCode ?? speaker0.exitSignal ?? null, null, 'the speaker still runs after SIGHUP');
+  assert.equal(JSON.stringify(from(await router.routes(), `${fresh}/32`)), both, 'still announced from both nodes');
+
   await client.delete(R.services, 'shop', 'fresh');
   await router.waitRoutes(`${fresh}/32 withdrawn`, (r) => from(r, `${fresh}/32`).length === 0, 30000);
 });
