@@ -14,7 +14,7 @@ import { FakeApiServer } from '../../support/apiserver/index.ts';
 import { KubeClient, R } from '../../../src/kube/client.ts';
 import type { KubeObject } from '../../../src/kube/client.ts';
 import { Lab } from '../lib/netns.ts';
-import { missing, IN_CI } from '../lib/prereq.ts';
+import { missing, runnable } from '../lib/prereq.ts';
 import { runAsync, startProcess, waitFor } from '../lib/proc.ts';
 import type { Managed } from '../lib/proc.ts';
 import { Bird } from '../lib/routers.ts';
@@ -149,11 +149,7 @@ const announcedLines = (metrics: string): string[] => metrics.split('\n').filter
 const from = (routes: RouterRoute[], prefix: string): string[] => routes.filter((r) => r.prefix === prefix).map((r) => r.peer).sort();
 
 test('controller + two speakers + BIRD: assign, announce from both nodes, Local policy, delete', { timeout: 180000 }, async (t) => {
-  if (why) {
-    if (IN_CI) throw new Error(`prerequisite missing under CI: ${why}`);
-    t.skip(why);
-    return;
-  }
+  if (!runnable(t, why)) return;
   assert.ok(ctx, 'setup failed (see before hook)');
   const { client, router, lab } = ctx;
   const [n0, n1] = [lab.addr.dut4[0] ?? '', lab.addr.dut4[1] ?? ''];
@@ -217,11 +213,7 @@ test('controller + two speakers + BIRD: assign, announce from both nodes, Local 
 });
 
 test('Layer 2: one ServiceL2Status from the elected node, nodeAssigned event, no BGP route', { timeout: 120000 }, async (t) => {
-  if (why) {
-    if (IN_CI) throw new Error(`prerequisite missing under CI: ${why}`);
-    t.skip(why);
-    return;
-  }
+  if (!runnable(t, why)) return;
   assert.ok(ctx, 'setup failed (see before hook)');
   const { client, router } = ctx;
   await client.create(R.endpointslices, {
@@ -257,11 +249,7 @@ test('Layer 2: one ServiceL2Status from the elected node, nodeAssigned event, no
 });
 
 test('an invalid metallb.io object: the last good configuration stays in force, Services keep flowing to BIRD, ConfigurationState says Invalid', { timeout: 180000 }, async (t) => {
-  if (why) {
-    if (IN_CI) throw new Error(`prerequisite missing under CI: ${why}`);
-    t.skip(why);
-    return;
-  }
+  if (!runnable(t, why)) return;
   assert.ok(ctx, 'setup failed (see before hook)');
   const { client, router, lab } = ctx;
   const both = JSON.stringify([lab.addr.dut4[0] ?? '', lab.addr.dut4[1] ?? ''].sort());
@@ -311,11 +299,7 @@ test('an invalid metallb.io object: the last good configuration stays in force, 
 });
 
 test('BGPSessionState: one object per node × peer, Established, columns/labels as frr-k8s, gone when the peer is removed', { timeout: 120000 }, async (t) => {
-  if (why) {
-    if (IN_CI) throw new Error(`prerequisite missing under CI: ${why}`);
-    t.skip(why);
-    return;
-  }
+  if (!runnable(t, why)) return;
   assert.ok(ctx, 'setup failed (see before hook)');
   const { client, lab } = ctx;
   type State = KubeObject & { status?: { node?: string; peer?: string; vrf?: string; bgpStatus?: string; bfdStatus?: string } };
