@@ -390,6 +390,23 @@ Napi::Object RouteObject(Napi::Env env, nlmsghdr* h) {
   return o;
 }
 
+// False (with a JS error thrown) when the netlink socket could not be opened.
+bool Opened(Napi::Env env, const Socket& s) {
+  if (s.fd() >= 0) return true;
+  ThrowErrno(env, "netlink socket", errno);
+  return false;
+}
+
+// An RTM_GETROUTE request for `family` (rtmsg zeroed otherwise).
+Msg GetRouteRequest(int family, uint16_t flags, uint32_t seq) {
+  Msg m(sizeof(rtmsg));
+  m.Hdr()->nlmsg_type = RTM_GETROUTE;
+  m.Hdr()->nlmsg_flags = flags;
+  m.Hdr()->nlmsg_seq = seq;
+  static_cast<rtmsg*>(m.Body())->rtm_family = static_cast<unsigned char>(AfOf(family));
+  return m;
+}
+
 Napi::Value Lookup(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int family = info[0].ToNumber().Int32Value();
@@ -404,16 +421,9 @@ Napi::Value Lookup(const Napi::CallbackInfo& info) {
     return env.Undefined();
   }
   Socket s;
-  if (s.fd() < 0) {
-    ThrowErrno(env, "netlink socket", errno);
-    return env.Undefined();
-  }
-  Msg m(sizeof(rtmsg));
-  m.Hdr()->nlmsg_type = RTM_GETROUTE;
-  m.Hdr()->nlmsg_flags = NLM_F_REQUEST;
-  m.Hdr()->nlmsg_seq = 3;
+  if (!Opened(env, s)) return env.Undefined();
+  Msg m = GetRouteRequest(family, NLM_F_REQUEST, 3);
   auto* rt = static_cast<rtmsg*>(m.Body());
-  rt->rtm_family = static_cast<unsigned char>(AfOf(family));
   rt->rtm_dst_len = static_cast<unsigned char>(AddrLen(family) * 8);
   rt->rtm_flags = RTM_F_FIB_MATCH;
   m.Attr(RTA_DST, addr, AddrLen(family));
@@ -449,15 +459,8 @@ Napi::Value List(const Napi::CallbackInfo& info) {
     return env.Undefined();
   }
   Socket s;
-  if (s.fd() < 0) {
-    ThrowErrno(env, "netlink socket", errno);
-    return env.Undefined();
-  }
-  Msg m(sizeof(rtmsg));
-  m.Hdr()->nlmsg_type = RTM_GETROUTE;
-  m.Hdr()->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-  m.Hdr()->nlmsg_seq = 2;
-  static_cast<rtmsg*>(m.Body())->rtm_family = static_cast<unsigned char>(AfOf(family));
+  if (!Opened(env, s)) return env.Undefined();
+  Msg m = GetRouteRequest(family, NLM_F_REQUEST | NLM_F_DUMP, 2);
   if (!SendAll(s.fd(), m)) {
     ThrowErrno(env, "route dump", errno);
     return env.Undefined();
