@@ -176,7 +176,7 @@ export const APP_JS = `'use strict';
     $('routers').innerHTML = m.routers.map(function (r) {
       var open = openRouters[r.peer] !== undefined ? openRouters[r.peer] : m.routers.length <= 4;
       var rows = r.routes.map(function (rt) {
-        var comm = rt.communities.concat(rt.largeCommunities).join(' ');
+        var comm = rt.communities.concat(rt.largeCommunities, rt.weight === null || rt.weight === undefined ? [] : ['weight ' + rt.weight], rt.fallback ? ['local fallback'] : []).join(' ');
         return '<tr class="route">' + td('Prefix', esc(rt.prefix), 'mono') + td('Next hop', esc(rt.nextHop || 'node address'), 'mono') +
           td('LOCAL_PREF', esc(rt.localPref === null ? '-' : rt.localPref)) + td('Communities', esc(comm || '-'), 'mono') + '</tr>';
       }).join('');

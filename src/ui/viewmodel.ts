@@ -37,6 +37,10 @@ export interface RouteView {
   localPref: number | null;
   communities: string[];
   largeCommunities: string[];
+  /** Weighted ECMP: this node's weight (ready endpoints) sent as link bandwidth; null = none. */
+  weight: number | null;
+  /** Local fallback: announced although no node has a ready endpoint. */
+  fallback: boolean;
 }
 
 export interface RouterView {
@@ -105,13 +109,15 @@ const strs = (v: unknown): string[] => arr(v).filter((x): x is string => typeof 
 
 function route(v: unknown): RouteView {
   const r = rec(v);
-  if (typeof v === 'string') return { prefix: v, nextHop: null, localPref: null, communities: [], largeCommunities: [] };
+  if (typeof v === 'string') return { prefix: v, nextHop: null, localPref: null, communities: [], largeCommunities: [], weight: null, fallback: false };
   return {
     prefix: str(r.prefix) ?? '?',
     nextHop: str(r.nextHop),
     localPref: num(r.localPref),
     communities: strs(r.communities),
     largeCommunities: strs(r.largeCommunities),
+    weight: num(r.weight),
+    fallback: r.fallback === true,
   };
 }
 

@@ -67,6 +67,15 @@ describe('weighted ECMP: IPv6, rate limit, local fallback (FRR, dual-stack sessi
     if (!runnable(t, why) || !w) return;
     const lab = w;
     const addrs = lab.sessionAddresses();
+    // an isolated change (nothing sent for an interval) is not held: measured, not asserted
+    await new Promise((r) => setTimeout(r, INTERVAL_MS));
+    const t0 = Date.now();
+    lab.write('endpoints.yaml', slices([2, 3]));
+    await waitFor('weights 2:3', async () => {
+      const h = await lab.hops(P4);
+      return h && h.length === 2 && ratio(h, 2, 3) ? true : undefined;
+    }, 20000, 5);
+    t.diagnostic(`isolated change: file written -> FRR's zebra has the new weights after ${Date.now() - t0} ms`);
     // quiet for one interval, so the first change of the burst is an isolated one
     await new Promise((r) => setTimeout(r, INTERVAL_MS));
     const before = await Promise.all(addrs.map((x) => lab.updatesFrom(x)));

@@ -66,7 +66,7 @@ function standalone(over: Partial<StandaloneStatus> = {}): StandaloneStatus {
         ebgp: true,
         speaker: live,
         error: null,
-        routes: [{ prefix: '198.51.100.7/32', nextHop: null, localPref: null, communities: ['64512:7'], largeCommunities: [] }],
+        routes: [{ prefix: '198.51.100.7/32', nextHop: null, localPref: null, communities: ['64512:7'], largeCommunities: [], weight: 3 }],
       },
       { peer: 'locked', address: '10.0.0.2', port: 179, myASN: 64700, peerASN: 64600, ebgp: true, speaker: null, error: 'passwordSecret ns/s: not found', routes: [] },
     ],
@@ -91,7 +91,7 @@ test('standalone status -> view model', () => {
       ['locked', 'NotStarted', false, 0, 0, null, null, 'passwordSecret ns/s: not found'],
     ],
   );
-  assert.deepEqual(m.routers[0]?.routes[0], { prefix: '198.51.100.7/32', nextHop: null, localPref: null, communities: ['64512:7'], largeCommunities: [] });
+  assert.deepEqual(m.routers[0]?.routes[0], { prefix: '198.51.100.7/32', nextHop: null, localPref: null, communities: ['64512:7'], largeCommunities: [], weight: 3, fallback: false });
   assert.deepEqual(
     m.services.map((s) => [s.key, s.ips, s.announcedTo, s.l2Owner, s.error]),
     [
