@@ -22,7 +22,7 @@ import type { RestartMarkerSession, RouteMode, SessionPhase } from './lifecycle.
 export type { RouteMode, SessionPhase } from './lifecycle.ts';
 import type { RouteChange } from '../../routes/ribin.ts';
 import { LinkDiscovery } from '../unnumbered/discovery.ts';
-import type { UnnumberedStatus } from './unnumbered.ts';
+import type { LinkWatcher, UnnumberedStatus } from './unnumbered.ts';
 
 export type { Clock } from '../session/types.ts';
 export type { Connector, ConnectOptions } from '../transport/index.ts';
@@ -50,8 +50,8 @@ export interface SpeakerOptions {
    * stop({withdraw: false}), read at construction. Unset: no Restart State bit after a restart.
    */
   restartMarker?: string;
-  /** Router discovery for unnumbered peers (default: one over the packet addon, created when needed). */
-  linkDiscovery?: LinkDiscovery;
+  /** Follows the interface of unnumbered peers (default: router discovery over the packet addon, created when needed). */
+  watchLink?: LinkWatcher;
   /** Adj-RIB-In changes of one session instance (`session` is unique per connection lifetime). */
   onReceived?: (session: string, changes: RouteChange[], ctx: { ebgp: boolean; viaInterface?: string }) => void;
 }
@@ -370,7 +370,8 @@ export class BGPSpeaker extends EventEmitter {
             this.passive.add(peer.port, { address: formatIP(peer.address), family: peer.address.family, ...(peer.password ? { password: peer.password } : {}), accept }, onError);
           },
           watchLink: (ifname, fn) => {
-            this.links ??= this.opts.linkDiscovery ?? new LinkDiscovery({ logger: this.log, clock: this.clock });
+            if (this.opts.watchLink) return this.opts.watchLink(ifname, fn);
+            this.links ??= new LinkDiscovery({ logger: this.log, clock: this.clock });
             return this.links.watch(ifname, fn);
           },
           unlisten: (peer) => {

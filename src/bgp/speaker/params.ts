@@ -124,6 +124,19 @@ export function sessionFamilies(peer: BgpPeerParams): AfiSafi[] {
   return [transport === 4 ? IPV4_UNICAST : IPV6_UNICAST];
 }
 
+/** Why a session cannot start at all (shown as lastError, logged at `level`), or undefined. */
+export function startBlocker(p: BgpPeerParams, has: { listen: boolean; watchLink: boolean }): { reason: string; level: 'warn' | 'error' } | undefined {
+  if (p.vrf !== '') return { reason: `VRF peers (vrf ${p.vrf}) are not supported by this build (no VRF device support): session not started`, level: 'warn' };
+  if (p.passwordSecret && !p.password) {
+    return { reason: `TCP-MD5 passwordSecret ${p.passwordSecret.namespace}/${p.passwordSecret.name} was not resolved to a password; session not started`, level: 'error' };
+  }
+  if (p.passive && !has.listen) return { reason: 'passive peer, but this speaker has no listener: session not started', level: 'error' };
+  if (!p.address && (p.interface === undefined || !has.watchLink)) {
+    return { reason: 'no peer address and no interface (or no router discovery in this speaker): session not started', level: 'error' };
+  }
+  return undefined;
+}
+
 export function sessionConfig(peer: BgpPeerParams, routerId: number, restarting = false): SessionConfig {
   const fixed = peer.connectTime !== undefined && peer.connectTime > 0;
   const cfg: SessionConfig = {

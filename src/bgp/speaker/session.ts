@@ -24,7 +24,7 @@ export { CONNECT_TIMEOUT_MS, DEFAULT_CONNECT_RETRY_BASE_MS, DEFAULT_CONNECT_RETR
 export { ipToBgpId, sessionConfig, sessionFamilies, zeroCounters } from './params.ts';
 export type { PeerSessionDeps, PeerSessionParams, SessionCounters } from './params.ts';
 import type { PeerSessionDeps, PeerSessionParams, SessionCounters } from './params.ts';
-import { sessionConfig, zeroCounters } from './params.ts';
+import { sessionConfig, startBlocker, zeroCounters } from './params.ts';
 
 function nlriString(n: NLRI): string {
   return `${formatIP({ family: n.family, value: n.network })}/${n.length}`;
@@ -129,25 +129,14 @@ export class PeerSession {
 
   start(): void {
     const p = this.params.peer;
-    if (p.vrf !== '') {
-      this.lastError = `VRF peers (vrf ${p.vrf}) are not supported by this build (no VRF device support): session not started`;
-      this.log.warn(this.lastError);
+    const blocked = startBlocker(p, { listen: this.deps.listen !== undefined, watchLink: this.deps.watchLink !== undefined });
+    if (blocked) {
+      this.lastError = blocked.reason;
+      this.log[blocked.level](blocked.reason);
       this.deps.onState();
       return;
     }
-    if (p.passwordSecret && !p.password) {
-      this.lastError = `TCP-MD5 passwordSecret ${p.passwordSecret.namespace}/${p.passwordSecret.name} was not resolved to a password; session not started`;
-      this.log.error(this.lastError);
-      this.deps.onState();
-      return;
-    }
-    if (p.passive) {
-      if (!this.deps.listen) {
-        this.lastError = 'passive peer, but this speaker has no listener: session not started';
-        this.log.error(this.lastError);
-        this.deps.onState();
-        return;
-      }
+    if (p.passive && this.deps.listen) {
       this.deps.listen(
         p,
         (sock) => this.acceptConnection(sock),
@@ -158,16 +147,9 @@ export class PeerSession {
         },
       );
     }
-    if (!p.address) {
-      if (p.interface === undefined || !this.deps.watchLink) {
-        this.lastError = 'no peer address and no interface (or no router discovery in this speaker): session not started';
-        this.log.error(this.lastError);
-        this.deps.onState();
-        return;
-      }
-      const link = new UnnumberedLink(p.interface);
-      this.link = link;
-      link.start(this.deps.watchLink, (changed) => this.onLinkChange(changed));
+    if (!p.address && p.interface !== undefined && this.deps.watchLink) {
+      this.link = new UnnumberedLink(p.interface);
+      this.link.start(this.deps.watchLink, (changed) => this.onLinkChange(changed));
       return;
     }
     this.dispatch({ type: 'ManualStart' });

@@ -7,6 +7,7 @@
 
 import { formatIP, tryParseIP, type IP } from '../../ip/index.ts';
 import type { LinkInfo } from '../unnumbered/discovery.ts';
+import { isLinkLocal } from '../unnumbered/ndisc.ts';
 
 /** Follows an interface (LinkDiscovery.watch): `fn` now and on every change; returns unsubscribe. */
 export type LinkWatcher = (ifname: string, fn: (info: LinkInfo) => void) => () => void;
@@ -28,9 +29,10 @@ export interface UnnumberedStatus {
   error?: string;
 }
 
-/** Our address from a socket's local address, without a scope ("fe80::1%eth0" → fe80::1). */
+/** Our link-local address from a socket's local address ("fe80::1%eth0" → fe80::1); undefined for any other. */
 export function unscoped(addr: string | undefined): IP | undefined {
-  return addr === undefined ? undefined : tryParseIP(addr.split('%')[0] ?? '');
+  const ip = addr === undefined ? undefined : tryParseIP(addr.split('%')[0] ?? '');
+  return ip && isLinkLocal(ip) ? ip : undefined;
 }
 
 export class UnnumberedLink {

@@ -16,6 +16,7 @@ import { Frr } from '../lib/routers.ts';
 import { StandaloneProcess, removeManifest, writeManifest } from '../lib/standalone.ts';
 import { must, stopAll, waitFor } from '../lib/proc.ts';
 import { packetAddonAvailable } from '../../../src/native/packet.ts';
+import type { UnnumberedStatus } from '../../../src/bgp/speaker/unnumbered.ts';
 
 const V4 = '198.51.100.40';
 const V6 = '2001:db8:40::40';
@@ -66,21 +67,12 @@ spec:
   ports: [{port: 80, protocol: TCP}]
 `;
 
-interface UnnumberedView {
-  interface: string;
-  peerLinkLocal?: string;
-  localLinkLocal?: string;
-  nextHops: { ipv4?: string[]; ipv6?: string[] };
-  extendedNextHop: boolean;
-  routerAdvertisementsSent: number;
-  routerAdvertisementsReceived: number;
-}
 interface SpeakerView {
   state: string;
   peerAddress: string;
   lastError?: string;
   routes: string[];
-  unnumbered?: UnnumberedView;
+  unnumbered?: UnnumberedStatus;
 }
 
 /** The link-local address of `ifname` in namespace `ns`. */
