@@ -129,6 +129,8 @@ export const APP_JS = `'use strict';
     var h = '';
     if (m.config.errors.length) h += '<div class="notice bad"><b>Configuration errors</b>' + (m.config.state === 'stale' ? ' (the previous valid configuration is still running)' : '') +
       '<ul>' + m.config.errors.map(function (e) { return '<li class="mono">' + esc(e) + '</li>'; }).join('') + '</ul></div>';
+    if (m.config.staleFiles.length) h += '<div class="notice warn"><b>Stale files</b> (their content is not in force)<ul>' +
+      m.config.staleFiles.map(function (f) { return '<li><span class="mono">' + esc(f.file) + '</span>: ' + esc(f.effect) + '<br><span class="mono">' + esc(f.reason) + '</span></li>'; }).join('') + '</ul></div>';
     if (m.config.warnings.length) h += '<div class="notice warn"><b>Warnings</b><ul>' +
       m.config.warnings.map(function (e) { return '<li class="mono">' + esc(e) + '</li>'; }).join('') + '</ul></div>';
     $('config-section').innerHTML = h;

@@ -76,6 +76,8 @@ export interface ConfigView {
   state: 'ok' | 'stale' | 'invalid' | 'unknown';
   errors: string[];
   warnings: string[];
+  /** Standalone: files whose content is not in force (their first error, what runs instead). */
+  staleFiles: { file: string; reason: string; effect: string }[];
   generation: number | null;
   lastReload: string | null;
 }
@@ -236,6 +238,10 @@ function fromStandalone(st: Rec): ViewModel {
       state: st.stale === true ? 'stale' : errors.length > 0 || ready === false ? 'invalid' : 'ok',
       errors,
       warnings: strs(st.configWarnings),
+      staleFiles: (Array.isArray(st.staleFiles) ? st.staleFiles : []).map((f) => {
+        const r = rec(f);
+        return { file: str(r.file) ?? '', reason: str(r.reason) ?? '', effect: str(r.effect) ?? '' };
+      }),
       generation: num(st.generation),
       lastReload: str(rec(st.lastReload).at),
     },
@@ -272,7 +278,7 @@ function fromSpeaker(st: Rec): ViewModel {
     node: str(st.node),
     ready: bool(st.ready),
     leader: null,
-    config: { state: st.configValid === false ? 'invalid' : 'ok', errors: strs(st.configErrors), warnings: [], generation: num(st.generation), lastReload: null },
+    config: { state: st.configValid === false ? 'invalid' : 'ok', errors: strs(st.configErrors), warnings: [], staleFiles: [], generation: num(st.generation), lastReload: null },
     sessions,
     routers,
     services: services(list, routers, st.layer2),
@@ -293,7 +299,7 @@ function fromController(st: Rec): ViewModel {
     node: null,
     ready: null,
     leader: bool(st.leader),
-    config: { state: st.configValid === false ? 'invalid' : 'ok', errors: strs(st.configErrors), warnings: [], generation: null, lastReload: null },
+    config: { state: st.configValid === false ? 'invalid' : 'ok', errors: strs(st.configErrors), warnings: [], staleFiles: [], generation: null, lastReload: null },
     sessions: [],
     routers: [],
     services: services(list, [], []),

@@ -83,7 +83,7 @@ test('standalone status -> view model', () => {
   const m = toViewModel('standalone', standalone());
   assert.equal(m.component, 'standalone');
   assert.equal(m.node, 'n1');
-  assert.deepEqual(m.config, { state: 'ok', errors: [], warnings: ['w1'], generation: 3, lastReload: '2026-01-01T00:00:00.000Z' });
+  assert.deepEqual(m.config, { state: 'ok', errors: [], warnings: ['w1'], staleFiles: [], generation: 3, lastReload: '2026-01-01T00:00:00.000Z' });
   assert.deepEqual(
     m.sessions.map((s) => [s.peer, s.state, s.established, s.prefixesSent, s.prefixesPlanned, s.updatesSent, s.peerRouterId, s.lastError]),
     [
@@ -101,6 +101,8 @@ test('standalone status -> view model', () => {
   );
   assert.deepEqual(m.pools, [{ name: 'p', inUse: 231, total: 256, percent: 90.2 }]);
   assert.equal(toViewModel('standalone', standalone({ stale: true, configErrors: ['bad'] })).config.state, 'stale');
+  const staleFile = { file: 'svc.yaml', reason: 'svc.yaml:3: invalid YAML: x', effect: 'the last good configuration and this file\'s last good Services/Nodes/... stay in force' };
+  assert.deepEqual(toViewModel('standalone', standalone({ stale: true, configErrors: ['bad'], staleFiles: [staleFile] })).config.staleFiles, [staleFile]);
   assert.equal(toViewModel('standalone', standalone({ ready: false, configErrors: ['bad'] })).config.state, 'invalid');
 });
 
