@@ -11,6 +11,7 @@ import { runCli } from '../helpers/cli.ts';
 import type { PlanDiff } from '../../../src/planner/diff.ts';
 import { FakeApiServer } from '../../support/apiserver/index.ts';
 import { KubeClient, R } from '../../../src/kube/client.ts';
+import type { KubeObject } from '../../../src/kube/client.ts';
 
 const SEEDS = join(import.meta.dirname, '../../fixtures/seeds');
 const dir = mkdtempSync(join(tmpdir(), 'plan-diff-'));
@@ -135,4 +136,26 @@ test('--kubeconfig: the live cluster is the current state (the running Service k
   assert.equal(d.code, 0, d.out + d.err);
   assert.match(d.out, /^WARNING \[pool-unadvertised\] IPAddressPool\/orphan$/m);
   assert.equal((await capture('doctor', ['--kubeconfig', kubeconfig, '--fail-on', 'warning'])).code, 1);
+});
+
+test('--kubeconfig: frr-k8s FRRConfigurations are part of the live state once their CRD is installed (absent CRD: none)', async () => {
+  const { crd, frrCrdDef } = await import('../../../scripts/gen-manifests.ts');
+  const c = KubeClient.fromOptions({ kubeconfig });
+  const crds = { group: 'apiextensions.k8s.io', version: 'v1', plural: 'customresourcedefinitions', kind: 'CustomResourceDefinition', namespaced: false };
+  await c.create(crds, crd(frrCrdDef()) as KubeObject);
+  try {
+    await c.create(R.frrconfigurations, {
+      apiVersion: 'frrk8s.metallb.io/v1beta1',
+      kind: 'FRRConfiguration',
+      metadata: { name: 'second-tor', namespace: 'metallb-system' },
+      spec: { bgp: { routers: [{ asn: 64700, neighbors: [{ address: '10.0.0.2', asn: 64601, toReceive: { allowed: { mode: 'all' } } }] }] } },
+    });
+    const proposed = file('kube-frr', 'svc.yaml', service('new2'));
+    const r = await capture('plan', ['--diff', '--kubeconfig', kubeconfig, '-f', proposed]);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /10\.0\.0\.2/, r.out);
+  } finally {
+    await c.delete(R.frrconfigurations, 'metallb-system', 'second-tor').catch(() => undefined);
+    await c.delete(crds, undefined, 'frrconfigurations.frrk8s.metallb.io');
+  }
 });
