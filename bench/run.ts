@@ -12,6 +12,7 @@ import { churn } from './churn.ts';
 import { failure, FAILURE_SCENARIOS } from './failure.ts';
 import type { FailureScenario } from './failure.ts';
 import { footprint } from './footprint.ts';
+import { coldStart } from './coldstart.ts';
 import { fullTable } from './fulltable.ts';
 import { prepareMetallb, REPO_ROOT, setProfileDir } from './lib/metallbts.ts';
 import { BenchError, cleanupAll, isAborted, requirePrereqs } from './lib/proc.ts';
@@ -20,10 +21,10 @@ import { DEFAULT_IMPLS, IMPLS, isImpl } from './lib/senders.ts';
 import type { Impl } from './lib/senders.ts';
 import { appendJsonLine, log, setJsonOutput } from './lib/stats.ts';
 
-export const BENCHES = ['fulltable', 'churn', 'allocation', 'failure', 'footprint', 'codec', 'controller'] as const;
+export const BENCHES = ['fulltable', 'churn', 'allocation', 'failure', 'footprint', 'coldstart', 'codec', 'controller'] as const;
 type Bench = (typeof BENCHES)[number];
-const NETWORK_BENCHES: Bench[] = ['fulltable', 'churn', 'failure', 'footprint'];
-const DEFAULT_BENCHES: Bench[] = ['fulltable', 'churn', 'allocation', 'failure', 'footprint', 'controller'];
+const NETWORK_BENCHES: Bench[] = ['fulltable', 'churn', 'failure', 'footprint', 'coldstart'];
+const DEFAULT_BENCHES: Bench[] = ['fulltable', 'churn', 'allocation', 'failure', 'footprint', 'coldstart', 'controller'];
 
 export const USAGE = `usage: npm run bench -- [BENCH...] [options]
 
@@ -35,6 +36,8 @@ benchmarks (default: all but codec):
               until the sender reports the session down; freeze the sender with BFD at
               100x3 / 50x3 (metallb-ts, BIRD): time until BIRD drops the routes
   footprint   sender RSS and idle CPU% with 0/10k/100k routes, 1 and 10 sessions
+  coldstart   BIRD waiting; the sender started with N routes to load (metallb-ts: folder of N
+              Services + state file; GoBGP: gobgpd + mrt inject): time to all N at BIRD
   codec       the codec micro-benchmark (bench/codec.ts)
   controller  N Services (default 10000) in the test API server (5 ms per request), then the
               controller started: time to all IPs, requests per Service by verb, requests on a
@@ -43,7 +46,7 @@ benchmarks (default: all but codec):
 
 options:
   --n LIST      sizes (fulltable: routes, default 10000,100000; footprint: routes, default
-                0,10000,100000; churn: Services, default 1000)
+                0,10000,100000; coldstart: routes, default 100000; churn: Services, default 1000)
   --runs K      runs per figure (median and min–max are reported; default 3)
   --impl LIST   senders to compare: metallb-ts (standalone process), metallb-ts-speaker (the
                 BGP speaker alone, given the plan), gobgp, bird (default metallb-ts,gobgp,bird)
@@ -234,6 +237,9 @@ export async function main(argv: string[]): Promise<number> {
             impls: args.impls,
             keep: args.keep,
           });
+          break;
+        case 'coldstart':
+          await coldStart({ sizes: args.sizes ?? (args.smoke ? [100] : [100000]), runs: args.runs, impls: args.impls, keep: args.keep });
           break;
         case 'allocation':
         case 'controller':

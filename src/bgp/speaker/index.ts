@@ -505,9 +505,18 @@ export class BGPSpeaker extends EventEmitter {
   }
 }
 
-/** The prefixes of an Adj-RIB-Out as text, for status(). */
+/**
+ * The prefixes of an Adj-RIB-Out as text, for status(): made once per table (tables are never
+ * modified in place) and shared by every session holding it, so that polling /status with 10
+ * sessions x 100k routes does not format a million prefixes each time. Do not modify.
+ */
+const shownRoutes = new WeakMap<AdjRibOut, string[]>();
+
 function routeStrings(rib: AdjRibOut): string[] {
+  const hit = shownRoutes.get(rib);
+  if (hit !== undefined) return hit;
   const out: string[] = new Array<string>(rib.size);
+  shownRoutes.set(rib, out);
   let i = 0;
   for (const e of rib.values()) out[i++] = `${formatIP({ family: e.nlri.family, value: e.nlri.network })}/${e.nlri.length}`;
   return out;

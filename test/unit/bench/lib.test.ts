@@ -42,7 +42,7 @@ test('parseArgs: subsets, sizes, smoke, errors', () => {
   const s = parseArgs(['--smoke']);
   assert.ok(s !== 'help');
   assert.equal(s.runs, 1);
-  assert.deepEqual(s.benches, ['fulltable', 'churn', 'allocation', 'failure', 'footprint', 'controller']);
+  assert.deepEqual(s.benches, ['fulltable', 'churn', 'allocation', 'failure', 'footprint', 'coldstart', 'controller']);
   assert.equal(parseArgs(['-h']), 'help');
   assert.throws(() => parseArgs(['nosuch']), /unknown benchmark or option "nosuch"/);
   assert.throws(() => parseArgs(['--runs', '0']), /--runs/);

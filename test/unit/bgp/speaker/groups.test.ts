@@ -136,5 +136,8 @@ test('a state change does not list the routes (10 sessions x a full table would 
   assert.ok(events.length >= 4, 'Connect/OpenSent/OpenConfirm/Established per session');
   for (const e of events) assert.equal('routes' in e, false, 'no route list in a state event');
   assert.ok(events.some((e) => 'state' in e && e.state === 'Established'));
-  assert.deepEqual(speaker.status().map((s) => s.routes), [['192.0.2.1/32', '192.0.2.2/32'], ['192.0.2.1/32', '192.0.2.2/32']]);
+  const st = speaker.status();
+  assert.deepEqual(st.map((s) => s.routes), [['192.0.2.1/32', '192.0.2.2/32'], ['192.0.2.1/32', '192.0.2.2/32']]);
+  assert.equal(st[0]?.routes, st[1]?.routes, 'one route list for the sessions of one update group');
+  assert.equal(speaker.status()[0]?.routes, st[0]?.routes, 'made once per table, not per /status');
 });
