@@ -332,17 +332,19 @@ function planSessions(config: Config, ctx: Ctx, onlyNode?: string): SessionPlan[
           for (const { family, prefix, key } of prefixes) {
             if (!peerCarries(s.config, family)) continue;
             // Weighted ECMP: this node's share of the Service's ready endpoints (of this family).
-            const weight = !weighted ? undefined : fallback ? FALLBACK_WEIGHT : localWeight(v.localEndpoints, nodeName, family);
+            // (host routes only: an aggregate covers other Services' endpoints too)
+            const host = prefix.length === (family === 4 ? 32 : 128);
+            const weight = !weighted || !host ? undefined : fallback ? FALLBACK_WEIGHT : localWeight(v.localEndpoints, nodeName, family);
             let r = m.get(key);
             if (!r) {
               // first advertisement of this prefix: its communities as they are (own copies)
               r = { prefix, communities: comm.std.slice(), largeCommunities: comm.large.map((c) => [c[0], c[1], c[2]]) };
               if (!s.ebgp && ad.localPref !== undefined) r.localPref = ad.localPref;
-              setWeight(r, weight, weighted ? ad.weightIntervalMs : undefined, fallback);
+              setWeight(r, weight, weighted && host ? ad.weightIntervalMs : undefined, fallback);
               m.set(key, r);
               continue;
             }
-            setWeight(r, weight, weighted ? ad.weightIntervalMs : undefined, fallback);
+            setWeight(r, weight, weighted && host ? ad.weightIntervalMs : undefined, fallback);
             if (!s.ebgp && ad.localPref !== undefined) {
               r.localPref = r.localPref === undefined ? ad.localPref : Math.max(r.localPref, ad.localPref);
             }

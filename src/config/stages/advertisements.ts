@@ -110,6 +110,9 @@ function advertisementAnnotations(d: Diags, item: Item<BGPAdvertisementSpec>, ad
       d.warn(item, at, `unknown metallb-ts annotation on a BGPAdvertisement (ignored)${didYouMean(k, KNOWN_ANNOTATIONS)}`);
     }
   }
+  if (adv.weightedECMP !== undefined && (adv.aggregationLength !== 32 || adv.aggregationLengthV6 !== 128)) {
+    d.warn(item, ['metadata', 'annotations', WEIGHTED_ECMP_ANNOTATION], 'weights apply to host routes (/32, /128) only: the aggregated routes of this advertisement (aggregationLength) carry no link bandwidth');
+  }
   if (adv.weightIntervalMs !== undefined && adv.weightedECMP === undefined) {
     d.warn(item, ['metadata', 'annotations', WEIGHT_INTERVAL_ANNOTATION], `has no effect without ${WEIGHTED_ECMP_ANNOTATION}: "endpoints"`);
   }

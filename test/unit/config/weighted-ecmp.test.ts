@@ -77,3 +77,9 @@ test('metallb-ts.io/weight-update-interval: a Go duration up to 1h; metallb-ts.i
   const typo = load(pool('p', ['10.0.0.0/24']), adv({ 'metallb-ts.io/local-fallbak': 'all-nodes' }));
   assert.match(typo.warnings.map((w) => w.message).join('\n'), /metallb-ts\.io\/local-fallback/);
 });
+
+test('weighted ECMP with aggregationLength: a warning that aggregates carry no link bandwidth', () => {
+  const set = load(pool('p', ['10.0.0.0/24']), doc('BGPAdvertisement', 'a', { ipAddressPools: ['p'], aggregationLength: 24 }, 'metallb.io/v1beta1', { namespace: 'metallb-system', annotations: { 'metallb-ts.io/weighted-ecmp': 'endpoints' } }));
+  assert.deepEqual(set.errors, []);
+  assert.match(set.warnings.map((w) => w.message).join('\n'), /weights apply to host routes \(\/32, \/128\) only/);
+});

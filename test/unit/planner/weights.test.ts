@@ -80,3 +80,8 @@ test('local fallback: no ready endpoint anywhere -> every eligible node announce
   const cl = svc('web', { ips: '198.51.100.5' });
   assert.deepEqual(weights(planToJSON(run({ localFallback: 'all-nodes' }, [cl], [none]))), { n1: {}, n2: {}, n3: {} });
 });
+
+test('aggregated routes (aggregationLength < 32) carry no weight: an aggregate covers other Services too', () => {
+  const p = planToJSON(run({ weightedECMP: 'endpoints', aggregationLength: 24 }, [svc('web', { etp: 'Local', ips: '198.51.100.5' })], [slice('web', [{ node: 'n1' }])]));
+  assert.deepEqual(weights(p), { n1: { '198.51.100.0/24': 'null' }, n2: {}, n3: {} });
+});
