@@ -1,23 +1,23 @@
 // BFD in the Kubernetes speaker: test API server + one `metallb-ts speaker` process in its own
 // namespace + FRR (zebra + bfdd + bgpd, `neighbor X bfd profile`). A BGPPeer with bfdProfile
 // (100 ms x 3) gets a BFD session: Up at FRR and in the speaker's /status and /metrics;
-// freezing the speaker takes FRR's BFD (and BGP) session down.
+// freezing the speaker takes FRR's BFD (and BGP) session down. The speaker's BGPSessionState
+// shows the real BFD state: Up, Down while FRR's bfdd is frozen, Up again.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { FakeApiServer } from '../../support/apiserver/index.ts';
-import { KubeClient, R } from '../../../src/kube/client.ts';
-import type { KubeObject } from '../../../src/kube/client.ts';
+import type { FakeApiServer } from '../../support/apiserver/index.ts';
+import { R } from '../../../src/kube/client.ts';
+import type { KubeClient, KubeObject } from '../../../src/kube/client.ts';
+import { createReadyNode, speakerGet, startLabApiServer, startSpeakerInLab } from '../lib/kubespeaker.ts';
 import { Lab } from '../lib/netns.ts';
 import { runnable } from '../lib/prereq.ts';
-import { runAsync, startProcess, waitFor, type Managed } from '../lib/proc.ts';
+import { waitFor, type Managed } from '../lib/proc.ts';
 import { Frr } from '../lib/routers.ts';
-import { REPO_ROOT } from '../lib/standalone.ts';
 import { bfdTestsMissing } from './prereq.ts';
 
 const NS = 'metallb-system';
 const FWD_PORT = 16444;
-const BIN = join(REPO_ROOT, 'bin', 'metallb-ts.js');
 const why = bfdTestsMissing();
 
 let lab: Lab | undefined;
@@ -31,8 +31,7 @@ before(async () => {
   if (why) return;
   lab = new Lab('bfdkube').setup();
   const a = lab.addr;
-  server = await FakeApiServer.start({ socketPath: join(lab.dir, 'apiserver.sock') });
-  client = KubeClient.fromOptions({ kubeconfig: server.writeKubeconfig(join(lab.dir, 'kubeconfig-host')) });
+  ({ server, client } = await startLabApiServer(lab));
   frr = new Frr({
     ns: lab.nsRtr,
     dir: join(lab.dir, 'frr'),
@@ -45,19 +44,12 @@ before(async () => {
   });
   await frr.start();
   await client.create(R.namespaces, { metadata: { name: NS } });
-  await client.create(R.nodes, {
-    metadata: { name: 'node-0', labels: { 'kubernetes.io/hostname': 'node-0' } },
-    status: { conditions: [{ type: 'Ready', status: 'True' }], addresses: [{ type: 'InternalIP', address: a.dut4[0]! }] },
-  });
+  await createReadyNode(client, 'node-0', a.dut4[0]!);
   await client.create(R.bfdprofiles, { metadata: { name: 'fast', namespace: NS }, spec: { receiveInterval: 100, transmitInterval: 100, detectMultiplier: 3 } });
   await client.create(R.bgppeers, { metadata: { name: 'frr', namespace: NS }, spec: { myASN: 64700, peerASN: 64600, peerAddress: a.rtr4[0], bfdProfile: 'fast' } });
-  const env = { ...process.env, METALLB_TS_FROM_SOURCE: '1', POD_NAME: 'speaker-0', POD_UID: 'uid-0' };
-  procs.push(
-    startProcess('forwarder', 'ip', ['netns', 'exec', lab.nsDut, process.execPath, '--import', 'tsx', join(REPO_ROOT, 'test', 'support', 'apiserver', 'forward.ts'), '--listen', String(FWD_PORT), '--socket', join(lab.dir, 'apiserver.sock')], join(lab.dir, 'forward.log'), env),
-  );
-  const kc = server.writeKubeconfig(join(lab.dir, 'kubeconfig-node'), `http://127.0.0.1:${FWD_PORT}`);
-  speaker = startProcess('speaker', 'ip', ['netns', 'exec', lab.nsDut, process.execPath, BIN, 'speaker', '--node-name', 'node-0', '--kubeconfig', kc, '--http-listen', '127.0.0.1:7472', '--log-level', 'debug'], join(lab.dir, 'speaker.log'), env);
-  procs.push(speaker);
+  const started = startSpeakerInLab(lab, server, { node: 'node-0', forwardPort: FWD_PORT, extraArgs: ['--log-level', 'debug'] });
+  speaker = started.speaker;
+  procs.push(...started.procs);
 });
 
 after(async () => {
@@ -69,10 +61,9 @@ after(async () => {
 });
 
 async function get(path: string): Promise<string> {
-  const code = `fetch("http://127.0.0.1:7472${path}").then(async (r) => process.stdout.write(await r.text()))`;
-  const r = await runAsync('ip', ['netns', 'exec', lab!.nsDut, process.execPath, '-e', code], 15000);
-  if (r.status !== 0) throw new Error(r.stderr);
-  return r.stdout;
+  const r = await speakerGet(lab!, path);
+  if (r.status !== 200) throw new Error(`GET ${path}: ${r.status}`);
+  return r.body;
 }
 /** status.bfdStatus of the node's BGPSessionState for the FRR peer. */
 async function stateBfd(): Promise<string | undefined> {

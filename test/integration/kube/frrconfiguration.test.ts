@@ -14,18 +14,18 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { FakeApiServer } from '../../support/apiserver/index.ts';
-import { KubeClient, R } from '../../../src/kube/client.ts';
-import type { KubeObject } from '../../../src/kube/client.ts';
+import type { FakeApiServer } from '../../support/apiserver/index.ts';
+import { R } from '../../../src/kube/client.ts';
+import type { KubeClient, KubeObject } from '../../../src/kube/client.ts';
 import { Lab } from '../lib/netns.ts';
 import { missing, runnable } from '../lib/prereq.ts';
-import { run, runAsync, startProcess, waitFor, type Managed } from '../lib/proc.ts';
+import { createReadyNode, speakerGet, startLabApiServer, startSpeakerInLab } from '../lib/kubespeaker.ts';
+import { run, waitFor, type Managed } from '../lib/proc.ts';
 import { Frr } from '../lib/routers.ts';
 import { REPO_ROOT } from '../lib/standalone.ts';
 
 const NS = 'metallb-system';
 const FWD_PORT = 16445;
-const BIN = join(REPO_ROOT, 'bin', 'metallb-ts.js');
 const why = missing(['ip', 'bgpd', 'vtysh']);
 const CRDS = { group: 'apiextensions.k8s.io', version: 'v1', plural: 'customresourcedefinitions', kind: 'CustomResourceDefinition', namespaced: false };
 type State = KubeObject & { status?: { peer?: string; bgpStatus?: string; bfdStatus?: string } };
@@ -40,8 +40,7 @@ before(async () => {
   if (why) return;
   lab = new Lab('kfrrcfg').setup();
   const a = lab.addr;
-  server = await FakeApiServer.start({ socketPath: join(lab.dir, 'apiserver.sock') });
-  client = KubeClient.fromOptions({ kubeconfig: server.writeKubeconfig(join(lab.dir, 'kubeconfig-host')) });
+  ({ server, client } = await startLabApiServer(lab));
   frr = new Frr({
     ns: lab.nsRtr,
     dir: join(lab.dir, 'frr'),
@@ -56,17 +55,9 @@ before(async () => {
   // our CRDs except FRRConfiguration's (a cluster without frr-k8s and an older manifest)
   for (const f of ['frrk8s.metallb.io_bgpsessionstates.yaml']) await client.create(CRDS, parse(readFileSync(join(REPO_ROOT, 'config', 'crd', f), 'utf8')) as KubeObject);
   await client.create(R.namespaces, { metadata: { name: NS } });
-  await client.create(R.nodes, {
-    metadata: { name: 'node-0', labels: { 'kubernetes.io/hostname': 'node-0' } },
-    status: { conditions: [{ type: 'Ready', status: 'True' }], addresses: [{ type: 'InternalIP', address: a.dut4[0]! }] },
-  });
+  await createReadyNode(client, 'node-0', a.dut4[0]!);
   await client.create(R.bgppeers, { metadata: { name: 'frr', namespace: NS }, spec: { myASN: 64700, peerASN: 64600, peerAddress: a.rtr4[0] } });
-  const env = { ...process.env, METALLB_TS_FROM_SOURCE: '1', POD_NAME: 'speaker-0', POD_UID: 'uid-0' };
-  procs.push(
-    startProcess('forwarder', 'ip', ['netns', 'exec', lab.nsDut, process.execPath, '--import', 'tsx', join(REPO_ROOT, 'test', 'support', 'apiserver', 'forward.ts'), '--listen', String(FWD_PORT), '--socket', join(lab.dir, 'apiserver.sock')], join(lab.dir, 'forward.log'), env),
-  );
-  const kc = server.writeKubeconfig(join(lab.dir, 'kubeconfig-node'), `http://127.0.0.1:${FWD_PORT}`);
-  procs.push(startProcess('speaker', 'ip', ['netns', 'exec', lab.nsDut, process.execPath, BIN, 'speaker', '--node-name', 'node-0', '--kubeconfig', kc, '--http-listen', '127.0.0.1:7472'], join(lab.dir, 'speaker.log'), env));
+  procs.push(...startSpeakerInLab(lab, server, { node: 'node-0', forwardPort: FWD_PORT }).procs);
 });
 
 after(async () => {
@@ -76,12 +67,7 @@ after(async () => {
   lab?.destroy();
 });
 
-async function get(path: string): Promise<{ status: number; body: string }> {
-  const code = `fetch("http://127.0.0.1:7472${path}").then(async (r) => process.stdout.write(r.status + "\\n" + await r.text()), () => process.stdout.write("0\\n"))`;
-  const r = await runAsync('ip', ['netns', 'exec', lab!.nsDut, process.execPath, '-e', code], 15000);
-  const [status, ...rest] = r.stdout.split('\n');
-  return { status: Number(status), body: rest.join('\n') };
-}
+const get = (path: string): Promise<{ status: number; body: string }> => speakerGet(lab!, path);
 
 /** `ip route` lines of protocol bgp in the node's namespace, normalized. */
 function kernelRoutes(): string[] {
