@@ -25,8 +25,10 @@ export function bgpAnnouncements(sessions: readonly AppliedSession[], assignment
   const out: NodeAnnouncement[] = [];
   if (hosts.size === 0 && aggregates.size === 0) return out;
   for (const [service, a] of Object.entries(assignments)) {
+    // the allocator's output is canonical text already: no new string then (this list is kept
+    // per apply); a Service status written by someone else may not be
     for (const text of a.ips) {
-      const ip = canonicalIP(text) ?? text;
+      const ip = hosts.has(text) ? text : (canonicalIP(text) ?? text);
       let covered = hosts.has(ip);
       if (!covered && aggregates.size > 0) {
         const parsed = tryParseIP(ip);
