@@ -146,11 +146,12 @@ export function routerIdFromName(name: string): number {
   return h === 0 ? 1 : h;
 }
 
-/** BGP identifier of a session: BGPPeer routerID, SpeakerOptions.routerId, the node's IPv4, or from the node name. */
+/** BGP identifier of a session: BGPPeer routerID, SpeakerOptions.routerId, the node's (non-loopback) IPv4, or from the node name. */
 function routerIdFor(plan: BgpSessionSpec, option: number | undefined, nodeName: string): { id: number; source: RouterIdSource } {
   if (plan.config.routerID) return { id: ipToBgpId(plan.config.routerID), source: 'bgppeer' };
   if (option !== undefined) return { id: option, source: 'option' };
-  const v4 = plan.nodeAddresses?.find((a) => a.family === 4);
+  // a loopback address (standalone's default --node-address 127.0.0.1) is the same on every node
+  const v4 = plan.nodeAddresses?.find((a) => a.family === 4 && ipToBgpId(a) >>> 24 !== 127);
   return v4 ? { id: ipToBgpId(v4), source: 'node-ipv4' } : { id: routerIdFromName(nodeName), source: 'node-name' };
 }
 

@@ -95,7 +95,7 @@ test('a session at another table (behind) gets its own move; equal moves are enc
   assert.notEqual(policyKey({ ...ctx, gracefulShutdown: true }), policyKey(ctx));
 });
 
-test('router ID: BGPPeer routerID, else the node IPv4, else derived from the node name (IPv6-only), shown in status', async () => {
+test('router ID: BGPPeer routerID, else the node IPv4 (not loopback), else derived from the node name (IPv6-only), shown in status', async () => {
   const [a] = await peers([64501]);
   assert.ok(a);
   const v6only = new BGPSpeaker({ nodeName: 'worker-7', logger });
@@ -116,6 +116,12 @@ test('router ID: BGPPeer routerID, else the node IPv4, else derived from the nod
   cleanups.push(() => withV4.stop());
   withV4.setPlan([{ ...plan(peerConfig(a.port, { name: 'b' }), []), node: 'worker-8', nodeAddresses: [parseIP('2001:db8::8'), parseIP('192.0.2.8')] }]);
   assert.deepEqual([withV4.status()[0]?.routerId, withV4.status()[0]?.routerIdSource], ['192.0.2.8', 'node-ipv4']);
+  // a loopback node address (standalone's default 127.0.0.1) is shared by every node: never the router ID
+  const loop = new BGPSpeaker({ nodeName: 'worker-10', logger });
+  cleanups.push(() => loop.stop());
+  loop.setPlan([{ ...plan(peerConfig(a.port, { name: 'd' }), []), node: 'worker-10', nodeAddresses: [parseIP('127.0.0.1')] }]);
+  assert.equal(loop.status()[0]?.routerIdSource, 'node-name');
+  assert.notEqual(loop.status()[0]?.routerId, '127.0.0.1');
   const pinned = new BGPSpeaker({ nodeName: 'worker-9', logger });
   cleanups.push(() => pinned.stop());
   pinned.setPlan([{ ...plan(peerConfig(a.port, { name: 'c', routerID: parseIP('10.9.9.9') }), []), node: 'worker-9' }]);
