@@ -171,33 +171,24 @@ test('speakers elect an owner that answers ARP; kill -9 of the owner moves the I
   assert.ok(next && next !== owner);
   const nextSpec = byName.get(next);
   assert.ok(nextSpec);
-  const arp = lab.spawnIn(lab.client, ['stdbuf', '-oL', 'arping', '-r', '-i', 'eth0', '-W', '0.02', IP]);
-  const seen: { at: number; mac: string }[] = [];
-  let buf = '';
-  arp.stdout?.on('data', (d: Buffer) => {
-    buf += d.toString();
-    let i;
-    while ((i = buf.indexOf('\n')) >= 0) {
-      seen.push({ at: Date.now(), mac: buf.slice(0, i).trim().toLowerCase() });
-      buf = buf.slice(i + 1);
-    }
-  });
+  const arp = lab.streamIn(lab.client, ['stdbuf', '-oL', 'arping', '-r', '-i', 'eth0', '-W', '0.02', IP]);
+  const seen = arp.lines; // one MAC per reply (-r)
   try {
-    await waitFor('streamed replies from the owner', 5000, () => seen.some((s) => s.mac === ownerSpec.mac0));
+    await waitFor('streamed replies from the owner', 5000, () => seen.some((s) => s.text === ownerSpec.mac0));
     const victim = ctx.speakers.get(owner);
     assert.ok(victim);
     const t0 = Date.now();
     await lab.stopProc(victim, 'SIGKILL');
     ctx.speakers.delete(owner);
-    const hit = await waitFor(`${IP} to move to ${next}`, 20_000, () => seen.find((s) => s.at >= t0 && s.mac === nextSpec.mac0));
+    const hit = await waitFor(`${IP} to move to ${next}`, 20_000, () => seen.find((s) => s.at >= t0 && s.text === nextSpec.mac0));
     const ms = hit.at - t0;
     t.diagnostic(`kill -9 ${owner} -> ${IP} answered by ${next} after ${ms} ms`);
     assert.ok(ms < 10_000, `failover took ${ms} ms`);
     // after the move only the new owner answers
-    const after = seen.filter((s) => s.at > hit.at + 300).map((s) => byMac.get(s.mac) ?? s.mac);
+    const after = seen.filter((s) => s.at > hit.at + 300).map((s) => byMac.get(s.text) ?? s.text);
     assert.ok(after.every((n) => n === next), `replies after the move: ${[...new Set(after)].join(',')}`);
   } finally {
-    await lab.stopProc(arp);
+    await arp.stop();
   }
   // the survivor publishes its ServiceL2Status
   let mine: L2Status | undefined;

@@ -75,23 +75,13 @@ async function converge(alive: string[], owner: string, ms = 20_000): Promise<vo
 function watchARP(ip: string): { until(mac: string, timeoutMs: number): Promise<number>; stop(): Promise<void> } {
   const l = lab;
   if (!l) throw new Error('no lab');
-  const p = l.spawnIn(l.client, ['stdbuf', '-oL', 'arping', '-r', '-i', 'eth0', '-W', '0.02', ip]);
-  const seen: { at: number; mac: string }[] = [];
-  let buf = '';
-  p.stdout?.on('data', (d: Buffer) => {
-    buf += d.toString();
-    let i;
-    while ((i = buf.indexOf('\n')) >= 0) {
-      seen.push({ at: Date.now(), mac: buf.slice(0, i).trim().toLowerCase() });
-      buf = buf.slice(i + 1);
-    }
-  });
+  const arp = l.streamIn(l.client, ['stdbuf', '-oL', 'arping', '-r', '-i', 'eth0', '-W', '0.02', ip]);
   return {
     async until(mac, timeoutMs) {
-      const hit = await waitFor(`ARP for ${ip} to answer ${mac}`, timeoutMs, () => seen.find((s) => s.mac === mac));
+      const hit = await waitFor(`ARP for ${ip} to answer ${mac}`, timeoutMs, () => arp.lines.find((s) => s.text === mac));
       return hit.at;
     },
-    stop: () => l.stopProc(p),
+    stop: () => arp.stop(),
   };
 }
 
