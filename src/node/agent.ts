@@ -100,6 +100,8 @@ export class NodeAgent {
   private readonly log: Logger;
 
   private readonly leave: DrainOnLeave | undefined;
+  /** Draining: Layer 2 addresses are handed over and not taken (speakers with elections). */
+  private layer2Leaving = false;
   private lastInputs: NodeInputs | undefined;
   private assignments: NodeInputs['assignments'] = {};
   /** BGP announcements of the applied plan (computed once per apply, on first use). */
@@ -187,8 +189,8 @@ export class NodeAgent {
       const m = this.o.members;
       l2.setMembers(m ? layer2Members(inputs.config, inputs.nodes, self, m.port) : [], m ? memberSecret(m, inputs.secrets) : undefined);
       l2.setPlan(candidates);
-      // drain on leave: the other speakers answer for this node's addresses first (handover)
-      if (m && this.leave) l2.setLeaving?.(this.leave.leaving);
+      // draining (on leave or on demand): the other speakers answer for this node's addresses first (handover)
+      if (m) l2.setLeaving?.(this.layer2Leaving);
     }
     for (const e of this.o.extensions ?? []) e.apply(plan);
 
@@ -303,15 +305,25 @@ export class NodeAgent {
     await this.o.layer2?.stop();
   }
 
-  /** RFC 8326 drain of every BGP session; resolves once the routes are withdrawn. */
+  /**
+   * RFC 8326 drain of every BGP session; resolves once the routes are withdrawn. Layer 2 (with
+   * elections): the addresses are handed to the other speakers at once.
+   */
   async drain(periodMs: number): Promise<void> {
     if (!this.o.bgp.drain) throw new Error('this BGP speaker cannot drain');
+    this.setLayer2Leaving(true);
     await this.o.bgp.drain(periodMs);
   }
 
-  /** Ends a drain: routes are announced normally again. */
+  /** Ends a drain: routes are announced normally again, Layer 2 takes part in elections again. */
   resume(): void {
+    this.setLayer2Leaving(false);
     this.o.bgp.resume?.();
+  }
+
+  private setLayer2Leaving(leaving: boolean): void {
+    this.layer2Leaving = leaving;
+    if (this.o.members && !this.stopped) this.o.layer2?.setLeaving?.(leaving);
   }
 
   /** Blocked sessions are logged when the set of problems changes. */
