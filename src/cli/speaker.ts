@@ -140,7 +140,7 @@ export async function run(argv: string[]): Promise<number> {
   });
   let publishStates = (): void => undefined;
   // received routes -> this node's routing table (FRRConfiguration toReceive)
-  const received = receivedRoutesExtension(logger, routeTable);
+  const received = receivedRoutesExtension(logger, routeTable, restartMarker);
   const bgp = createBgpDriver({
     nodeName: node,
     logger,

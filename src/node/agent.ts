@@ -299,6 +299,7 @@ export class NodeAgent {
     const withdraw = opts.withdraw ?? true;
     // Layer 2 handover (speakers with elections): the next owners answer before this node stops
     const handover = this.o.members ? this.o.layer2?.handover?.() : undefined;
+    for (const e of this.o.extensions ?? []) e.stopping?.({ withdraw });
     await this.o.bgp.stop({ withdraw });
     for (const e of this.o.extensions ?? []) await e.stop({ withdraw });
     await handover;

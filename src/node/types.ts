@@ -97,6 +97,8 @@ export interface NodeExtension {
   apply(plan: AppliedPlan): void;
   /** JSON-ready state for /status (optional). */
   status?(): unknown;
+  /** Called before the BGP speaker stops (its sessions closing must not undo what stop() decides). */
+  stopping?(opts: { withdraw: boolean }): void;
   stop(opts: { withdraw: boolean }): Promise<void> | void;
 }
 

@@ -5,6 +5,10 @@
 // Lifecycle: start() lists our protocol's routes in the table and deletes them (stale routes
 // of a previous run); changes are applied on the next tick (coalesced); removeSession() drops a
 // session's routes (session down / deconfigured); stop() deletes everything we installed.
+// Graceful restart of metallb-ts itself (RFC 4724 Forwarding State): stop({ keep: true }) leaves
+// the routes in the kernel, and the next process's start({ keepUntil }) adopts them instead of
+// deleting them: they keep forwarding, are replaced as the sessions re-learn them, and those
+// not selected again by `keepUntil` (the restart time we announced) are deleted then.
 //
 // Next hops are resolved through the kernel's forwarding table first (nexthop.ts, as zebra):
 // a next hop on a connected network is used as is, one behind a gateway (multi-hop peers) is
@@ -16,7 +20,7 @@ import type { Logger } from 'pino';
 import type { NetlinkAddon, NetlinkRoute } from '../native/netlink.ts';
 import { RTPROT_BGP, RT_TABLE_MAIN, isNetlinkError, tryLoadNetlinkAddon } from '../native/netlink.ts';
 import type { KernelRoute } from './kernel.ts';
-import { kernelRouteOf, reconcileKernel } from './kernel.ts';
+import { kernelKey, kernelRouteOf, reconcileKernel } from './kernel.ts';
 import type { Candidate } from './locrib.ts';
 import { LocRib } from './locrib.ts';
 import type { RouteChange } from './ribin.ts';
@@ -48,6 +52,8 @@ export interface KernelSyncStatus {
   staleRemoved: number;
   /** Routes installed via a resolved next hop (their BGP next hop is not on a connected network). */
   recursive: number;
+  /** Routes of the previous run kept over our own graceful restart, not re-learned yet. */
+  adoptedFromPreviousRun: number;
 }
 
 export class KernelRouteSync {
@@ -68,6 +74,9 @@ export class KernelRouteSync {
   private pending = false;
   private stopped = false;
   private staleRemoved = 0;
+  /** Routes adopted from a previous run (graceful restart) not selected again yet. */
+  private readonly adopted = new Set<string>();
+  private adoptTimer: NodeJS.Timeout | undefined;
   private readonly log: Logger;
 
   constructor(private readonly opts: KernelSyncOptions) {
@@ -81,7 +90,9 @@ export class KernelRouteSync {
    * that crashed). Another BGP daemon installing proto-bgp routes at the same metric into the
    * same table would lose them here: give metallb-ts its own table or metric then.
    */
-  start(): void {
+  start(opts: { keepUntil?: number; now?: number } = {}): void {
+    const now = opts.now ?? Date.now();
+    const keep = opts.keepUntil !== undefined && opts.keepUntil > now;
     for (const family of [4, 6] as const) {
       let list: NetlinkRoute[];
       try {
@@ -91,10 +102,17 @@ export class KernelRouteSync {
         continue;
       }
       for (const r of list) {
-        if (r.metric === this.metric && this.remove(r)) this.staleRemoved++;
+        if (r.metric !== this.metric) continue;
+        if (keep) this.adopt(r);
+        else if (this.remove(r)) this.staleRemoved++;
       }
     }
     if (this.staleRemoved > 0) this.log.info({ count: this.staleRemoved, table: this.table }, 'removed stale BGP routes left by a previous run');
+    if (keep && opts.keepUntil !== undefined) {
+      this.log.info({ count: this.adopted.size, table: this.table, until: new Date(opts.keepUntil).toISOString() }, 'graceful restart: kept the received routes of the previous run in the kernel until the sessions re-learn them');
+      this.adoptTimer = setTimeout(() => this.dropAdopted(), opts.keepUntil - now);
+      this.adoptTimer.unref();
+    }
     const every = this.opts.recheckMs ?? 5000;
     if (every > 0) {
       this.recheckTimer = setInterval(() => this.recheck(), every);
@@ -128,12 +146,44 @@ export class KernelRouteSync {
     this.schedule();
   }
 
-  /** Deletes every route we installed. Further updates are ignored. */
-  stop(): void {
+  /**
+   * Deletes every route we installed, or with `keep` (graceful restart of metallb-ts: the
+   * Forwarding State we announced) leaves them for the next process to adopt. Further updates
+   * are ignored.
+   */
+  stop(opts: { keep?: boolean } = {}): void {
     this.stopped = true;
     if (this.recheckTimer) clearInterval(this.recheckTimer);
-    for (const r of [...this.installed.values()]) this.remove({ ...this.netlinkRoute(r) });
+    if (this.adoptTimer) clearTimeout(this.adoptTimer);
+    if (opts.keep) {
+      if (this.installed.size > 0) this.log.info({ count: this.installed.size, table: this.table }, 'graceful restart: received routes left in the kernel for the next run');
+    } else {
+      for (const r of [...this.installed.values()]) this.remove({ ...this.netlinkRoute(r) });
+    }
     this.installed.clear();
+  }
+
+  /**
+   * Ignores further changes (the sessions are about to close because we stop), keeping the
+   * kernel as it is until stop() decides: deleted, or kept for a graceful restart.
+   */
+  freeze(): void {
+    this.stopped = true;
+  }
+
+  /** Adopted routes of the previous run still waiting to be re-learned (graceful restart). */
+  get adoptedCount(): number {
+    return this.adopted.size;
+  }
+
+  /** Deletes the adopted routes no session selected again (the restart time is over). */
+  dropAdopted(): void {
+    if (this.stopped) return;
+    const keys = [...this.adopted];
+    this.adopted.clear();
+    const n = keys.filter((k) => this.installed.has(k)).length;
+    this.apply(keys);
+    if (n > 0) this.log.info({ count: n }, 'graceful restart over: received routes of the previous run that no session re-learned are removed');
   }
 
   status(): KernelSyncStatus {
@@ -144,6 +194,7 @@ export class KernelRouteSync {
       failed: [...this.failed.values()].sort((a, b) => (a.prefix < b.prefix ? -1 : 1)),
       staleRemoved: this.staleRemoved,
       recursive: this.resolvedFrom.size,
+      adoptedFromPreviousRun: this.adopted.size,
     };
   }
 
@@ -185,6 +236,7 @@ export class KernelRouteSync {
     const want = new Map<string, KernelRoute>();
     for (const key of list) {
       const sel = this.rib.selected(key);
+      this.adopted.delete(key); // selected again (kept, or replaced below) or withdrawn (deleted below)
       if (!sel) {
         this.failed.delete(key);
         this.watch.delete(key);
@@ -265,6 +317,14 @@ export class KernelRouteSync {
     return e.message;
   }
 
+  /** Takes over a route of a previous run (graceful restart): tracked as installed, unselected. */
+  private adopt(r: NetlinkRoute): void {
+    const route: KernelRoute = { family: r.family, dst: r.dst, prefixLen: r.prefixLen, nexthops: r.nexthops.map((h) => ({ gateway: h.gateway, ifindex: h.ifindex })) };
+    const key = kernelKey(route);
+    this.installed.set(key, route);
+    this.adopted.add(key);
+  }
+
   private netlinkRoute(r: KernelRoute): NetlinkRoute {
     return {
       family: r.family,
@@ -293,13 +353,13 @@ export class KernelRouteSync {
  * Received routes → this machine's routing table (peers with a receive policy only). Stale
  * routes of a previous run are deleted at once. Undefined when the netlink addon is missing.
  */
-export function kernelRouteSync(logger: Logger, table?: number): KernelRouteSync | undefined {
+export function kernelRouteSync(logger: Logger, table?: number, start: { keepUntil?: number } = {}): KernelRouteSync | undefined {
   const netlink = tryLoadNetlinkAddon();
   if (netlink instanceof Error) {
     logger.warn({ err: netlink.message }, 'received routes cannot be installed into the kernel');
     return undefined;
   }
   const sync = new KernelRouteSync({ netlink, logger, ...(table !== undefined ? { table } : {}) });
-  sync.start();
+  sync.start(start);
   return sync;
 }

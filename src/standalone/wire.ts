@@ -34,7 +34,7 @@ export interface WireOptions {
 
 export function createDeps(opts: WireOptions): StandaloneDeps {
   // received routes -> this machine's routing table (peers with a receive policy)
-  const received = receivedRoutesExtension(opts.logger, opts.routeTable);
+  const received = receivedRoutesExtension(opts.logger, opts.routeTable, opts.restartMarker);
   const bgp = createBgpDriver({ ...opts, ...(received ? { onReceived: received.onReceived } : {}) });
   const agentOpts: NodeAgentOptions = {
     node: opts.nodeName,

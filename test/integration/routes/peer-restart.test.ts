@@ -5,12 +5,14 @@
 // node's FIB (sampled every 15 ms, plus `ip monitor route`) keeps both; /status shows them stale
 // per session; the prefix FRR no longer originates after its restart leaves the kernel once FRR's
 // End-of-RIB arrived. Then: FRR down longer than its restart time → removed when it runs out;
-// FRR without graceful restart → removed at once when the session drops.
+// FRR without graceful restart → removed at once when the session drops. And our own graceful
+// restart (SIGTERM, start again): the received routes stay in the node FIB throughout.
 
 import { after, before, describe, it } from 'node:test';
 import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { Lab } from '../lib/netns.ts';
 import { missing, runnable } from '../lib/prereq.ts';
 import { Frr } from '../lib/routers.ts';
@@ -20,6 +22,7 @@ import { FibWatcher } from '../lib/fib.ts';
 
 const KEEP = '10.100.0.0/24';
 const GONE = '10.101.0.0/24';
+const ORPHAN = '10.102.0.0/24';
 const RTR = '10.201.0.1';
 const DUT = '10.201.0.101';
 
@@ -124,6 +127,50 @@ describe('received routes stay while the router restarts gracefully (standalone 
       assert.deepEqual(gaps, [], `${KEEP} left the node FIB: ${JSON.stringify(gaps)}`);
       assert.ok(fib.samples.filter((s) => s.at >= from && s.at <= to).length > 20, 'the FIB was sampled during the restart');
       assert.ok(!fib.events.some((e) => e.line.startsWith('Deleted') && e.line.includes(KEEP)), `ip monitor saw ${KEEP} deleted`);
+    } finally {
+      await fib.stop();
+    }
+  });
+
+  it('metallb-ts itself restarts gracefully (SIGTERM, start again): its received routes never leave the node FIB; the new process adopts them until the session re-learns them', async (t) => {
+    if (!need(t) || !frr || !lab || !sa) return;
+    await waitKernel('route installed', [KEEP]);
+    await waitFor('session Established', async () => ((await session())?.state === 'Established' ? true : undefined), 30000);
+    const fib = new FibWatcher(lab.nsDut, 15);
+    fib.start();
+    try {
+      await waitFor('FIB sampler running', () => (fib.samples.some((s) => s.routes.has(KEEP)) ? true : undefined), 10000);
+      const from = Date.now();
+      await sa.stop(); // SIGTERM = graceful restart (the documented rollout)
+      assert.deepEqual(bgpRoutes(lab.nsDut), [KEEP], 'no metallb-ts running: the node still forwards with the received route (Forwarding State)');
+      // a route of the previous run that no session will announce again (as if the router had
+      // withdrawn it meanwhile), and a restart time shortened to 4 s in the marker the stopped
+      // process wrote: the new process keeps it until then, and only it is removed
+      run('ip', ['-n', lab.nsDut, 'route', 'add', ORPHAN, 'via', RTR, 'proto', 'bgp', 'metric', '20']);
+      const markerPath = join(lab.dir, 'state.json.restart');
+      const marker = JSON.parse(readFileSync(markerPath, 'utf8')) as { stoppedAt: number; sessions: { restartTime: number }[] };
+      assert.ok(marker.sessions.length > 0, 'the stopped process wrote its restart marker');
+      for (const m of marker.sessions) m.restartTime = Math.ceil((Date.now() - marker.stoppedAt) / 1000) + 6;
+      writeFileSync(markerPath, JSON.stringify(marker));
+      sa.start();
+      await sa.waitReady(60000);
+      const adopted = (): Promise<number | undefined> =>
+        sa ? sa.status().then((st) => (st as unknown as { extensions?: { receivedRoutes?: { adoptedFromPreviousRun?: number } } }).extensions?.receivedRoutes?.adoptedFromPreviousRun) : Promise.resolve(undefined);
+      await waitFor('the session re-learned the route, the orphan is still kept', async () => {
+        const s = await session();
+        return s?.state === 'Established' && s.acceptedPrefixes === 1 && (await adopted()) === 1 ? true : undefined;
+      }, 60000);
+      assert.deepEqual(bgpRoutes(lab.nsDut), [KEEP, ORPHAN].sort(), 'within the restart time the routes of the previous run stay');
+      await waitKernel('the orphan is removed when the restart time is over', [KEEP], 30000);
+      assert.equal(await adopted(), 0);
+      const to = Date.now();
+      await new Promise((r) => setTimeout(r, 100));
+      assert.deepEqual(fib.gaps(KEEP, from, to), [], `${KEEP} left the node FIB during our restart`);
+      assert.ok(!fib.events.some((e) => e.line.startsWith('Deleted') && e.line.includes(KEEP)), `ip monitor saw ${KEEP} deleted`);
+      const log = readFileSync(join(lab.dir, 'standalone.log'), 'utf8');
+      assert.match(log, /received routes left in the kernel for the next run/);
+      assert.match(log, /kept the received routes of the previous run in the kernel/);
+      assert.match(log, /received routes of the previous run that no session re-learned are removed/);
     } finally {
       await fib.stop();
     }
