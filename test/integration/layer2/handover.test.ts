@@ -1,7 +1,7 @@
 // Layer 2 handover on a planned stop, with real frames: two node namespaces each running a
 // speaker (src/layer2/main.ts, whose SIGTERM is the planned stop: leave, wait for the new owner,
 // then stop) and a client namespace (see lab.ts). While the owner of an IPv4 and an IPv6 address
-// stops, the client asks continuously — Debian's arping (Thomas Habets') every 20 ms, which
+// stops, the client asks continuously — Debian's arping (Thomas Habets') every 40 ms, which
 // prints "Timeout" for a request nobody answered before the next one, and ndisc6 in a loop — and
 // must get an answer to every request, the MAC moving to the other speaker. The leaving speaker's
 // log says the new owner confirmed; tcpdump sees the new owner's gratuitous ARPs and unsolicited NAs.
@@ -72,7 +72,7 @@ test('layer 2 handover: the owner stops (SIGTERM = planned stop), every ARP/NDP 
     const pcap = join(l.dir, `handover-${run}.pcap`);
     const dump = l.spawnIn(l.client, ['tcpdump', '-i', 'eth0', '--immediate-mode', '-U', '-n', '-w', pcap, 'arp or icmp6'], `${pcap}.log`);
     await waitFor('tcpdump to listen', 10_000, () => /listening on/.test(sh('cat', [`${pcap}.log`], true)));
-    const arp = l.streamIn(l.client, ['stdbuf', '-oL', 'arping', '-i', 'eth0', '-W', '0.02', V4]);
+    const arp = l.streamIn(l.client, ['stdbuf', '-oL', 'arping', '-i', 'eth0', '-W', '0.04', V4]);
     const nd = l.streamIn(l.client, ['sh', '-c', `while :; do ndisc6 -q -1 -r 1 -w 200 ${V6} eth0 || echo MISS; done`]);
     await waitFor('arping answered by the owner', 10_000, () => arp.lines.some((x) => x.text.includes(node(X).mac0)));
     await waitFor('ndisc6 answered by the owner', 10_000, () => nd.lines.some((x) => x.text === node(X).mac0));
