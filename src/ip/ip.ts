@@ -150,6 +150,11 @@ export function isIP(s: string): boolean {
   return tryParseIP(s) !== undefined;
 }
 
+/** An IPv6 link-local address (fe80::/10). */
+export function isLinkLocal(ip: IP): boolean {
+  return ip.family === 6 && ip.value >> 118n === 0x3fan;
+}
+
 export function makeIP(family: Family, value: bigint): IP {
   if (value < 0n || value > MAX[family]) throw new RangeError(`value out of range for IPv${family}`);
   return { family, value };

@@ -9,7 +9,7 @@
 // sorted) — FRR calls this multipath with `bgp bestpath as-path multipath-relax`.
 
 import type { IP, Prefix } from '../ip/index.ts';
-import { compareIP } from '../ip/index.ts';
+import { compareIP, isLinkLocal } from '../ip/index.ts';
 import type { ReceivedPath } from './ribin.ts';
 
 export interface Candidate extends ReceivedPath {
@@ -52,7 +52,7 @@ export function selectPaths(paths: Iterable<Candidate>): Selection | undefined {
   for (const p of best) {
     const gw = p.nextHop;
     const h: SelectedNexthop = { gateway: gw };
-    if (p.viaInterface !== undefined && gw.family === 6 && gw.value >> 118n === 0x3fan) h.viaInterface = p.viaInterface;
+    if (p.viaInterface !== undefined && isLinkLocal(gw)) h.viaInterface = p.viaInterface;
     hops.set(`${gw.family}:${gw.value.toString(16)}|${h.viaInterface ?? ''}`, h);
   }
   const nexthops = [...hops.values()].sort((a, b) => compareIP(a.gateway, b.gateway) || (a.viaInterface ?? '').localeCompare(b.viaInterface ?? ''));

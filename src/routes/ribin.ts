@@ -17,6 +17,7 @@
 // clock (ms): this class never reads a clock.
 
 import type { Family, IP, Prefix } from '../ip/index.ts';
+import { isLinkLocal } from '../ip/index.ts';
 import type { NLRI, PathAttributes, UpdateMessage } from '../bgp/codec/messages.ts';
 import type { EffectiveReceive } from '../config/receive.ts';
 import { policyAccepts } from '../config/receive.ts';
@@ -72,10 +73,6 @@ function asPathInfo(a: PathAttributes): { length: number; first?: number; loops:
     if (first === undefined && (s.type === 1 || s.type === 2) && s.asns.length > 0) first = s.asns[0];
   }
   return { length, ...(first === undefined ? {} : { first }), loops: (asn) => all.has(asn) };
-}
-
-function isLinkLocal(ip: { family: number; value: bigint }): boolean {
-  return ip.family === 6 && ip.value >> 118n === 0x3fan;
 }
 
 /** FRR's default `bgp graceful-restart stalepath-time`: how long stale routes wait for End-of-RIB after the peer is back. */

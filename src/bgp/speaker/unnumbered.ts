@@ -5,9 +5,8 @@
 // routes carry the same IPv6 next hops once the extended next hop capability (RFC 8950) was
 // negotiated.
 
-import { formatIP, tryParseIP, type IP } from '../../ip/index.ts';
+import { formatIP, isLinkLocal, tryParseIP, type IP } from '../../ip/index.ts';
 import type { LinkInfo } from '../unnumbered/discovery.ts';
-import { isLinkLocal } from '../unnumbered/ndisc.ts';
 
 /** Follows an interface (LinkDiscovery.watch): `fn` now and on every change; returns unsubscribe. */
 export type LinkWatcher = (ifname: string, fn: (info: LinkInfo) => void) => () => void;

@@ -6,12 +6,12 @@
 // a solicitation. The decisions (parsing, which router is the peer) are pure: ndisc.ts, peers.ts.
 
 import type { Logger } from 'pino';
-import { formatIP, tryParseIP, type IP } from '../../ip/index.ts';
+import { formatIP, isLinkLocal, tryParseIP, type IP } from '../../ip/index.ts';
 import { loadPacketAddon, ETH_P_IPV6 } from '../../native/packet.ts';
 import type { NativePacketSocket, PacketAddon } from '../../native/packet.ts';
 import { multicastMAC } from '../../layer2/ndp.ts';
 import type { Clock } from '../session/types.ts';
-import { ALL_ROUTERS, ND_ROUTER_ADVERT, ND_ROUTER_SOLICIT, buildRouterAdvertisementFrame, buildRouterSolicitationFrame, isLinkLocal, parseRouterDiscoveryFrame } from './ndisc.ts';
+import { ALL_ROUTERS, ND_ROUTER_ADVERT, ND_ROUTER_SOLICIT, buildRouterAdvertisementFrame, buildRouterSolicitationFrame, parseRouterDiscoveryFrame } from './ndisc.ts';
 import { LinkPeerTable } from './peers.ts';
 
 /** What is known about one interface of an unnumbered peer. */

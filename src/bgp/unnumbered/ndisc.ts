@@ -7,7 +7,7 @@
 // RAs there. We do the same in both directions: the peer's link-local address is the source of
 // its RAs, and our RAs (router lifetime 0: we are not a default router) tell it ours.
 
-import { makeIP, type IP } from '../../ip/index.ts';
+import { isLinkLocal, makeIP, type IP } from '../../ip/index.ts';
 import { ETHERTYPE_IPV6, FrameError, buildEthernet, parseEthernet } from '../../layer2/ethernet.ts';
 import { ALL_NODES, ICMPV6, OPT_SOURCE_LL, buildIPv6, icmpv6Checksum, multicastMAC, parseIPv6, parseLLOption } from '../../layer2/ndp.ts';
 
@@ -15,11 +15,6 @@ export const ND_ROUTER_SOLICIT = 133;
 export const ND_ROUTER_ADVERT = 134;
 /** ff02::2 */
 export const ALL_ROUTERS: IP = makeIP(6, 0xff020000000000000000000000000002n);
-
-/** fe80::/10 */
-export function isLinkLocal(ip: IP): boolean {
-  return ip.family === 6 && ip.value >> 118n === 0x3fan;
-}
 
 /** A valid Router Advertisement or Solicitation seen on the link. */
 export interface RouterDiscoveryMessage {

@@ -3,14 +3,13 @@
 // advertisements and solicitations, RFC 4861 §6.1 validity checks, and which router is the peer.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatIP, parseIP } from '../../../../src/ip/index.ts';
+import { formatIP, isLinkLocal, parseIP } from '../../../../src/ip/index.ts';
 import { FrameError } from '../../../../src/layer2/ethernet.ts';
 import { buildNeighborSolicitationFrame, icmpv6Checksum } from '../../../../src/layer2/ndp.ts';
 import {
   ALL_ROUTERS,
   buildRouterAdvertisementFrame,
   buildRouterSolicitationFrame,
-  isLinkLocal,
   parseRouterDiscoveryFrame,
 } from '../../../../src/bgp/unnumbered/ndisc.ts';
 import { LinkPeerTable } from '../../../../src/bgp/unnumbered/peers.ts';
