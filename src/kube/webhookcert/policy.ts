@@ -63,12 +63,6 @@ export function serviceDnsNames(service: string, namespace: string): string[] {
 /** The Secret's data keys (those of MetalLB's cert-controller and of a cert-manager Secret). */
 export const SECRET_KEYS = { caCert: 'ca.crt', caKey: 'ca.key', cert: 'tls.crt', key: 'tls.key' } as const;
 
-/** A Secret's `data` value as text ('' when absent or not base64 text). */
-export function secretText(data: Record<string, string> | undefined, key: string): string {
-  const v = data?.[key];
-  return typeof v === 'string' ? Buffer.from(v, 'base64').toString('utf8') : '';
-}
-
 export interface JsonPatchOp {
   op: 'add' | 'test';
   path: string;

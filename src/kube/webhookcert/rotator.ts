@@ -13,7 +13,8 @@ import { R, isConflict, isNotFound, keyOf } from '../client.ts';
 import type { KubeClient, KubeObject, ResourceRef } from '../client.ts';
 import type { EventRecorder } from '../events.ts';
 import { Informer } from '../informer.ts';
-import { SECRET_KEYS, caBundlePatch, decide, nextCheckDelay, secretText, serviceDnsNames, validity } from './policy.ts';
+import { secretValue } from '../../model/secret.ts';
+import { SECRET_KEYS, caBundlePatch, decide, nextCheckDelay, serviceDnsNames, validity } from './policy.ts';
 import type { Inspection } from './policy.ts';
 import { checkServingPair, createCA, createServing, fingerprint, inspect } from './x509.ts';
 import type { CertBundle, KeyPair } from './x509.ts';
@@ -67,7 +68,11 @@ type SecretObj = KubeObject & { type?: string; data?: Record<string, string> };
 type WebhookConfiguration = KubeObject & { webhooks?: { clientConfig?: { caBundle?: string } }[] };
 
 function bundleOf(s: SecretObj): CertBundle {
-  const t = (k: string): string => secretText(s.data, k);
+  // '' when absent or not valid base64: inspect() then reports the bundle as missing/unusable
+  const t = (k: string): string => {
+    const v = secretValue({ metadata: s.metadata, data: s.data ?? {} }, k);
+    return 'value' in v ? v.value : '';
+  };
   return { ca: { cert: t(SECRET_KEYS.caCert), key: t(SECRET_KEYS.caKey) }, serving: { cert: t(SECRET_KEYS.cert), key: t(SECRET_KEYS.key) } };
 }
 
