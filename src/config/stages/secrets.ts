@@ -4,13 +4,13 @@
 // the same reason (model/secret.ts), the rest of the configuration applies (issue 15 item 5).
 
 import type { Secret } from '../../model/objects.ts';
-import { bgpPasswordProblems } from '../../model/secret.ts';
+import { bgpPasswordProblems, findSecret } from '../../model/secret.ts';
 import type { FieldPath } from '../path.ts';
 import type { Diags, Item } from './item.ts';
 
 export function checkPasswordSecret<S>(d: Diags, item: Item<S>, path: FieldPath, secrets: readonly Secret[] | undefined, ns: string, name: string): void {
   if (secrets === undefined) return;
-  const sec = secrets.find((x) => x.metadata.name === name && (x.metadata.namespace ?? ns) === ns);
+  const sec = findSecret(secrets, ns, name); // the runtimes' lookup (src/planner/passwords.ts)
   if (!sec) {
     d.warn(item, path, `Secret ${ns}/${name} not found: this session stays down (blocked) until the Secret exists`, 'missing-reference');
     return;
