@@ -171,13 +171,8 @@ export class KernelRouteSync {
     this.stopped = true;
   }
 
-  /** Adopted routes of the previous run still waiting to be re-learned (graceful restart). */
-  get adoptedCount(): number {
-    return this.adopted.size;
-  }
-
   /** Deletes the adopted routes no session selected again (the restart time is over). */
-  dropAdopted(): void {
+  private dropAdopted(): void {
     if (this.stopped) return;
     const keys = [...this.adopted];
     this.adopted.clear();
@@ -225,7 +220,7 @@ export class KernelRouteSync {
   }
 
   /** Re-resolves the routes with recursive or unresolved next hops (the kernel's routes may have changed). */
-  recheck(): void {
+  private recheck(): void {
     if (this.stopped || this.watch.size === 0) return;
     this.apply([...this.watch]);
   }
