@@ -20,9 +20,10 @@ import type { KubeClient, KubeObject } from '../../../src/kube/client.ts';
 import { Lab } from '../lib/netns.ts';
 import { missing, runnable } from '../lib/prereq.ts';
 import { createReadyNode, speakerGet, startLabApiServer, startSpeakerInLab } from '../lib/kubespeaker.ts';
-import { run, waitFor, type Managed } from '../lib/proc.ts';
+import { waitFor, type Managed } from '../lib/proc.ts';
 import { Frr } from '../lib/routers.ts';
 import { REPO_ROOT } from '../lib/standalone.ts';
+import { bgpRouteLines } from '../lib/kernelroutes.ts';
 
 const NS = 'metallb-system';
 const FWD_PORT = 16445;
@@ -71,8 +72,7 @@ const get = (path: string): Promise<{ status: number; body: string }> => speaker
 
 /** `ip route` lines of protocol bgp in the node's namespace, normalized. */
 function kernelRoutes(): string[] {
-  const r = run('ip', ['-n', lab!.nsDut, '-4', '-o', 'route', 'show', 'table', 'main']);
-  return r.stdout.split('\n').filter((l) => / proto bgp /.test(l)).map((l) => l.replace(/\\\s+/g, ' ').replace(/\s+/g, ' ').trim()).sort();
+  return bgpRouteLines(lab!.nsDut);
 }
 
 async function sessionStates(): Promise<string[]> {

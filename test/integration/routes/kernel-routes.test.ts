@@ -16,6 +16,7 @@ import { Frr, GoBgp } from '../lib/routers.ts';
 import type { Managed } from '../lib/proc.ts';
 import { must, run, startProcess, stopAll, waitFor } from '../lib/proc.ts';
 import { REPO_ROOT } from '../lib/standalone.ts';
+import { bgpRouteLines } from '../lib/kernelroutes.ts';
 
 const AGENT = join(REPO_ROOT, 'test', 'integration', 'routes', 'agent.ts');
 
@@ -25,17 +26,7 @@ interface AgentStatus {
 }
 
 /** `ip route` lines of protocol bgp in the DUT (both families), normalized. */
-function kernelRoutes(ns: string, table = 'main'): string[] {
-  const out: string[] = [];
-  for (const f of ['-4', '-6']) {
-    const r = run('ip', ['-n', ns, f, '-o', 'route', 'show', 'table', table]);
-    for (const line of r.stdout.split('\n')) {
-      if (!/ proto bgp /.test(line)) continue;
-      out.push(line.replace(/\\\s+/g, ' ').replace(/\s+/g, ' ').replace(/ pref medium/, '').trim());
-    }
-  }
-  return out.sort();
-}
+const kernelRoutes = (ns: string, table = 'main'): string[] => bgpRouteLines(ns, { families: [4, 6], table });
 
 describe('received routes in the kernel (FRR, GoBGP)', { concurrency: false }, () => {
   const why = missing(['ip', 'bgpd', 'vtysh', 'gobgpd', 'gobgp']);

@@ -15,8 +15,9 @@ import { join } from 'node:path';
 import { Lab } from '../lib/netns.ts';
 import { missing, runnable } from '../lib/prereq.ts';
 import { Frr } from '../lib/routers.ts';
-import { must, run, stopAll, waitFor } from '../lib/proc.ts';
+import { must, stopAll, waitFor } from '../lib/proc.ts';
 import { StandaloneProcess, writeManifest } from '../lib/standalone.ts';
+import { bgpRouteLines } from '../lib/kernelroutes.ts';
 
 const why = missing(['ip', 'bgpd', 'vtysh']);
 let lab: Lab | undefined;
@@ -59,8 +60,7 @@ interface ReceivedView {
 }
 
 function bgpRoutes(): string[] {
-  const r = run('ip', ['-n', lab!.nsDut, '-o', 'route', 'show', 'table', 'main']);
-  return r.stdout.split('\n').filter((l) => / proto bgp /.test(l)).map((l) => l.replace(/\\\s+/g, ' ').replace(/\s+/g, ' ').trim()).sort();
+  return bgpRouteLines(lab!.nsDut);
 }
 
 const waitKernel = (what: string, want: string[]): Promise<unknown> =>

@@ -19,6 +19,7 @@ import { Frr } from '../lib/routers.ts';
 import { run, stopAll, waitFor } from '../lib/proc.ts';
 import { StandaloneProcess, writeManifest } from '../lib/standalone.ts';
 import { FibWatcher } from '../lib/fib.ts';
+import { bgpPrefixes } from '../lib/kernelroutes.ts';
 
 const KEEP = '10.100.0.0/24';
 const GONE = '10.101.0.0/24';
@@ -49,13 +50,7 @@ interface SessionView {
   speaker: { state?: string; acceptedPrefixes?: number; staleReceivedPrefixes?: number; staleReceivedUntil?: string } | null;
 }
 
-function bgpRoutes(ns: string): string[] {
-  return run('ip', ['-n', ns, '-o', 'route', 'show', 'table', 'main'])
-    .stdout.split('\n')
-    .filter((l) => / proto bgp /.test(l))
-    .map((l) => l.split(' ')[0] ?? '')
-    .sort();
-}
+const bgpRoutes = (ns: string): string[] => bgpPrefixes(ns);
 
 describe('received routes stay while the router restarts gracefully (standalone + FRR)', { concurrency: false }, () => {
   const why = missing(['ip', 'bgpd', 'vtysh']);

@@ -14,8 +14,9 @@ import { join } from 'node:path';
 import { Lab } from '../lib/netns.ts';
 import { missing, runnable } from '../lib/prereq.ts';
 import { Frr } from '../lib/routers.ts';
-import { must, run, stopAll, waitFor } from '../lib/proc.ts';
+import { must, stopAll, waitFor } from '../lib/proc.ts';
 import { REPO_ROOT, StandaloneProcess, writeManifest } from '../lib/standalone.ts';
+import { bgpRouteLines } from '../lib/kernelroutes.ts';
 
 const EXTRA = `apiVersion: metallb.io/v1beta1
 kind: IPAddressPool
@@ -61,14 +62,7 @@ interface StatusView {
   };
 }
 
-function bgpRoutes(ns: string): string[] {
-  const r = run('ip', ['-n', ns, '-o', 'route', 'show', 'table', 'main']);
-  return r.stdout
-    .split('\n')
-    .filter((l) => / proto bgp /.test(l))
-    .map((l) => l.replace(/\\\s+/g, ' ').replace(/\s+/g, ' ').trim())
-    .sort();
-}
+const bgpRoutes = (ns: string): string[] => bgpRouteLines(ns);
 
 describe('seed 003 pasted whole: received routes in the node kernel table (standalone + FRR)', { concurrency: false }, () => {
   const why = missing(['ip', 'bgpd', 'vtysh']);
