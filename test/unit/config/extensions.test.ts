@@ -58,3 +58,21 @@ test('vrf peers: a plain warning that this build does not support them; interfac
   assert.match(r.warnings.find((x) => x.name === 's')?.message ?? '', /ignored for an unnumbered peer.*link-local address of interface eth1/);
   assert.match(r.warnings.find((x) => x.name === 'v')?.message ?? '', /not supported by this build.*not started/);
 });
+
+test('bfdProfile on an unnumbered peer (BGPPeer or FRRConfiguration neighbor): a warning that it runs without BFD', () => {
+  const bfd = 'apiVersion: metallb.io/v1beta1\nkind: BFDProfile\nmetadata:\n  name: fast\n  namespace: metallb-system\nspec:\n  receiveInterval: 100\n  transmitInterval: 100\n';
+  const frr = [
+    'apiVersion: frrk8s.metallb.io/v1beta1', 'kind: FRRConfiguration', 'metadata:', '  name: unnum', '  namespace: metallb-system', 'spec:', '  bgp:', '    routers:',
+    '    - asn: 64512', '      neighbors:', '      - interface: eth3', '        asn: 64513', '        bfdProfile: fast', '',
+  ].join('\n');
+  const r = load(
+    pool('p', ['192.0.2.0/28']),
+    bfd,
+    doc('BGPPeer', 'u', { myASN: 64512, peerASN: 64513, interface: 'eth0', bfdProfile: 'fast' }, 'metallb.io/v1beta2'),
+    doc('BGPPeer', 'n', ebgpPeer({ bfdProfile: 'fast' }), 'metallb.io/v1beta2'),
+    frr,
+  );
+  assert.deepEqual(r.errors, []);
+  const w = r.warnings.filter((x) => /BFD does not run on unnumbered/.test(x.message)).map((x) => `${x.kind}/${x.name} ${x.field}`);
+  assert.deepEqual(w.sort(), ['BGPPeer/u spec.bfdProfile', 'FRRConfiguration/unnum spec.bgp.routers[0].neighbors[0].bfdProfile']);
+});
