@@ -12,7 +12,8 @@ const UINT32_MAX = 4294967295;
 const d = (description: string) => ({ description });
 
 const PrefixSelectorSchema = z.strictObject({
-  prefix: z.string().meta(d('Prefix (CIDR) a received route must fall in.')),
+  // required in meaning (stages/frr.ts says so with the field path), optional in the CRD like frr-k8s's
+  prefix: z.string().meta(d('Prefix (CIDR) a received route must fall in.')).optional(),
   le: z.int().min(1).max(128).meta(d('Accept prefix lengths up to this value.')).optional(),
   ge: z.int().min(1).max(128).meta(d('Accept prefix lengths from this value.')).optional(),
 });
@@ -35,9 +36,14 @@ const AdvertiseSchema = z.strictObject({
       mode: AllowMode.optional(),
     })
     .optional(),
-  withLocalPref: z.array(z.strictObject({ prefixes: z.array(z.string()).min(1), localPref: z.int().min(0).max(UINT32_MAX) })).optional(),
-  withCommunity: z.array(z.strictObject({ prefixes: z.array(z.string()).min(1), community: z.string() })).optional(),
+  // toAdvertise is not used by metallb-ts (a warning): accepted as loosely as frr-k8s's CRD does
+  withLocalPref: z.array(z.strictObject({ prefixes: z.array(z.string()).min(1).optional(), localPref: z.int().optional() })).optional(),
+  withCommunity: z.array(z.strictObject({ prefixes: z.array(z.string()).min(1).optional(), community: z.string().optional() })).optional(),
+  nextHop: z.strictObject({ ipv4: z.string().optional(), ipv6: z.string().optional() }).optional(),
 });
+
+/** frr-k8s `addressFamilies`: unicast (default) and/or L2VPN EVPN. */
+const AddressFamily = z.enum(['unicast', 'evpn']);
 
 const NeighborSchema = z.strictObject({
   asn: z.int().min(0).max(UINT32_MAX).meta(d('AS number of the neighbor.')).optional(),
@@ -58,6 +64,19 @@ const NeighborSchema = z.strictObject({
   toReceive: ReceiveSchema.optional(),
   disableMP: z.boolean().optional(),
   dualStackAddressFamily: z.boolean().optional(),
+  localASN: z.int().min(1).max(UINT32_MAX).meta(d('AS number presented to this eBGP neighbor instead of the router ASN.')).optional(),
+  addressFamilies: z.array(AddressFamily).max(2).optional(),
+});
+
+/**
+ * frr-k8s `evpn` of a router (VNIs, route targets). metallb-ts does not speak EVPN: the block is
+ * accepted with frr-k8s's shape and ignored with a warning (stages/frr.ts).
+ */
+const EVPNSchema = z.looseObject({
+  advertiseVNIs: z.string().optional(),
+  advertiseSVI: z.boolean().optional(),
+  l2vnis: z.array(z.looseObject({})).max(10).optional(),
+  l3vni: z.looseObject({}).optional(),
 });
 
 const RouterSchema = z.strictObject({
@@ -67,6 +86,7 @@ const RouterSchema = z.strictObject({
   neighbors: z.array(NeighborSchema).optional(),
   prefixes: z.array(z.string()).optional(),
   imports: z.array(z.strictObject({ vrf: z.string().optional() })).optional(),
+  evpn: EVPNSchema.optional(),
 });
 
 const FRRBFDProfileSchema = z.strictObject({
@@ -83,7 +103,7 @@ const FRRBFDProfileSchema = z.strictObject({
 export const FRRConfigurationSpecSchema = z.strictObject({
   bgp: z
     .strictObject({
-      routers: z.array(RouterSchema).optional(),
+      routers: z.array(RouterSchema).max(50).optional(),
       bfdProfiles: z.array(FRRBFDProfileSchema).optional(),
     })
     .optional(),

@@ -222,6 +222,13 @@ function structural(node: Json): Json {
     if (k === 'additionalProperties' && v === false) continue;
     if ((k === 'minimum' && v === -SAFE) || (k === 'maximum' && v === SAFE)) continue;
     if (k === 'description' && v === '') continue;
+    if (k === 'properties' && v !== null && typeof v === 'object' && !Array.isArray(v)) {
+      // field names, not schema keywords: a field may be called `id` (FRRConfiguration router id)
+      const props: { [k: string]: Json } = {};
+      for (const [name, sub] of Object.entries(v)) props[name] = structural(sub);
+      out[k] = props;
+      continue;
+    }
     out[k] = structural(v);
   }
   // int-or-string unions

@@ -66,8 +66,10 @@ export function buildFRRStage(d: Diags, items: FRRItem[], peers: Peer[], bfdProf
         d.warn(item, [...rp, 'prefixes'], 'metallb-ts announces the Service IPs chosen by BGPAdvertisements; other prefixes are not announced (ignored)', UNSUPPORTED);
       }
       if ((r.imports ?? []).length > 0) d.warn(item, [...rp, 'imports'], 'VRF route leaking is not supported by metallb-ts; ignored', UNSUPPORTED);
+      if (r.evpn !== undefined) d.warn(item, [...rp, 'evpn'], EVPN_UNSUPPORTED + '; the EVPN configuration is ignored', UNSUPPORTED);
       (r.neighbors ?? []).forEach((n, j) => {
         const np: FieldPath = [...rp, 'neighbors', j];
+        if (!unicastNeighbor(d, item, np, n)) return;
         const session = neighborPeer(d, item, np, n, r.asn, routerID, bfdNames, nodeSelectors, ctx);
         const policy = receivePolicy(d, item, [...np, 'toReceive'], n, limit, nodeSelectors);
         if (!session) return;
@@ -85,6 +87,24 @@ export function buildFRRStage(d: Diags, items: FRRItem[], peers: Peer[], bfdProf
       });
     });
   }
+}
+
+const EVPN_UNSUPPORTED = 'metallb-ts does not speak L2VPN EVPN (its BGP speaker carries IPv4/IPv6 unicast)';
+
+/**
+ * `addressFamilies` (frr-k8s default: unicast). A neighbor for EVPN only is not a session here
+ * (a unicast session would announce Service IPs to a router that was meant to get none); with
+ * unicast and evpn, the unicast part runs.
+ */
+function unicastNeighbor(d: Diags, item: FRRItem, np: FieldPath, n: FRRNeighborSpec): boolean {
+  const afs = n.addressFamilies ?? [];
+  if (!afs.includes('evpn')) return true;
+  if (!afs.includes('unicast')) {
+    d.warn(item, [...np, 'addressFamilies'], `${EVPN_UNSUPPORTED}: this EVPN-only neighbor is ignored (no session)`, UNSUPPORTED);
+    return false;
+  }
+  d.warn(item, [...np, 'addressFamilies'], `${EVPN_UNSUPPORTED}: the session carries unicast only`, UNSUPPORTED);
+  return true;
 }
 
 function uniqueName(base: string, taken: Set<string>): string {
@@ -185,6 +205,11 @@ function neighborPeer(
   }
   const ibgp = n.dynamicASN === 'internal' || n.asn === routerASN;
   if (peer.ebgpMultiHop && ibgp) d.at(item, [...np, 'ebgpMultiHop'], 'ebgpMultiHop is only valid for eBGP neighbors; this one is iBGP (same AS on both sides)');
+  if (n.localASN !== undefined) {
+    // frr-k8s: `local-as ASN no-prepend replace-as`, rejected on iBGP sessions
+    if (ibgp) d.at(item, [...np, 'localASN'], 'localASN is only valid for eBGP neighbors; this one is iBGP (same AS as the router)');
+    else peer.localASN = n.localASN;
+  }
   if (n.password !== undefined && n.passwordSecret !== undefined) d.at(item, [...np, 'passwordSecret'], 'only one of password and passwordSecret may be set');
   if (n.password !== undefined) peer.password = n.password;
   if (n.passwordSecret !== undefined) {
@@ -206,7 +231,8 @@ function neighborPeer(
     (ta.allowed?.prefixes ?? []).forEach((p, k) => {
       if (!tryParseCIDR(p)) d.at(item, [...np, 'toAdvertise', 'allowed', 'prefixes', k], `invalid CIDR "${p}"`);
     });
-    if ((ta.allowed?.prefixes ?? []).length > 0 || ta.allowed?.mode === 'all' || (ta.withLocalPref ?? []).length > 0 || (ta.withCommunity ?? []).length > 0) {
+    const nextHop = ta.nextHop?.ipv4 !== undefined || ta.nextHop?.ipv6 !== undefined;
+    if ((ta.allowed?.prefixes ?? []).length > 0 || ta.allowed?.mode === 'all' || (ta.withLocalPref ?? []).length > 0 || (ta.withCommunity ?? []).length > 0 || nextHop) {
       d.warn(item, [...np, 'toAdvertise'], 'metallb-ts announces to this neighbor what the BGPAdvertisements say; toAdvertise is not used (ignored)', UNSUPPORTED);
     }
   }
@@ -226,6 +252,10 @@ function receivePolicy(d: Diags, item: FRRItem, path: FieldPath, n: FRRNeighborS
   const prefixes: ReceivePrefix[] = [];
   list.forEach((sel, k) => {
     const pp: FieldPath = [...path, 'allowed', 'prefixes', k];
+    if (sel.prefix === undefined) {
+      d.at(item, [...pp, 'prefix'], 'required field is missing');
+      return;
+    }
     const c = tryParseCIDR(sel.prefix);
     if (!c) {
       d.at(item, [...pp, 'prefix'], `invalid CIDR "${sel.prefix}"`);
@@ -258,6 +288,7 @@ function mergeInto(d: Diags, item: FRRItem, np: FieldPath, n: FRRNeighborSpec, s
   if (n.asn !== undefined && same.dynamicASN === undefined && mine.peerASN !== same.peerASN) clash('asn', mine.peerASN, same.peerASN);
   if (n.dynamicASN !== undefined && mine.dynamicASN !== same.dynamicASN) clash('dynamicASN', mine.dynamicASN, same.dynamicASN ?? 'peerASN');
   if (n.port !== undefined && mine.port !== same.port) clash('port', mine.port, same.port);
+  if (n.localASN !== undefined && mine.localASN !== same.localASN) clash('localASN', mine.localASN, same.localASN ?? 'the router ASN');
   if (n.holdTime !== undefined && mine.holdTime !== same.holdTime) clash('holdTime', `${mine.holdTime ?? '?'}s`, `${same.holdTime ?? 'the default'}s`);
   if (n.keepaliveTime !== undefined && mine.keepaliveTime !== same.keepaliveTime) clash('keepaliveTime', `${mine.keepaliveTime ?? '?'}s`, `${same.keepaliveTime ?? 'the default'}s`);
   if (n.ebgpMultiHop !== undefined && mine.ebgpMultiHop !== same.ebgpMultiHop) clash('ebgpMultiHop', mine.ebgpMultiHop, same.ebgpMultiHop);

@@ -117,7 +117,7 @@ test('the FRRConfiguration CRD (config/crd) is generated from the schema validat
   assert.equal(c.metadata.name, 'frrconfigurations.frrk8s.metallb.io');
   assert.equal(c.spec.group, 'frrk8s.metallb.io');
   const spec = JSON.stringify(c.spec.versions[0]?.schema.openAPIV3Schema.properties.spec);
-  for (const f of ['nodeSelector', 'routers', 'neighbors', 'toReceive', 'toAdvertise', 'passwordSecret', 'ebgpMultiHop', 'bfdProfiles', 'dualStackAddressFamily', 'rawConfig']) {
+  for (const f of ['nodeSelector', 'routers', 'neighbors', 'toReceive', 'toAdvertise', 'passwordSecret', 'ebgpMultiHop', 'bfdProfiles', 'dualStackAddressFamily', 'rawConfig', 'id', 'localASN', 'addressFamilies', 'nextHop', 'evpn']) {
     assert.ok(spec.includes(`"${f}"`), f);
   }
   // coexistence with frr-k8s's CRD: applied over it, ours never prunes a field we do not list
@@ -164,4 +164,51 @@ test('an unnumbered neighbor (interface) is a session over that interface, merge
   assert.deepEqual(src.warnings.map((d) => `${d.field}: ${d.message}`), ['spec.bgp.routers[0].neighbors[0].sourceaddress: ignored for an unnumbered neighbor: the session runs from the IPv6 link-local address of interface eth2']);
   const both = load(frr('bad', router([{ interface: 'eth0', address: '192.0.2.1', asn: 64513 }])));
   assert.deepEqual(both.errors.map((d) => `${d.field}: ${d.message}`), ['spec.bgp.routers[0].neighbors[0].interface: only one of address and interface may be set']);
+});
+
+test('fields of current frr-k8s: localASN is the AS this eBGP neighbor sees (iBGP rejected, as frr-k8s does); EVPN, nextHop are warned about', () => {
+  const set = load(
+    peer('tor', ebgpPeer()),
+    frr('new', {
+      bgp: {
+        routers: [
+          {
+            asn: 64512,
+            id: '10.0.0.1',
+            evpn: { advertiseVNIs: 'All', l2vnis: [{ vni: 100, rd: '1:1' }] },
+            neighbors: [
+              { address: '192.0.2.7', asn: 65000, localASN: 65100, addressFamilies: ['unicast'] },
+              { address: '192.0.2.8', asn: 65000, addressFamilies: ['unicast', 'evpn'], toAdvertise: { nextHop: { ipv4: '192.0.2.99' } } },
+              { address: '192.0.2.9', asn: 65000, addressFamilies: ['evpn'] },
+              { address: '192.0.2.1', asn: 64513, localASN: 65100 },
+            ],
+          },
+          { asn: 64600, neighbors: [{ address: '192.0.2.10', asn: 64600, localASN: 65100 }] },
+        ],
+      },
+    }),
+  );
+  assert.deepEqual(set.errors.map((d) => `${d.field}: ${d.message}`), [
+    'spec.bgp.routers[0].neighbors[3].localASN: 65100 differs from the router ASN of BGPPeer/tor: the same router ASN and neighbor address are one session',
+    'spec.bgp.routers[1].neighbors[0].localASN: localASN is only valid for eBGP neighbors; this one is iBGP (same AS as the router)',
+  ]);
+  assert.deepEqual(set.warnings.map((d) => `${d.field}: ${d.message}`), [
+    'spec.bgp.routers[0].evpn: metallb-ts does not speak L2VPN EVPN (its BGP speaker carries IPv4/IPv6 unicast); the EVPN configuration is ignored',
+    'spec.bgp.routers[0].neighbors[1].addressFamilies: metallb-ts does not speak L2VPN EVPN (its BGP speaker carries IPv4/IPv6 unicast): the session carries unicast only',
+    'spec.bgp.routers[0].neighbors[1].toAdvertise: metallb-ts announces to this neighbor what the BGPAdvertisements say; toAdvertise is not used (ignored)',
+    'spec.bgp.routers[0].neighbors[2].addressFamilies: metallb-ts does not speak L2VPN EVPN (its BGP speaker carries IPv4/IPv6 unicast): this EVPN-only neighbor is ignored (no session)',
+  ]);
+  // without the contradicting neighbors: the sessions that exist, with the AS each presents
+  const ok = load(frr('new', router([{ address: '192.0.2.7', asn: 65000, localASN: 65100 }, { address: '192.0.2.9', asn: 65000, addressFamilies: ['evpn'] }], { id: '10.0.0.1' })));
+  assert.deepEqual(ok.errors.map(line), []);
+  const peers = ok.config?.peers ?? [];
+  assert.deepEqual(peers.map((p) => [p.name, p.myASN, p.localASN, p.routerID ? 'id' : 'no id']), [['new-192-0-2-7', 64512, 65100, 'id']]);
+});
+
+test('what frr-k8s\'s CRD accepts is not refused by ours: toAdvertise entries without all fields; a toReceive prefix without prefix is a precise error at config time', () => {
+  const set = load(frr('loose', router([{ address: '192.0.2.7', asn: 65000, toAdvertise: { withLocalPref: [{ localPref: 10 }], withCommunity: [{ prefixes: ['10.0.0.0/24'] }] }, toReceive: { allowed: { prefixes: [{ le: 32 }] } } }])));
+  assert.deepEqual(set.errors.map((d) => `${d.field}: ${d.message}`), ['spec.bgp.routers[0].neighbors[0].toReceive.allowed.prefixes[0].prefix: required field is missing']);
+  assert.deepEqual(set.warnings.map((d) => d.field), ['spec.bgp.routers[0].neighbors[0].toAdvertise']);
+  const tooMany = load(frr('many', { bgp: { routers: Array.from({ length: 51 }, (_, i) => ({ asn: 64512, vrf: `v${i}` })) } }));
+  assert.deepEqual(tooMany.errors.map((d) => `${d.field}: ${d.message}`), ['spec.bgp.routers: must have at most 50 entries']);
 });
