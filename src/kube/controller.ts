@@ -8,9 +8,12 @@
 // loop (new Services in sorted key order when the allocator is built, so the result does not
 // depend on list order), while the API writes run in `workers` concurrent reconciles (the work
 // queue never runs one key twice at once, so per-Service ordering holds). A new Service costs
-// its status write and its annotation write (sent together) plus one event (posted in the
-// background); a Service whose status already matches costs nothing, so a restart writes
-// nothing; pool status is compared with the cached IPAddressPool and written only on change.
+// ONE write: its status and the ip-allocated-from-pool annotation in one patch to
+// services/status (kube-apiserver's Service status strategy keeps metadata changes; a server
+// that drops the annotation is detected from the answer and gets a separate annotation patch
+// from then on), plus one event posted in the background at lower priority than the Service
+// writes; a Service whose status already matches costs nothing, so a restart writes nothing;
+// pool status is compared with the cached IPAddressPool and written only on change.
 
 import type { Logger } from 'pino';
 import { Allocator, ANN_ALLOCATED_FROM_POOL } from '../allocator/index.ts';
@@ -100,6 +103,8 @@ export class Controller {
   /** Pool status this leader wrote (the informer's copy may lag behind). */
   private poolWritten = new Map<string, PoolCounts>();
   private workers: Promise<void>[] = [];
+  /** Reconciles running now (events wait for them, see the EventRecorder's yieldTo). */
+  private reconciling = 0;
   /** The ConfigurationState status last written or read (skips the GET and no-op writes). */
   private publishedState?: string | undefined;
   /** Services whose allocation failed: retried whenever an address is freed. */
@@ -111,6 +116,11 @@ export class Controller {
    * event can arrive before the status patch's). A version from anyone else means write.
    */
   private readonly pending = new Map<string, { ips: string[]; pool: string; rvs: Set<string> }>();
+  /**
+   * Whether the API server keeps an annotation sent with a Service status write (kube-apiserver
+   * does): undefined until the first such write answers.
+   */
+  private statusKeepsMetadata: boolean | undefined;
 
   constructor(private readonly o: ControllerOptions) {
     const common = {
@@ -123,7 +133,11 @@ export class Controller {
     this.namespaces = new Informer<KubeObject>(o.client, R.namespaces, common);
     this.secrets = new Informer<KubeObject>(o.client, R.secrets, { ...common, namespace: o.namespace });
     this.configInformers = CONFIG_RESOURCES.map((r) => new Informer<KubeObject>(o.client, r, { ...common, namespace: o.namespace }));
-    this.events = new EventRecorder(o.client, 'metallb-controller', o.identity, o.logger);
+    // Events yield to Service writes: while reconciles run or wait, one event write at a time.
+    this.events = new EventRecorder(o.client, 'metallb-controller', o.identity, o.logger, undefined, {
+      yieldTo: () => this.reconciling > 0 || this.queue.len() > 0,
+      ...(o.metrics ? { onLost: (reason) => o.metrics?.eventsDropped.inc({ reason }) } : {}),
+    });
 
     const svcKey = (s: Svc): void => this.queue.add(SVC + keyOf(s));
     this.services.addHandler({ add: svcKey, update: (_a, b) => svcKey(b), delete: svcKey });
@@ -194,7 +208,15 @@ export class Controller {
       this.workers.push(
         runWorker(
           this.queue,
-          (key) => this.reconcile(key),
+          async (key) => {
+            this.reconciling++;
+            try {
+              await this.reconcile(key);
+            } finally {
+              this.reconciling--;
+              this.events.kick();
+            }
+          },
           (key, err, delay) => {
             this.o.metrics?.k8sUpdateErrors.inc();
             this.o.logger.warn({ key, err: (err as Error).message, retryInMs: delay }, 'reconcile failed, retrying');
@@ -407,38 +429,71 @@ export class Controller {
       return;
     }
     if (this.ownWriteInFlight(key, svc, a)) return;
-    const writes: Promise<KubeObject>[] = [];
-    // The annotation (main resource) and the status (/status) are independent: sent together.
-    if (annotated !== a.pool) writes.push(this.o.client.patch(R.services, ns, name, { metadata: { annotations: { [ANN_ALLOCATED_FROM_POOL]: a.pool } } }));
     const statusChanged = !sameList(current, a.ips);
-    if (statusChanged) {
-      writes.push(this.o.client.patch(R.services, ns, name, { status: { loadBalancer: { ingress: a.ips.map((ip) => ({ ip })) } } }, { status: true }));
+    const status = { loadBalancer: { ingress: a.ips.map((ip) => ({ ip })) } };
+    const annotation = { [ANN_ALLOCATED_FROM_POOL]: a.pool };
+    let results: PromiseSettledResult<KubeObject>[];
+    if (!statusChanged) {
+      results = await Promise.allSettled([this.o.client.patch(R.services, ns, name, { metadata: { annotations: annotation } })]);
+    } else if (annotated === a.pool) {
+      results = await Promise.allSettled([this.o.client.patch(R.services, ns, name, { status }, { status: true })]);
+    } else {
+      results = await this.writeBoth(ns, name, { metadata: { annotations: annotation }, status }, (o) => o.metadata.annotations?.[ANN_ALLOCATED_FROM_POOL] === a.pool);
     }
-    const results = await Promise.allSettled(writes);
     for (const r of results) {
       if (r.status === 'rejected' && !isNotFound(r.reason)) throw r.reason; // NotFound: deleted meanwhile; the delete event frees it
     }
-    if (results.every((r) => r.status === 'fulfilled')) {
+    const ok = results.every((r) => r.status === 'fulfilled');
+    if (ok) {
       const rvs = new Set<string>([svc.metadata.resourceVersion ?? '']);
       for (const r of results) if (r.status === 'fulfilled' && r.value.metadata.resourceVersion) rvs.add(r.value.metadata.resourceVersion);
       this.pending.set(key, { ips: [...a.ips], pool: a.pool, rvs });
     }
-    if (statusChanged && results.every((r) => r.status === 'fulfilled')) {
+    if (statusChanged && ok) {
       // Posted in the background (bounded by the recorder): the reconcile does not wait for it.
       void this.events.service(svc, 'Normal', EventReason.IPAllocated, `Assigned IP ${JSON.stringify(a.ips)}`);
       this.o.logger.info({ service: `${ns}/${name}`, ips: a.ips, pool: a.pool }, 'IP assigned');
     }
   }
 
-  private async clear(ns: string | undefined, name: string, hasStatus: boolean, hasAnnotation: boolean): Promise<void> {
-    try {
-      if (hasStatus) await this.o.client.patch(R.services, ns, name, { status: { loadBalancer: { ingress: null } } }, { status: true });
-      if (hasAnnotation) await this.o.client.patch(R.services, ns, name, { metadata: { annotations: { [ANN_ALLOCATED_FROM_POOL]: null } } });
-    } catch (err) {
-      if (isNotFound(err)) return;
-      throw err;
+  /**
+   * Status and our annotation in one request: kube-apiserver's Service status strategy keeps
+   * metadata changes made through /status (it resets only spec). `took` checks the answer; a
+   * server that dropped the annotation gets it through the main resource now, and from then on
+   * this process sends the two patches side by side (logged once).
+   */
+  private async writeBoth(ns: string | undefined, name: string, patch: { metadata: { annotations: Record<string, string | null> }; status: unknown }, took: (o: KubeObject) => boolean): Promise<PromiseSettledResult<KubeObject>[]> {
+    const annotationPatch = (): Promise<KubeObject> => this.o.client.patch(R.services, ns, name, { metadata: patch.metadata });
+    if (this.statusKeepsMetadata === false) {
+      return Promise.allSettled([annotationPatch(), this.o.client.patch(R.services, ns, name, { status: patch.status }, { status: true })]);
     }
-    if (hasStatus) this.o.logger.info({ service: `${ns}/${name}` }, 'assignment cleared');
+    const first = await Promise.allSettled([this.o.client.patch(R.services, ns, name, patch, { status: true })]);
+    const res = first[0];
+    if (res?.status !== 'fulfilled') return first;
+    if (took(res.value)) {
+      this.statusKeepsMetadata = true;
+      return first;
+    }
+    if (this.statusKeepsMetadata === undefined) {
+      this.statusKeepsMetadata = false;
+      this.o.logger.warn({ service: `${ns}/${name}` }, 'the API server dropped the annotation sent with the Service status: writing it separately from now on (one more request per Service)');
+    }
+    return [res, ...(await Promise.allSettled([annotationPatch()]))];
+  }
+
+  private async clear(ns: string | undefined, name: string, hasStatus: boolean, hasAnnotation: boolean): Promise<void> {
+    const noAnnotation = { annotations: { [ANN_ALLOCATED_FROM_POOL]: null } };
+    const clearedStatus = { loadBalancer: { ingress: null } };
+    let results: PromiseSettledResult<KubeObject>[] = [];
+    if (hasStatus && hasAnnotation) {
+      results = await this.writeBoth(ns, name, { metadata: noAnnotation, status: clearedStatus }, (o) => o.metadata.annotations?.[ANN_ALLOCATED_FROM_POOL] === undefined);
+    } else if (hasStatus) {
+      results = await Promise.allSettled([this.o.client.patch(R.services, ns, name, { status: clearedStatus }, { status: true })]);
+    } else if (hasAnnotation) {
+      results = await Promise.allSettled([this.o.client.patch(R.services, ns, name, { metadata: noAnnotation })]);
+    }
+    for (const r of results) if (r.status === 'rejected' && !isNotFound(r.reason)) throw r.reason;
+    if (hasStatus && results.every((r) => r.status === 'fulfilled')) this.o.logger.info({ service: `${ns}/${name}` }, 'assignment cleared');
   }
 
   /** An address was freed: give the Services that could not get one another chance. */

@@ -5,6 +5,11 @@
 // first repeat finds the existing object (409 AlreadyExists → GET → PATCH) rather than adding a
 // twin. Best effort: a failed write is logged, never propagated (events must not block
 // reconciliation).
+// Like client-go's broadcaster, events are handed to a sink of their own: emit() queues and
+// returns, a few writes run in the background, and a caller's more important writes go first
+// (`yieldTo`: while it says so, one event write at a time). Memory is bounded (`maxQueued`);
+// what cannot be queued, and what the API server refuses, is counted (`lost`, `onLost`) and
+// logged, never dropped silently; flush() waits for everything queued (on shutdown).
 
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
@@ -37,10 +42,31 @@ interface Seen {
 
 /** How many distinct events are remembered for aggregation (client-go keeps 4096). */
 const CACHE_SIZE = 4096;
-/** Event writes in flight at once; callers need not await emit(). */
+/** Event writes in flight at once when nothing has priority; callers need not await emit(). */
 const MAX_IN_FLIGHT = 4;
-/** Events waiting beyond this are dropped with a warning (client-go's broadcaster drops at 1000). */
-const MAX_WAITING = 10000;
+/** Events waiting beyond this are dropped, counted and logged (client-go's broadcaster queues 1000). */
+const MAX_QUEUED = 16384;
+
+export type EventLoss = 'queue_full' | 'write_failed';
+
+export interface EventRecorderOptions {
+  /** Events waiting to be written at most. Default 16384. */
+  maxQueued?: number;
+  /** Event writes in flight at most. Default 4. */
+  concurrency?: number;
+  /** While this returns true (more important writes pending), one event write at a time. */
+  yieldTo?: () => boolean;
+  /** Called for every event that will not be written. */
+  onLost?: (reason: EventLoss) => void;
+}
+
+interface Queued {
+  obj: InvolvedObject;
+  type: 'Normal' | 'Warning';
+  reason: string;
+  message: string;
+  done: () => void;
+}
 
 /** The aggregation identity of an event (everything but timestamps, count and resourceVersion). */
 export function eventKey(component: string, obj: InvolvedObject, type: string, reason: string, message: string): string {
@@ -56,11 +82,13 @@ export function eventName(obj: InvolvedObject, key: string): string {
 export class EventRecorder {
   private seen = new Map<string, Seen>();
   private inFlight = 0;
-  private waiting: (() => void)[] = [];
+  private queue: (Queued | undefined)[] = [];
+  private head = 0;
   private idle: (() => void)[] = [];
-  private dropped = 0;
   /** Requests made (create / patch / get), for tests and benchmarks. */
   readonly stats = { created: 0, aggregated: 0, failed: 0 };
+  /** Events not written, by why. */
+  readonly lost = { queue_full: 0, write_failed: 0 };
 
   constructor(
     private readonly client: KubeClient,
@@ -68,6 +96,7 @@ export class EventRecorder {
     private readonly instance: string,
     private readonly logger?: Logger,
     private readonly now: () => Date = () => new Date(),
+    private readonly opts: EventRecorderOptions = {},
   ) {}
 
   private remember(key: string, s: Seen): void {
@@ -79,38 +108,62 @@ export class EventRecorder {
     }
   }
 
+  private get queued(): number {
+    return this.queue.length - this.head;
+  }
+
   /** Events being written or waiting their turn. */
   get pending(): number {
-    return this.inFlight + this.waiting.length;
+    return this.inFlight + this.queued;
   }
 
   /** Resolves when every event handed to emit() so far has been written (or given up). */
   flush(): Promise<void> {
-    if (this.inFlight === 0 && this.waiting.length === 0) return Promise.resolve();
+    this.kick();
+    if (this.pending === 0) return Promise.resolve();
     return new Promise((resolve) => this.idle.push(resolve));
   }
 
   /**
-   * Records an event. At most MAX_IN_FLIGHT writes run at once; the rest wait their turn, so a
-   * caller may fire and forget (the returned promise never rejects).
+   * Records an event: queued, written in the background. The returned promise resolves once it
+   * is written or given up (never rejects); callers may fire and forget.
    */
-  async emit(obj: InvolvedObject, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void> {
-    if (this.inFlight >= MAX_IN_FLIGHT) {
-      if (this.waiting.length >= MAX_WAITING) {
-        if (this.dropped++ % 1000 === 0) this.logger?.warn({ reason, dropped: this.dropped }, 'event queue full; dropping events');
-        return;
+  emit(obj: InvolvedObject, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void> {
+    if (this.queued >= (this.opts.maxQueued ?? MAX_QUEUED)) {
+      this.lose('queue_full', { reason, object: `${obj.namespace ?? ''}/${obj.name}` });
+      return Promise.resolve();
+    }
+    return new Promise<void>((done) => {
+      this.queue.push({ obj, type, reason, message, done });
+      this.kick();
+    });
+  }
+
+  /** Starts queued writes up to the allowed concurrency (call when `yieldTo` may have changed). */
+  kick(): void {
+    const limit = this.opts.yieldTo?.() ? 1 : Math.max(1, this.opts.concurrency ?? MAX_IN_FLIGHT);
+    while (this.inFlight < limit && this.queued > 0) {
+      const e = this.queue[this.head];
+      this.queue[this.head++] = undefined;
+      if (this.head > 1024 && this.head * 2 > this.queue.length) {
+        this.queue = this.queue.slice(this.head);
+        this.head = 0;
       }
-      await new Promise<void>((resolve) => this.waiting.push(resolve));
+      if (!e) continue;
+      this.inFlight++;
+      void this.write(e.obj, e.type, e.reason, e.message).finally(() => {
+        this.inFlight--;
+        e.done();
+        this.kick();
+        if (this.pending === 0) for (const w of this.idle.splice(0)) w();
+      });
     }
-    this.inFlight++;
-    try {
-      await this.write(obj, type, reason, message);
-    } finally {
-      this.inFlight--;
-      const next = this.waiting.shift();
-      if (next) next();
-      else if (this.inFlight === 0) for (const w of this.idle.splice(0)) w();
-    }
+  }
+
+  private lose(why: EventLoss, fields: Record<string, unknown>): void {
+    const n = ++this.lost[why];
+    this.opts.onLost?.(why);
+    if (why === 'queue_full' && n % 1000 === 1) this.logger?.warn({ ...fields, dropped: n }, 'event queue full; dropping events');
   }
 
   private async write(obj: InvolvedObject, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void> {
@@ -154,6 +207,7 @@ export class EventRecorder {
       }
     } catch (err) {
       this.stats.failed++;
+      this.lose('write_failed', {});
       this.logger?.warn({ err: (err as Error).message, reason, object: `${ns}/${obj.name}` }, 'could not record event');
     }
   }

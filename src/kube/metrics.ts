@@ -11,6 +11,8 @@ export interface KubeMetrics extends Metrics {
   k8sUpdates: Counter;
   /** metallb_k8s_client_update_errors_total: reconciles that failed (and were retried). */
   k8sUpdateErrors: Counter;
+  /** metallb_k8s_client_events_dropped_total{reason}: Events not written (queue_full, write_failed). */
+  eventsDropped: Counter<'reason'>;
   recordPools(pools: readonly PoolFigures[]): void;
 }
 
@@ -26,5 +28,11 @@ export function createKubeMetrics(opts: { processMetrics?: boolean } = {}): Kube
     help: 'Number of k8s object updates that failed for some reason',
     registers: [m.registry],
   });
-  return { ...m, k8sUpdates, k8sUpdateErrors, recordPools: (pools) => recordPools(m, pools) };
+  const eventsDropped = new Counter({
+    name: 'metallb_k8s_client_events_dropped_total',
+    help: 'Number of Kubernetes Events not written: reason queue_full (the bounded event queue was full) or write_failed (the API server refused the write)',
+    labelNames: ['reason'],
+    registers: [m.registry],
+  });
+  return { ...m, k8sUpdates, k8sUpdateErrors, eventsDropped, recordPools: (pools) => recordPools(m, pools) };
 }

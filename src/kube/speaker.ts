@@ -113,7 +113,9 @@ export class KubeSpeaker {
     const byNode = { ...mine, labelSelector: `${LABEL_NODE}=${o.nodeName}` };
     this.bgpStatuses = new Informer<StatusObject>(o.client, R.servicebgpstatuses, byNode);
     this.l2Statuses = new Informer<StatusObject>(o.client, R.servicel2statuses, byNode);
-    this.events = new EventRecorder(o.client, 'metallb-speaker', o.podName ?? o.nodeName, o.logger);
+    this.events = new EventRecorder(o.client, 'metallb-speaker', o.podName ?? o.nodeName, o.logger, undefined, {
+      ...(o.metrics ? { onLost: (reason) => o.metrics?.eventsDropped.inc({ reason }) } : {}),
+    });
     const plan = (): void => {
       if (this.synced) this.queue.add(PLAN);
     };

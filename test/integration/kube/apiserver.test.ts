@@ -95,6 +95,47 @@ test('status subresource: main-resource writes keep status, status writes keep s
   assert.deepEqual(put.status?.loadBalancer?.ingress, [{ ip: '10.0.0.2', ipMode: 'VIP' }]);
 });
 
+test('status writes: a Service keeps metadata changes (kube-apiserver resets only spec), a custom resource keeps only status', async () => {
+  await client.create<Svc>(R.services, { metadata: { name: 'sm', namespace: 'demo', labels: { keep: 'me' } }, spec: { type: 'LoadBalancer' } });
+  const both = await client.patch<Svc>(R.services, 'demo', 'sm', {
+    metadata: { annotations: { 'metallb.io/ip-allocated-from-pool': 'p1' }, labels: { added: 'yes' } },
+    status: { loadBalancer: { ingress: [{ ip: '10.0.0.7' }] } },
+    spec: { type: 'NodePort' },
+  }, { status: true });
+  assert.deepEqual(both.metadata.annotations, { 'metallb.io/ip-allocated-from-pool': 'p1' });
+  assert.deepEqual(both.metadata.labels, { keep: 'me', added: 'yes' });
+  assert.deepEqual(both.status?.loadBalancer?.ingress, [{ ip: '10.0.0.7', ipMode: 'VIP' }]);
+  assert.equal(both.spec?.type, 'LoadBalancer', 'spec ignored through /status');
+  const gone = await client.patch<Svc>(R.services, 'demo', 'sm', { metadata: { annotations: { 'metallb.io/ip-allocated-from-pool': null } }, status: { loadBalancer: { ingress: null } } }, { status: true });
+  assert.equal(gone.metadata.annotations, undefined);
+  assert.deepEqual(gone.status?.loadBalancer, {});
+  const stored = server.getObject('', 'services', 'demo', 'sm');
+  assert.equal(stored?.metadata.resourceVersion, gone.metadata.resourceVersion);
+  assert.equal(stored?.metadata.annotations, undefined);
+
+  await client.create(R.ipaddresspools, { metadata: { name: 'crd-st', namespace: 'demo', labels: { a: '1' } }, spec: { addresses: ['192.0.2.0/28'] } });
+  const pool = await client.patch<KubeObject & { status?: Record<string, number> }>(R.ipaddresspools, 'demo', 'crd-st', {
+    metadata: { labels: { a: '2' }, annotations: { x: 'y' } },
+    status: { assignedIPv4: 1 },
+  }, { status: true });
+  assert.deepEqual(pool.status, { assignedIPv4: 1 });
+  assert.deepEqual(pool.metadata.labels, { a: '1' }, 'a custom resource status write resets metadata');
+  assert.equal(pool.metadata.annotations, undefined);
+});
+
+test('statusResetsMetadata: a server that drops metadata on Service status writes (realism switch)', async () => {
+  const strict = await FakeApiServer.start({ statusResetsMetadata: true });
+  try {
+    const c = KubeClient.fromOptions({ kubeconfig: strict.writeKubeconfig(join(dir, 'kc-reset')) });
+    await c.create(R.services, { metadata: { name: 'r', namespace: 'default' }, spec: { type: 'LoadBalancer' } });
+    const r = await c.patch<Svc>(R.services, 'default', 'r', { metadata: { annotations: { k: 'v' } }, status: { loadBalancer: { ingress: [{ ip: '10.0.0.8' }] } } }, { status: true });
+    assert.equal(r.metadata.annotations, undefined);
+    assert.deepEqual(r.status?.loadBalancer?.ingress, [{ ip: '10.0.0.8', ipMode: 'VIP' }]);
+  } finally {
+    await strict.close();
+  }
+});
+
 test('patch: merge, JSON patch, strategic merge, resourceVersion precondition, unsupported type', async () => {
   await client.create(R.services, { metadata: { name: 'p', namespace: 'demo', labels: { a: '1', b: '2' } }, spec: { type: 'ClusterIP' } });
   const m = await client.patch(R.services, 'demo', 'p', { metadata: { labels: { a: null, c: '3' } } }, { type: 'merge' });

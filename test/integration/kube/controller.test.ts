@@ -313,6 +313,9 @@ test('controller process: /healthz, /readyz, /metrics with MetalLB metric names'
       'metallb_k8s_client_config_stale_bool', 'metallb_bgp_session_up', 'metallb_bgp_updates_total', 'metallb_bgp_announced_prefixes_total',
       'metallb_bgp_pending_prefixes_total', 'metallb_speaker_announced',
     ]) assert.match(text, new RegExp(`# TYPE ${name} `), name);
+    // ours: Events the bounded event queue could not keep or the API server refused (none here)
+    assert.match(text, /# TYPE metallb_k8s_client_events_dropped_total counter/);
+    assert.doesNotMatch(text, /metallb_k8s_client_events_dropped_total\{/);
     const status = (await (await fetch(`${url}/status`)).json()) as { leader: boolean; assignments: Record<string, { ips: string[] }> };
     assert.equal(status.leader, true);
     assert.deepEqual(status.assignments['web/m1']?.ips, ['192.0.2.10']);

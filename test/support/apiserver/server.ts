@@ -7,8 +7,9 @@
 //   - create (generateName, uid, creationTimestamp, generation), get, update (409 Conflict on a
 //     stale metadata.resourceVersion; CRDs require one), patch (merge, JSON, strategic-simple),
 //     delete (with preconditions), deletecollection
-//   - the /status subresource: writes through it change only status; writes to the main
-//     resource leave status untouched
+//   - the /status subresource (strategy.ts): writes through it change only status (a core
+//     Service's status write also keeps metadata changes, as kube-apiserver's Service status
+//     strategy resets only spec); writes to the main resource leave status untouched
 //   - a single, monotonically increasing resourceVersion; no-op writes do not bump it
 //   - discovery (/api, /apis, /api/v1, /apis/G/V)
 // Test control (not part of the Kubernetes API): closeWatches() and compact() (also reachable
@@ -29,23 +30,13 @@ import type { Json } from './patch.ts';
 import { SelectorError, fieldsMatch, labelsMatch, parseFieldSelector, parseLabelSelector } from './selectors.ts';
 import type { FieldReq, LabelReq } from './selectors.ts';
 import { validate } from './openapi.ts';
-import { Pager, ServiceAllocators, defaultService, defaultServiceStatus, pickDelay, prng, releaseService, shuffle, verbOf } from './realism.ts';
+import { Pager, ServiceAllocators, defaultService, pickDelay, prng, releaseService, shuffle, verbOf } from './realism.ts';
 import type { LatencyOptions, Verb } from './realism.ts';
 import type { FieldError, Schema } from './openapi.ts';
+import { clone, isObj, mergeForWrite, sameIgnoringRV, specPart } from './strategy.ts';
+import type { Obj, StrategyOptions } from './strategy.ts';
 
-export type Obj = Record<string, unknown> & { metadata: Meta };
-interface Meta {
-  name: string;
-  namespace?: string;
-  generateName?: string;
-  uid?: string;
-  resourceVersion?: string;
-  generation?: number;
-  creationTimestamp?: string;
-  labels?: Record<string, string>;
-  annotations?: Record<string, string>;
-  [k: string]: unknown;
-}
+export type { Obj } from './strategy.ts';
 
 interface HistoryEvent {
   rv: number;
@@ -83,7 +74,7 @@ export interface RequestRecord {
 /** Decides authentication/authorization of one request: 401, 403 or undefined (allowed). */
 export type Authorizer = (req: { method: string; path: string; verb: Verb; token?: string }) => 401 | 403 | undefined;
 
-export interface ApiServerOptions extends LatencyOptions {
+export interface ApiServerOptions extends LatencyOptions, StrategyOptions {
   authorize?: Authorizer;
   /** How many history events are retained for watches (older resourceVersions get 410). */
   historyLimit?: number;
@@ -114,34 +105,6 @@ const GEN_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
 
 function now(): string {
   return new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
-
-function clone<T>(v: T): T {
-  return JSON.parse(JSON.stringify(v)) as T;
-}
-
-function isObj(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
-}
-
-/** Everything except metadata and status (what bumps generation). */
-function specPart(o: Obj): string {
-  const rest: Record<string, unknown> = { ...o };
-  delete rest['metadata'];
-  delete rest['status'];
-  delete rest['apiVersion'];
-  delete rest['kind'];
-  return JSON.stringify(rest);
-}
-
-function sameIgnoringRV(a: Obj, b: Obj): boolean {
-  const x = clone(a);
-  const y = clone(b);
-  delete x.metadata.resourceVersion;
-  delete y.metadata.resourceVersion;
-  delete x['apiVersion'];
-  delete y['apiVersion'];
-  return JSON.stringify(x) === JSON.stringify(y);
 }
 
 export class FakeApiServer {
@@ -797,36 +760,6 @@ export class FakeApiServer {
     return this.present(rt, version, next);
   }
 
-  /** Builds the stored object from a full desired object, honouring the status subresource. */
-  private merge(rt: ResourceType, old: Obj, desired: Obj, viaStatus: boolean): Obj {
-    let next: Obj;
-    if (viaStatus) {
-      next = clone(old);
-      if (desired['status'] === undefined) delete next['status'];
-      else next['status'] = clone(desired['status']);
-      if (rt.group === '' && rt.kind === 'Service') defaultServiceStatus(next);
-    } else {
-      next = clone(desired);
-      delete next['apiVersion'];
-      delete next['kind'];
-      if (!isObj(next.metadata)) next.metadata = { name: old.metadata.name };
-      if (rt.status) {
-        if (old['status'] === undefined) delete next['status'];
-        else next['status'] = clone(old['status']);
-      }
-      const m = next.metadata;
-      m.name = old.metadata.name;
-      if (old.metadata.namespace !== undefined) m.namespace = old.metadata.namespace;
-      m.uid = old.metadata.uid;
-      m.creationTimestamp = old.metadata.creationTimestamp;
-      m.generation = old.metadata.generation;
-      if (m.labels && Object.keys(m.labels).length === 0) delete m.labels;
-      if (m.annotations && Object.keys(m.annotations).length === 0) delete m.annotations;
-    }
-    next.metadata.resourceVersion = old.metadata.resourceVersion;
-    return next;
-  }
-
   updateObject(rt: ResourceType, version: string, ns: string | undefined, name: string, body: Record<string, unknown>, viaStatus: boolean, strict = false): Obj {
     const old = this.mustGet(rt, ns, name);
     const desired = body as Obj;
@@ -843,7 +776,7 @@ export class FakeApiServer {
     if (meta?.uid !== undefined && meta.uid !== old.metadata.uid) {
       throw new HttpError(409, 'Conflict', `Precondition failed: UID in precondition: ${String(meta.uid)}, UID in object meta: ${old.metadata.uid}`);
     }
-    return this.commit(rt, version, old, this.merge(rt, old, desired, viaStatus), strict);
+    return this.commit(rt, version, old, mergeForWrite(rt, old, desired, viaStatus, this.opts), strict);
   }
 
   patchObject(rt: ResourceType, version: string, ns: string | undefined, name: string, contentType: string, text: string, viaStatus: boolean, strict = false): Obj {
@@ -885,7 +818,7 @@ export class FakeApiServer {
       throw this.conflict(rt, name);
     }
     if (desired.metadata.name !== name) throw this.invalid(rt, name, 'metadata.name', 'Invalid value: field is immutable');
-    return this.commit(rt, version, old, this.merge(rt, old, desired, viaStatus), strict);
+    return this.commit(rt, version, old, mergeForWrite(rt, old, desired, viaStatus, this.opts), strict);
   }
 
   deleteObject(rt: ResourceType, version: string, ns: string | undefined, name: string, opts: Record<string, unknown> | undefined): Record<string, unknown> {
