@@ -248,9 +248,11 @@ export async function run(argv: string[], hooks: RunHooks = {}): Promise<number>
   const stateBase = basename(statePath);
   const watcher = new FolderWatcher(args.paths, {
     debounceMs: 15,
+    // a safety net: changes the watcher cannot see (a symlink's target, a folder not watched)
+    sweepEveryMs: 60_000,
     ignore: (name) => name === stateBase || name.startsWith(`.${stateBase}.tmp-`),
-    onChange: () => {
-      rt.reload();
+    onChange: (change) => {
+      rt.reload(change.sweep ? undefined : change.files);
     },
     onError: (err) => logger.warn({ err: err.message }, 'folder watch error'),
   });

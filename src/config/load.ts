@@ -2,18 +2,19 @@
 // where every field came from, then builds the Config. The only part of src/config that touches
 // the file system is `readInputs`.
 
-import { readdirSync, readFileSync, statSync, type Stats } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { Composer, LineCounter, Parser, parseDocument, type Document } from 'yaml';
 import { fastParseDocuments } from './fastyaml.ts';
 import { lineAt } from './yamlpos.ts';
 import type { Config, Diagnostic, LoadedObject, SourceRef } from './types.ts';
 import type { EndpointSlice, Namespace, Node, Secret, Service } from '../model/objects.ts';
 import { buildConfig } from './build.ts';
+import { listRoot, updateListing, type RootListing } from './listing.ts';
 import { serviceWarnings } from './service.ts';
 import { compareDiagnostics, fieldDiagnostic as diag, isRecord, type FieldPath } from './path.ts';
 
 export type { LoadedObject } from './types.ts';
+export { isManifestName } from './listing.ts';
 
 export interface InputSet {
   /** undefined when errors.length > 0 */
@@ -49,33 +50,6 @@ export interface FileObjects {
 export interface FileInputs extends FileObjects {
   file: string;
   ok: boolean;
-}
-
-const EXTENSIONS = ['.yaml', '.yml', '.json'];
-
-/** A file found by listFiles, with what identifies its version (for InputCache). */
-interface FoundFile {
-  file: string;
-  /** mtime/ctime/size/inode; undefined when unknown */
-  key?: string;
-}
-
-function statKey(st: Stats): string {
-  return `${st.mtimeMs}:${st.ctimeMs}:${st.size}:${st.ino}:${st.dev}`;
-}
-
-function listFiles(dir: string, out: FoundFile[]): void {
-  for (const name of readdirSync(dir).sort()) {
-    const p = join(dir, name);
-    let st;
-    try {
-      st = statSync(p);
-    } catch {
-      continue;
-    }
-    if (st.isDirectory()) listFiles(p, out);
-    else if (EXTENSIONS.some((e) => name.endsWith(e))) out.push({ file: p, key: statKey(st) });
-  }
 }
 
 function errorMessage(err: unknown): string {
@@ -118,6 +92,8 @@ interface CachedFile {
  */
 export class InputCache {
   private files = new Map<string, CachedFile>();
+  /** The files of the last read, per path given (kept up to date from `changed`). */
+  private listings: RootListing[] | undefined;
   private readonly retain: boolean;
   /** Files parsed (not taken from the cache) by the last `read`. */
   lastParsed: string[] = [];
@@ -133,25 +109,34 @@ export class InputCache {
 
   clear(): void {
     this.files.clear();
+    this.listings = undefined;
   }
 
-  read(paths: string[]): InputSet {
+  /**
+   * Reads `paths` like readInputs. With `changed` (absolute paths of the files created,
+   * written or removed since the last read, e.g. from a folder watcher), only those are
+   * looked at: the other files are taken as they were (not even `stat`ed). The result is the
+   * same as a full read as long as every change is in `changed`. Without it (or on the first
+   * read, or other `paths`), every file is `stat`ed.
+   */
+  read(paths: string[], changed?: readonly string[]): InputSet {
+    const prev = this.listings;
+    let listings: RootListing[];
+    if (changed !== undefined && prev !== undefined && prev.length === paths.length && prev.every((l, i) => l.root === paths[i])) {
+      listings = prev.map((l) => (changed.every((c) => updateListing(l, c)) ? l : listRoot(l.root)));
+    } else listings = paths.map(listRoot);
+    this.listings = listings;
     const parsed: ParsedFile[] = [];
     const readErrors: Diagnostic[] = [];
     const seen = new Map<string, CachedFile>();
     this.lastParsed = [];
-    for (const p of paths) {
-      const found: FoundFile[] = [];
-      try {
-        const st = statSync(p);
-        if (st.isDirectory()) listFiles(p, found);
-        else found.push({ file: p, key: statKey(st) });
-      } catch (err) {
-        readErrors.push({ ...fileError(p, 0, `cannot read: ${errorMessage(err)}`), code: 'unreadable' });
+    for (const l of listings) {
+      if (l.error !== undefined) {
+        readErrors.push({ ...fileError(l.root, 0, `cannot read: ${errorMessage(l.error)}`), code: 'unreadable' });
         continue;
       }
-      for (const f of found) {
-        const hit = f.key !== undefined ? (seen.get(f.file) ?? this.files.get(f.file)) : undefined;
+      for (const f of l.files) {
+        const hit = seen.get(f.file) ?? this.files.get(f.file);
         if (hit && hit.key === f.key) {
           seen.set(f.file, hit);
           parsed.push(hit.parsed);
@@ -166,7 +151,7 @@ export class InputCache {
         }
         const pf = (this.retain ? undefined : parseFileFast(f.file, bytes)) ?? parseFile(f.file, bytes.toString('utf8'), this.retain);
         this.lastParsed.push(f.file);
-        if (f.key !== undefined) seen.set(f.file, { key: f.key, parsed: pf });
+        seen.set(f.file, { key: f.key, parsed: pf });
         parsed.push(pf);
       }
     }

@@ -34,8 +34,12 @@ import type { FileObjects } from './lastgood.ts';
 export type InputSetLike = Omit<InputSet, 'objects'>;
 
 export interface StandaloneDeps {
-  /** Reads the folder (config/load InputCache in the CLI). */
-  readInputs(paths: string[]): InputSetLike;
+  /**
+   * Reads the folder (config/load InputCache in the CLI). `changed`: the absolute paths of the
+   * only files that changed since the last read (from the folder watcher); absent: look at
+   * every file.
+   */
+  readInputs(paths: string[], changed?: readonly string[]): InputSetLike;
   /** The node runtime this process drives (its BGP speaker and Layer 2 driver inside). */
   agent: NodeAgent;
 }
@@ -227,12 +231,16 @@ export class Standalone {
     return nodes;
   }
 
-  reload(): ReloadResult {
+  /**
+   * Reads the folder again and applies it. `changed`: the files known to have changed (from
+   * the folder watcher); only those are looked at. Without it, every file is.
+   */
+  reload(changedFiles?: readonly string[]): ReloadResult {
     if (this.stopped) return { ok: false, errors: ['stopped'], changed: false };
     this.lastReload = { at: new Date(this.now()).toISOString(), ok: false };
     let inputs: InputSetLike;
     try {
-      inputs = this.deps.readInputs(this.opts.paths);
+      inputs = changedFiles === undefined ? this.deps.readInputs(this.opts.paths) : this.deps.readInputs(this.opts.paths, changedFiles);
     } catch (e) {
       return this.fail([`reading ${this.opts.paths.join(', ')}: ${(e as Error).message}`]);
     }

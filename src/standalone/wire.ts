@@ -55,5 +55,5 @@ export function createDeps(opts: WireOptions): StandaloneDeps {
   // Re-reads only the files that changed since the last reload; cluster objects are kept as
   // plain objects (no YAML positions) so that memory stays proportional to the Services.
   const inputs = new InputCache({ retainObjects: false });
-  return { readInputs: (paths) => inputs.read(paths), agent: new NodeAgent(agentOpts) };
+  return { readInputs: (paths, changed) => inputs.read(paths, changed), agent: new NodeAgent(agentOpts) };
 }
