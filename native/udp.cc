@@ -2,10 +2,12 @@
 // BFD (RFC 5881 §5 / RFC 5883 §2: GTSM needs the TTL / hop limit of every received packet).
 //
 // UdpSocket(family, address, port, sendTtl, device, onMessage | null)
-//   family 4 | 6; address: literal local address ("" = any); port 0..65535; sendTtl 1..255 is
+//   family 4 | 6; address: literal local address ("" = any; IPv6 link-local with its interface
+//   as scope: "fe80::1%eth0", also for send()); port 0..65535; sendTtl 1..255 is
 //   set as IP_TTL / IPV6_UNICAST_HOPS; device: SO_BINDTODEVICE interface name ("" = none).
 //   IP_RECVTTL / IPV6_RECVHOPLIMIT are enabled, IPv6 sockets are IPV6_V6ONLY.
 //   onMessage(buffer, fromAddress, fromPort, ttl) runs on the main thread for every datagram
+//   (a link-local fromAddress carries its interface: "fe80::1%eth0")
 //   (ttl -1 when the kernel gave none): the non-blocking socket is watched by a uv_poll_t on
 //   Node's own loop, no threads. Without onMessage the socket only sends.
 // .send(buffer, address, port) -> bytes sent; .localPort; .close() (idempotent).
@@ -39,7 +41,20 @@ bool ParseAddr(int family, const std::string& s, int port, sockaddr_storage* out
   v6->sin6_family = AF_INET6;
   v6->sin6_port = htons(static_cast<uint16_t>(port));
   *len = sizeof(sockaddr_in6);
-  return s.empty() ? (v6->sin6_addr = in6addr_any, true) : inet_pton(AF_INET6, s.c_str(), &v6->sin6_addr) == 1;
+  if (s.empty()) {
+    v6->sin6_addr = in6addr_any;
+    return true;
+  }
+  // "fe80::1%eth0": a link-local address with its interface as scope (unnumbered BFD)
+  std::string::size_type pct = s.find('%');
+  std::string host = pct == std::string::npos ? s : s.substr(0, pct);
+  if (inet_pton(AF_INET6, host.c_str(), &v6->sin6_addr) != 1) return false;
+  if (pct != std::string::npos) {
+    unsigned int index = if_nametoindex(s.substr(pct + 1).c_str());
+    if (index == 0) return false;
+    v6->sin6_scope_id = index;
+  }
+  return true;
 }
 
 class UdpSocket : public Napi::ObjectWrap<UdpSocket> {
@@ -156,7 +171,7 @@ class UdpSocket : public Napi::ObjectWrap<UdpSocket> {
           ttl = v;
         }
       }
-      char text[INET6_ADDRSTRLEN] = {0};
+      char text[INET6_ADDRSTRLEN + IF_NAMESIZE + 1] = {0};
       int port = 0;
       if (from.ss_family == AF_INET) {
         auto* a = reinterpret_cast<sockaddr_in*>(&from);
@@ -166,6 +181,13 @@ class UdpSocket : public Napi::ObjectWrap<UdpSocket> {
         auto* a = reinterpret_cast<sockaddr_in6*>(&from);
         inet_ntop(AF_INET6, &a->sin6_addr, text, sizeof text);
         port = ntohs(a->sin6_port);
+        // link-local sources carry their interface ("fe80::1%eth0"): the same address may be
+        // a different neighbor on every link
+        char ifname[IF_NAMESIZE] = {0};
+        if (IN6_IS_ADDR_LINKLOCAL(&a->sin6_addr) && a->sin6_scope_id != 0 && if_indextoname(a->sin6_scope_id, ifname) != nullptr) {
+          std::strncat(text, "%", sizeof text - std::strlen(text) - 1);
+          std::strncat(text, ifname, sizeof text - std::strlen(text) - 1);
+        }
       }
       // Truncated datagrams are delivered as received (the codec rejects them by length).
       Napi::Buffer<unsigned char> data = Napi::Buffer<unsigned char>::Copy(env_, buf, static_cast<size_t>(n));

@@ -5,11 +5,15 @@
 // BFD is Up again. A peer that signals AdminDown (RFC 5882 §3.2) does not tear BGP down.
 // Before BFD was ever Up (e.g. the router has no BFD configured) BGP runs normally, as FRR does.
 //
+// Unnumbered sessions (BGPPeer `interface`) run single-hop BFD to the router's link-local address
+// on the interface, learned from its Router Advertisements (the speaker's link discovery).
+//
 // echoMode is not implemented (asynchronous mode only): a warning is logged and shown in
 // status. The supervisor has the speaker's shape (setPlan / status / stop) so a runtime wraps
 // its speaker with it and changes nothing else.
 
-import { formatIP } from '../ip/index.ts';
+import { formatIP, type IP } from '../ip/index.ts';
+import type { LinkInfo } from '../bgp/unnumbered/discovery.ts';
 import type { BFDProfile, Config } from '../config/types.ts';
 import type { SessionPlan } from '../planner/types.ts';
 import { sessionKey } from '../bgp/speaker/index.ts';
@@ -27,6 +31,12 @@ export interface GatedSpeaker {
   /** RFC 8326 drain / resume, forwarded unchanged (BFD keeps running while draining). */
   drain?(periodMs: number): Promise<void>;
   resume?(): void;
+  /**
+   * Follows the interface of an unnumbered peer (BGPSpeaker.watchLink): BFD for an unnumbered
+   * session runs to the router's link-local address learned there. Without it such sessions
+   * get no BFD.
+   */
+  watchLink?(ifname: string, fn: (info: LinkInfo) => void): () => void;
 }
 
 /** A BGP session's status with its BFD facts (`speaker.bfd` in /status). */
@@ -35,6 +45,8 @@ export type BfdSessionStatus = SessionStatus & { bfd?: SessionBfdStatus };
 /** BFD facts attached to a BGP session's status (`speaker.bfd` in /status). */
 export interface SessionBfdStatus {
   profile: string;
+  /** Where BFD runs to (an unnumbered session: the router's link-local address, `fe80::1%eth0`). */
+  peerAddress?: string;
   state: BfdPeerStatus['state'] | 'Unavailable';
   /** True while BFD holds the BGP session down. */
   holdingBgpDown: boolean;
@@ -75,23 +87,41 @@ export function profileWarnings(p: BFDProfile): string[] {
   return p.echoMode ? [`BFDProfile ${p.name}: echoMode is not supported (asynchronous mode only); echoInterval ${p.echoInterval} ms is ignored`] : [];
 }
 
-/** The BFD session a planned BGP session asks for, or why it cannot have one. */
-export function bfdSpecFor(plan: SessionPlan, profile: BFDProfile): BfdPeerSpec | string {
+/**
+ * The BFD session a planned BGP session asks for, or why it cannot have one. An unnumbered
+ * session (BGPPeer `interface`) runs single-hop BFD (RFC 5881) to the router's link-local address
+ * on that interface (`linkPeer`, learned from its Router Advertisements), from ours: the socket is
+ * bound to the interface and the kernel picks our link-local source, as for the BGP session.
+ */
+export function bfdSpecFor(plan: SessionPlan, profile: BFDProfile, linkPeer?: IP): BfdPeerSpec | string {
   const c = plan.config;
-  if (!c.address) return `BFD needs a peer address (interface peer ${c.interface ?? '?'})`;
+  const timers = {
+    transmitIntervalMs: profile.transmitInterval,
+    receiveIntervalMs: profile.receiveInterval,
+    detectMultiplier: profile.detectMultiplier,
+    passive: profile.passiveMode,
+  };
+  if (!c.address) {
+    if (c.interface === undefined) return 'BFD needs a peer address';
+    if (!linkPeer) return waitingFor(c.interface);
+    return { key: sessionKey(c), peerAddress: `${formatIP(linkPeer)}%${c.interface}`, localAddress: '', multihop: false, minimumTtl: profile.minimumTtl, timers, device: c.interface };
+  }
   return {
     key: sessionKey(c),
     peerAddress: formatIP(c.address),
     localAddress: c.sourceAddress ? formatIP(c.sourceAddress) : '',
     multihop: c.ebgpMultiHop,
     minimumTtl: profile.minimumTtl,
-    timers: {
-      transmitIntervalMs: profile.transmitInterval,
-      receiveIntervalMs: profile.receiveInterval,
-      detectMultiplier: profile.detectMultiplier,
-      passive: profile.passiveMode,
-    },
+    timers,
   };
+}
+
+const waitingFor = (ifname: string): string => `waiting for the router's link-local address on ${ifname} (its Router Advertisements)`;
+
+/** An interface followed for the unnumbered sessions with BFD on it. */
+interface FollowedLink {
+  unwatch: () => void;
+  peer: IP | undefined;
 }
 
 export class BfdSupervisor implements GatedSpeaker {
@@ -106,6 +136,9 @@ export class BfdSupervisor implements GatedSpeaker {
   private manager: BfdManager | undefined;
   private managerError: string | undefined;
   private readonly warned = new Set<string>();
+  /** Interfaces of unnumbered sessions with BFD, followed for the router's link-local address. */
+  private readonly links = new Map<string, FollowedLink>();
+  private recomputing = false;
   private stopped = false;
 
   constructor(private readonly opts: SupervisorOptions) {}
@@ -118,8 +151,21 @@ export class BfdSupervisor implements GatedSpeaker {
   setPlan(sessions: SessionPlan[]): void {
     if (this.stopped) return;
     this.plan = sessions;
+    this.recompute();
+  }
+
+  /** The BFD sessions the plan asks for, from the plan, the profiles and the learned link peers. */
+  private recompute(): void {
+    this.recomputing = true;
+    try {
+      this.followLinks();
+    } finally {
+      this.recomputing = false;
+    }
+    const sessions = this.plan;
     this.wanted = new Map();
     this.unavailable = new Map();
+    const waiting: string[] = [];
     for (const s of sessions) {
       const name = s.config.bfdProfile;
       if (name === undefined) continue;
@@ -129,9 +175,11 @@ export class BfdSupervisor implements GatedSpeaker {
         this.unavailable.set(key, `BFDProfile ${name} not found`);
         continue;
       }
-      const spec = bfdSpecFor(s, profile);
+      const ifname = s.config.address ? undefined : s.config.interface;
+      const spec = bfdSpecFor(s, profile, ifname === undefined ? undefined : this.links.get(ifname)?.peer);
       if (typeof spec === 'string') {
         this.unavailable.set(key, spec);
+        if (ifname !== undefined && this.links.has(ifname)) waiting.push(key);
         continue;
       }
       const warnings = profileWarnings(profile);
@@ -141,7 +189,10 @@ export class BfdSupervisor implements GatedSpeaker {
       }
       this.wanted.set(key, { plan: s, profile, spec, warnings });
     }
-    for (const [key, why] of this.unavailable) this.opts.log.warn({ session: key }, `no BFD for this BGP session: ${why}`);
+    for (const [key, why] of this.unavailable) {
+      if (waiting.includes(key)) this.opts.log.info({ session: key }, `BFD for this BGP session: ${why}`);
+      else this.opts.log.warn({ session: key }, `no BFD for this BGP session: ${why}`);
+    }
     for (const k of [...this.held]) if (!this.wanted.has(k)) this.held.delete(k);
     const mgr = this.wanted.size > 0 ? this.ensureManager() : this.manager;
     mgr?.sync([...this.wanted.values()].map((w) => w.spec));
@@ -175,7 +226,7 @@ export class BfdSupervisor implements GatedSpeaker {
       out.push({
         node: w.plan.node,
         peer: w.plan.peer,
-        peerAddress: w.spec.peerAddress,
+        peerAddress: w.plan.config.address ? w.spec.peerAddress : (w.plan.config.interface ?? w.spec.peerAddress),
         peerPort: w.plan.config.port,
         counters: zeroCounters(),
         ...this.lastSeen.get(key),
@@ -202,6 +253,8 @@ export class BfdSupervisor implements GatedSpeaker {
 
   async stop(opts?: { withdraw?: boolean }): Promise<void> {
     this.stopped = true;
+    for (const l of this.links.values()) l.unwatch();
+    this.links.clear();
     await this.opts.speaker.stop(opts);
     this.manager?.close();
   }
@@ -217,6 +270,37 @@ export class BfdSupervisor implements GatedSpeaker {
 
   // ---------------------------------------------------------------------------------- internals
 
+  /**
+   * Follows the interface of every unnumbered session with a bfdProfile (also while BFD holds
+   * the BGP session down, when the speaker no longer follows it): a new or changed router
+   * link-local address re-targets its BFD session.
+   */
+  private followLinks(): void {
+    const speaker = this.opts.speaker;
+    const need = new Set<string>();
+    if (speaker.watchLink) {
+      for (const s of this.plan) if (s.config.bfdProfile !== undefined && !s.config.address && s.config.interface !== undefined) need.add(s.config.interface);
+    }
+    for (const [ifname, l] of this.links) {
+      if (need.has(ifname)) continue;
+      l.unwatch();
+      this.links.delete(ifname);
+    }
+    for (const ifname of need) {
+      if (this.links.has(ifname) || !speaker.watchLink) continue;
+      const link: FollowedLink = { unwatch: () => {}, peer: undefined };
+      this.links.set(ifname, link);
+      link.unwatch = speaker.watchLink(ifname, (info) => {
+        const changed = (link.peer ? formatIP(link.peer) : '') !== (info.peer ? formatIP(info.peer) : '');
+        link.peer = info.peer;
+        if (changed && !this.recomputing && !this.stopped) {
+          this.opts.log.info({ interface: ifname, peer: info.peer ? formatIP(info.peer) : null }, 'BFD: router link-local address on the interface changed');
+          this.recompute();
+        }
+      });
+    }
+  }
+
   private ensureManager(): BfdManager | undefined {
     if (this.manager || this.managerError) return this.manager;
     const create = this.opts.createManager ?? ((o: BfdManagerOptions) => new BfdManager(o));
@@ -230,9 +314,10 @@ export class BfdSupervisor implements GatedSpeaker {
   }
 
   private sessionBfd(key: string, w: Wanted, b: BfdPeerStatus | undefined): SessionBfdStatus {
-    if (!b) return { ...emptyBfd(w.profile.name), multihop: w.spec.multihop, warnings: w.warnings, ...(this.managerError ? { error: this.managerError } : {}) };
+    if (!b) return { ...emptyBfd(w.profile.name), peerAddress: w.spec.peerAddress, multihop: w.spec.multihop, warnings: w.warnings, ...(this.managerError ? { error: this.managerError } : {}) };
     return {
       profile: w.profile.name,
+      peerAddress: b.peerAddress,
       state: b.state,
       holdingBgpDown: this.held.has(key),
       multihop: b.multihop,

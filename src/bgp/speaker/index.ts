@@ -22,6 +22,7 @@ import type { RestartMarkerSession, RouteMode, SessionPhase } from './lifecycle.
 export type { RouteMode, SessionPhase } from './lifecycle.ts';
 import type { RouteChange } from '../../routes/ribin.ts';
 import { LinkDiscovery } from '../unnumbered/discovery.ts';
+import type { LinkInfo } from '../unnumbered/discovery.ts';
 import type { LinkWatcher, UnnumberedStatus } from './unnumbered.ts';
 
 export type { Clock } from '../session/types.ts';
@@ -370,11 +371,7 @@ export class BGPSpeaker extends EventEmitter {
             this.passive ??= new PassiveListeners(this.log);
             this.passive.add(peer.port, { address: formatIP(peer.address), family: peer.address.family, ...(peer.password ? { password: peer.password } : {}), accept }, onError);
           },
-          watchLink: (ifname, fn) => {
-            if (this.opts.watchLink) return this.opts.watchLink(ifname, fn);
-            this.links ??= new LinkDiscovery({ logger: this.log, clock: this.clock });
-            return this.links.watch(ifname, fn);
-          },
+          watchLink: (ifname, fn) => this.watchLink(ifname, fn),
           unlisten: (peer) => {
             if (peer.address) this.passive?.remove(peer.port, formatIP(peer.address));
           },
@@ -389,6 +386,18 @@ export class BGPSpeaker extends EventEmitter {
       session.setRoutes(plan.routes);
       session.start();
     }
+  }
+
+  /**
+   * Follows an interface of unnumbered peers (the router's link-local address learned from its
+   * RAs; see src/bgp/unnumbered/discovery.ts): `fn` now and on every change; returns unsubscribe.
+   * Sessions use it, and BFD for unnumbered sessions (which must keep following the link while
+   * it holds the BGP session down).
+   */
+  watchLink(ifname: string, fn: (info: LinkInfo) => void): () => void {
+    if (this.opts.watchLink) return this.opts.watchLink(ifname, fn);
+    this.links ??= new LinkDiscovery({ logger: this.log, clock: this.clock });
+    return this.links.watch(ifname, fn);
   }
 
   /** How much the update groups shared (tables and encoded UPDATEs built once for several sessions). */

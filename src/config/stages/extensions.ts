@@ -21,9 +21,6 @@ function annotations(item: Item<BGPPeerSpec>): Record<string, unknown> {
   return isRecord(ann) ? ann : {};
 }
 
-/** Said by validate for a bfdProfile on an unnumbered peer (the runtime logs and shows the same in /status). */
-export const UNNUMBERED_NO_BFD = 'BFD does not run on unnumbered (interface) sessions in this build: the BGP session runs without BFD (failover by hold timer only)';
-
 export function applyPeerExtensions(d: Diags, item: Item<BGPPeerSpec>, peer: Peer): void {
   const ann = annotations(item);
   const at = (key: string): (string | number)[] => ['metadata', 'annotations', key];
@@ -58,9 +55,6 @@ export function applyPeerExtensions(d: Diags, item: Item<BGPPeerSpec>, peer: Pee
       `ignored for an unnumbered peer: the session runs from the IPv6 link-local address of interface ${peer.interface}`,
       'unsupported-field',
     );
-  }
-  if (peer.interface !== undefined && peer.interface !== '' && peer.bfdProfile !== undefined) {
-    d.warn(item, ['spec', 'bfdProfile'], UNNUMBERED_NO_BFD, 'unsupported-field');
   }
   if (peer.vrf !== '') {
     d.warn(

@@ -13,7 +13,6 @@ import { DEFAULT_PREFIX_LIMIT } from '../receive.ts';
 import type { BFDProfile, Peer, ReceivePolicy, ReceivePrefix } from '../types.ts';
 import { canonicalJSON, checkDuplicateNames, type Ctx, type Diags, type Item } from './item.ts';
 import { bfdProfileFrom, ECHO_IGNORED, sessionTimers } from './peers.ts';
-import { UNNUMBERED_NO_BFD } from './extensions.ts';
 import { checkSelector } from './selectors.ts';
 import { checkPasswordSecret } from './secrets.ts';
 
@@ -224,7 +223,6 @@ function neighborPeer(
   if (n.bfdProfile !== undefined && n.bfdProfile !== '') {
     if (!bfdNames.has(n.bfdProfile)) d.at(item, [...np, 'bfdProfile'], `unknown BFD profile "${n.bfdProfile}" (define it in spec.bgp.bfdProfiles or as a BFDProfile)`);
     peer.bfdProfile = n.bfdProfile;
-    if (!peer.address && peer.interface !== undefined) d.warn(item, [...np, 'bfdProfile'], UNNUMBERED_NO_BFD, UNSUPPORTED);
   }
   if (n.toAdvertise !== undefined) {
     const ta = n.toAdvertise;

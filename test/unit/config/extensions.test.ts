@@ -59,7 +59,7 @@ test('vrf peers: a plain warning that this build does not support them; interfac
   assert.match(r.warnings.find((x) => x.name === 'v')?.message ?? '', /not supported by this build.*not started/);
 });
 
-test('bfdProfile on an unnumbered peer (BGPPeer or FRRConfiguration neighbor): a warning that it runs without BFD', () => {
+test('bfdProfile on an unnumbered peer (BGPPeer or FRRConfiguration neighbor) is valid and kept: BFD runs to the router\'s link-local address', () => {
   const bfd = 'apiVersion: metallb.io/v1beta1\nkind: BFDProfile\nmetadata:\n  name: fast\n  namespace: metallb-system\nspec:\n  receiveInterval: 100\n  transmitInterval: 100\n';
   const frr = [
     'apiVersion: frrk8s.metallb.io/v1beta1', 'kind: FRRConfiguration', 'metadata:', '  name: unnum', '  namespace: metallb-system', 'spec:', '  bgp:', '    routers:',
@@ -73,6 +73,8 @@ test('bfdProfile on an unnumbered peer (BGPPeer or FRRConfiguration neighbor): a
     frr,
   );
   assert.deepEqual(r.errors, []);
-  const w = r.warnings.filter((x) => /BFD does not run on unnumbered/.test(x.message)).map((x) => `${x.kind}/${x.name} ${x.field}`);
-  assert.deepEqual(w.sort(), ['BGPPeer/u spec.bfdProfile', 'FRRConfiguration/unnum spec.bgp.routers[0].neighbors[0].bfdProfile']);
+  assert.deepEqual(r.warnings.filter((x) => /bfd/i.test(x.field + x.message)).map((x) => `${x.kind}/${x.name} ${x.field}: ${x.message}`), []);
+  const byName = new Map((r.config?.peers ?? []).map((p) => [p.name, p]));
+  assert.equal(byName.get('u')?.bfdProfile, 'fast');
+  assert.equal([...byName.values()].find((p) => p.interface === 'eth3')?.bfdProfile, 'fast');
 });
