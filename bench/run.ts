@@ -57,6 +57,9 @@ options:
   --json FILE   also append the JSON lines to FILE
   --from-source run metallb-ts through bin/metallb-ts.js (tsx) instead of a tsc build
   --profile DIR run metallb-ts processes under node --cpu-prof, profiles written to DIR
+  --sessions L  footprint: session counts (default 1,10)
+  --poll PATH   footprint, metallb-ts: GET PATH (e.g. /status, /status?routes=count) once a
+                second during the idle window, as an operator's or a tool's polling would
   --keep        keep the scratch directories (/tmp/mlbb-*) for inspection
   -h, --help    this text
 
@@ -75,6 +78,10 @@ export interface RunArgs {
   keep: boolean;
   fromSource: boolean;
   profile?: string;
+  /** footprint: session counts. */
+  sessions?: number[];
+  /** footprint: path polled on metallb-ts's HTTP server during the idle window. */
+  poll?: string;
 }
 
 function parseList(s: string, what: string): number[] {
@@ -146,6 +153,18 @@ export function parseArgs(argv: string[]): RunArgs | 'help' {
       case '--from-source':
         a.fromSource = true;
         break;
+      case '--sessions': {
+        const l = parseList(val(), '--sessions');
+        if (l.some((x) => x < 1)) throw new BenchError('--sessions: at least 1 session');
+        a.sessions = l;
+        break;
+      }
+      case '--poll': {
+        const p = val();
+        if (!p.startsWith('/')) throw new BenchError(`--poll: "${p}" is not a path (e.g. /status?routes=count)`);
+        a.poll = p;
+        break;
+      }
       default: {
         const b = arg === 'allocator' ? 'allocation' : arg;
         if (!(BENCHES as readonly string[]).includes(b)) throw new BenchError(`unknown benchmark or option "${arg}" (try --help)`);
@@ -231,11 +250,12 @@ export async function main(argv: string[]): Promise<number> {
         case 'footprint':
           await footprint({
             sizes: args.sizes ?? (args.smoke ? [0, 100] : [0, 10000, 100000]),
-            sessions: args.smoke ? [1, 2] : [1, 10],
+            sessions: args.sessions ?? (args.smoke ? [1, 2] : [1, 10]),
             runs: args.runs,
             idleSeconds: args.smoke ? 2 : 10,
             impls: args.impls,
             keep: args.keep,
+            ...(args.poll !== undefined ? { poll: args.poll } : {}),
           });
           break;
         case 'coldstart':

@@ -230,6 +230,16 @@ export class Metallb {
     return r.code === 0 ? r.stdout : undefined;
   }
 
+  /** GET a path, discarding the body: its size in bytes (undefined when the request failed). */
+  async fetchSize(path: string): Promise<number | undefined> {
+    const r = await run(
+      'ip',
+      ['netns', 'exec', this.opts.ns, 'curl', '-sf', '-o', '/dev/null', '-w', '%{size_download}', '--max-time', '120', `http://127.0.0.1:${this.httpPort}${path}`],
+      { timeoutMs: 130000 },
+    );
+    return r.code === 0 ? Number(r.stdout.trim()) : undefined;
+  }
+
   async status(): Promise<StatusView | undefined> {
     const body = await this.http('/status');
     if (body === undefined) return undefined;
