@@ -240,8 +240,13 @@ export class Metallb {
     return r.code === 0 ? Number(r.stdout.trim()) : undefined;
   }
 
+  /**
+   * The sessions' states and route counts: /status without the lists (a full /status of 10
+   * sessions x 100k routes is ~200 MB of JSON, and fetching it is what the process's memory
+   * would then be measured with).
+   */
   async status(): Promise<StatusView | undefined> {
-    const body = await this.http('/status');
+    const body = await this.http(STATUS_COUNTS);
     if (body === undefined) return undefined;
     try {
       return summarizeStatus(JSON.parse(body) as unknown);
@@ -254,6 +259,9 @@ export class Metallb {
     await this.proc?.stop(signal);
   }
 }
+
+/** /status with counts instead of route and Service lists (src/observability/statuslists.ts). */
+export const STATUS_COUNTS = '/status?routes=count&services=count';
 
 export interface SessionView {
   peer: string;
@@ -290,7 +298,7 @@ export function summarizeStatus(j: unknown): StatusView {
   }
   return {
     ready: o['ready'] === true,
-    services: Array.isArray(o['services']) ? o['services'].length : 0,
+    services: typeof o['serviceCount'] === 'number' ? o['serviceCount'] : Array.isArray(o['services']) ? o['services'].length : 0,
     sessions,
   };
 }

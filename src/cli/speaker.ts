@@ -3,6 +3,7 @@
 
 import { createLogger, isLogFormat, isLogLevel } from '../observability/logger.ts';
 import { recordNodeStatus } from '../observability/metrics.ts';
+import { COUNT_STATUS_LISTS, METRICS_STATUS_LISTS } from '../observability/statuslists.ts';
 import { parseListenAddress, startHttpServer } from '../observability/http.ts';
 import type { RunningHttpServer } from '../observability/http.ts';
 import { isIP } from 'node:net';
@@ -190,13 +191,13 @@ export async function run(argv: string[]): Promise<number> {
     try {
       http = await startHttpServer(listen, {
         ready: () => speaker.ready,
-        status: () => speaker.status(),
+        status: (lists) => speaker.status(lists),
         component: 'speaker',
         registry: metrics.registry,
         beforeMetrics: () => {
-          known = recordNodeStatus(metrics, speaker.status(), known);
+          known = recordNodeStatus(metrics, speaker.status(METRICS_STATUS_LISTS), known);
         },
-        control: controlEndpoints(agent, () => agent.status().sessions, drainPeriod, logger, (how) => requestStop(how)),
+        control: controlEndpoints(agent, () => agent.status(COUNT_STATUS_LISTS).sessions, drainPeriod, logger, (how) => requestStop(how)),
       });
     } catch (e) {
       logger.error({ err: (e as Error).message }, 'cannot listen for HTTP');

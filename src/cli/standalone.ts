@@ -6,6 +6,7 @@ import { existsSync, statSync } from 'node:fs';
 import { createLogger, isLogFormat, isLogLevel } from '../observability/logger.ts';
 import type { LogFormat, LogLevel } from '../observability/logger.ts';
 import { createMetrics, recordNodeStatus, recordPools } from '../observability/metrics.ts';
+import { COUNT_STATUS_LISTS, METRICS_STATUS_LISTS } from '../observability/statuslists.ts';
 import { parseListenAddress, startHttpServer } from '../observability/http.ts';
 import type { RunningHttpServer } from '../observability/http.ts';
 import { DEFAULT_DRAIN_PERIOD_MS, controlEndpoints } from './control.ts';
@@ -228,7 +229,8 @@ export async function run(argv: string[], hooks: RunHooks = {}): Promise<number>
   );
   let knownPeers = recordNodeStatus(metrics, { sessions: [] });
   const refreshMetrics = (): void => {
-    const st = rt.status();
+    // route lists counted only; every announcement (metallb_speaker_announced)
+    const st = rt.status(METRICS_STATUS_LISTS);
     knownPeers = recordNodeStatus(metrics, st, knownPeers);
     recordPools(metrics, st.pools);
     metrics.configLoaded.set(st.ready ? 1 : 0);
@@ -264,11 +266,11 @@ export async function run(argv: string[], hooks: RunHooks = {}): Promise<number>
     try {
       http = await startHttpServer(listen, {
         ready: () => rt.ready(),
-        status: () => rt.status(),
+        status: (lists) => rt.status(lists),
         component: 'standalone',
         registry: metrics.registry,
         beforeMetrics: refreshMetrics,
-        control: controlEndpoints(rt, () => rt.status().sessions, args.drainPeriod, logger, requestStop),
+        control: controlEndpoints(rt, () => rt.status(COUNT_STATUS_LISTS).sessions, args.drainPeriod, logger, requestStop),
       });
       logger.info({ url: http.url }, 'HTTP endpoints listening (/healthz /readyz /status /metrics)');
       hooks.onListening?.(http.url);

@@ -9,7 +9,8 @@ import type { Listener, ObservedSession } from './types.ts';
 
 /** Reads a running standalone's or speaker's /status (base URL like http://127.0.0.1:7472). */
 export async function observeStatus(baseUrl: string, timeoutMs = 5000): Promise<ObservedSession[]> {
-  const url = baseUrl.replace(/\/+$/, '').replace(/\/status$/, '') + '/status';
+  // the sessions only: counts instead of the route and Service lists (cheap on a big node)
+  const url = baseUrl.replace(/\/+$/, '').replace(/\/status$/, '') + '/status?routes=count&services=count';
   const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
   if (!res.ok) throw new Error(`${url}: HTTP ${res.status}`);
   const body: unknown = await res.json();

@@ -17,7 +17,9 @@ import { prefixContains, tryParseIP } from '../ip/index.ts';
 import type { EndpointSlice, Namespace, Node, Secret, Service } from '../model/objects.ts';
 import type { NodeAgent } from '../node/agent.ts';
 import { assignmentsFromServices } from '../node/assignments.ts';
-import type { NodeStatus } from '../node/types.ts';
+import type { NodeStatus, NodeStatusView } from '../node/types.ts';
+import { FULL_STATUS_LISTS } from '../observability/statuslists.ts';
+import type { StatusLists } from '../observability/statuslists.ts';
 import { CONFIG_RESOURCES, OPTIONAL_CONFIG_RESOURCES, R, apiVersion, isConflict, isNotFound, specOrLabelsChanged } from './client.ts';
 import type { KubeClient, KubeObject, ResourceRef } from './client.ts';
 import { EventReason, EventRecorder } from './events.ts';
@@ -52,10 +54,16 @@ export interface KubeSpeakerOptions {
 }
 
 /** The speaker's /status: the configuration as this speaker sees it, and the node's NodeStatus. */
-export interface KubeSpeakerStatus extends NodeStatus {
+export interface KubeSpeakerStatusView extends NodeStatusView {
   ready: boolean;
   configValid: boolean;
   configErrors: string[];
+}
+
+/** /status with every list whole (KubeSpeaker.status() without a StatusLists). */
+export interface KubeSpeakerStatus extends KubeSpeakerStatusView {
+  sessions: NodeStatus['sessions'];
+  announced: NodeStatus['announced'];
 }
 
 const PLAN = '#plan';
@@ -156,12 +164,15 @@ export class KubeSpeaker {
     return this.config !== undefined && this.informers().every((i) => i.hasSynced);
   }
 
-  status(): KubeSpeakerStatus {
+  /** Without `lists`: every list whole; with them (a /status query): cut or counted as asked. */
+  status(): KubeSpeakerStatus;
+  status(lists: StatusLists): KubeSpeakerStatusView;
+  status(lists: StatusLists = FULL_STATUS_LISTS): KubeSpeakerStatusView {
     return {
       ready: this.ready,
       configValid: this.configErrors.length === 0,
       configErrors: this.configErrors.map((d) => formatDiagnostics([d])),
-      ...this.o.agent.status(),
+      ...this.o.agent.status(lists),
     };
   }
 

@@ -35,11 +35,15 @@ import type {
   NodeAnnouncement,
   NodeExtension,
   NodeInputs,
-  NodeSessionStatus,
+  NodeSessionView,
   NodeStatus,
+  NodeStatusView,
   RouteStatus,
   SpeakerSessionStatus,
+  SpeakerSessionView,
 } from './types.ts';
+import { FULL_STATUS_LISTS, ListShaper } from '../observability/statuslists.ts';
+import type { StatusLists } from '../observability/statuslists.ts';
 
 export interface NodeAgentOptions {
   /** This node's name (the Node the plan is computed for). */
@@ -248,18 +252,28 @@ export class NodeAgent {
     return [...this.bgpAnnounced, ...layer2Announcements(this.layer2Owned())];
   }
 
-  status(): NodeStatus {
+  /**
+   * The node's status. Without `lists`, every list is whole (NodeStatus); with them (a /status
+   * query), the lists that grow with the routes and Services are cut or counted as asked and
+   * built only that far (src/observability/statuslists.ts).
+   */
+  status(): NodeStatus;
+  status(lists: StatusLists): NodeStatusView;
+  status(lists: StatusLists = FULL_STATUS_LISTS): NodeStatusView {
     const p = this.applied;
     const speaker = this.o.bgp.status();
+    const shape = new ListShaper(lists);
     // sessions sharing one routes array share its status too
     const shown = new Map<PlannedRoute[], RouteStatus[]>();
-    const routesOf = (routes: PlannedRoute[]): RouteStatus[] => {
+    const routesOf = (routes: PlannedRoute[], n: number): RouteStatus[] => {
       let r = shown.get(routes);
-      if (r === undefined) shown.set(routes, (r = routes.map(routeStatus)));
-      return r;
+      if (r === undefined || r.length < n) shown.set(routes, (r = (n === routes.length ? routes : routes.slice(0, n)).map(routeStatus)));
+      return r.length === n ? r : r.slice(0, n);
     };
-    const one = (a: AppliedSession): NodeSessionStatus => {
+    const one = (a: AppliedSession): NodeSessionView => {
       const s = a.plan;
+      const live = a.blocked === null ? findSessionStatus(speaker, s.peer) : null;
+      const routes = shape.list('routes', `sessions[${s.peer}].routes`, s.routes.length, (n) => routesOf(s.routes, n));
       return {
         peer: s.peer,
         address: s.config.address ? formatIP(s.config.address) : (s.config.interface ?? null),
@@ -267,27 +281,34 @@ export class NodeAgent {
         myASN: s.config.myASN,
         peerASN: s.config.peerASN,
         ebgp: s.ebgp,
-        speaker: a.blocked === null ? findSessionStatus(speaker, s.peer) : null,
+        speaker: live ? speakerView(live, shape, `sessions[${s.peer}].speaker.routes`) : null,
         error: a.blocked,
-        routes: routesOf(s.routes),
+        routeCount: s.routes.length,
+        ...(routes !== undefined ? { routes } : {}),
       };
     };
     // running sessions first, then the blocked ones (as /status always showed them)
     const all = p?.sessions ?? [];
     const extensions: Record<string, unknown> = {};
-    for (const e of this.o.extensions ?? []) if (e.status) extensions[e.name] = e.status();
+    for (const e of this.o.extensions ?? []) if (e.status) extensions[e.name] = e.status(shape);
     const l2 = this.o.layer2;
+    const sessions = [...all.filter((a) => a.blocked === null), ...all.filter((a) => a.blocked !== null)].map(one);
+    const announcedAll = this.announced();
+    const announced = shape.slice('announced', 'announced', announcedAll);
+    const truncated = shape.notice();
     return {
       node: this.o.node,
       generation: this.generation,
-      sessions: [...all.filter((a) => a.blocked === null), ...all.filter((a) => a.blocked !== null)].map(one),
+      sessions,
       layer2: p ? [...p.layer2] : [],
       layer2Announcing: l2 ? l2.announcements() : null,
       layer2Agent: l2 ? l2.status() : null,
-      announced: this.announced(),
+      ...(announced !== undefined ? { announced } : {}),
+      announcedCount: announcedAll.length,
       extensions,
       weightUpdates: this.weights.status(),
       ...(this.leave ? { drain: this.leave.status() } : {}),
+      ...(truncated ? { truncated } : {}),
     };
   }
 
@@ -336,6 +357,13 @@ export class NodeAgent {
       this.log.error({ peer: b.session.peer, secret: b.secret, reason: b.reason }, `BGP session not started: ${blockedReason(b)}`);
     }
   }
+}
+
+/** A session's live speaker state with its Adj-RIB-Out prefixes cut as asked (and counted). */
+function speakerView(live: SpeakerSessionStatus, shape: ListShaper, path: string): SpeakerSessionView {
+  const { routes: all, ...rest } = live;
+  const routes = shape.slice('routes', path, all);
+  return { ...rest, routeCount: all.length, ...(routes !== undefined ? { routes } : {}) };
 }
 
 /** The speaker's status of the session to BGPPeer `peer`. */

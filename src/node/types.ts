@@ -11,6 +11,7 @@ import type { BfdSessionStatus } from '../bfd/supervisor.ts';
 import type { MemberAddress } from '../layer2/members.ts';
 import type { Layer2AnnouncementStatus, Layer2SupervisorStatus } from '../layer2/supervisor.ts';
 import type { WeightLimitStatus } from './weightlimit.ts';
+import type { ListShaper, TruncatedNotice } from '../observability/statuslists.ts';
 
 /** A BGP session as the node's BGP driver reports it (the speaker's SessionStatus, with BFD facts). */
 export type SpeakerSessionStatus = BfdSessionStatus;
@@ -95,8 +96,11 @@ export interface AppliedPlan {
 export interface NodeExtension {
   readonly name: string;
   apply(plan: AppliedPlan): void;
-  /** JSON-ready state for /status (optional). */
-  status?(): unknown;
+  /**
+   * JSON-ready state for /status (optional); lists that grow with the routes or Services made
+   * through `lists` (cut or left out as the query asks, and reported in `truncated`).
+   */
+  status?(lists: ListShaper): unknown;
   /** Called before the BGP speaker stops (its sessions closing must not undo what stop() decides). */
   stopping?(opts: { withdraw: boolean }): void;
   stop(opts: { withdraw: boolean }): Promise<void> | void;
@@ -114,8 +118,17 @@ export interface RouteStatus {
   fallback?: true;
 }
 
-/** One BGP session of this node: planned parameters, live speaker state, planned routes. */
-export interface NodeSessionStatus {
+/**
+ * The speaker's live state of a session as /status shows it: the Adj-RIB-Out prefixes
+ * (`routes`) cut or left out as asked (src/observability/statuslists.ts); `routeCount` counts them.
+ */
+export type SpeakerSessionView = Omit<SpeakerSessionStatus, 'routes'> & { routes?: string[]; routeCount: number };
+
+/**
+ * One BGP session of this node: planned parameters, live speaker state, planned routes. In a
+ * /status answer the route lists may be cut or left out (see StatusLists); the counts are exact.
+ */
+export interface NodeSessionView {
   /** BGPPeer name. */
   peer: string;
   /** Peer address as written in the BGPPeer (or the interface of an unnumbered peer). */
@@ -125,10 +138,18 @@ export interface NodeSessionStatus {
   peerASN: number;
   ebgp: boolean;
   /** The BGP speaker's live state of this session (counters, lastError, ...); null when not started. */
-  speaker: SpeakerSessionStatus | null;
+  speaker: SpeakerSessionView | null;
   /** Why the session is not started (e.g. its password Secret is missing), else null. */
   error: string | null;
-  /** Routes planned for this session (what the peer should hold). */
+  /** Number of routes planned for this session. */
+  routeCount: number;
+  /** Routes planned for this session (what the peer should hold); absent with `routes=count`. */
+  routes?: RouteStatus[];
+}
+
+/** A session with every list whole (NodeAgent.status() without a StatusLists). */
+export interface NodeSessionStatus extends NodeSessionView {
+  speaker: (SpeakerSessionStatus & { routeCount: number }) | null;
   routes: RouteStatus[];
 }
 
@@ -140,11 +161,12 @@ export interface NodeAnnouncement {
   ip: string;
 }
 
-export interface NodeStatus {
+/** NodeStatus as a /status answer shows it: the long lists cut or left out as asked, with their counts. */
+export interface NodeStatusView {
   node: string;
   /** Number of applies since start. */
   generation: number;
-  sessions: NodeSessionStatus[];
+  sessions: NodeSessionView[];
   /** Layer 2 addresses the planner elected this node for. */
   layer2: Layer2Plan[];
   /** What the Layer 2 responder answers for right now (null: no Layer 2 driver). */
@@ -153,9 +175,11 @@ export interface NodeStatus {
   layer2Agent: Layer2SupervisorStatus | null;
   /**
    * Every (Service, protocol, address) this node announces (desired state: a route planned on a
-   * running session, or a Layer 2 address this node answers for right now).
+   * running session, or a Layer 2 address this node answers for right now). Absent with
+   * `services=count`.
    */
-  announced: NodeAnnouncement[];
+  announced?: NodeAnnouncement[];
+  announcedCount: number;
   /** State of every NodeExtension, by name. */
   extensions: Record<string, unknown>;
   /** Weighted ECMP rate limit: counters and the weights held back right now (src/node/weightlimit.ts). */
@@ -165,6 +189,14 @@ export interface NodeStatus {
    * (cordoned, exclusion label) and since when. Absent when the policy is off (standalone).
    */
   drain?: { phase: 'serving' | 'draining' | 'drained'; reason?: string; since?: string };
+  /** Present when a list holds fewer entries than its count: which, and how to get them whole. */
+  truncated?: TruncatedNotice;
+}
+
+/** The node's status with every list whole. */
+export interface NodeStatus extends NodeStatusView {
+  sessions: NodeSessionStatus[];
+  announced: NodeAnnouncement[];
 }
 
 export type { BlockedSession };

@@ -1,7 +1,9 @@
 // Tiny HTTP server for the health, status and metrics endpoints:
 //   GET /healthz  200 "ok" while the process runs
 //   GET /readyz   200 when ready() is true, else 503
-//   GET /status   JSON from status()
+//   GET /status   JSON from status(lists): long lists cut at 1000 entries unless the query asks
+//                 otherwise (?routes=all|count|N&services=all|count|N, see statuslists.ts);
+//                 streamed (jsonstream.ts), so a whole /status is never one string in memory
 //   GET /metrics  Prometheus text from the registry
 //   GET /         the live status page (src/ui) when `component` is set, built from status()
 //   POST <control path>  (e.g. /drain, /resume) only from loopback clients: 403 otherwise
@@ -14,10 +16,14 @@ import type { Registry } from 'prom-client';
 import { tryParseIP } from '../ip/index.ts';
 import { UiHandler } from '../ui/server.ts';
 import type { Component } from '../ui/viewmodel.ts';
+import { sendJson } from './jsonstream.ts';
+import { parseStatusQuery } from './statuslists.ts';
+import type { StatusLists } from './statuslists.ts';
 
 export interface HttpEndpoints {
   ready: () => boolean;
-  status: () => unknown;
+  /** The /status document, its long lists cut or counted as the query asks. */
+  status: (lists: StatusLists) => unknown;
   registry?: Registry;
   /** Called before /metrics is rendered (to refresh gauges from live state). */
   beforeMetrics?: () => void;
@@ -88,7 +94,10 @@ function send(res: ServerResponse, code: number, type: string, body: string): vo
 }
 
 async function handle(ep: HttpEndpoints, ui: UiHandler | undefined, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const [cpath = '/', qs = ''] = (req.url ?? '/').split('?', 2);
+  const url = req.url ?? '/';
+  const q = url.indexOf('?');
+  const cpath = q < 0 ? url : url.slice(0, q);
+  const qs = q < 0 ? '' : url.slice(q + 1);
   const control = ep.control?.[cpath];
   if (req.method === 'POST' && control) {
     if (!isLoopbackClient(req.socket.remoteAddress)) {
@@ -103,7 +112,7 @@ async function handle(ep: HttpEndpoints, ui: UiHandler | undefined, req: Incomin
     send(res, 405, 'text/plain; charset=utf-8', 'method not allowed\n');
     return;
   }
-  const path = (req.url ?? '/').split('?')[0];
+  const path = cpath;
   switch (path) {
     case '/healthz':
       send(res, 200, 'text/plain; charset=utf-8', 'ok\n');
@@ -112,9 +121,15 @@ async function handle(ep: HttpEndpoints, ui: UiHandler | undefined, req: Incomin
       if (ep.ready()) send(res, 200, 'text/plain; charset=utf-8', 'ready\n');
       else send(res, 503, 'text/plain; charset=utf-8', 'not ready\n');
       return;
-    case '/status':
-      send(res, 200, 'application/json', JSON.stringify(ep.status(), null, 2) + '\n');
+    case '/status': {
+      const lists = parseStatusQuery(new URLSearchParams(qs));
+      if (typeof lists === 'string') {
+        send(res, 400, 'text/plain; charset=utf-8', `/status: ${lists}\n`);
+        return;
+      }
+      await sendJson(res, 200, ep.status(lists), req.method === 'HEAD');
       return;
+    }
     case '/metrics':
       if (!ep.registry) break;
       ep.beforeMetrics?.();

@@ -2,7 +2,7 @@
 // the global default registry, so several instances can live in one process, e.g. in tests).
 
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
-import type { NodeAnnouncement, NodeSessionStatus } from '../node/types.ts';
+import type { NodeAnnouncement, NodeSessionView } from '../node/types.ts';
 
 /**
  * Labels of the per-session metrics: `peer` is the peer address as MetalLB writes it
@@ -171,12 +171,12 @@ export function recordSessions(m: Metrics, sessions: readonly SessionCounters[],
 }
 
 /** The metric figures of one session of the typed NodeStatus (blocked sessions: down, nothing sent). */
-export function sessionMetrics(s: NodeSessionStatus): SessionCounters {
+export function sessionMetrics(s: NodeSessionView): SessionCounters {
   const sp = s.speaker;
   const out: SessionCounters = { peer: s.address ?? s.peer, bgppeer: s.peer, established: sp?.state === 'Established' };
-  const announced = sp ? sp.routes.length : 0;
+  const announced = sp ? sp.routeCount : 0;
   out.announced = announced;
-  out.pending = Math.max(0, s.routes.length - announced);
+  out.pending = Math.max(0, s.routeCount - announced);
   if (sp) {
     const c = sp.counters;
     out.updatesSent = c.updatesSent;
@@ -198,7 +198,7 @@ export function sessionMetrics(s: NodeSessionStatus): SessionCounters {
  */
 export function recordNodeStatus(
   m: Metrics,
-  st: { sessions: readonly NodeSessionStatus[]; node?: string; announced?: readonly NodeAnnouncement[] },
+  st: { sessions: readonly NodeSessionView[]; node?: string; announced?: readonly NodeAnnouncement[] },
   known: Map<string, LabelSet> = new Map(),
 ): Map<string, LabelSet> {
   // metallb_speaker_announced: one series per (service, protocol, node, ip) announced now

@@ -14,13 +14,15 @@ import { bgpSessionStateFields } from '../bgp/sessionstate.ts';
 import type { SessionStatus } from '../bgp/speaker/index.ts';
 import { pendingRestarts, readRestartMarker } from '../bgp/speaker/lifecycle.ts';
 import type { NodeExtension } from '../node/types.ts';
+import { ListShaper } from '../observability/statuslists.ts';
 import type { KernelRouteSync, KernelSyncStatus } from './sync.ts';
 import { kernelRouteSync } from './sync.ts';
 
 export interface ReceivedRoutesExtension extends NodeExtension {
   /** Hand to the BGP speaker (SpeakerOptions.onReceived). */
   onReceived: KernelRouteSync['update'];
-  status(): KernelSyncStatus & { routes: { prefix: string; nexthops: string[] }[] };
+  /** With a ListShaper (/status): `routes` cut or left out as asked; `routeCount` counts them. */
+  status(lists?: ListShaper): KernelSyncStatus & { routeCount: number; routes?: { prefix: string; nexthops: string[] }[] };
 }
 
 /**
@@ -46,7 +48,11 @@ export function receivedRoutesExtension(logger: Logger, table?: number, restartM
     name: 'receivedRoutes',
     onReceived: sync.update.bind(sync),
     apply: () => undefined, // policies reach the speaker through SessionPlan.receive
-    status: () => ({ ...sync.status(), routes: sync.routes() }),
+    status: (lists = new ListShaper()) => {
+      const st = sync.status();
+      const routes = lists.list('routes', 'extensions.receivedRoutes.routes', st.installed, (n) => sync.routes(n));
+      return { ...st, routeCount: st.installed, ...(routes !== undefined ? { routes } : {}) };
+    },
     // our own sessions closing must not delete the routes before we know whether to keep them
     stopping: () => sync.freeze(),
     // the speaker stopped first: it wrote the marker iff its sessions are restarting gracefully

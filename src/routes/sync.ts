@@ -195,13 +195,17 @@ export class KernelRouteSync {
 
   /**
    * Installed routes in `ip route` form (prefix → next hops in the kernel), for /status and
-   * tests; `bgpNexthops` when they were resolved from other (not connected) BGP next hops.
+   * tests; `bgpNexthops` when they were resolved from other (not connected) BGP next hops. At
+   * most `max` of them (a /status with a list limit).
    */
-  routes(): { prefix: string; nexthops: string[]; bgpNexthops?: string[] }[] {
-    return [...this.installed].map(([key, r]) => {
+  routes(max = Infinity): { prefix: string; nexthops: string[]; bgpNexthops?: string[] }[] {
+    const out: { prefix: string; nexthops: string[]; bgpNexthops?: string[] }[] = [];
+    for (const [key, r] of this.installed) {
+      if (out.length >= max) break;
       const from = this.resolvedFrom.get(key);
-      return { prefix: `${r.dst}/${r.prefixLen}`, nexthops: r.nexthops.map((h) => h.gateway), ...(from ? { bgpNexthops: from } : {}) };
-    });
+      out.push({ prefix: `${r.dst}/${r.prefixLen}`, nexthops: r.nexthops.map((h) => h.gateway), ...(from ? { bgpNexthops: from } : {}) });
+    }
+    return out;
   }
 
   private schedule(): void {

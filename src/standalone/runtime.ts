@@ -24,7 +24,9 @@ import type { Node } from '../model/objects.ts';
 import { syntheticNode } from '../model/node.ts';
 import { rangeSize } from '../ip/index.ts';
 import type { NodeAgent } from '../node/agent.ts';
-import type { NodeStatus } from '../node/types.ts';
+import type { NodeStatus, NodeStatusView } from '../node/types.ts';
+import { FULL_STATUS_LISTS, ListShaper, joinNotices } from '../observability/statuslists.ts';
+import type { StatusLists } from '../observability/statuslists.ts';
 import type { StoredAssignment } from './state.ts';
 import { loadState, serializeState, writeStateText } from './state.ts';
 import { mergeFiles } from './lastgood.ts';
@@ -72,8 +74,11 @@ export interface ServiceStatus {
   error: string | null;
 }
 
-/** /status: the folder and allocation state of this process, and the node's NodeStatus. */
-export interface StandaloneStatus extends Omit<NodeStatus, 'generation' | 'node'> {
+/**
+ * /status: the folder and allocation state of this process, and the node's NodeStatus; the long
+ * lists (routes, Services) cut or counted as the query asks (src/observability/statuslists.ts).
+ */
+export interface StandaloneStatusView extends Omit<NodeStatusView, 'generation' | 'node'> {
   node: string;
   ready: boolean;
   /**
@@ -97,8 +102,17 @@ export interface StandaloneStatus extends Omit<NodeStatus, 'generation' | 'node'
    * the process, so that a restart that lost or recovered assignments is never silent.
    */
   stateFile: { path: string; error: string | null; recovery: StateRecovery | null };
-  services: ServiceStatus[];
+  /** Every Service we manage, sorted by namespace/name; absent with `services=count`. */
+  services?: ServiceStatus[];
+  serviceCount: number;
   pools: PoolUsage[];
+}
+
+/** /status with every list whole (Standalone.status() without a StatusLists). */
+export interface StandaloneStatus extends StandaloneStatusView {
+  sessions: NodeStatus['sessions'];
+  announced: NodeStatus['announced'];
+  services: ServiceStatus[];
 }
 
 /** The state file was unusable at start (see loadState). */
@@ -153,16 +167,31 @@ interface GoodState {
   failed: Map<string, string | null>;
 }
 
-/** /status `services`: every Service we manage, sorted by namespace/name (built on request). */
-function serviceList(g: GoodState): ServiceStatus[] {
-  const out: ServiceStatus[] = [];
-  const add = (key: string, ips: string[], pool: string | null, error: string | null): void => {
-    const i = key.indexOf('/');
-    out.push({ namespace: key.slice(0, i < 0 ? key.length : i), name: i < 0 ? '' : key.slice(i + 1), ips, pool, error });
-  };
-  for (const [key, a] of Object.entries(g.assignments)) add(key, a.ips, a.pool, g.failed.get(key) ?? null);
-  for (const [key, error] of g.failed) if (!Object.prototype.hasOwnProperty.call(g.assignments, key)) add(key, [], null, error);
-  return out.sort((a, b) => (a.namespace + '/' + a.name < b.namespace + '/' + b.name ? -1 : 1));
+/** Keys (namespace/name) of every Service we manage: the assigned ones, then the failed ones without an IP. */
+function serviceKeys(g: GoodState | undefined): string[] {
+  if (!g) return [];
+  const keys = Object.keys(g.assignments);
+  for (const key of g.failed.keys()) if (!Object.prototype.hasOwnProperty.call(g.assignments, key)) keys.push(key);
+  return keys;
+}
+
+/**
+ * /status `services`: the Services we manage, sorted by namespace/name, and their count. Built
+ * on request, cut as `shape` asks: only the Services shown are built.
+ */
+function serviceList(g: GoodState | undefined, shape: ListShaper): { services?: ServiceStatus[]; serviceCount: number } {
+  const keys = serviceKeys(g);
+  const services = shape.list('services', 'services', keys.length, (n) =>
+    keys
+      .sort()
+      .slice(0, n)
+      .map((key) => {
+        const i = key.indexOf('/');
+        const a = g && Object.prototype.hasOwnProperty.call(g.assignments, key) ? g.assignments[key] : undefined;
+        return { namespace: key.slice(0, i < 0 ? key.length : i), name: i < 0 ? '' : key.slice(i + 1), ips: a?.ips ?? [], pool: a?.pool ?? null, error: g?.failed.get(key) ?? null };
+      }),
+  );
+  return { ...(services !== undefined ? { services } : {}), serviceCount: keys.length };
 }
 
 export class Standalone {
@@ -381,8 +410,14 @@ export class Standalone {
     return { ...(this.good?.assignments ?? this.previous) };
   }
 
-  status(): StandaloneStatus {
-    const node = this.deps.agent.status();
+  /** Without `lists`: every list whole; with them (a /status query): cut or counted as asked. */
+  status(): StandaloneStatus;
+  status(lists: StatusLists): StandaloneStatusView;
+  status(lists: StatusLists = FULL_STATUS_LISTS): StandaloneStatusView {
+    const { truncated: nodeCut, ...node } = this.deps.agent.status(lists);
+    const shape = new ListShaper(lists);
+    const services = serviceList(this.good, shape);
+    const truncated = joinNotices(nodeCut, shape.notice());
     return {
       ...node,
       node: this.opts.node,
@@ -394,8 +429,9 @@ export class Standalone {
       staleFiles: [...this.staleFiles],
       configWarnings: [...this.warnings],
       stateFile: { path: this.opts.statePath, error: this.stateError, recovery: this.stateRecovery },
-      services: this.good ? serviceList(this.good) : [],
+      ...services,
       pools: this.good ? poolUsage(this.good.config, this.good.assignments) : [],
+      ...(truncated ? { truncated } : {}),
     };
   }
 

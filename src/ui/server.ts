@@ -4,18 +4,23 @@
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { APP_JS, INDEX_HTML, STYLE_CSS } from './assets.ts';
-import { toViewModel } from './viewmodel.ts';
+import { ROUTES_SHOWN, SERVICES_SHOWN, toViewModel } from './viewmodel.ts';
 import type { Component } from './viewmodel.ts';
+import type { StatusLists } from '../observability/statuslists.ts';
 
 export interface UiSource {
   component: Component;
-  status: () => unknown;
+  /** The /status document with lists cut as asked (the page asks for what it shows). */
+  status: (lists: StatusLists) => unknown;
   /** How often connected pages are checked for changes (ms). Default 1000. */
   intervalMs?: number;
   /** Injected timers (tests); default setInterval/clearInterval. */
   setInterval?: (fn: () => void, ms: number) => unknown;
   clearInterval?: (handle: unknown) => void;
 }
+
+/** The page shows at most this many routes per router and Services: /status builds no more. */
+const PAGE_LISTS: StatusLists = { routes: ROUTES_SHOWN, services: SERVICES_SHOWN };
 
 const HEADERS = { 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' };
 
@@ -29,7 +34,7 @@ export class UiHandler {
   constructor(private readonly src: UiSource) {}
 
   modelJSON(): string {
-    return JSON.stringify(toViewModel(this.src.component, this.src.status()));
+    return JSON.stringify(toViewModel(this.src.component, this.src.status(PAGE_LISTS)));
   }
 
   /** Handles a GET for a page path; returns false when the path is not the page's. */

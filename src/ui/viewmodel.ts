@@ -92,11 +92,20 @@ export interface ViewModel {
   sessions: SessionView[];
   routers: RouterView[];
   services: ServiceView[];
+  /** Services not shown (the page shows at most SERVICES_SHOWN). */
+  servicesHidden: number;
+  /**
+   * Some router has more routes than the page lists: a Service's "announced to" is only known
+   * from the routes listed (see /status?routes=all).
+   */
+  routesPartial: boolean;
   pools: PoolView[];
 }
 
 /** The page lists at most this many routes per router (the count of the others is shown). */
 export const ROUTES_SHOWN = 500;
+/** The page lists at most this many Services (the count of the others is shown). */
+export const SERVICES_SHOWN = 500;
 
 // --- narrow readers over unknown JSON ------------------------------------------------------
 
@@ -126,8 +135,7 @@ function route(v: unknown): RouteView {
 /** A session as the BGP speaker reports it (src/bgp/speaker SessionStatus), merged with the plan. */
 function session(planned: Rec, live: Rec | null, blockedError: string | null): SessionView {
   const counters = rec(live?.counters);
-  const plannedRoutes = arr(planned.routes);
-  const sentRoutes = live ? arr(live.routes) : null;
+  // counts (routeCount) when /status gave them: the lists may be cut or left out
   const state = blockedError !== null ? 'NotStarted' : (str(live?.state) ?? 'Idle');
   const bfd = live ? rec(live.bfd) : {};
   return {
@@ -142,8 +150,8 @@ function session(planned: Rec, live: Rec | null, blockedError: string | null): S
     uptimeSeconds: num(live?.uptimeSeconds) ?? 0,
     lastError: blockedError ?? str(live?.lastError),
     peerRouterId: str(live?.peerRouterId),
-    prefixesSent: sentRoutes?.length ?? num(counters.announced) ?? 0,
-    prefixesPlanned: plannedRoutes.length || (num(planned.routes) ?? 0),
+    prefixesSent: live ? (num(live.routeCount) ?? arr(live.routes).length) : 0,
+    prefixesPlanned: num(planned.routeCount) ?? arr(planned.routes).length,
     prefixesReceived: num(counters.prefixesReceived) ?? num(live?.prefixesReceived),
     updatesSent: num(counters.updatesSent),
     updatesReceived: num(counters.updatesReceived),
@@ -162,6 +170,13 @@ function pools(v: unknown): PoolView[] {
 
 /** Strips the prefix length ("198.51.100.7/32" -> "198.51.100.7"). */
 const hostOf = (prefix: string): string => prefix.split('/')[0] ?? prefix;
+
+/** The Services shown (at most SERVICES_SHOWN) and how many are not; `total`: the count /status gave. */
+function serviceViews(list: unknown, total: number | null, routers: RouterView[], l2: unknown): { services: ServiceView[]; servicesHidden: number; routesPartial: boolean } {
+  const all = arr(list);
+  const shown = services(all.slice(0, SERVICES_SHOWN), routers, l2);
+  return { services: shown, servicesHidden: Math.max(0, (total ?? all.length) - shown.length), routesPartial: routers.some((r) => r.hidden > 0) };
+}
 
 function services(list: unknown, routers: RouterView[], l2: unknown): ServiceView[] {
   // which session announces which address: a route covers an IP when the IP is its host part
@@ -198,14 +213,9 @@ function services(list: unknown, routers: RouterView[], l2: unknown): ServiceVie
   });
 }
 
-function router(peer: string, address: string | null, state: string, routes: unknown[]): RouterView {
-  return {
-    peer,
-    address,
-    state,
-    routes: routes.slice(0, ROUTES_SHOWN).map(route),
-    hidden: Math.max(0, routes.length - ROUTES_SHOWN),
-  };
+function router(peer: string, address: string | null, state: string, routes: unknown[], count: number): RouterView {
+  const shown = routes.slice(0, ROUTES_SHOWN).map(route);
+  return { peer, address, state, routes: shown, hidden: Math.max(0, count - shown.length) };
 }
 
 // --- per component ---------------------------------------------------------------------------
@@ -219,7 +229,7 @@ function nodeSessions(st: Rec): { sessions: SessionView[]; routers: RouterView[]
     const live = isRec(r.speaker) ? r.speaker : null;
     const v = session(r, live, str(r.error));
     sessions.push(v);
-    routers.push(router(v.peer, v.address, v.state, arr(r.routes)));
+    routers.push(router(v.peer, v.address, v.state, arr(r.routes), v.prefixesPlanned));
   }
   return { sessions, routers };
 }
@@ -247,7 +257,7 @@ function fromStandalone(st: Rec): ViewModel {
     },
     sessions,
     routers,
-    services: services(st.services, routers, st.layer2),
+    ...serviceViews(st.services, num(st.serviceCount), routers, st.layer2),
     pools: pools(st.pools),
   };
 }
@@ -281,7 +291,7 @@ function fromSpeaker(st: Rec): ViewModel {
     config: { state: st.configValid === false ? 'invalid' : 'ok', errors: strs(st.configErrors), warnings: [], staleFiles: [], generation: num(st.generation), lastReload: null },
     sessions,
     routers,
-    services: services(list, routers, st.layer2),
+    ...serviceViews(list, null, routers, st.layer2),
     pools: pools(st.pools),
   };
 }
@@ -302,7 +312,7 @@ function fromController(st: Rec): ViewModel {
     config: { state: st.configValid === false ? 'invalid' : 'ok', errors: strs(st.configErrors), warnings: [], staleFiles: [], generation: null, lastReload: null },
     sessions: [],
     routers: [],
-    services: services(list, [], []),
+    ...serviceViews(list, null, [], []),
     pools: pools(st.pools),
   };
 }

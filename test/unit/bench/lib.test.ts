@@ -129,4 +129,6 @@ test('summarizeStatus reads standalone and speaker-child /status shapes', () => 
     ],
   });
   assert.deepEqual(summarizeStatus('garbage'), { ready: false, services: 0, sessions: [] });
+  // /status?routes=count&services=count: counts, no lists
+  assert.equal(summarizeStatus({ serviceCount: 5, sessions: [] }).services, 5);
 });

@@ -50,12 +50,14 @@ function standalone(over: Partial<StandaloneStatus> = {}): StandaloneStatus {
     configErrors: [],
     staleFiles: [],
     announced: [],
+    announcedCount: 0,
     configWarnings: ['w1'],
     stateFile: { path: '/x', error: null, recovery: null },
     services: [
       { namespace: 'default', name: 'web', ips: ['198.51.100.7'], pool: 'p', error: null },
       { namespace: 'default', name: 'nope', ips: [], pool: null, error: 'no available IPs' },
     ],
+    serviceCount: 2,
     sessions: [
       {
         peer: 'rtr',
@@ -64,11 +66,12 @@ function standalone(over: Partial<StandaloneStatus> = {}): StandaloneStatus {
         myASN: 64700,
         peerASN: 64600,
         ebgp: true,
-        speaker: live,
+        speaker: { ...live, routeCount: live.routes.length },
         error: null,
+        routeCount: 1,
         routes: [{ prefix: '198.51.100.7/32', nextHop: null, localPref: null, communities: ['64512:7'], largeCommunities: [], weight: 3 }],
       },
-      { peer: 'locked', address: '10.0.0.2', port: 179, myASN: 64700, peerASN: 64600, ebgp: true, speaker: null, error: 'passwordSecret ns/s: not found', routes: [] },
+      { peer: 'locked', address: '10.0.0.2', port: 179, myASN: 64700, peerASN: 64600, ebgp: true, speaker: null, error: 'passwordSecret ns/s: not found', routeCount: 0, routes: [] },
     ],
     layer2: [{ ip: '198.51.100.7', services: ['default/web'], node: 'n1', interfaces: [] }],
     layer2Announcing: null,
@@ -111,7 +114,7 @@ test('a router with more routes than the page lists says how many are hidden', (
   const st = standalone();
   const s0 = st.sessions[0];
   assert.ok(s0);
-  st.sessions = [{ ...s0, routes }];
+  st.sessions = [{ ...s0, routes, routeCount: routes.length }];
   const m = toViewModel('standalone', st);
   assert.equal(m.routers[0]?.routes.length, ROUTES_SHOWN);
   assert.equal(m.routers[0]?.hidden, 7);
@@ -170,7 +173,7 @@ test('the page, its assets, /ui/model and the event stream are served from statu
       }
     };
     assert.equal((await nextModel()).services.length, 2);
-    st = standalone({ services: [] });
+    st = standalone({ services: [], serviceCount: 0 });
     const after = await nextModel(); // pushed by the server's 1 s check, no request from the page
     assert.equal(after.services.length, 0);
     ac.abort();
