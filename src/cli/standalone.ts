@@ -223,6 +223,8 @@ export async function run(argv: string[], hooks: RunHooks = {}): Promise<number>
       logger,
       // the state file is written right after the speaker has sent the new routes
       deferStateWrite: (write) => setImmediate(write),
+      // ... on the thread pool: the fsync does not hold up the next reload
+      backgroundStateWrite: true,
       ...(args.loadBalancerClass !== undefined ? { loadBalancerClass: args.loadBalancerClass } : {}),
     },
     deps,

@@ -28,7 +28,7 @@ import type { NodeStatus, NodeStatusView } from '../node/types.ts';
 import { FULL_STATUS_LISTS, ListShaper, joinNotices } from '../observability/statuslists.ts';
 import type { StatusLists } from '../observability/statuslists.ts';
 import type { StoredAssignment } from './state.ts';
-import { loadState, serializeState, writeStateText } from './state.ts';
+import { BackgroundStateWriter, loadState, serializeState, writeStateText } from './state.ts';
 import { mergeFiles } from './lastgood.ts';
 import type { FileObjects } from './lastgood.ts';
 
@@ -64,6 +64,12 @@ export interface StandaloneOptions {
    * written (fsync) in the same event-loop turn. See docs/standalone.md "State file".
    */
   deferStateWrite?: (write: () => void) => void;
+  /**
+   * Write the state file on the thread pool (BackgroundStateWriter) instead of blocking the
+   * event loop for the fsync; writes are serialized, coalesced to the latest, and stop() waits
+   * for them. The CLI sets it (with deferStateWrite).
+   */
+  backgroundStateWrite?: boolean;
 }
 
 export interface ServiceStatus {
@@ -215,6 +221,7 @@ export class Standalone {
   private stopped = false;
   private readonly now: () => number;
   private readonly log: Logger;
+  private readonly background: BackgroundStateWriter | undefined;
 
   constructor(
     private readonly opts: StandaloneOptions,
@@ -222,6 +229,7 @@ export class Standalone {
   ) {
     this.now = opts.now ?? Date.now;
     this.log = opts.logger;
+    if (opts.backgroundStateWrite) this.background = new BackgroundStateWriter(opts.statePath);
   }
 
   /** Reads the state file and the folder once. Never throws for bad input. */
@@ -380,10 +388,33 @@ export class Standalone {
     if (a) this.saveAssignments(a);
   }
 
+  /** Resolves once background state file writes (backgroundStateWrite) are done. */
+  async settleState(): Promise<void> {
+    await this.background?.settle();
+  }
+
   private saveAssignments(assignments: Record<string, StoredAssignment>): void {
     const data = serializeState(assignments);
     const text = digest(data);
     if (text === this.savedState) return;
+    if (this.background) {
+      this.savedState = text; // on its way: the same assignments are not queued again
+      this.background.write(
+        data,
+        () => !this.stateFileBad,
+        (err) => {
+          if (err === null) {
+            this.stateError = null;
+            this.stateFileBad = false;
+            return;
+          }
+          this.stateError = err.message;
+          this.log.error({ stateFile: this.opts.statePath }, err.message);
+          if (this.savedState === text) this.savedState = ''; // the next reload tries again
+        },
+      );
+      return;
+    }
     try {
       writeStateText(this.opts.statePath, data, { rotate: !this.stateFileBad });
       this.savedState = text;
@@ -444,6 +475,7 @@ export class Standalone {
     if (this.stopped) return;
     this.stopped = true;
     this.flushState();
+    await this.settleState();
     await this.deps.agent.stop({ withdraw: opts.withdraw ?? true });
   }
 

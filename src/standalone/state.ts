@@ -9,6 +9,8 @@
 // rotated into `.prev` (see SaveOptions.rotate), so the good generation is not lost.
 
 import { closeSync, existsSync, fsyncSync, linkSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { link, open, rename, unlink } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { tryParseIP } from '../ip/index.ts';
 
@@ -177,5 +179,83 @@ export function writeStateText(path: string, data: string, opts: SaveOptions = {
     }
   } catch {
     // directory fsync is best effort (not supported everywhere)
+  }
+}
+
+/**
+ * writeStateText on the thread pool (open, write, fsync, link, rename, folder fsync as
+ * promises): the event loop keeps running while the disk works. Same steps, same guarantees.
+ */
+export async function writeStateTextAsync(path: string, data: string, opts: SaveOptions = {}): Promise<void> {
+  const tmp = stateTempName(path);
+  let fh: FileHandle | undefined;
+  try {
+    fh = await open(tmp, 'w', 0o644);
+    await fh.writeFile(data);
+    await fh.sync();
+    await fh.close();
+    fh = undefined;
+    if (opts.rotate !== false && existsSync(path)) {
+      const prev = previousStateName(path);
+      if (existsSync(prev)) await unlink(prev);
+      await link(path, prev);
+    }
+    await rename(tmp, path);
+  } catch (e) {
+    if (fh !== undefined) await fh.close().catch(() => undefined);
+    await unlink(tmp).catch(() => undefined);
+    throw new Error(`cannot write state file ${path}: ${(e as Error).message}`, { cause: e });
+  }
+  try {
+    const dir = await open(dirname(path), 'r');
+    try {
+      await dir.sync();
+    } finally {
+      await dir.close();
+    }
+  } catch {
+    // directory fsync is best effort (not supported everywhere)
+  }
+}
+
+interface StateJob {
+  data: string;
+  /** Asked when the write starts (see SaveOptions.rotate). */
+  rotate: () => boolean;
+  done: (err: Error | null) => void;
+}
+
+/**
+ * Writes state files in the background, one at a time: a write asked for while one is running
+ * waits for it, and only the latest of those is written (the ones in between are superseded,
+ * their `done` is not called). `settle` resolves once nothing is running or waiting.
+ */
+export class BackgroundStateWriter {
+  private next: StateJob | undefined;
+  private running: Promise<void> | undefined;
+
+  constructor(private readonly path: string) {}
+
+  write(data: string, rotate: () => boolean, done: (err: Error | null) => void): void {
+    this.next = { data, rotate, done };
+    this.running ??= this.loop();
+  }
+
+  private async loop(): Promise<void> {
+    for (let job = this.next; job !== undefined; job = this.next) {
+      this.next = undefined;
+      let err: Error | null = null;
+      try {
+        await writeStateTextAsync(this.path, job.data, { rotate: job.rotate() });
+      } catch (e) {
+        err = e as Error;
+      }
+      job.done(err);
+    }
+    this.running = undefined;
+  }
+
+  async settle(): Promise<void> {
+    while (this.running) await this.running;
   }
 }

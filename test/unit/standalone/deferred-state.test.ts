@@ -91,3 +91,37 @@ test('deferred state write: announce first, persist right after; stop() flushes;
     rmSync(d, { recursive: true, force: true });
   }
 });
+
+test('background state write (as the CLI runs): written off the event loop, stop() waits for it', async () => {
+  const d = mkdtempSync(join(tmpdir(), 'mlbt-defer-'));
+  try {
+    const folder = join(d, 'm');
+    const sp = join(d, 'state.json');
+    mkdirSync(folder);
+    put(folder, 'config.yaml', CONFIG);
+    put(folder, 'a.yaml', service('a'));
+    const logger = pino({ level: 'silent' });
+    const queued: (() => void)[] = [];
+    const rt = new Standalone(
+      { paths: [folder], node: 'n1', nodeAddress: '192.0.2.100', statePath: sp, logger, deferStateWrite: (w) => queued.push(w), backgroundStateWrite: true },
+      createDeps({ nodeName: 'n1', logger, layer2: false, bgp: new RecordingSpeaker() }),
+    );
+    assert.equal(rt.start().ok, true);
+    queued.shift()?.();
+    await rt.settleState();
+    assert.deepEqual(JSON.parse(readFileSync(sp, 'utf8')).assignments, { 'default/a': { ips: ['192.0.2.0'], pool: 'pool' } });
+    assert.equal(rt.status().stateFile.error, null);
+    // reloads while a write runs: the latest assignments end up on disk; stop() waits for them
+    put(folder, 'b.yaml', service('b'));
+    assert.equal(rt.reload().ok, true);
+    queued.shift()?.();
+    put(folder, 'c.yaml', service('c'));
+    assert.equal(rt.reload().ok, true);
+    unlinkSync(join(folder, 'a.yaml'));
+    assert.equal(rt.reload().ok, true);
+    await rt.stop();
+    assert.deepEqual(Object.keys(JSON.parse(readFileSync(sp, 'utf8')).assignments), ['default/b', 'default/c']);
+  } finally {
+    rmSync(d, { recursive: true, force: true });
+  }
+});

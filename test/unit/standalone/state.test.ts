@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { loadState, saveState, serializeState } from '../../../src/standalone/state.ts';
+import { BackgroundStateWriter, loadState, previousStateName, saveState, serializeState } from '../../../src/standalone/state.ts';
 
 function tmp(): string {
   return mkdtempSync(join(tmpdir(), 'mlbt-state-'));
@@ -132,6 +132,33 @@ test('both generations unusable: empty, and the error says so', () => {
     assert.deepEqual(s.assignments, {});
     assert.equal(s.recoveredFrom, undefined);
     assert.match(s.error ?? '', /previous generation is unusable too/);
+  } finally {
+    rmSync(d, { recursive: true, force: true });
+  }
+});
+
+test('background writer: one write at a time, the latest of the waiting ones wins, .prev kept, errors reported', async () => {
+  const d = mkdtempSync(join(tmpdir(), 'mlbt-state-bg-'));
+  try {
+    const path = join(d, 'state.json');
+    const w = new BackgroundStateWriter(path);
+    const done: string[] = [];
+    const text = (ip: string): string => serializeState({ 'default/a': { ips: [ip], pool: 'p' } });
+    w.write(text('192.0.2.1'), () => true, (e) => done.push(`1:${e === null ? 'ok' : e.message}`));
+    // asked for while the first runs: only the last of these is written
+    w.write(text('192.0.2.2'), () => true, (e) => done.push(`2:${e === null ? 'ok' : e.message}`));
+    w.write(text('192.0.2.3'), () => true, (e) => done.push(`3:${e === null ? 'ok' : e.message}`));
+    await w.settle();
+    assert.deepEqual(done, ['1:ok', '3:ok']);
+    assert.deepEqual(loadState(path).assignments, { 'default/a': { ips: ['192.0.2.3'], pool: 'p' } });
+    assert.deepEqual(loadState(previousStateName(path)).assignments, { 'default/a': { ips: ['192.0.2.1'], pool: 'p' } });
+    assert.deepEqual(readdirSync(d).sort(), ['state.json', 'state.json.prev'], 'no temp file left');
+
+    const bad = new BackgroundStateWriter(join(d, 'missing', 'state.json'));
+    let err: Error | null = null;
+    bad.write(text('192.0.2.4'), () => true, (e) => (err = e));
+    await bad.settle();
+    assert.match(String((err as Error | null)?.message), /cannot write state file .*missing\/state\.json: ENOENT/);
   } finally {
     rmSync(d, { recursive: true, force: true });
   }
