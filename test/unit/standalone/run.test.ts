@@ -59,8 +59,16 @@ test('run(): watch, reload, keep last good, persist, serve, stop', async () => {
       ['web', ['203.0.113.10']],
     ]);
     assert.equal(plans.at(-1)?.[0]?.routes.length, 2);
-    const saved = JSON.parse(readFileSync(statePath, 'utf8')) as { assignments: Record<string, unknown> };
-    assert.deepEqual(Object.keys(saved.assignments), ['default/api', 'default/web']);
+    // the state file is written in the background right after the announcement
+    const savedKeys = (): string[] => {
+      try {
+        return Object.keys((JSON.parse(readFileSync(statePath, 'utf8')) as { assignments: Record<string, unknown> }).assignments);
+      } catch {
+        return [];
+      }
+    };
+    await until('state file written', async () => (savedKeys().length === 2 ? true : undefined));
+    assert.deepEqual(savedKeys(), ['default/api', 'default/web']);
 
     // a broken edit: last good config keeps running, errors visible
     const nPlans = plans.length;
