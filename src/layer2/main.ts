@@ -10,6 +10,9 @@
 //     "partitionPolicy": "majority", "statusFile": "/tmp/x.json", "logLevel": "info",
 //     "probeIntervalMs": 200, "deadAfterMs": 1000, "linkPollMs": 200 }
 // SIGTERM/SIGINT stop it cleanly (peers are told it is leaving). Exit status 2 on a bad file.
+// SIGHUP re-reads the file and applies its "services" and "members" (a node selector or
+// candidate change, as the Kubernetes speaker applies a new plan; a file started without other
+// members stays alone); the other fields need a restart. A bad file on SIGHUP is logged and the running configuration kept.
 
 import { readFileSync, writeFileSync, renameSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -18,6 +21,7 @@ import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { z } from 'zod';
 import { Layer2Agent, type Layer2AgentOptions } from './agent.ts';
+import type { MemberAddress } from './members.ts';
 import type { ServiceEntry } from './ownership.ts';
 import type { LabelSelector } from '../model/selector.ts';
 
@@ -85,6 +89,10 @@ export function servicesFromFile(f: Layer2NodeFile): ServiceEntry[] {
   });
 }
 
+function memberAddresses(f: Layer2NodeFile): MemberAddress[] {
+  return f.members.map((m) => ({ name: m.name, address: m.address, ...(m.port ? { port: m.port } : {}) }));
+}
+
 async function main(argv: string[]): Promise<void> {
   const i = argv.indexOf('--config');
   const path = i >= 0 ? argv[i + 1] : undefined;
@@ -97,7 +105,7 @@ async function main(argv: string[]): Promise<void> {
   }
   const logger = pino({ level: f.logLevel, base: { node: f.node } });
   const registry = new Registry();
-  const o: Layer2AgentOptions = { logger, nodeName: f.node, registry, members: f.members.map((m) => ({ name: m.name, address: m.address, ...(m.port ? { port: m.port } : {}) })) };
+  const o: Layer2AgentOptions = { logger, nodeName: f.node, registry, members: memberAddresses(f) };
   if (f.secret) o.secret = f.secret;
   if (f.bind) o.bind = f.bind;
   if (f.partitionPolicy) o.partitionPolicy = f.partitionPolicy;
@@ -130,6 +138,19 @@ async function main(argv: string[]): Promise<void> {
   }
   agent.setServices(servicesFromFile(f));
   writeStatus();
+  process.on('SIGHUP', () => {
+    let next: Layer2NodeFile;
+    try {
+      next = parseNodeFile(readFileSync(path, 'utf8'), path);
+    } catch (e) {
+      logger.error({ err: (e as Error).message }, 'layer2: reload failed, keeping the running configuration');
+      return;
+    }
+    if (next.node !== f.node) logger.warn({ node: next.node }, 'layer2: reload cannot rename the node; restart instead');
+    agent.setMembers(memberAddresses(next));
+    agent.setServices(servicesFromFile({ ...next, node: f.node }));
+    logger.info({ services: next.services.length, members: next.members.length }, 'layer2: configuration reloaded');
+  });
   let stopping = false;
   const stop = (): void => {
     if (stopping) return;

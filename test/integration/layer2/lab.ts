@@ -116,6 +116,14 @@ export class Lab {
     return p.pid;
   }
 
+  /** Rewrites the node's config file and sends its speaker SIGHUP (re-reads services and members). */
+  reconfigure(n: NodeSpec, config: object): void {
+    const p = this.procs.get(n.name);
+    if (!p || p.exitCode !== null || p.signalCode !== null) throw new Error(`speaker of ${n.name} is not running`);
+    writeFileSync(join(this.dir, `${n.name}.json`), JSON.stringify({ ...config, statusFile: join(this.dir, `${n.name}.status.json`) }));
+    p.kill('SIGHUP');
+  }
+
   status(n: NodeSpec): { owners: Record<string, string | null>; alive: string[]; announcing: { ip: string; interfaces: string[] }[] } | null {
     try {
       return JSON.parse(readFileSync(join(this.dir, `${n.name}.status.json`), 'utf8')) as {
@@ -202,6 +210,13 @@ export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeou
 export function arpingOnce(ns: string, iface: string, ip: string, count = 2): string[] {
   const out = sh('ip', ['netns', 'exec', ns, 'arping', '-r', '-i', iface, '-c', String(count), '-W', '0.2', ip], true);
   return [...new Set(out.split('\n').map((l) => l.trim().toLowerCase()).filter((l) => /^([0-9a-f]{2}:){5}[0-9a-f]{2}$/.test(l)))];
+}
+
+/** The link-layer address the client's kernel neighbour table holds for `ip` (lowercase) or null. */
+export function neighbourMAC(ns: string, iface: string, ip: string): string | null {
+  const out = sh('ip', ['-n', ns, 'neigh', 'show', 'to', ip, 'dev', iface], true);
+  const m = /lladdr ([0-9a-f:]{17})/i.exec(out);
+  return m?.[1] ? m[1].toLowerCase() : null;
 }
 
 /** One ndisc6 resolution: the target link-layer address (lowercase) or null. */
