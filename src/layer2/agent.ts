@@ -7,11 +7,14 @@
 // Used by the Kubernetes speaker (members = speakers on Ready nodes) and by standalone (no
 // members: a single node always owns its IPs). `src/layer2/main.ts` runs one from a JSON file.
 //
-// Handover (planned stop, drain): setLeaving(true) makes the heartbeats say "leaving", so the
-// other speakers elect new owners at once; this node keeps answering for every IP it owned until
-// the new owner's heartbeat lists the IP as announced (it answers and has sent its gratuitous
-// ARP / unsolicited NA), or until handoverTimeoutMs. Only then it stops answering: the client
-// never sees a moment without an owner. An IP no other speaker can take is released at once.
+// Every move between live speakers is make-before-break (handover.ts): an IP this node no longer
+// owns stays answered until its new owner's heartbeat lists it as announced (it answers and has
+// sent its gratuitous ARP / unsolicited NA), or until moveTimeoutMs (3 s); the new owner
+// announces the IP again once the old owner went quiet. Failback (a node back, eligible again),
+// node selector / endpoint changes, views converging at different times: the client never sees
+// a moment without an answer. A planned stop or drain: setLeaving(true) makes the heartbeats say
+// "leaving", so the other speakers elect new owners at once; the same handover then runs with
+// handoverTimeoutMs (1.5 s). An IP no other speaker can take is released at once.
 
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
@@ -21,8 +24,8 @@ import type { Layer2Plan } from '../planner/types.ts';
 import { Layer2Announcer } from './announcer.ts';
 import { selectInterfaces, type InterfaceSnapshot } from './interfaces.ts';
 import { Members, type MemberAddress } from './members.ts';
+import { HandoverState, type HandoverStep } from './handover.ts';
 import { decideOwnership, type OwnershipResult, type PartitionPolicy, type ServiceEntry } from './ownership.ts';
-import type { OwnedEntry } from './announcer.ts';
 import { readCarrier, readInterfaceSnapshot } from './sysnet.ts';
 
 export interface Layer2AgentOptions {
@@ -45,8 +48,12 @@ export interface Layer2AgentOptions {
   snapshot?: () => InterfaceSnapshot;
   /** Carrier source (tests); default /sys/class/net/IF/carrier. */
   carrier?: (name: string) => boolean;
-  /** Handover: longest wait for the new owners to confirm (default 1500 ms). */
+  /** Leaving (planned stop, drain): longest wait for the new owners to confirm (default 1500 ms). */
   handoverTimeoutMs?: number;
+  /** Moves between live speakers: longest time a lost IP stays answered unconfirmed (default 3000 ms). */
+  moveTimeoutMs?: number;
+  /** Clock of the handovers (tests); default Date.now. */
+  now?: () => number;
 }
 
 export interface Layer2AgentStatus {
@@ -58,7 +65,12 @@ export interface Layer2AgentStatus {
   ineligible: string[];
   owners: Record<string, string | null>;
   announcing: { ip: string; interfaces: string[] }[];
-  /** Leaving (planned stop / drain): IPs still answered until their new owner confirms. */
+  /**
+   * IPs this node no longer owns but still answers until their new owner confirms (make-before-break);
+   * `to`: the owner elected here (null: this node is no longer a candidate; whoever announces it).
+   */
+  handingOver: { ip: string; to: string | null; remainingMs: number }[];
+  /** Leaving (planned stop / drain): the same list, while leaving. */
   leaving?: { handingOver: { ip: string; to: string | null }[] };
   /** Per-IP counters of the responder. */
   stats: Record<string, { requestsReceived: number; responsesSent: number; gratuitousSent: number }>;
@@ -81,8 +93,8 @@ export class Layer2Agent extends EventEmitter {
   private memberList: MemberAddress[];
   private servicesLoaded = false;
   private leaving = false;
-  /** IPs still answered while leaving, until the new owner confirms or the timer fires. */
-  private handingOver = new Map<string, OwnedEntry>();
+  /** IPs still answered after a move, until the new owner confirms or the timeout. */
+  private readonly handover = new HandoverState();
   private handoverTimer: NodeJS.Timeout | undefined;
   private handoverWaiters: (() => void)[] = [];
 
@@ -195,43 +207,30 @@ export class Layer2Agent extends EventEmitter {
   setLeaving(leaving: boolean): void {
     if (leaving === this.leaving) return;
     this.leaving = leaving;
-    this.clearHandover();
-    if (leaving) {
-      for (const e of this.last.owned) this.handingOver.set(e.ip, e);
-      this.log.info({ ips: [...this.handingOver.keys()] }, 'layer2: leaving, handing the addresses over to their next owners');
-      if (this.handingOver.size > 0) {
-        this.handoverTimer = setTimeout(() => {
-          this.handoverTimer = undefined;
-          if (this.handingOver.size === 0) return;
-          this.log.warn({ ips: [...this.handingOver.keys()], timeoutMs: this.handoverTimeoutMs }, 'layer2: handover not confirmed in time: addresses released');
-          this.handingOver.clear();
-          this.recompute();
-        }, this.handoverTimeoutMs);
-      }
-    } else {
-      this.log.info('layer2: serving again');
-    }
+    if (leaving) this.log.info({ ips: this.last.owned.map((e) => e.ip) }, 'layer2: leaving, handing the addresses over to their next owners');
+    else this.log.info('layer2: serving again');
     this.members?.setLeaving(leaving);
     this.recompute();
   }
 
-  /** Resolves once no IP is still being handed over (at most handoverTimeoutMs after setLeaving). */
+  /** Resolves once no IP is still being handed over (while leaving: at most handoverTimeoutMs after setLeaving). */
   handoverDone(): Promise<void> {
-    if (this.handingOver.size === 0) return Promise.resolve();
+    if (this.handover.handingOver().length === 0) return Promise.resolve();
     return new Promise((resolve) => this.handoverWaiters.push(resolve));
   }
 
-  private get handoverTimeoutMs(): number {
-    return this.opts.handoverTimeoutMs ?? 1500;
+  private now(): number {
+    return (this.opts.now ?? Date.now)();
   }
 
-  private clearHandover(): void {
+  private clearHandoverTimer(): void {
     if (this.handoverTimer) clearTimeout(this.handoverTimer);
     this.handoverTimer = undefined;
-    this.handingOver.clear();
   }
 
   status(): Layer2AgentStatus {
+    const handing = this.handover.handingOver();
+    const now = this.now();
     const states = this.members?.table.states() ?? [];
     return {
       node: this.opts.nodeName,
@@ -241,7 +240,8 @@ export class Layer2Agent extends EventEmitter {
       ineligible: [...this.selfIneligible].sort(),
       owners: { ...this.last.owners },
       announcing: this.announcer.status().map((s) => ({ ip: s.ip, interfaces: s.interfaces })),
-      ...(this.leaving ? { leaving: { handingOver: [...this.handingOver.keys()].map((ip) => ({ ip, to: this.last.owners[ip] ?? null })) } } : {}),
+      handingOver: handing.map((h) => ({ ip: h.ip, to: h.to, remainingMs: Math.max(0, h.until - now) })),
+      ...(this.leaving ? { leaving: { handingOver: handing.map((h) => ({ ip: h.ip, to: h.to })) } } : {}),
       stats: this.announcer.stats(),
     };
   }
@@ -249,7 +249,8 @@ export class Layer2Agent extends EventEmitter {
   async stop(): Promise<void> {
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
-    this.clearHandover();
+    this.clearHandoverTimer();
+    this.handover.clear();
     this.releaseWaiters();
     await this.announcer.stop();
     await this.members?.stop();
@@ -297,15 +298,43 @@ export class Layer2Agent extends EventEmitter {
       policy: this.opts.partitionPolicy ?? 'majority',
     });
     this.last = res;
-    if (this.leaving) this.confirmHandover(res);
-    const owned = [...res.owned, ...[...this.handingOver.values()].filter((e) => !res.owned.some((o) => o.ip === e.ip))];
-    this.members?.setAnnouncing(owned.map((e) => e.ip));
-    const ownedKey = JSON.stringify(owned);
+    const step = this.handover.step({
+      now: this.now(),
+      owned: res.owned,
+      owners: res.owners,
+      hasQuorum: res.hasQuorum,
+      peersAlive: (this.members?.alive() ?? []).filter((n) => n !== this.opts.nodeName),
+      announcersOf: (ip) => table?.announcersOf(ip) ?? [],
+      othersAnswer: (ip) => table?.othersAnswer(ip) ?? false,
+      timeoutMs: this.leaving ? (this.opts.handoverTimeoutMs ?? 1500) : (this.opts.moveTimeoutMs ?? 3000),
+    });
+    this.logHandover(step);
+    const ownedKey = JSON.stringify(step.answer);
     if (ownedKey !== this.lastOwnedKey || interfacesChanged) {
       this.lastOwnedKey = ownedKey;
-      this.announcer.setOwned(owned);
+      this.announcer.setOwned(step.answer);
     }
-    const ownersKey = JSON.stringify([res.owners, res.hasQuorum, this.members?.alive() ?? []]);
+    // after the responder has its sockets: "a" must only list what is really answered (the old
+    // owner stops answering when it reads it)
+    const answered = new Set(this.announcer.status().filter((a) => a.interfaces.length > 0).map((a) => a.ip));
+    this.members?.setAnnouncing(
+      res.owned.map((e) => e.ip).filter((ip) => answered.has(ip)),
+      step.handingOver.map((h) => h.ip),
+    );
+    if (step.reannounce.length > 0) {
+      this.log.info({ ips: step.reannounce }, 'layer2: the previous owner stopped answering: announcing again');
+      this.announcer.reannounce(step.reannounce);
+    }
+    this.clearHandoverTimer();
+    if (step.nextDeadline !== undefined) {
+      this.handoverTimer = setTimeout(() => {
+        this.handoverTimer = undefined;
+        this.recompute();
+      }, Math.max(0, step.nextDeadline - this.now()));
+    } else {
+      this.releaseWaiters();
+    }
+    const ownersKey = JSON.stringify([res.owners, res.hasQuorum, this.members?.alive() ?? [], step.handingOver.map((h) => h.ip)]);
     if (ownersKey !== this.lastOwnersKey) {
       this.lastOwnersKey = ownersKey;
       this.log.info({ owners: res.owners, hasQuorum: res.hasQuorum, alive: this.members?.alive() }, 'layer2: owners');
@@ -313,24 +342,15 @@ export class Layer2Agent extends EventEmitter {
     }
   }
 
-  /**
-   * Drops from the handover the IPs whose new owner answers now (its heartbeat lists them), and
-   * those no other speaker can take (nobody to wait for).
-   */
-  private confirmHandover(res: OwnershipResult): void {
-    for (const ip of [...this.handingOver.keys()]) {
-      const to = res.owners[ip] ?? null;
-      const entry = this.entries.find((e) => e.ip === ip);
-      const confirmed = to !== null && to !== this.opts.nodeName && (this.members?.table.announcingOf(to).has(ip) ?? false);
-      if (confirmed || to === null || !entry || !res.hasQuorum) {
-        this.handingOver.delete(ip);
-        this.log.info({ ip, to, confirmed }, confirmed ? 'layer2: handover confirmed by the new owner: stopped answering' : 'layer2: no other speaker can take the address: stopped answering');
-      }
-    }
-    if (this.handingOver.size === 0) {
-      if (this.handoverTimer) clearTimeout(this.handoverTimer);
-      this.handoverTimer = undefined;
-      this.releaseWaiters();
+  private logHandover(step: HandoverStep): void {
+    for (const h of step.started) this.log.info({ ip: h.ip, to: h.to }, 'layer2: address moves to another speaker: answering until it confirms');
+    for (const e of step.ended) {
+      const f = { ip: e.ip, to: e.to, by: e.by, afterMs: e.afterMs };
+      if (e.reason === 'confirmed') this.log.info(f, 'layer2: handover confirmed by the new owner: stopped answering');
+      else if (e.reason === 'timeout') this.log.warn(f, 'layer2: handover not confirmed in time: stopped answering');
+      else if (e.reason === 'owned-again') this.log.info(f, 'layer2: elected again while handing over: answering as the owner');
+      else if (e.reason === 'no-quorum') this.log.info(f, 'layer2: lost the quorum while handing over: stopped answering');
+      else this.log.info(f, 'layer2: no other speaker can take the address: stopped answering');
     }
   }
 

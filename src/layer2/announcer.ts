@@ -3,7 +3,8 @@
 //
 // - setOwned(entries) replaces the owned set. Lost IPs stop being answered at once (the entry
 //   is gone before the next frame is looked at). Gained (IP, interface) pairs get gratuitous
-//   ARPs / unsolicited NAs at GRATUITOUS_SCHEDULE_MS offsets (0 s, 0.5 s, 1 s, 2 s).
+//   ARPs / unsolicited NAs at GRATUITOUS_SCHEDULE_MS offsets (0 s, 0.5 s, 1 s, 2 s);
+//   reannounce(ips) sends that schedule again (the previous owner stopped answering).
 // - Interfaces are re-read every `refreshMs` (addresses, carrier), so an interface that comes
 //   back (or an address added later) starts answering without a new setOwned.
 // - One AF_PACKET socket per (interface, ethertype) in use; IPv6 sockets join the
@@ -127,6 +128,20 @@ export class Layer2Announcer extends EventEmitter {
     this.desired = entries.map((e) => ({ ip: e.ip, interfaces: [...e.interfaces] }));
     this.warned.clear();
     this.apply();
+  }
+
+  /**
+   * Sends the gratuitous ARPs / unsolicited NAs of these owned IPs again (same schedule as on a
+   * gain), on every interface they are answered on: another node that answered too went quiet.
+   */
+  reannounce(ips: readonly string[]): void {
+    if (this.stopped) return;
+    for (const text of ips) {
+      const ip = tryParseIP(text);
+      const o = ip ? this.owned.get(formatIP(ip)) : undefined;
+      if (!o) continue;
+      for (const ifn of o.ifaces) this.scheduleGratuitous(o, ifn);
+    }
   }
 
   /** Owned IPs and the interfaces each is answered on now. */

@@ -5,7 +5,8 @@
 //   "ML2" | version (1) | HMAC-SHA256(secret, "ML2" | version | body) (32 bytes) | body
 //   body = UTF-8 JSON {"n": node, "b": boot id, "s": seq, "t": unix ms, "x": [ineligible IPs],
 //                      "r": 1 once it has its services loaded (ready to be elected), "l": 1 if leaving,
-//                      "a": [IPs it answers ARP/NDP for now] (optional; the handover confirmation)}
+//                      "a": [IPs it answers ARP/NDP for as their owner] (optional; the handover confirmation),
+//                      "h": [IPs it still answers while handing them over] (optional; see handover.ts)}
 // Every speaker sends one to every other member each probe interval (200 ms by default).
 //
 // Acceptance (MemberTable.accept): valid HMAC (constant-time compare) with the shared secret;
@@ -15,6 +16,8 @@
 // accepted message is younger than deadAfter (1000 ms default: 5 missed probes), and dead at
 // once when it says it is leaving. A member that said it is leaving stays "left" until it says
 // otherwise: it no longer counts towards the quorum (it left on purpose, it is not partitioned).
+// What a member answers for ("a" + "h") is believed while its last message is younger than
+// deadAfter, even when it is leaving (it keeps answering while it hands its addresses over).
 
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
@@ -34,8 +37,10 @@ export interface GossipMessage {
   /** The sender has loaded its services and interfaces: its ineligible list is meaningful. */
   ready: boolean;
   leaving: boolean;
-  /** IPs the sender answers ARP/NDP for right now (a leaving owner waits for this). */
+  /** IPs the sender answers ARP/NDP for right now as their owner (an old owner waits for this). */
   announcing: string[];
+  /** IPs the sender still answers while handing them over to their new owner (absent: none). */
+  handingOver?: string[];
 }
 
 export class GossipError extends Error {
@@ -54,6 +59,7 @@ export function encodeGossip(msg: GossipMessage, secret: Buffer): Buffer {
     JSON.stringify({
       n: msg.node, b: msg.boot, s: msg.seq, t: msg.ts, x: msg.ineligible,
       ...(msg.ready ? { r: 1 } : {}), ...(msg.leaving ? { l: 1 } : {}), ...(msg.announcing.length > 0 ? { a: msg.announcing } : {}),
+      ...(msg.handingOver && msg.handingOver.length > 0 ? { h: msg.handingOver } : {}),
     }),
     'utf8',
   );
@@ -90,7 +96,8 @@ export function decodeGossip(data: Buffer, secret: Buffer): GossipMessage {
   if (typeof o.t !== 'number' || !Number.isFinite(o.t)) throw new GossipError('bad timestamp');
   if (!isStringArray(o.x)) throw new GossipError('bad ineligible list');
   if (o.a !== undefined && !isStringArray(o.a)) throw new GossipError('bad announcing list');
-  return { node: o.n, boot: o.b, seq: o.s, ts: o.t, ineligible: o.x, ready: o.r === 1, leaving: o.l === 1, announcing: o.a ?? [] };
+  if (o.h !== undefined && !isStringArray(o.h)) throw new GossipError('bad handing-over list');
+  return { node: o.n, boot: o.b, seq: o.s, ts: o.t, ineligible: o.x, ready: o.r === 1, leaving: o.l === 1, announcing: o.a ?? [], handingOver: o.h ?? [] };
 }
 
 export interface MemberState {
@@ -102,8 +109,12 @@ export interface MemberState {
   seq: number;
   lastTs: number;
   ineligible: ReadonlySet<string>;
-  /** What it said it answers for in its last message. */
+  /** What it said it answers for as the owner in its last message. */
   announcing: ReadonlySet<string>;
+  /** What it said it still answers while handing it over. */
+  handingOver: ReadonlySet<string>;
+  /** Its last message is younger than deadAfter (true also while it is leaving). */
+  heard: boolean;
   ready: boolean;
   left: boolean;
 }
@@ -134,7 +145,7 @@ export class MemberTable {
     const next = new Map<string, MemberState>();
     for (const n of names) {
       if (n === this.self || next.has(n)) continue;
-      next.set(n, this.members.get(n) ?? { name: n, alive: false, seq: 0, lastTs: 0, ineligible: EMPTY, announcing: EMPTY, ready: false, left: false });
+      next.set(n, this.members.get(n) ?? { name: n, alive: false, seq: 0, lastTs: 0, ineligible: EMPTY, announcing: EMPTY, handingOver: EMPTY, heard: false, ready: false, left: false });
     }
     this.members = next;
   }
@@ -158,6 +169,8 @@ export class MemberTable {
     const oldInel = m.ineligible;
     const oldReady = m.ready;
     const oldAnnouncing = m.announcing;
+    const oldHanding = m.handingOver;
+    const oldHeard = m.heard;
     const oldLeft = m.left;
     m.boot = msg.boot;
     m.seq = msg.seq;
@@ -167,9 +180,13 @@ export class MemberTable {
     m.ineligible = new Set(msg.ineligible);
     m.ready = msg.ready;
     m.announcing = new Set(msg.announcing);
+    m.handingOver = new Set(msg.handingOver ?? []);
+    m.heard = true;
     const aliveNow = this.isAlive(m, now);
     m.alive = aliveNow;
-    const changed = wasAlive !== aliveNow || oldReady !== m.ready || oldLeft !== m.left || !sameSet(oldInel, m.ineligible) || !sameSet(oldAnnouncing, m.announcing);
+    const changed =
+      wasAlive !== aliveNow || oldHeard !== m.heard || oldReady !== m.ready || oldLeft !== m.left ||
+      !sameSet(oldInel, m.ineligible) || !sameSet(oldAnnouncing, m.announcing) || !sameSet(oldHanding, m.handingOver);
     return { ok: true, changed };
   }
 
@@ -177,13 +194,15 @@ export class MemberTable {
     return !m.left && m.lastHeard !== undefined && now - m.lastHeard < this.deadAfterMs;
   }
 
-  /** Re-evaluates timeouts; returns true when some member's liveness changed. */
+  /** Re-evaluates timeouts; returns true when some member's liveness (or being heard) changed. */
   tick(now: number): boolean {
     let changed = false;
     for (const m of this.members.values()) {
       const a = this.isAlive(m, now);
-      if (a !== m.alive) {
+      const h = m.lastHeard !== undefined && now - m.lastHeard < this.deadAfterMs;
+      if (a !== m.alive || h !== m.heard) {
         m.alive = a;
+        m.heard = h;
         changed = true;
       }
     }
@@ -204,6 +223,17 @@ export class MemberTable {
   announcingOf(name: string): ReadonlySet<string> {
     const m = this.members.get(name);
     return m?.alive ? m.announcing : EMPTY;
+  }
+
+  /** The alive members that say they answer for `ip` as its owner (handover confirmation). */
+  announcersOf(ip: string): string[] {
+    return [...this.members.values()].filter((m) => m.alive && m.announcing.has(ip)).map((m) => m.name).sort();
+  }
+
+  /** Whether another member still heard (alive, or leaving) says it answers for `ip` (as owner or handing over). */
+  othersAnswer(ip: string): boolean {
+    for (const m of this.members.values()) if (m.heard && (m.announcing.has(ip) || m.handingOver.has(ip))) return true;
+    return false;
   }
 
   /** The members that count for the quorum (self included): every member except those that left on purpose. */

@@ -8,7 +8,8 @@
 //     "members": [{ "name": "n1", "address": "10.98.0.1", "labels": {...} }, ...],
 //     "services": [{ "ip": "10.99.0.50", "interfaces": [], "nodes": ["n1","n2"], "preferred": [...] }],
 //     "partitionPolicy": "majority", "statusFile": "/tmp/x.json", "logLevel": "info",
-//     "probeIntervalMs": 200, "deadAfterMs": 1000, "linkPollMs": 200 }
+//     "probeIntervalMs": 200, "deadAfterMs": 1000, "linkPollMs": 200,
+//     "handoverTimeoutMs": 1500, "moveTimeoutMs": 3000 }
 // SIGTERM/SIGINT stop it cleanly (peers are told it is leaving). Exit status 2 on a bad file.
 // SIGHUP re-reads the file and applies its "services" and "members" (a node selector or
 // candidate change, as the Kubernetes speaker applies a new plan; a file started without other
@@ -53,6 +54,8 @@ const fileSchema = z.object({
   probeIntervalMs: z.number().int().min(10).optional(),
   deadAfterMs: z.number().int().min(50).optional(),
   linkPollMs: z.number().int().min(10).optional(),
+  handoverTimeoutMs: z.number().int().min(0).optional(),
+  moveTimeoutMs: z.number().int().min(0).optional(),
 });
 
 export type Layer2NodeFile = z.infer<typeof fileSchema>;
@@ -112,6 +115,8 @@ async function main(argv: string[]): Promise<void> {
   if (f.probeIntervalMs) o.probeIntervalMs = f.probeIntervalMs;
   if (f.deadAfterMs) o.deadAfterMs = f.deadAfterMs;
   if (f.linkPollMs) o.linkPollMs = f.linkPollMs;
+  if (f.handoverTimeoutMs !== undefined) o.handoverTimeoutMs = f.handoverTimeoutMs;
+  if (f.moveTimeoutMs !== undefined) o.moveTimeoutMs = f.moveTimeoutMs;
   const agent = new Layer2Agent(o);
   const statusFile = f.statusFile;
   // Status + Prometheus text, rewritten on every change and every second (tests read it).

@@ -52,6 +52,7 @@ export class Members extends EventEmitter {
   private ready = false;
   private leaving = false;
   private announcing: string[] = [];
+  private handingOver: string[] = [];
   private rejected = 0;
   private readonly bind: { address: string; port: number };
 
@@ -120,11 +121,16 @@ export class Members extends EventEmitter {
     this.broadcast(leaving);
   }
 
-  /** The IPs this node answers for now, carried by every heartbeat; sent at once when changed. */
-  setAnnouncing(ips: string[]): void {
+  /**
+   * The IPs this node answers for now as their owner, and those it still answers while handing
+   * them over; carried by every heartbeat, sent at once when changed.
+   */
+  setAnnouncing(ips: string[], handingOver: string[] = []): void {
     const sorted = [...new Set(ips)].sort();
-    if (sorted.join(',') === this.announcing.join(',')) return;
+    const handing = [...new Set(handingOver)].sort();
+    if (sorted.join(',') === this.announcing.join(',') && handing.join(',') === this.handingOver.join(',')) return;
     this.announcing = sorted;
+    this.handingOver = handing;
     this.broadcast(this.leaving);
   }
 
@@ -143,6 +149,9 @@ export class Members extends EventEmitter {
     if (!sock) return;
     // Tell the peers we are leaving, and let the datagrams go out before closing (a close
     // cancels sends still queued in libuv); bounded so a stuck send cannot block shutdown.
+    // The node answers for nothing any more: the new owners re-announce what they took over.
+    this.announcing = [];
+    this.handingOver = [];
     await Promise.race([Promise.all(this.broadcast(true)), new Promise((r) => setTimeout(r, 300))]);
     this.sock = undefined;
     await new Promise<void>((resolve) => sock.close(() => resolve()));
@@ -162,7 +171,7 @@ export class Members extends EventEmitter {
     let data: Buffer;
     try {
       data = encodeGossip(
-        { node: this.table.self, boot: this.boot, seq: ++this.seq, ts: this.now(), ineligible: this.ineligible, ready: this.ready, leaving, announcing: leaving ? [] : this.announcing },
+        { node: this.table.self, boot: this.boot, seq: ++this.seq, ts: this.now(), ineligible: this.ineligible, ready: this.ready, leaving, announcing: leaving ? [] : this.announcing, handingOver: this.handingOver },
         this.secret,
       );
     } catch (e) {

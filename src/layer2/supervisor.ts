@@ -105,13 +105,18 @@ export class Layer2Supervisor extends EventEmitter {
     await this.agent?.handoverDone();
   }
 
+  /**
+   * The addresses this node answers for: those elected to it, and those it still answers while
+   * handing them over (make-before-break), so ServiceL2Status and metallb_speaker_announced name
+   * the old owner until the new one confirms, and only the new one afterwards.
+   */
   announcing(): string[] {
     const st = this.agent?.status();
     if (!st || !st.hasQuorum) return [];
-    return Object.entries(st.owners)
+    const owned = Object.entries(st.owners)
       .filter(([, owner]) => owner === this.o.nodeName)
-      .map(([ip]) => ip)
-      .sort();
+      .map(([ip]) => ip);
+    return [...new Set([...owned, ...st.handingOver.map((h) => h.ip)])].sort();
   }
 
   /** Per-address responder state: interfaces, selection rule, counters. */

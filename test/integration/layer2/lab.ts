@@ -15,6 +15,11 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+// The speakers and the client's probes run at a raised CPU priority (nice -10): the tests count
+// ARP/NDP requests left unanswered for 40 ms, and on a loaded 2-core machine a speaker or arping
+// starved of CPU for half a second would otherwise look like a gap in the protocol.
+const PRIORITY = ['nice', '-n', '-10'];
+
 export const REPO = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../..');
 const MAIN = join(REPO, 'src/layer2/main.ts');
 
@@ -106,7 +111,7 @@ export class Lab {
     const cfgPath = join(this.dir, `${n.name}.json`);
     writeFileSync(cfgPath, JSON.stringify({ ...config, statusFile: join(this.dir, `${n.name}.status.json`) }));
     const out = openSync(join(this.dir, `${n.name}.log`), 'a');
-    const p = spawn('ip', ['netns', 'exec', n.ns, process.execPath, '--import', 'tsx', MAIN, '--config', cfgPath], {
+    const p = spawn('ip', ['netns', 'exec', n.ns, ...PRIORITY, process.execPath, '--import', 'tsx', MAIN, '--config', cfgPath], {
       cwd: REPO,
       stdio: ['ignore', out, out],
     });
@@ -163,7 +168,7 @@ export class Lab {
       stdio[1] = fd;
       stdio[2] = fd;
     }
-    const p = spawn('ip', ['netns', 'exec', ns, ...cmd], { stdio });
+    const p = spawn('ip', ['netns', 'exec', ns, ...PRIORITY, ...cmd], { stdio });
     if (fd !== undefined) closeSync(fd);
     this.others.add(p);
     p.once('exit', () => this.others.delete(p));
