@@ -97,7 +97,7 @@ export function decodeGossip(data: Buffer, secret: Buffer): GossipMessage {
   if (!isStringArray(o.x)) throw new GossipError('bad ineligible list');
   if (o.a !== undefined && !isStringArray(o.a)) throw new GossipError('bad announcing list');
   if (o.h !== undefined && !isStringArray(o.h)) throw new GossipError('bad handing-over list');
-  return { node: o.n, boot: o.b, seq: o.s, ts: o.t, ineligible: o.x, ready: o.r === 1, leaving: o.l === 1, announcing: o.a ?? [], handingOver: o.h ?? [] };
+  return { node: o.n, boot: o.b, seq: o.s, ts: o.t, ineligible: o.x, ready: o.r === 1, leaving: o.l === 1, announcing: o.a ?? [], ...(o.h !== undefined ? { handingOver: o.h } : {}) };
 }
 
 export interface MemberState {

@@ -120,3 +120,27 @@ test('handover facts: the announcing list travels and is a change; a member that
   assert.deepEqual(t.quorumMembers(), ['n1', 'n2', 'n3']);
   assert.deepEqual(t.alive(), ['n1', 'n2']);
 });
+
+test('handing-over facts: "h" travels; what a leaving member still answers is believed while it is heard; confirmations need "a" from an alive member', () => {
+  const m = msg({ announcing: ['10.0.0.5'], handingOver: ['10.0.0.6', '2001:db8::6'] });
+  assert.deepEqual(decodeGossip(encodeGossip(m, secret), secret), m);
+  assert.equal(decodeGossip(encodeGossip(msg(), secret), secret).handingOver, undefined, 'no "h": nothing handed over');
+  const t = new MemberTable('n1', { deadAfterMs: 1000 });
+  t.setMembers(['n2', 'n3']);
+  assert.deepEqual(t.accept(msg({ ts: 1000, announcing: ['10.0.0.5'], handingOver: ['10.0.0.6'] }), 1000), { ok: true, changed: true });
+  assert.deepEqual(t.announcersOf('10.0.0.5'), ['n2']);
+  assert.deepEqual(t.announcersOf('10.0.0.6'), [], 'handed over is not owned');
+  assert.equal(t.othersAnswer('10.0.0.6'), true);
+  assert.equal(t.othersAnswer('10.0.0.7'), false);
+  // a new "h" list alone is a change
+  assert.deepEqual(t.accept(msg({ seq: 2, ts: 1100, announcing: ['10.0.0.5'] }), 1100), { ok: true, changed: true });
+  assert.equal(t.othersAnswer('10.0.0.6'), false);
+  // leaving: dead at once, owns nothing, but what it still hands over counts while it is heard
+  t.accept(msg({ seq: 3, ts: 1200, leaving: true, handingOver: ['10.0.0.5'] }), 1200);
+  assert.deepEqual(t.alive(), ['n1']);
+  assert.deepEqual(t.announcersOf('10.0.0.5'), []);
+  assert.equal(t.othersAnswer('10.0.0.5'), true);
+  assert.equal(t.tick(2100), false);
+  assert.equal(t.tick(2200), true, 'no longer heard: a change');
+  assert.equal(t.othersAnswer('10.0.0.5'), false);
+});
