@@ -16,7 +16,7 @@ import { readdirSync, statSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** Integration files that run alone: CPU-heavy benchmarks and timing-sensitive failover measurements. */
-const SERIAL = new Set(['test/integration/bench/smoke.test.ts', 'test/integration/layer2/layer2.test.ts', 'test/integration/layer2/handover.test.ts']);
+const SERIAL = new Set(['test/integration/bench/smoke.test.ts', 'test/integration/layer2/layer2.test.ts', 'test/integration/layer2/handover.test.ts', 'test/integration/layer2/failback.test.ts']);
 
 function find(dir) {
   if (!existsSync(dir)) return [];
