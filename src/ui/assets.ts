@@ -22,7 +22,9 @@ export const INDEX_HTML = `<!doctype html>
   <section id="config-section"></section>
   <section><h2>BGP sessions</h2><div id="sessions" class="cards"></div></section>
   <section><h2>Services</h2><div id="services"></div></section>
+  <section id="layer2-section" hidden><h2>Layer 2</h2><div id="layer2"></div></section>
   <section><h2>Address pools</h2><div id="pools" class="cards"></div></section>
+  <section id="received-section" hidden><h2>Received routes</h2><div id="received"></div></section>
   <section><h2>Routes per router</h2><div id="routers"></div></section>
 </main>
 <footer class="muted">Same data as <a href="/status">/status</a> &middot; <a href="/metrics">/metrics</a> &middot; updated <span id="updated">never</span></footer>
@@ -82,6 +84,8 @@ details table { border: 0; border-top: 1px solid var(--line); border-radius: 0 0
 .notice.bad { background: var(--bad-bg); color: var(--bad); }
 .notice.warn { background: var(--warn-bg); color: var(--warn); }
 .notice ul { margin: 4px 0 0; padding-left: 20px; }
+.card .notice { margin-top: 10px; font-size: 13.5px; }
+[hidden] { display: none !important; }
 footer { text-align: center; padding: 16px; font-size: 13px; }
 footer a { color: var(--accent); }
 @media (max-width: 640px) {
@@ -146,10 +150,13 @@ export const APP_JS = `'use strict';
           ['router ID', s.peerRouterId],
           ['uptime', s.established ? dur(s.uptimeSeconds) : '-'],
           ['prefixes sent', s.prefixesSent + (s.prefixesPlanned !== s.prefixesSent ? ' of ' + s.prefixesPlanned + ' planned' : '')],
-          ['prefixes received', s.prefixesReceived],
+          ['prefixes received', s.prefixesReceived === null ? null : s.prefixesReceived + (s.prefixesAccepted === null ? '' : ' (' + s.prefixesAccepted + ' accepted)')],
+          ['phase', s.phase && s.phase !== 'established' && s.phase !== 'down' ? s.phase : null],
           ['updates sent / recv', s.updatesSent === null ? null : s.updatesSent + ' / ' + (s.updatesReceived === null ? '-' : s.updatesReceived)],
           ['BFD', s.bfd]
-        ]) + (s.lastError ? '<div class="error">' + esc(s.lastError) + '</div>' : '') + '</div>';
+        ]) + (s.staleReceived > 0 ? '<div class="notice warn stale-received">Peer restarting (graceful restart): ' + s.staleReceived + ' received route' + (s.staleReceived === 1 ? '' : 's') +
+          ' kept as stale' + (s.staleReceivedUntil ? ' until ' + esc(new Date(s.staleReceivedUntil).toLocaleTimeString()) : '') + ', still forwarded with until the peer\u2019s End-of-RIB</div>' : '') +
+        (s.lastError ? '<div class="error">' + esc(s.lastError) + '</div>' : '') + '</div>';
     }).join('');
   }
 
@@ -159,8 +166,10 @@ export const APP_JS = `'use strict';
       m.services.map(function (s) {
         return '<tr class="service" data-key="' + esc(s.key) + '">' + td('Service', esc(s.key)) +
           td('IP', s.ips.length ? esc(s.ips.join(', ')) : '<span class="error">' + esc(s.error || 'no IP') + '</span>', 'mono') +
-          td('Pool', esc(s.pool || '-')) + td('Announced to', esc(s.announcedTo.join(', ') || '-')) + td('Layer 2 owner', esc(s.l2Owner || '-')) + '</tr>';
-      }).join('') + '</tbody></table>';
+          td('Pool', esc(s.pool || '-')) + td('Announced to', esc(s.announcedTo.join(', ') || (m.routesPartial ? 'not in the routes listed' : '-'))) +
+          td('Layer 2 owner', esc(s.l2Owner || '-') + (s.l2HandingOverTo ? ' <span class="pill warn handover-pill">handing over to ' + esc(s.l2HandingOverTo.to || 'the next owner') + '</span>' : '')) + '</tr>';
+      }).join('') + '</tbody></table>' +
+      (m.servicesHidden ? '<div class="empty services-hidden">' + m.servicesHidden + ' more Services not shown (see /status?services=all).</div>' : '');
   }
 
   function renderPools(m) {
@@ -169,6 +178,39 @@ export const APP_JS = `'use strict';
       return '<div class="card pool"><div class="title"><span>' + esc(p.name) + '</span><span class="muted">' + p.inUse + ' / ' + p.total + ' (' + p.percent + '%)</span></div>' +
         '<div class="bar' + (p.percent > 90 ? ' high' : '') + '"><span style="width:' + Math.min(100, p.percent) + '%"></span></div></div>';
     }).join('');
+  }
+
+  function renderLayer2(m) {
+    var l = m.layer2;
+    // nothing to say: no election, no address answered, not leaving
+    $('layer2-section').hidden = !l || (l.mode !== 'gossip' && !l.leaving && !l.problem && !l.announcing.length);
+    if (!l) return;
+    var h = '<div class="card layer2"><div class="title"><span>' + esc(l.mode === 'gossip' ? 'elections among the speakers' : 'this node only') + '</span>' +
+      (l.leaving ? pill('warn', 'leaving') : l.hasQuorum === false ? pill('bad', 'no quorum') : pill('ok', 'serving')) + '</div>' +
+      kv([['members alive', l.alive.join(', ')], ['answering for', l.announcing.join(', ') || 'nothing']]) +
+      (l.problem ? '<div class="error">' + esc(l.problem) + '</div>' : '') + '</div>';
+    if (l.leaving) {
+      h += '<div class="notice warn handover"><b>Leaving</b>: ' + (l.handingOver.length ?
+        'handing over (still answering until the new owner confirms)<ul>' + l.handingOver.map(function (x) {
+          return '<li class="mono">' + esc(x.ip) + ' \u2192 ' + esc(x.to || 'no owner yet') + '</li>'; }).join('') + '</ul>' :
+        'every address handed over; not answering for any') + '</div>';
+    }
+    $('layer2').innerHTML = h;
+  }
+
+  function renderReceived(m) {
+    var r = m.received;
+    $('received-section').hidden = !r;
+    if (!r) return;
+    var h = '<div class="card received"><div class="title"><span>Kernel' + (r.table !== null ? ' table ' + r.table : '') + '</span>' +
+      (r.metric !== null ? '<span class="muted">metric ' + r.metric + '</span>' : '') + '</div><dl class="kv">' +
+      '<dt>installed</dt><dd class="received-installed">' + r.installed + '</dd>' +
+      (r.recursive ? '<dt>via resolved next hops</dt><dd>' + r.recursive + '</dd>' : '') + '</dl></div>';
+    if (r.adoptedFromPreviousRun) h += '<div class="notice warn adopted">' + r.adoptedFromPreviousRun + ' route' + (r.adoptedFromPreviousRun === 1 ? '' : 's') +
+      ' of the previous run kept over our graceful restart, not re-learned yet (removed when the restart time is over unless a session learns ' + (r.adoptedFromPreviousRun === 1 ? 'it' : 'them') + ' again)</div>';
+    if (r.failed.length) h += '<div class="notice bad"><b>Not installed</b><ul>' + r.failed.map(function (f) {
+      return '<li><span class="mono">' + esc(f.prefix) + '</span>: ' + esc(f.error) + '</li>'; }).join('') + '</ul></div>';
+    $('received').innerHTML = h;
   }
 
   var openRouters = {};
@@ -185,12 +227,12 @@ export const APP_JS = `'use strict';
       return '<details data-peer="' + esc(r.peer) + '"' + (open ? ' open' : '') + '><summary>' + esc(r.peer) + ' <span class="muted mono">' + esc(r.address || '') + '</span>' +
         pill(stateClass(r.state), r.state) + '<span class="muted">' + (r.routes.length + r.hidden) + ' route' + (r.routes.length + r.hidden === 1 ? '' : 's') + '</span></summary>' +
         (r.routes.length ? '<table class="stack"><thead><tr><th>Prefix</th><th>Next hop</th><th>LOCAL_PREF</th><th>Communities</th></tr></thead><tbody>' + rows + '</tbody></table>' : '<div class="empty" style="padding:10px 14px">No routes.</div>') +
-        (r.hidden ? '<div class="empty" style="padding:8px 14px">' + r.hidden + ' more routes not shown (see /status).</div>' : '') + '</details>';
+        (r.hidden ? '<div class="empty" style="padding:8px 14px">' + r.hidden + ' more routes not shown (see /status?routes=all).</div>' : '') + '</details>';
     }).join('');
   }
 
   function render(m) {
-    renderHeader(m); renderConfig(m); renderSessions(m); renderServices(m); renderPools(m); renderRouters(m);
+    renderHeader(m); renderConfig(m); renderSessions(m); renderServices(m); renderLayer2(m); renderPools(m); renderReceived(m); renderRouters(m);
     $('updated').textContent = new Date().toLocaleTimeString();
     document.body.dataset.generation = String(m.config.generation);
   }

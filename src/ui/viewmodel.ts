@@ -3,6 +3,11 @@
 // /status does not say. This is the only place that knows the /status layouts; when a layout
 // changes, only the readers below change.
 
+import { layer2View, receivedView } from './nodeviews.ts';
+import type { Layer2View, ReceivedView } from './nodeviews.ts';
+
+export type { Layer2View, ReceivedView };
+
 /** Which process serves the page. */
 export type Component = 'standalone' | 'speaker' | 'controller';
 
@@ -23,8 +28,18 @@ export interface SessionView {
   prefixesSent: number;
   /** Routes planned for this session. */
   prefixesPlanned: number;
-  /** Prefixes received from the peer when the speaker counts them, else null. */
+  /** Prefixes the peer announces now (sessions with a receive policy), else null. */
   prefixesReceived: number | null;
+  /** Of those, the ones the receive policy accepted; null without a receive policy. */
+  prefixesAccepted: number | null;
+  /**
+   * Accepted routes kept as stale while the peer restarts (graceful restart, RFC 4724) — still
+   * forwarded with until its End-of-RIB or `staleReceivedUntil`; 0 when none.
+   */
+  staleReceived: number;
+  staleReceivedUntil: string | null;
+  /** Our side's lifecycle phase (established, down, restarting, stale-at-peer, draining, drained). */
+  phase: string | null;
   updatesSent: number | null;
   updatesReceived: number | null;
   /** BFD state when the session has BFD, else null. */
@@ -69,6 +84,8 @@ export interface ServiceView {
   announcedTo: string[];
   /** Layer 2: the node answering ARP/NDP for the Service's IPs, if any. */
   l2Owner: string | null;
+  /** Layer 2: this node is handing the Service's IP over (leaving): to whom (null: nobody yet). */
+  l2HandingOverTo: { to: string | null } | null;
 }
 
 export interface ConfigView {
@@ -100,6 +117,10 @@ export interface ViewModel {
    */
   routesPartial: boolean;
   pools: PoolView[];
+  /** Received routes in the kernel (null: this node installs none). */
+  received: ReceivedView | null;
+  /** The Layer 2 side (null: no Layer 2 driver, e.g. the controller). */
+  layer2: Layer2View | null;
 }
 
 /** The page lists at most this many routes per router (the count of the others is shown). */
@@ -152,7 +173,11 @@ function session(planned: Rec, live: Rec | null, blockedError: string | null): S
     peerRouterId: str(live?.peerRouterId),
     prefixesSent: live ? (num(live.routeCount) ?? arr(live.routes).length) : 0,
     prefixesPlanned: num(planned.routeCount) ?? arr(planned.routes).length,
-    prefixesReceived: num(counters.prefixesReceived) ?? num(live?.prefixesReceived),
+    prefixesReceived: num(live?.receivedPrefixes),
+    prefixesAccepted: num(live?.acceptedPrefixes),
+    staleReceived: num(live?.staleReceivedPrefixes) ?? 0,
+    staleReceivedUntil: str(live?.staleReceivedUntil),
+    phase: str(live?.phase),
     updatesSent: num(counters.updatesSent),
     updatesReceived: num(counters.updatesReceived),
     bfd: str(bfd.state) ?? str(live?.bfdState),
@@ -172,13 +197,20 @@ function pools(v: unknown): PoolView[] {
 const hostOf = (prefix: string): string => prefix.split('/')[0] ?? prefix;
 
 /** The Services shown (at most SERVICES_SHOWN) and how many are not; `total`: the count /status gave. */
-function serviceViews(list: unknown, total: number | null, routers: RouterView[], l2: unknown): { services: ServiceView[]; servicesHidden: number; routesPartial: boolean } {
+function serviceViews(
+  list: unknown,
+  total: number | null,
+  routers: RouterView[],
+  l2: unknown,
+  l2side: Layer2View | null,
+): { services: ServiceView[]; servicesHidden: number; routesPartial: boolean } {
   const all = arr(list);
-  const shown = services(all.slice(0, SERVICES_SHOWN), routers, l2);
+  const handover = new Map((l2side?.handingOver ?? []).map((h) => [h.ip, h.to]));
+  const shown = services(all.slice(0, SERVICES_SHOWN), routers, l2, handover);
   return { services: shown, servicesHidden: Math.max(0, (total ?? all.length) - shown.length), routesPartial: routers.some((r) => r.hidden > 0) };
 }
 
-function services(list: unknown, routers: RouterView[], l2: unknown): ServiceView[] {
+function services(list: unknown, routers: RouterView[], l2: unknown, handover: Map<string, string | null>): ServiceView[] {
   // which session announces which address: a route covers an IP when the IP is its host part
   // (/32, /128) - aggregated routes are matched by their network address only
   const byIp = new Map<string, string[]>();
@@ -209,6 +241,7 @@ function services(list: unknown, routers: RouterView[], l2: unknown): ServiceVie
       error: str(r.error),
       announcedTo,
       l2Owner: o,
+      l2HandingOverTo: ips.filter((ip) => handover.has(ip)).map((ip) => ({ to: handover.get(ip) ?? null }))[0] ?? null,
     };
   });
 }
@@ -257,8 +290,10 @@ function fromStandalone(st: Rec): ViewModel {
     },
     sessions,
     routers,
-    ...serviceViews(st.services, num(st.serviceCount), routers, st.layer2),
+    ...serviceViews(st.services, num(st.serviceCount), routers, st.layer2, layer2View(st.layer2Agent)),
     pools: pools(st.pools),
+    received: receivedView(st.extensions),
+    layer2: layer2View(st.layer2Agent),
   };
 }
 
@@ -291,8 +326,10 @@ function fromSpeaker(st: Rec): ViewModel {
     config: { state: st.configValid === false ? 'invalid' : 'ok', errors: strs(st.configErrors), warnings: [], staleFiles: [], generation: num(st.generation), lastReload: null },
     sessions,
     routers,
-    ...serviceViews(list, null, routers, st.layer2),
+    ...serviceViews(list, null, routers, st.layer2, layer2View(st.layer2Agent)),
     pools: pools(st.pools),
+    received: receivedView(st.extensions),
+    layer2: layer2View(st.layer2Agent),
   };
 }
 
@@ -312,8 +349,10 @@ function fromController(st: Rec): ViewModel {
     config: { state: st.configValid === false ? 'invalid' : 'ok', errors: strs(st.configErrors), warnings: [], staleFiles: [], generation: null, lastReload: null },
     sessions: [],
     routers: [],
-    ...serviceViews(list, null, [], []),
+    ...serviceViews(list, null, [], [], null),
     pools: pools(st.pools),
+    received: null,
+    layer2: null,
   };
 }
 

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { StandaloneStatus } from '../../../src/standalone/runtime.ts';
 import type { SessionStatus } from '../../../src/bgp/speaker/index.ts';
-import { toViewModel, ROUTES_SHOWN } from '../../../src/ui/viewmodel.ts';
+import { toViewModel, ROUTES_SHOWN, SERVICES_SHOWN } from '../../../src/ui/viewmodel.ts';
 import type { ViewModel } from '../../../src/ui/viewmodel.ts';
 import { startHttpServer } from '../../../src/observability/http.ts';
 
@@ -187,4 +187,53 @@ test('the page, its assets, /ui/model and the event stream are served from statu
   } finally {
     await bare.close();
   }
+});
+
+test('stale received routes, routes adopted from the previous run and a Layer 2 handover reach the view model', () => {
+  const st = standalone();
+  const s0 = st.sessions[0];
+  assert.ok(s0?.speaker);
+  st.sessions = [{ ...s0, speaker: { ...s0.speaker, receiveMode: 'all', receivedPrefixes: 3, acceptedPrefixes: 2, staleReceivedPrefixes: 2, staleReceivedUntil: '2026-01-01T00:02:00.000Z', phase: 'established' } }];
+  st.extensions = { receivedRoutes: { table: 254, metric: 20, installed: 3, failed: [{ prefix: '10.9.0.0/24', error: 'no route to the next hop' }], staleRemoved: 0, recursive: 1, adoptedFromPreviousRun: 1, routeCount: 3 } };
+  st.layer2Agent = {
+    mode: 'gossip',
+    problem: null,
+    members: [],
+    agent: {
+      node: 'n1',
+      hasQuorum: true,
+      alive: ['n1', 'n2'],
+      members: [],
+      ineligible: [],
+      owners: { '198.51.100.7': 'n2' },
+      announcing: [{ ip: '198.51.100.7', interfaces: ['eth0'] }],
+      leaving: { handingOver: [{ ip: '198.51.100.7', to: 'n2' }] },
+      stats: {},
+    },
+  };
+  const m = toViewModel('standalone', st);
+  assert.deepEqual(
+    m.sessions.map((s) => [s.prefixesReceived, s.prefixesAccepted, s.staleReceived, s.staleReceivedUntil]),
+    [[3, 2, 2, '2026-01-01T00:02:00.000Z']],
+  );
+  assert.deepEqual(m.received, { table: 254, metric: 20, installed: 3, recursive: 1, failed: [{ prefix: '10.9.0.0/24', error: 'no route to the next hop' }], adoptedFromPreviousRun: 1 });
+  assert.deepEqual(m.layer2, { mode: 'gossip', problem: null, hasQuorum: true, alive: ['n1', 'n2'], announcing: ['198.51.100.7'], leaving: true, handingOver: [{ ip: '198.51.100.7', to: 'n2' }] });
+  assert.deepEqual(m.services.find((s) => s.key === 'default/web')?.l2HandingOverTo, { to: 'n2' });
+  // not leaving, no receive policy, no kernel sync: nothing of it
+  const plain = toViewModel('standalone', standalone());
+  assert.equal(plain.received, null);
+  assert.equal(plain.layer2, null);
+  assert.deepEqual(plain.sessions.map((s) => [s.prefixesReceived, s.prefixesAccepted, s.staleReceived]), [[null, null, 0], [null, null, 0]]);
+  assert.equal(plain.services[0]?.l2HandingOverTo, null);
+});
+
+test('the page lists at most SERVICES_SHOWN Services and counts the others (serviceCount from /status)', () => {
+  const st = standalone({ serviceCount: 1234 });
+  const m = toViewModel('standalone', st);
+  assert.equal(m.services.length, 2);
+  assert.equal(m.servicesHidden, 1232);
+  const many = standalone({ services: Array.from({ length: SERVICES_SHOWN + 3 }, (_, i) => ({ namespace: 'd', name: `s${i}`, ips: [], pool: null, error: 'x' })), serviceCount: SERVICES_SHOWN + 3 });
+  const mm = toViewModel('standalone', many);
+  assert.equal(mm.services.length, SERVICES_SHOWN);
+  assert.equal(mm.servicesHidden, 3);
 });
