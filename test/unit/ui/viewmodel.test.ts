@@ -207,6 +207,7 @@ test('stale received routes, routes adopted from the previous run and a Layer 2 
       ineligible: [],
       owners: { '198.51.100.7': 'n2' },
       announcing: [{ ip: '198.51.100.7', interfaces: ['eth0'] }],
+      handingOver: [{ ip: '198.51.100.7', to: 'n2', remainingMs: 1200 }],
       leaving: { handingOver: [{ ip: '198.51.100.7', to: 'n2' }] },
       stats: {},
     },
