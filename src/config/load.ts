@@ -92,6 +92,8 @@ interface CachedFile {
  */
 export class InputCache {
   private files = new Map<string, CachedFile>();
+  /** buildConfig's last result, reused while its inputs are the same objects. */
+  private readonly memo = new BuildMemo();
   /** The files of the last read, per path given (kept up to date from `changed`). */
   private listings: RootListing[] | undefined;
   private readonly retain: boolean;
@@ -156,7 +158,7 @@ export class InputCache {
       }
     }
     this.files = seen;
-    const set = assemble(parsed, this.retain);
+    const set = assemble(parsed, this.retain, this.memo);
     if (readErrors.length > 0) {
       set.files = [...readErrors.map((d) => ({ file: d.file, ok: false, ...noObjects() })), ...(set.files ?? [])];
       set.errors = [...readErrors, ...set.errors];
@@ -479,7 +481,7 @@ function addDocument(out: ParsedFile, file: string, doc: Document.Parsed, lc: Li
 }
 
 /** The InputSet of parsed files: cluster objects sorted out, buildConfig over the rest. */
-function assemble(files: ParsedFile[], retain: boolean): InputSet {
+function assemble(files: ParsedFile[], retain: boolean, memo?: BuildMemo): InputSet {
   const set: InputSet = {
     errors: [],
     warnings: [],
@@ -538,13 +540,37 @@ function assemble(files: ParsedFile[], retain: boolean): InputSet {
     for (const o of mine.secrets) set.secrets.push(o);
   }
   // cluster objects are ignored by buildConfig: only the configuration documents are passed
-  const built = buildConfig(config, { secrets: set.secrets, nodes: set.nodes });
+  const built = memo ? memo.build(config, set.secrets, set.nodes) : buildConfig(config, { secrets: set.secrets, nodes: set.nodes });
   set.errors.push(...built.errors);
   set.warnings.push(...built.warnings);
   set.errors.sort(compareDiagnostics);
   set.warnings.sort(compareDiagnostics);
   if (set.errors.length === 0 && built.config) set.config = built.config;
   return set;
+}
+
+function sameItems<T>(a: readonly T[], b: readonly T[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/**
+ * buildConfig, but the previous result (the same Config object) when the configuration
+ * documents, Secrets and Nodes are the very objects of the last call (files unchanged): a
+ * reload that only touched Services does not rebuild the configuration, and consumers can
+ * tell an unchanged Config by identity.
+ */
+class BuildMemo {
+  private last: { objects: LoadedObject[]; secrets: Secret[]; nodes: Node[]; result: ReturnType<typeof buildConfig> } | undefined;
+
+  build(objects: LoadedObject[], secrets: Secret[], nodes: Node[]): ReturnType<typeof buildConfig> {
+    const l = this.last;
+    if (l && sameItems(l.objects, objects) && sameItems(l.secrets, secrets) && sameItems(l.nodes, nodes)) return l.result;
+    const result = buildConfig(objects, { secrets, nodes });
+    this.last = { objects, secrets, nodes, result };
+    return result;
+  }
 }
 
 function noObjects(): FileObjects {

@@ -16,7 +16,7 @@
 
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
-import { allocate } from '../allocator/index.ts';
+import { IncrementalAllocation } from '../allocator/index.ts';
 import type { Config } from '../config/types.ts';
 import type { InputSet } from '../config/load.ts';
 import { formatDiagnostic } from '../config/path.ts';
@@ -222,6 +222,8 @@ export class Standalone {
   private readonly now: () => number;
   private readonly log: Logger;
   private readonly background: BackgroundStateWriter | undefined;
+  /** Allocates only the Services that changed when the configuration did not (same output as allocate). */
+  private readonly allocation = new IncrementalAllocation();
 
   constructor(
     private readonly opts: StandaloneOptions,
@@ -303,9 +305,9 @@ export class Standalone {
     if (underLastGood) this.fail(errors, 'keeping the last good configuration; Service changes in the other files are applied under it', staleFiles);
 
     const nodes = this.nodesFor(objects.nodes);
-    let alloc: ReturnType<typeof allocate>;
+    let alloc: ReturnType<IncrementalAllocation['allocate']>;
     try {
-      alloc = allocate({
+      alloc = this.allocation.allocate({
         config,
         services: objects.services,
         namespaces: objects.namespaces,
@@ -328,7 +330,7 @@ export class Standalone {
       } else if (!r.assignment) failed.set(r.key, null);
       const ips = r.assignment?.ips ?? [];
       const before = prev?.assignments[r.key]?.ips;
-      if (ips.length > 0 && (!before || before.join(',') !== ips.join(','))) this.log.info({ service: r.key, ips, pool: r.assignment?.pool }, 'IP assigned');
+      if (ips.length > 0 && (!before || (r.changed && before.join(',') !== ips.join(',')))) this.log.info({ service: r.key, ips, pool: r.assignment?.pool }, 'IP assigned');
     }
     for (const key of gone) this.log.info({ service: key }, 'service removed, IP released');
 

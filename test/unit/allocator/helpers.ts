@@ -157,3 +157,41 @@ export function slice(
 export function sel(matchLabels: Record<string, string>): LabelSelector {
   return { matchLabels };
 }
+
+const REQUESTABLE = ['10.0.0.1', '10.0.0.5', '10.0.0.15', '10.0.1.2', '10.0.2.3', 'fd00::3', '10.9.9.9', '10.0.0.0'];
+
+/** A random Service (requests, pools, sharing, ports, families, type) for randomized tests. */
+export function randomService(rnd: () => number, name: string): Service {
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)] as T;
+  const o: SvcOpts = {};
+  o.ns = rnd() < 0.2 ? 'team' : 'default';
+  const r = rnd();
+  if (r < 0.15) o.ip = pick(REQUESTABLE);
+  else if (r < 0.2) o.ips = `${pick(REQUESTABLE)},${pick(REQUESTABLE)}`;
+  if (rnd() < 0.15) o.pool = pick(['a', 'b', 'd', 'missing']);
+  if (rnd() < 0.4) o.share = pick(['k1', 'k2']);
+  const ports = [80, 443, 53].filter(() => rnd() < 0.5);
+  o.ports = ports.length > 0 ? ports : [8080];
+  o.etp = rnd() < 0.3 ? 'Local' : 'Cluster';
+  o.selector = { app: pick(['x', 'y']) };
+  const fam = rnd();
+  if (fam < 0.15) o.policy = 'RequireDualStack';
+  else if (fam < 0.3) o.policy = 'PreferDualStack';
+  else if (fam < 0.4) o.families = ['IPv6'];
+  if (rnd() < 0.05) o.type = 'ClusterIP';
+  return svc(name, o);
+}
+
+/** Pool sets for randomized tests (small pools: exhaustion, autoAssign, avoidBuggyIPs, dual stack, priorities). */
+export const RANDOM_POOL_SETS: (() => Pool[])[] = [
+  () => [pool('a', ['10.0.0.0/28']), pool('b', ['10.0.1.0/29'], { autoAssign: false }), pool('d', ['10.0.2.0/29', 'fd00::/125'])],
+  () => [pool('a', ['10.0.0.0/29']), pool('b', ['10.0.1.0/29']), pool('d', ['10.0.2.0/29', 'fd00::/125'])],
+  () => [pool('a', ['10.0.0.0/28'], { avoidBuggyIPs: true }), pool('d', ['10.0.2.0/30', 'fd00::/126'])],
+  () => [
+    pool('a', ['10.0.0.0/28']),
+    pool('b', ['10.0.1.0/29'], { serviceAllocation: { priority: 1, namespaces: ['team'], namespaceSelectors: [], serviceSelectors: [] } }),
+    pool('d', ['10.0.2.0/29', 'fd00::/125']),
+  ],
+  () => [pool('renamed', ['10.0.0.0/28']), pool('d', ['10.0.2.0/29', 'fd00::/125'])],
+  () => [pool('a', ['10.0.0.0/24']), pool('d', ['fd00::/120'])],
+];
