@@ -219,12 +219,6 @@ export class MemberTable {
     return this.members.get(name)?.ready ?? false;
   }
 
-  /** What an alive member said it answers for (empty when it is not alive). */
-  announcingOf(name: string): ReadonlySet<string> {
-    const m = this.members.get(name);
-    return m?.alive ? m.announcing : EMPTY;
-  }
-
   /** The alive members that say they answer for `ip` as its owner (handover confirmation). */
   announcersOf(ip: string): string[] {
     return [...this.members.values()].filter((m) => m.alive && m.announcing.has(ip)).map((m) => m.name).sort();

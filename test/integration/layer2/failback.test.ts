@@ -73,27 +73,38 @@ interface Counts {
   replies: Map<string, number>;
   /** the MACs of the last replies */
   last: string[];
+  /** capture line of the old owner's last frame about the address (reply or announcement) */
+  lastFromOld: number;
+  /** capture line of the new owner's last gratuitous ARP / unsolicited NA */
+  lastAnnouncedByNew: number;
 }
 
 /**
- * Requests the client sent and the replies it got, from the client's capture: ARP who-has from the
- * client (arping) and ARP replies to it; neighbor solicitations for V6 and solicited advertisements to it.
+ * From the client's capture: the requests the client sent and the replies it got (ARP who-has
+ * from the client — arping — and ARP replies to it; neighbor solicitations for V6 and solicited
+ * advertisements to it), and the order of the old owner's last word and the new owner's last
+ * announcement.
  */
-function countCapture(pcap: string): { arp: Counts; nd: Counts } {
+function countCapture(pcap: string, oldMac: string, newMac: string): { arp: Counts; nd: Counts } {
   const client = '02:00:00:77:00:99';
-  const arp: Counts = { requests: 0, replies: new Map(), last: [] };
-  const nd: Counts = { requests: 0, replies: new Map(), last: [] };
+  const counts = (): Counts => ({ requests: 0, replies: new Map(), last: [], lastFromOld: -1, lastAnnouncedByNew: -1 });
+  const arp = counts();
+  const nd = counts();
   const reply = (c: Counts, mac: string): void => {
     c.replies.set(mac, (c.replies.get(mac) ?? 0) + 1);
     c.last = [...c.last.slice(-4), mac];
   };
-  for (const line of sh('tcpdump', ['-r', pcap, '-e', '-n'], true).split('\n')) {
+  sh('tcpdump', ['-r', pcap, '-e', '-n'], true).split('\n').forEach((line, i) => {
     const src = MAC.exec(line)?.[0] ?? '';
-    if (src === client && line.includes(`who-has ${V4} tell 10.77.0.100`)) arp.requests++;
-    else if (line.includes(`> ${client}`) && line.includes(`Reply ${V4} is-at`)) reply(arp, src);
-    else if (src === client && line.includes(`neighbor solicitation, who has ${V6}`)) nd.requests++;
-    else if (line.includes(`> ${client}`) && line.includes(`neighbor advertisement, tgt is ${V6}`)) reply(nd, src);
-  }
+    const v4 = line.includes(`who-has ${V4} tell ${V4}`) ? 'announce' : line.includes(`Reply ${V4} is-at`) ? 'reply' : line.includes(`who-has ${V4} tell 10.77.0.100`) ? 'request' : '';
+    const v6 = line.includes(`neighbor solicitation, who has ${V6}`) ? 'request' : line.includes(`neighbor advertisement, tgt is ${V6}`) ? (line.includes('> 33:33:00:00:00:01') ? 'announce' : 'reply') : '';
+    for (const [c, kind] of [[arp, v4], [nd, v6]] as const) {
+      if (kind === 'request' && src === client) c.requests++;
+      if (kind === 'reply' && line.includes(`> ${client}`)) reply(c, src);
+      if ((kind === 'reply' || kind === 'announce') && src === oldMac) c.lastFromOld = i;
+      if (kind === 'announce' && src === newMac) c.lastAnnouncedByNew = i;
+    }
+  });
   return { arp, nd };
 }
 
@@ -138,7 +149,7 @@ async function probeMove(l: Lab, what: string, from: string, to: string, move: (
   await nd.stop();
   await sleep(1500); // late replies still reach the capture
   await l.stopProc(dump, 'SIGINT');
-  const c = countCapture(pcap);
+  const c = countCapture(pcap, node(from).mac0, node(to).mac0);
   const sum = (x: Counts): number => [...x.replies.values()].reduce((a, b) => a + b, 0);
   const show = (x: Counts): string => `${x.requests} requests, replies ${JSON.stringify(Object.fromEntries(x.replies))}`;
   assert.ok(c.arp.requests > 50 && c.nd.requests > 10, `${what}: the client kept asking: ARP ${show(c.arp)}; NDP ${show(c.nd)}`);
@@ -148,7 +159,24 @@ async function probeMove(l: Lab, what: string, from: string, to: string, move: (
   assert.ok(sum(c.nd) >= c.nd.requests, `${what}: ${c.nd.requests - sum(c.nd)} neighbor solicitations unanswered (${show(c.nd)})`);
   assert.deepEqual([...new Set(c.arp.last)], [node(to).mac0], `${what}: only ${to} answers ARP in the end`);
   assert.deepEqual([...new Set(c.nd.last)], [node(to).mac0], `${what}: only ${to} answers NDP in the end`);
-  // the client's kernel ends at the new owner (its last gratuitous ARP / unsolicited NA came after the old owner stopped)
+  // the last word clients hear is the new owner's: it announced itself again after the old owner's last frame
+  assert.ok(c.arp.lastAnnouncedByNew > c.arp.lastFromOld, `${what}: ${to} sent a gratuitous ARP after ${from}'s last ARP frame`);
+  assert.ok(c.nd.lastAnnouncedByNew > c.nd.lastFromOld, `${what}: ${to} sent an unsolicited NA after ${from}'s last NDP frame`);
+  // how: the old owner stopped on the new owner's confirmation (not on the timeout), the new owner announced again after it
+  const logSince = (n: string, msg: string): Record<string, unknown>[] =>
+    l.log(node(n)).split('\n').flatMap((x) => {
+      try {
+        const j = JSON.parse(x) as Record<string, unknown>;
+        return typeof j.time === 'number' && j.time >= t0 - 100 && j.msg === msg ? [j] : [];
+      } catch {
+        return [];
+      }
+    });
+  const confirmed = logSince(from, 'layer2: handover confirmed by the new owner: stopped answering').map((j) => `${String(j.ip)} by ${String(j.by)}`);
+  assert.deepEqual(confirmed.sort(), [`${V4} by ${to}`, `${V6} by ${to}`].sort(), `${what}: ${from} saw ${to} confirm both addresses`);
+  const again = logSince(to, 'layer2: the previous owner stopped answering: announcing again').flatMap((j) => (Array.isArray(j.ips) ? (j.ips as string[]) : []));
+  assert.ok(again.includes(V4) && again.includes(V6), `${what}: ${to} announced both addresses again once ${from} stopped: ${JSON.stringify(again)}`);
+  // the client's kernel ends at the new owner
   await waitFor(`the client's neighbour table names ${to}`, 5000, () => neighbourMAC(l.client, 'eth0', V4) === node(to).mac0 && neighbourMAC(l.client, 'eth0', V6) === node(to).mac0);
   const late = arp.lines.filter((x) => x.at >= t0 - 500 && x.text.startsWith('timeout')).length;
   const lateNd = nd.lines.filter((x) => x.at >= t0 - 500 && x.text === 'miss').length;
