@@ -12,7 +12,9 @@
 // During each move the client asks continuously — Debian's arping (Thomas Habets') every 40 ms,
 // ndisc6 in a loop — and every request must be answered (counted on the client's capture, see
 // probeMove). The client's kernel resolved the addresses before the move (ping); after it, its
-// neighbour table must hold the new owner's MAC.
+// neighbour table must hold the new owner's MAC, the new owner must have announced itself last
+// (after the old owner's last frame), the old owner's log must say the new owner confirmed, and
+// while a lagging view holds the move up, the old owner's status lists the address as handed over.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -48,7 +50,8 @@ function config(name: string, candidates: string[]): object {
     secret: SECRET,
     bind: { address: n.mgmt, port: 7946 },
     members: l.nodes.map((m) => ({ name: m.name, address: m.mgmt, port: 7946 })),
-    services: [{ ip: V4, nodes: candidates }, { ip: V6, nodes: candidates }],
+    // like the Kubernetes speaker's plan: only the addresses this node is a candidate for
+    services: candidates.includes(name) ? [{ ip: V4, nodes: candidates }, { ip: V6, nodes: candidates }] : [],
     logLevel: 'info',
   };
 }
@@ -197,6 +200,11 @@ test('layer 2 moves between live speakers are make-before-break: failback, candi
   const C = names.find((n) => n !== A && n !== B) ?? '';
   t.diagnostic(`A=${A} B=${B} C=${C} V4=${V4} V6=${V6}`);
   const all = [A, B, C];
+  const handingOver = (n: string, to: string | null): boolean => {
+    const st = l.status(node(n));
+    const h = st?.handingOver ?? [];
+    return [V4, V6].every((ip) => h.some((x) => x.ip === ip && x.to === to)) && st?.owners[V4] === (to ?? undefined);
+  };
   const alive = (n: string, want: string[]): boolean => JSON.stringify(l.status(node(n))?.alive ?? []) === JSON.stringify([...want].sort());
 
   // 1. failback: B owns while A is away (its speaker runs but cannot reach the others: no quorum,
@@ -216,18 +224,26 @@ test('layer 2 moves between live speakers are make-before-break: failback, candi
   // 2. A is no longer a candidate; A sees it VIEW_LAG_MS before B and C
   t.diagnostic(
     await probeMove(l, 'A deselected (A sees it first)', A, B, async () => {
+      const at = Date.now();
       l.reconfigure(node(A), config(A, [B, C]));
-      await sleep(VIEW_LAG_MS);
+      // A is no candidate any more: it elects nobody for the addresses, and answers them until someone announces them
+      await waitFor('A handing over to whoever takes the addresses', 2500, () => handingOver(A, null));
+      await sleep(VIEW_LAG_MS - (Date.now() - at));
       for (const n of [B, C]) l.reconfigure(node(n), config(n, [B, C]));
+      await waitFor('A done handing over', 10_000, () => l.status(node(A))?.handingOver?.length === 0);
     }),
   );
 
   // 3. A is a candidate again; B and C see it VIEW_LAG_MS before A
   t.diagnostic(
     await probeMove(l, 'A selected again (A sees it last)', B, A, async () => {
+      const at = Date.now();
       for (const n of [B, C]) l.reconfigure(node(n), config(n, all));
-      await sleep(VIEW_LAG_MS);
+      // B elects A, whose view lags: B answers until A confirms
+      await waitFor('B handing over to A', 2500, () => handingOver(B, A));
+      await sleep(VIEW_LAG_MS - (Date.now() - at));
       l.reconfigure(node(A), config(A, all));
+      await waitFor('B done handing over', 10_000, () => l.status(node(B))?.handingOver?.length === 0);
     }),
   );
 });

@@ -39,6 +39,14 @@ export function missingPrerequisites(): string | null {
   return null;
 }
 
+/** What a speaker's status file holds (Layer2AgentStatus, the part the tests read). */
+export interface LabNodeStatus {
+  owners: Record<string, string | null>;
+  alive: string[];
+  announcing: { ip: string; interfaces: string[] }[];
+  handingOver?: { ip: string; to: string | null; remainingMs: number }[];
+}
+
 export interface NodeSpec {
   name: string;
   idx: number; // 1..3
@@ -129,13 +137,9 @@ export class Lab {
     p.kill('SIGHUP');
   }
 
-  status(n: NodeSpec): { owners: Record<string, string | null>; alive: string[]; announcing: { ip: string; interfaces: string[] }[] } | null {
+  status(n: NodeSpec): LabNodeStatus | null {
     try {
-      return JSON.parse(readFileSync(join(this.dir, `${n.name}.status.json`), 'utf8')) as {
-        owners: Record<string, string | null>;
-        alive: string[];
-        announcing: { ip: string; interfaces: string[] }[];
-      };
+      return JSON.parse(readFileSync(join(this.dir, `${n.name}.status.json`), 'utf8')) as LabNodeStatus;
     } catch {
       return null;
     }
