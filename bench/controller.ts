@@ -2,22 +2,23 @@
 // N LoadBalancer Services are created in the test API server (a separate process, with a
 // realistic per-request latency), then the real `metallb-ts controller` process is started:
 //   - time from start to every Service holding an IP (Services/s),
-//   - requests per Service by verb (goal: at most 3 writes: status, annotation, event),
+//   - requests per Service by verb (goal: at most 3 writes; now status+annotation in one, event),
 //   - requests on a restart with every Service already holding its IP (goal: 0 writes),
 //   - controller RSS (peak and at the end).
 // In the same run, a plain client does the same status patches (one per Service) sequentially
 // and 8-way concurrently against the same server: the reference for what the server offers.
 // Prints a table (stderr) and one JSON line per result on stdout.
 // Run: node --import tsx bench/controller.ts [--n 10000] [--latency-ms 5] [--workers 8]
-//      [--baseline 2000] [--smoke] [--from-source]
+//      [--baseline N (default: --n)] [--smoke] [--from-source] [--profile DIR (node --cpu-prof
+//      of the API server and the controller)]
 
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { KubeClient, R } from '../src/kube/client.ts';
 import type { KubeObject, WatchEvent } from '../src/kube/client.ts';
-import { metallbArgv, prepareMetallb, REPO_ROOT } from './lib/metallbts.ts';
+import { metallbArgv, prepareMetallb, REPO_ROOT, setProfileDir } from './lib/metallbts.ts';
 import { BenchError, cleanupAll, memOf, startBg, tailFile, waitFor } from './lib/proc.ts';
 import type { BgProcess } from './lib/proc.ts';
 import { emitJson, log, printTable, round } from './lib/stats.ts';
@@ -29,10 +30,12 @@ interface Args {
   workers: number;
   baseline: number;
   fromSource: boolean;
+  /** Write CPU profiles of the API server and controller processes here. */
+  profile?: string;
 }
 
 function parse(argv: string[]): Args {
-  const a: Args = { n: 10000, latencyMs: 5, workers: 8, baseline: 2000, fromSource: false };
+  const a: Args = { n: 10000, latencyMs: 5, workers: 8, baseline: -1, fromSource: false };
   let smoke = false;
   for (let i = 0; i < argv.length; i++) {
     const num = (): number => {
@@ -59,10 +62,17 @@ function parse(argv: string[]): Args {
       case '--from-source':
         a.fromSource = true;
         break;
+      case '--profile': {
+        const d = argv[++i];
+        if (!d) throw new BenchError('--profile wants a directory');
+        a.profile = resolve(d);
+        break;
+      }
       default:
         throw new BenchError(`unknown option ${argv[i]}`);
     }
   }
+  if (a.baseline < 0) a.baseline = a.n; // the reference does as many Services as the controller
   if (smoke) {
     a.n = Math.min(a.n, 200);
     a.baseline = Math.min(a.baseline, 100);
@@ -146,7 +156,9 @@ export async function controllerBench(a: Args): Promise<BenchResult[]> {
   const results: BenchResult[] = [];
   try {
     const kubeconfig = join(dir, 'kubeconfig');
-    const api = startBg('apiserver', process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'test', 'support', 'apiserver', 'main.ts'), '--kubeconfig', kubeconfig, '--request-latency-ms', String(a.latencyMs)], join(dir, 'apiserver.log'));
+    const prof = a.profile ? ['--cpu-prof', `--cpu-prof-dir=${a.profile}`] : [];
+    setProfileDir(a.profile);
+    const api = startBg('apiserver', process.execPath, [...prof, '--import', 'tsx', join(REPO_ROOT, 'test', 'support', 'apiserver', 'main.ts'), '--kubeconfig', kubeconfig, '--request-latency-ms', String(a.latencyMs)], join(dir, 'apiserver.log'));
     const url = await waitFor('the test API server', async () => {
       const line = tailFile(api.logFile, 50).split('\n').find((l) => l.startsWith('{"url"'));
       return line ? (JSON.parse(line) as { url: string }).url : undefined;
@@ -180,6 +192,9 @@ export async function controllerBench(a: Args): Promise<BenchResult[]> {
       const s = (performance.now() - t0) / 1000;
       results.push({ bench: 'controller', n: base.length, impl: label, seconds: round(s), servicesPerSecond: round(base.length / s, 1), writesPerService: 1 });
     }
+    // Gone before the controller starts (one request): its informer caches every Service of the
+    // cluster, and the reference's Services must not weigh on its memory.
+    await setup.delete(R.namespaces, undefined, 'baseline');
 
     // The controller, cold: every Service needs an IP.
     const port = await freePort();

@@ -276,6 +276,7 @@ export async function main(argv: string[]): Promise<number> {
           if (b === 'controller') {
             if (args.sizes?.[0] !== undefined) extra.push('--n', String(args.sizes[0]));
             if (args.fromSource) extra.push('--from-source');
+            if (args.profile) extra.push('--profile', resolve(args.profile));
           }
           const code = await runScript(file, extra);
           if (code !== 0) {

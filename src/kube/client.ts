@@ -8,6 +8,7 @@
 // logger, not once per informer per retry; a later success on the same resource clears it.
 
 import http from 'node:http';
+import { createHash } from 'node:crypto';
 import https from 'node:https';
 import { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
@@ -189,6 +190,8 @@ function resourceKey(method: string, path: string): string {
   return `${method} ${group}/${rest[0] ?? ''}${sub}`;
 }
 
+class StaleConnectionError extends Error {}
+
 export class KubeClient {
   readonly server: string;
   readonly userAgent: string;
@@ -196,6 +199,7 @@ export class KubeClient {
   private logger?: Logger;
   /** Auth failures already reported: '401' or the 403's resource key. */
   private authReported = new Set<string>();
+  private agent?: { key: string; agent: http.Agent };
 
   constructor(
     readonly kc: KubeConfig,
@@ -253,6 +257,7 @@ export class KubeClient {
     if (WRITE_METHODS.has(method) && !url.searchParams.has('fieldManager')) url.searchParams.set('fieldManager', this.fieldManager);
     const ro: https.RequestOptions = {};
     await this.kc.applyToHTTPSOptions(ro);
+    ro.agent = this.keepAliveAgent(url, ro.agent);
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(ro.headers ?? {})) {
       if (v !== undefined) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : String(v);
@@ -260,6 +265,30 @@ export class KubeClient {
     headers['accept'] = 'application/json';
     headers['user-agent'] = this.userAgent;
     return { url, ro, headers };
+  }
+
+  /**
+   * client-node hands out a NEW agent without keep-alive for every request: one TCP connection
+   * (and against a real cluster one TLS handshake) per request. We keep one keep-alive agent
+   * per TLS identity (CA, client certificate and key, verification, server name) and reuse it;
+   * a changed identity (rotated client certificate) gets a new agent.
+   */
+  private keepAliveAgent(url: URL, given: https.RequestOptions['agent']): http.Agent | boolean | undefined {
+    const tls = url.protocol === 'https:';
+    // anything but client-node's plain TLS agent (a proxy agent, say) is used as given
+    let o: https.AgentOptions = {};
+    if (given instanceof https.Agent && given.constructor === https.Agent) o = given.options;
+    else if (given !== undefined && !(given instanceof http.Agent && given.constructor === http.Agent)) return given;
+    const key = tls
+      ? createHash('sha256')
+          .update(JSON.stringify([o.ca, o.cert, o.key, o.pfx, o.passphrase, o.rejectUnauthorized, o.servername, o.ciphers]))
+          .digest('hex')
+      : 'http';
+    if (this.agent?.key !== key) {
+      const opts = { keepAlive: true, scheduling: 'lifo' as const };
+      this.agent = { key, agent: tls ? new https.Agent({ ...o, ...opts }) : new http.Agent(opts) };
+    }
+    return this.agent.agent;
   }
 
   path(r: ResourceRef, namespace?: string, name?: string, sub?: string): string {
@@ -272,6 +301,20 @@ export class KubeClient {
   }
 
   async request<T>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
+    // A kept-alive connection the server closed just as we reused it (Node's documented
+    // pattern): sent again, after a turn of the event loop so that the other connections the
+    // server closed are noticed too; a few times at most.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.requestOnce<T>(method, path, opts, attempt < 4);
+      } catch (e) {
+        if (!(e instanceof StaleConnectionError)) throw e;
+        await new Promise((r) => setImmediate(r));
+      }
+    }
+  }
+
+  private async requestOnce<T>(method: string, path: string, opts: RequestOptions, retryStale: boolean): Promise<T> {
     const { url, ro, headers } = await this.connection(method, path, opts.query ?? {});
     let payload: string | undefined;
     if (opts.body !== undefined) {
@@ -308,7 +351,10 @@ export class KubeClient {
         },
       );
       req.on('timeout', () => req.destroy(new Error(`${method} ${path}: request timed out`)));
-      req.on('error', reject);
+      req.on('error', (err: NodeJS.ErrnoException) => {
+        const stale = retryStale && req.reusedSocket && (err.code === 'ECONNRESET' || err.code === 'EPIPE');
+        reject(stale ? new StaleConnectionError(err.message) : err);
+      });
       if (payload !== undefined) req.write(payload);
       req.end();
     });

@@ -141,6 +141,24 @@ test('events: a bounded queue behind higher-priority writes; what does not fit i
   }
 });
 
+test('requests reuse kept-alive connections; one the server closed meanwhile is retried transparently', async () => {
+  const server = await FakeApiServer.start();
+  const client = KubeClient.fromOptions({ kubeconfig: kc(server) });
+  try {
+    const before = server.connectionsAccepted;
+    for (let i = 0; i < 20; i++) await client.get(R.namespaces, undefined, 'default');
+    await Promise.all(Array.from({ length: 8 }, () => client.list(R.namespaces)));
+    const used = server.connectionsAccepted - before;
+    assert.ok(used <= 8, `28 requests over ${used} connections`);
+    // the server drops every idle connection (as at its keep-alive timeout): the next request
+    // still succeeds
+    server.restart();
+    assert.equal((await client.get(R.namespaces, undefined, 'default'))?.metadata.name, 'default');
+  } finally {
+    await server.close();
+  }
+});
+
 test('paged lists follow continue; an expired continue token falls back to one full list', async () => {
   const server = await FakeApiServer.start();
   const client = KubeClient.fromOptions({ kubeconfig: kc(server) });

@@ -123,6 +123,7 @@ export class FakeApiServer {
   private readonly rnd: () => number;
   private readonly svcAlloc = new ServiceAllocators();
   private readonly pager = new Pager<Obj>();
+  private connections = 0;
   url = '';
 
   private constructor(opts: ApiServerOptions) {
@@ -138,7 +139,11 @@ export class FakeApiServer {
       });
     };
     this.server = http.createServer(handler);
-    this.server.keepAliveTimeout = 1000;
+    this.server.on('connection', () => this.connections++);
+    // Idle connections stay open like kube-apiserver's (Go keeps them; 90 s is Go's client-side
+    // idle timeout). Node announces this as `Keep-Alive: timeout=N` and Node clients do not
+    // reuse a connection when N ≤ 1 s, so a short value would cost a new connection per request.
+    this.server.keepAliveTimeout = 90000;
     if (opts.socketPath) this.unixServer = http.createServer(handler);
     for (const ns of DEFAULT_NAMESPACES) {
       this.createObject(this.typeOf('', 'namespaces'), 'v1', undefined, { metadata: { name: ns } });
@@ -245,6 +250,11 @@ export class FakeApiServer {
 
   get resourceVersion(): number {
     return this.rv;
+  }
+
+  /** TCP connections accepted so far (keep-alive clients reuse theirs). */
+  get connectionsAccepted(): number {
+    return this.connections;
   }
 
   openWatches(): number {
