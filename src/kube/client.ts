@@ -1,6 +1,7 @@
-// Thin Kubernetes REST client on @kubernetes/client-node 1.4: the library's KubeConfig supplies
-// the server URL, TLS agent and credentials (kubeconfig file or in-cluster service account);
-// requests (watches included) go out through node:http(s) with that agent so that every verb,
+// Thin Kubernetes REST client: kubeconfig.ts supplies the server URL, TLS material and
+// credentials (kubeconfig file or in-cluster service account; @kubernetes/client-node only for
+// exec plugins, auth providers and proxies); requests (watches included) go out through
+// node:http(s) over one kept-alive agent so that every verb,
 // the /status subresource and every patch content type (merge, JSON, strategic) are under our
 // control. Every request carries a User-Agent and every write a `fieldManager`, so the API
 // server's managedFields and audit log say who wrote. Credentials rejected by the server
@@ -10,8 +11,11 @@
 import http from 'node:http';
 import { createHash } from 'node:crypto';
 import https from 'node:https';
-import { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
+import { loadCredentials } from './kubeconfig.ts';
+import type { Credentials, LoadOptions, RequestAuth } from './kubeconfig.ts';
+
+export type { LoadOptions } from './kubeconfig.ts';
 
 export interface ResourceRef {
   group: string; // '' = core
@@ -109,12 +113,6 @@ const PATCH_CONTENT_TYPE: Record<PatchType, string> = {
   strategic: 'application/strategic-merge-patch+json',
 };
 
-export interface LoadOptions {
-  kubeconfig?: string;
-  /** Force in-cluster (service account) configuration. */
-  inCluster?: boolean;
-}
-
 export interface ClientOptions {
   /** User-Agent of every request (default `metallb-ts/<version> (node <version>)`). */
   userAgent?: string;
@@ -134,27 +132,6 @@ export function defaultUserAgent(component = 'metallb-ts'): string {
 export function kubeClientIdentity(component: 'controller' | 'speaker'): { userAgent: string; fieldManager: string } {
   const name = `metallb-ts-${component}`;
   return { userAgent: defaultUserAgent(name), fieldManager: name };
-}
-
-/**
- * KubeConfig from `--kubeconfig FILE`, else $KUBECONFIG, else the in-cluster service account
- * when running in a pod, else ~/.kube/config. Throws a precise error when none is usable.
- */
-export function loadKubeConfig(opts: LoadOptions = {}): KubeConfig {
-  const kc = new KubeConfig();
-  if (opts.kubeconfig) {
-    try {
-      kc.loadFromFile(opts.kubeconfig);
-    } catch (e) {
-      throw new Error(`cannot load kubeconfig ${opts.kubeconfig}: ${(e as Error).message}`);
-    }
-  } else if (opts.inCluster || (process.env['KUBERNETES_SERVICE_HOST'] && !process.env['KUBECONFIG'])) {
-    kc.loadFromCluster();
-  } else {
-    kc.loadFromDefault();
-  }
-  if (!kc.getCurrentCluster()) throw new Error('kubeconfig has no current cluster');
-  return kc;
 }
 
 export interface ListResult<T> {
@@ -199,22 +176,20 @@ export class KubeClient {
   private logger?: Logger;
   /** Auth failures already reported: '401' or the 403's resource key. */
   private authReported = new Set<string>();
-  private agent?: { key: string; agent: http.Agent };
+  private agent?: { key: string; tls: https.AgentOptions; agent: http.Agent };
 
   constructor(
-    readonly kc: KubeConfig,
+    private readonly credentials: Credentials,
     opts: ClientOptions = {},
   ) {
-    const cluster = kc.getCurrentCluster();
-    if (!cluster) throw new Error('kubeconfig has no current cluster');
-    this.server = cluster.server.replace(/\/+$/, '');
+    this.server = credentials.server;
     this.userAgent = opts.userAgent ?? defaultUserAgent();
     this.fieldManager = opts.fieldManager ?? 'metallb-ts';
     if (opts.logger) this.logger = opts.logger;
   }
 
   static fromOptions(opts: LoadOptions & ClientOptions = {}): KubeClient {
-    return new KubeClient(loadKubeConfig(opts), opts);
+    return new KubeClient(loadCredentials(opts), opts);
   }
 
   /** True when credential rejections are reported here (callers then log them at debug). */
@@ -255,30 +230,25 @@ export class KubeClient {
     const url = new URL(this.server + path);
     for (const [k, v] of Object.entries(query)) if (v !== undefined) url.searchParams.set(k, v);
     if (WRITE_METHODS.has(method) && !url.searchParams.has('fieldManager')) url.searchParams.set('fieldManager', this.fieldManager);
-    const ro: https.RequestOptions = {};
-    await this.kc.applyToHTTPSOptions(ro);
-    ro.agent = this.keepAliveAgent(url, ro.agent);
-    const headers: Record<string, string> = {};
-    for (const [k, v] of Object.entries(ro.headers ?? {})) {
-      if (v !== undefined) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : String(v);
-    }
+    const auth = await this.credentials.forRequest();
+    const ro: https.RequestOptions = { agent: this.agentFor(url, auth), ...(auth.auth ? { auth: auth.auth } : {}) };
+    const headers: Record<string, string> = { ...auth.headers };
     headers['accept'] = 'application/json';
     headers['user-agent'] = this.userAgent;
     return { url, ro, headers };
   }
 
   /**
-   * client-node hands out a NEW agent without keep-alive for every request: one TCP connection
-   * (and against a real cluster one TLS handshake) per request. We keep one keep-alive agent
-   * per TLS identity (CA, client certificate and key, verification, server name) and reuse it;
-   * a changed identity (rotated client certificate) gets a new agent.
+   * One kept-alive agent per TLS identity (CA, client certificate and key, verification, server
+   * name), reused by every request and watch: no TCP connection (and, against a real cluster,
+   * no TLS handshake) per request. A changed identity (a rotated client certificate) gets a new
+   * agent. A proxy agent (client-node) is used as given.
    */
-  private keepAliveAgent(url: URL, given: https.RequestOptions['agent']): http.Agent | boolean | undefined {
+  private agentFor(url: URL, auth: RequestAuth): http.Agent {
+    if (auth.agent) return auth.agent;
     const tls = url.protocol === 'https:';
-    // anything but client-node's plain TLS agent (a proxy agent, say) is used as given
-    let o: https.AgentOptions = {};
-    if (given instanceof https.Agent && given.constructor === https.Agent) o = given.options;
-    else if (given !== undefined && !(given instanceof http.Agent && given.constructor === http.Agent)) return given;
+    const o = auth.tls ?? {};
+    if (this.agent?.tls === o) return this.agent.agent; // the same options object: nothing changed
     const key = tls
       ? createHash('sha256')
           .update(JSON.stringify([o.ca, o.cert, o.key, o.pfx, o.passphrase, o.rejectUnauthorized, o.servername, o.ciphers]))
@@ -286,8 +256,8 @@ export class KubeClient {
       : 'http';
     if (this.agent?.key !== key) {
       const opts = { keepAlive: true, scheduling: 'lifo' as const };
-      this.agent = { key, agent: tls ? new https.Agent({ ...o, ...opts }) : new http.Agent(opts) };
-    }
+      this.agent = { key, tls: o, agent: tls ? new https.Agent({ ...o, ...opts }) : new http.Agent(opts) };
+    } else this.agent.tls = o;
     return this.agent.agent;
   }
 
