@@ -24,6 +24,7 @@ import type { Namespace, Secret, Service } from '../model/objects.ts';
 import { ingressIPs } from '../model/service.ts';
 import { CONFIG_RESOURCES, R, apiVersion, isNotFound, keyOf, specOrLabelsChanged, splitKey } from './client.ts';
 import type { KubeClient, KubeObject } from './client.ts';
+import { compactService } from './compact.ts';
 import { EventReason, EventRecorder } from './events.ts';
 import { Informer, waitForCacheSync } from './informer.ts';
 import { LeaderElector } from './lease.ts';
@@ -129,7 +130,8 @@ export class Controller {
       ...(o.backoff ? { backoff: o.backoff } : {}),
       ...(o.metrics ? { onUpdate: () => o.metrics?.k8sUpdates.inc() } : {}),
     };
-    this.services = new Informer<Svc>(o.client, R.services, common);
+    // compact copies: at 10k Services the full objects are most of the controller's memory
+    this.services = new Informer<Svc>(o.client, R.services, { ...common, transform: compactService });
     this.namespaces = new Informer<KubeObject>(o.client, R.namespaces, common);
     this.secrets = new Informer<KubeObject>(o.client, R.secrets, { ...common, namespace: o.namespace });
     this.configInformers = CONFIG_RESOURCES.map((r) => new Informer<KubeObject>(o.client, r, { ...common, namespace: o.namespace }));

@@ -39,6 +39,11 @@ export interface InformerOptions {
   optional?: boolean;
   /** Longest wait between retries while an optional resource is absent (default 30000). */
   absentRetryMaxMs?: number;
+  /**
+   * Applied to every object before it is cached and handed to the handlers (client-go's
+   * SetTransform): keep a compact copy of what the reader needs (src/kube/compact.ts).
+   */
+  transform?: (o: KubeObject) => KubeObject;
 }
 
 export interface InformerStats {
@@ -156,7 +161,8 @@ export class Informer<T extends KubeObject> {
     this.stats.lists++;
     if (this.stopped) return;
     const fresh = new Map<string, T>();
-    for (const o of res.items) fresh.set(keyOf(o), o);
+    const tf = this.opts.transform;
+    for (const o of res.items) fresh.set(keyOf(o), tf ? (tf(o) as T) : o);
     const old = this.cache;
     this.cache = fresh;
     this.rv = res.resourceVersion;
@@ -212,7 +218,8 @@ export class Informer<T extends KubeObject> {
       let failure: Error | undefined;
       const onEvent = (ev: WatchEvent): void => {
         if (this.stopped) return;
-        const o = ev.object;
+        const tf = this.opts.transform;
+        const o: WatchEvent['object'] = tf && (ev.type === 'ADDED' || ev.type === 'MODIFIED' || ev.type === 'DELETED') ? tf(ev.object) : ev.object;
         switch (ev.type) {
           case 'ADDED':
           case 'MODIFIED': {
