@@ -189,10 +189,10 @@ export const APP_JS = `'use strict';
       (l.leaving ? pill('warn', 'leaving') : l.hasQuorum === false ? pill('bad', 'no quorum') : pill('ok', 'serving')) + '</div>' +
       kv([['members alive', l.alive.join(', ')], ['answering for', l.announcing.join(', ') || 'nothing']]) +
       (l.problem ? '<div class="error">' + esc(l.problem) + '</div>' : '') + '</div>';
-    if (l.leaving) {
-      h += '<div class="notice warn handover"><b>Leaving</b>: ' + (l.handingOver.length ?
+    if (l.leaving || l.handingOver.length) {
+      h += '<div class="notice warn handover"><b>' + (l.leaving ? 'Leaving' : 'Moving') + '</b>: ' + (l.handingOver.length ?
         'handing over (still answering until the new owner confirms)<ul>' + l.handingOver.map(function (x) {
-          return '<li class="mono">' + esc(x.ip) + ' \u2192 ' + esc(x.to || 'no owner yet') + '</li>'; }).join('') + '</ul>' :
+          return '<li class="mono">' + esc(x.ip) + ' \u2192 ' + esc(x.to || 'no owner yet') + (x.remainingMs !== null ? ' <span class="muted">(at most ' + (x.remainingMs / 1000).toFixed(1) + ' s more)</span>' : '') + '</li>'; }).join('') + '</ul>' :
         'every address handed over; not answering for any') + '</div>';
     }
     $('layer2').innerHTML = h;
@@ -200,7 +200,8 @@ export const APP_JS = `'use strict';
 
   function renderReceived(m) {
     var r = m.received;
-    $('received-section').hidden = !r;
+    // nothing received, adopted or failed (no receive policy): nothing to say
+    $('received-section').hidden = !r || (!r.installed && !r.adoptedFromPreviousRun && !r.failed.length);
     if (!r) return;
     var h = '<div class="card received"><div class="title"><span>Kernel' + (r.table !== null ? ' table ' + r.table : '') + '</span>' +
       (r.metric !== null ? '<span class="muted">metric ' + r.metric + '</span>' : '') + '</div><dl class="kv">' +

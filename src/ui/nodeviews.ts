@@ -1,8 +1,8 @@
 // Readers of the node runtime's parts of /status that the status page shows beside the
 // sessions: the received routes in the kernel (extensions.receivedRoutes: src/routes/sync.ts,
 // with the routes adopted from the previous run over our graceful restart) and the Layer 2
-// side (layer2Agent: src/layer2/supervisor.ts, with the addresses being handed over while this
-// node leaves). Narrow readers over unknown JSON, as in viewmodel.ts.
+// side (layer2Agent: src/layer2/supervisor.ts, with the addresses being handed over: while this
+// node leaves, or on any move to another live speaker, make-before-break). Narrow readers over unknown JSON, as in viewmodel.ts.
 
 export interface ReceivedView {
   /** Kernel routing table and metric of our routes. */
@@ -30,8 +30,11 @@ export interface Layer2View {
   announcing: string[];
   /** This node is leaving (drain, planned stop): it hands its addresses over. */
   leaving: boolean;
-  /** Addresses still answered until their new owner confirms (to: null = no owner yet). */
-  handingOver: { ip: string; to: string | null }[];
+  /**
+   * Addresses this node no longer owns but still answers until their new owner confirms (to:
+   * null = no owner elected here yet); remainingMs: at most this much longer (null: not said).
+   */
+  handingOver: { ip: string; to: string | null; remainingMs: number | null }[];
 }
 
 /** The page lists at most this many failed received routes. */
@@ -75,6 +78,11 @@ export function layer2View(status: unknown): Layer2View | null {
       .map((a) => str(rec(a).ip))
       .filter((ip): ip is string => ip !== null),
     leaving: leaving !== null,
-    handingOver: arr(leaving?.handingOver).map((h) => ({ ip: str(rec(h).ip) ?? '?', to: str(rec(h).to) })),
+    // every move (make-before-break) is in agent.handingOver; older speakers said it only while leaving
+    handingOver: arr(Array.isArray(agent.handingOver) ? agent.handingOver : leaving?.handingOver).map((h) => ({
+      ip: str(rec(h).ip) ?? '?',
+      to: str(rec(h).to),
+      remainingMs: num(rec(h).remainingMs),
+    })),
   };
 }

@@ -218,7 +218,7 @@ test('stale received routes, routes adopted from the previous run and a Layer 2 
     [[3, 2, 2, '2026-01-01T00:02:00.000Z']],
   );
   assert.deepEqual(m.received, { table: 254, metric: 20, installed: 3, recursive: 1, failed: [{ prefix: '10.9.0.0/24', error: 'no route to the next hop' }], adoptedFromPreviousRun: 1 });
-  assert.deepEqual(m.layer2, { mode: 'gossip', problem: null, hasQuorum: true, alive: ['n1', 'n2'], announcing: ['198.51.100.7'], leaving: true, handingOver: [{ ip: '198.51.100.7', to: 'n2' }] });
+  assert.deepEqual(m.layer2, { mode: 'gossip', problem: null, hasQuorum: true, alive: ['n1', 'n2'], announcing: ['198.51.100.7'], leaving: true, handingOver: [{ ip: '198.51.100.7', to: 'n2', remainingMs: 1200 }] });
   assert.deepEqual(m.services.find((s) => s.key === 'default/web')?.l2HandingOverTo, { to: 'n2' });
   // not leaving, no receive policy, no kernel sync: nothing of it
   const plain = toViewModel('standalone', standalone());

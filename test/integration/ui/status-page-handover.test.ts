@@ -1,0 +1,157 @@
+// The status page in headless Debian Chromium while a Kubernetes speaker leaves and hands its
+// Layer 2 address over, with real processes: the test API server, `metallb-ts speaker` on node1
+// (its page) and a second Layer 2 member on node2 (src/layer2/main.ts, the same liveness
+// protocol and election), on the Layer 2 lab's bridges (test/integration/layer2/lab.ts). node1
+// owns the Service IP; node2 is frozen (SIGSTOP) so that it cannot confirm, then node1 is
+// drained: until the handover times out the page's Layer 2 section says "Leaving: handing over
+// IP → node2" and the Services table marks the address; afterwards it says everything was handed
+// over. node2 resumed takes the address.
+
+import { after, before, describe, it } from 'node:test';
+import type { TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import type { FakeApiServer } from '../../support/apiserver/index.ts';
+import { R } from '../../../src/kube/client.ts';
+import type { KubeClient } from '../../../src/kube/client.ts';
+import { electL2Owner } from '../../../src/planner/elect.ts';
+import { Lab, missingPrerequisites } from '../layer2/lab.ts';
+import { IN_CI } from '../lib/prereq.ts';
+import { waitFor } from '../lib/proc.ts';
+import type { Managed } from '../lib/proc.ts';
+import { createReadyNode, speakerGet, startLabApiServer, startSpeakerInLab } from '../lib/kubespeaker.ts';
+import { REPO_ROOT } from '../lib/standalone.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+const ARTIFACTS = join(REPO_ROOT, 'artifacts', 'ui');
+const NS = 'metallb-system';
+const SECRET = 'status-page-handover-secret';
+const FWD_PORT = 16451;
+const cands = ['node1', 'node2'].map((name) => ({ name, labels: {} }));
+/** A Service IP in the data subnet that node1 owns when both speakers are alive. */
+const IP = Array.from({ length: 40 }, (_, i) => `10.77.0.${60 + i}`).find((ip) => electL2Owner(ip, cands, []) === 'node1') ?? '';
+
+describe('status page in Chromium: a leaving speaker hands its Layer 2 address over', { concurrency: false }, () => {
+  const why = missingPrerequisites() ?? (existsSync(CHROMIUM) ? undefined : `missing ${CHROMIUM} (Debian package chromium)`);
+  let lab: Lab | undefined;
+  let server: FakeApiServer | undefined;
+  let client: KubeClient | undefined;
+  let procs: Managed[] = [];
+  let node2Pid = 0;
+  let browser: Browser | undefined;
+  let page: Page | undefined;
+  const need = (t: TestContext): boolean => {
+    if (why) {
+      if (IN_CI) assert.fail(`CI=true but prerequisites are missing: ${why}`);
+      t.skip(why);
+      return false;
+    }
+    assert.ok(lab && client && page && IP, 'setup failed (see before hook)');
+    return true;
+  };
+
+  before(async () => {
+    if (why) return;
+    lab = new Lab('ui', 2);
+    lab.setup();
+    const [n1, n2] = lab.nodes;
+    assert.ok(n1 && n2);
+    ({ server, client } = await startLabApiServer(lab));
+    await client.create(R.namespaces, { metadata: { name: NS } }); // "default" exists, as in a cluster
+    await createReadyNode(client, 'node1', n1.mgmt);
+    await createReadyNode(client, 'node2', n2.mgmt);
+    await client.create(R.ipaddresspools, { metadata: { name: 'lan', namespace: NS }, spec: { addresses: ['10.77.0.60-10.77.0.99'] } });
+    await client.create(R.l2advertisements, { metadata: { name: 'lan', namespace: NS }, spec: { ipAddressPools: ['lan'] } });
+    await client.create(R.endpointslices, {
+      metadata: { name: 'web-1', namespace: 'default', labels: { 'kubernetes.io/service-name': 'web' } },
+      addressType: 'IPv4',
+      endpoints: [{ addresses: ['10.244.0.5'], conditions: { ready: true }, nodeName: 'node1' }, { addresses: ['10.244.1.5'], conditions: { ready: true }, nodeName: 'node2' }],
+      ports: [{ port: 80, protocol: 'TCP' }],
+    });
+    await client.create(R.services, { metadata: { name: 'web', namespace: 'default' }, spec: { type: 'LoadBalancer', ports: [{ port: 80, protocol: 'TCP' }] } });
+    await client.patch(R.services, 'default', 'web', { status: { loadBalancer: { ingress: [{ ip: IP }] } } }, { status: true });
+    // node2: a Layer 2 member with the same secret, members and address
+    node2Pid = lab.startNode(n2, {
+      node: 'node2',
+      secret: SECRET,
+      bind: { address: n2.mgmt, port: 7946 },
+      members: [{ name: 'node1', address: n1.mgmt, port: 7946 }, { name: 'node2', address: n2.mgmt, port: 7946 }],
+      services: [{ ip: IP }],
+      logLevel: 'info',
+    });
+    // node1: the Kubernetes speaker and its page
+    procs = startSpeakerInLab({ nsDut: n1.ns, dir: lab.dir }, server, {
+      node: 'node1',
+      forwardPort: FWD_PORT,
+      extraArgs: ['--ml-bind-addr', n1.mgmt, '--log-level', 'info'],
+      env: { METALLB_ML_SECRET_KEY: SECRET },
+    }).procs;
+    await waitFor('speaker /readyz', async () => ((await speakerGet({ nsDut: n1.ns }, '/readyz')).status === 200 ? true : undefined), 90000, 300);
+    const wrapper = join(lab.dir, 'chromium-in-ns.sh');
+    writeFileSync(wrapper, `#!/bin/sh\nexec ip netns exec ${n1.ns} ${CHROMIUM} "$@"\n`);
+    chmodSync(wrapper, 0o755);
+    browser = await chromium.launch({
+      executablePath: wrapper,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      timeout: 60000,
+    });
+    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  });
+
+  after(async () => {
+    await browser?.close().catch(() => undefined);
+    if (node2Pid) {
+      try {
+        process.kill(node2Pid, 'SIGCONT');
+      } catch {
+        // already gone
+      }
+    }
+    for (const p of procs.reverse()) await p.stop();
+    await server?.close();
+    await lab?.teardown();
+  });
+
+  it('drained while the next owner cannot confirm: the page shows the address being handed over, then handed over', async (t) => {
+    if (!need(t) || !page || !lab) return;
+    const n1 = lab.nodes[0];
+    assert.ok(n1);
+    await page.goto('http://127.0.0.1:7472/');
+    const l2 = page.locator('#layer2 .card.layer2');
+    await l2.locator('dd', { hasText: /^node1, node2$|^node2, node1$/ }).waitFor({ timeout: 60000 });
+    await l2.locator('dd', { hasText: IP }).waitFor({ timeout: 30000 });
+    await page.locator(`tr.service[data-key="default/web"] td`, { hasText: 'node1' }).waitFor({ timeout: 30000 });
+    assert.equal(await page.locator('#layer2 .handover').count(), 0, 'nothing handed over while serving');
+
+    // the page records every text the handover notice and the Services table's mark show
+    await page.evaluate(`(() => {
+      window.seen = [];
+      const note = () => {
+        for (const sel of ['#layer2 .handover', 'tr.service .handover-pill']) {
+          const el = document.querySelector(sel);
+          if (el && !window.seen.includes(sel + ': ' + el.textContent)) window.seen.push(sel + ': ' + el.textContent);
+        }
+      };
+      new MutationObserver(note).observe(document.body, { subtree: true, childList: true, characterData: true });
+    })()`);
+    process.kill(node2Pid, 'SIGSTOP'); // alive in node1's view for a while, but it will not confirm
+    const drained = await speakerGet({ nsDut: n1.ns }, '/drain?period=1s', 'POST');
+    assert.equal(drained.status, 200, drained.body);
+    await page.waitForFunction(`window.seen.some((s) => s.includes('.handover-pill') && s.includes('handing over to node2'))`, undefined, { timeout: 20000 });
+    const seen = (await page.evaluate('window.seen')) as string[];
+    assert.ok(seen.some((s) => s.startsWith('#layer2 .handover') && s.includes('Leaving') && s.includes(`${IP} \u2192 node2`)), seen.join('\n'));
+    // the handover times out (node2 never confirmed): every address handed over, node1 answers nothing
+    await page.locator('#layer2 .handover', { hasText: 'every address handed over' }).waitFor({ timeout: 20000 });
+    await l2.locator('dd', { hasText: 'nothing' }).waitFor({ timeout: 20000 });
+    await l2.locator('.pill', { hasText: 'leaving' }).waitFor({ timeout: 5000 });
+    mkdirSync(ARTIFACTS, { recursive: true });
+    const path = join(ARTIFACTS, 'status-page-leaving.png');
+    await page.screenshot({ path, fullPage: true });
+    process.stdout.write(`# status page screenshot: ${path}\n`);
+    process.kill(node2Pid, 'SIGCONT');
+    await waitFor('node2 answers for the address', () => (lab?.status(lab.nodes[1] as (typeof lab.nodes)[number])?.announcing.some((a) => a.ip === IP) ? true : undefined), 30000, 200);
+  });
+});
