@@ -7,8 +7,9 @@
 //     owner's MAC, and the owner publishes the ServiceL2Status;
 //   - kill -9 of the owner's speaker: the IP moves to the survivor the election predicts
 //     (measured: event → first ARP reply with the new MAC), which publishes its ServiceL2Status;
-//   - handover: cordoning the owner's Node, then stopping its speaker (SIGTERM), moves the IP
-//     with no unanswered request of an arping every 40 ms (make-before-break).
+//   - handover: cordoning the owner's Node, uncordoning it (the IP moves back: failback), then
+//     stopping its speaker (SIGTERM), moves the IP with no unanswered request of an arping every
+//     40 ms (make-before-break); after the failback only the returning owner has a ServiceL2Status.
 // Only addresses inside the test's own namespaces are used; everything is removed afterwards.
 
 import { after, before, test } from 'node:test';
@@ -262,12 +263,21 @@ test('handover: cordoning the owner\'s Node and stopping its speaker move the IP
   assert.deepEqual(cordon.lastMacs, [spec(next).mac0], 'then only the new owner answers');
   assert.match(readFileSync(join(lab.dir, `speaker-${spec(owner).name}.log`), 'utf8'), /handover confirmed by the new owner/);
 
-  // uncordon: back to the elected owner
-  await client.patch(R.nodes, undefined, owner, { spec: { unschedulable: null } });
-  await waitFor(`${IP} back at ${owner} after uncordon`, 60_000, () => {
-    const m = arpingOnce(lab.client, 'eth0', IP, 2);
-    return m.length === 1 && m[0] === spec(owner).mac0;
+  // uncordon: back to the elected owner (failback), make-before-break as well: the current owner
+  // answers until the returning one confirms; then only the returning one has a ServiceL2Status
+  const back = await handoverWindow(lab, spec(next), spec(owner), async () => {
+    await client.patch(R.nodes, undefined, owner, { spec: { unschedulable: null } });
   });
+  t.diagnostic(`uncordon ${owner}: ${IP} answered by ${owner} after ${back.movedMs} ms; ${back.replies} replies, ${back.timeouts} unanswered`);
+  assert.equal(back.timeouts, 0, `no unanswered ARP request while the address moves back:\n${back.timeline}`);
+  assert.deepEqual(back.lastMacs, [spec(owner).mac0], 'then only the returning owner answers');
+  let l2Nodes: string[] = [];
+  for (const end = Date.now() + 30_000; Date.now() < end; await new Promise((r) => setTimeout(r, 200))) {
+    const items = (await client.list<L2Status>(R.servicel2statuses, { namespace: NS, labelSelector: 'metallb.io/service-name=web' })).items;
+    l2Nodes = items.flatMap((s) => (s.status?.node ? [s.status.node] : []));
+    if (JSON.stringify(l2Nodes) === JSON.stringify([owner])) break;
+  }
+  assert.deepEqual(l2Nodes, [owner], 'ServiceL2Status names only the returning owner once it confirmed');
 
   // the speaker stops (SIGTERM, as in a rollout): handover, then exit
   const victim = c.speakers.get(owner);
