@@ -172,23 +172,38 @@ interface GoodState {
   failed: Map<string, string | null>;
 }
 
-/** Keys (namespace/name) of every Service we manage: the assigned ones, then the failed ones without an IP. */
+/**
+ * What /status derives from a good state, made on the first /status that needs it: a good state
+ * is replaced whole on every reload, never changed, so polling /status does not walk 100k
+ * assignments every time.
+ */
+const derived = new WeakMap<GoodState, { keys?: string[]; pools?: PoolUsage[] }>();
+
+function derivedOf(g: GoodState): { keys?: string[]; pools?: PoolUsage[] } {
+  let d = derived.get(g);
+  if (!d) derived.set(g, (d = {}));
+  return d;
+}
+
+/** Keys (namespace/name) of every Service we manage, sorted: the assigned ones and the failed ones without an IP. */
 function serviceKeys(g: GoodState | undefined): string[] {
   if (!g) return [];
+  const d = derivedOf(g);
+  if (d.keys) return d.keys;
   const keys = Object.keys(g.assignments);
   for (const key of g.failed.keys()) if (!Object.prototype.hasOwnProperty.call(g.assignments, key)) keys.push(key);
-  return keys;
+  return (d.keys = keys.sort());
 }
 
 /**
  * /status `services`: the Services we manage, sorted by namespace/name, and their count. Built
- * on request, cut as `shape` asks: only the Services shown are built.
+ * on request, cut as `shape` asks: only the Services shown are built (their sorted keys are kept
+ * with the good state).
  */
 function serviceList(g: GoodState | undefined, shape: ListShaper): { services?: ServiceStatus[]; serviceCount: number } {
   const keys = serviceKeys(g);
   const services = shape.list('services', 'services', keys.length, (n) =>
     keys
-      .sort()
       .slice(0, n)
       .map((key) => {
         const i = key.indexOf('/');
@@ -462,7 +477,7 @@ export class Standalone {
       configWarnings: [...this.warnings],
       stateFile: { path: this.opts.statePath, error: this.stateError, recovery: this.stateRecovery },
       ...services,
-      pools: this.good ? poolUsage(this.good.config, this.good.assignments) : [],
+      pools: this.good ? (derivedOf(this.good).pools ??= poolUsage(this.good.config, this.good.assignments)) : [],
       ...(truncated ? { truncated } : {}),
     };
   }

@@ -1,11 +1,12 @@
 // The status page in headless Debian Chromium while a Kubernetes speaker leaves and hands its
 // Layer 2 address over, with real processes: the test API server, `metallb-ts speaker` on node1
 // (its page) and a second Layer 2 member on node2 (src/layer2/main.ts, the same liveness
-// protocol and election), on the Layer 2 lab's bridges (test/integration/layer2/lab.ts). node1
-// owns the Service IP; node2 is frozen (SIGSTOP) so that it cannot confirm, then node1 is
-// drained: until the handover times out the page's Layer 2 section says "Leaving: handing over
-// IP → node2" and the Services table marks the address; afterwards it says everything was handed
-// over. node2 resumed takes the address.
+// protocol), on the Layer 2 lab's bridges (test/integration/layer2/lab.ts). node1 owns the
+// Service IP. node2 is alive and eligible but not configured with that Service, so it never
+// confirms a handover (a member that would: test/integration/layer2/handover.test.ts): when
+// node1 is drained it keeps answering for the handover time (1.5 s), and the page's Layer 2
+// section says "Leaving: handing over IP → node2" and the Services table marks the address;
+// afterwards the section says every address was handed over.
 
 import { after, before, describe, it } from 'node:test';
 import type { TestContext } from 'node:test';
@@ -40,7 +41,6 @@ describe('status page in Chromium: a leaving speaker hands its Layer 2 address o
   let server: FakeApiServer | undefined;
   let client: KubeClient | undefined;
   let procs: Managed[] = [];
-  let node2Pid = 0;
   let browser: Browser | undefined;
   let page: Page | undefined;
   const need = (t: TestContext): boolean => {
@@ -73,13 +73,13 @@ describe('status page in Chromium: a leaving speaker hands its Layer 2 address o
     });
     await client.create(R.services, { metadata: { name: 'web', namespace: 'default' }, spec: { type: 'LoadBalancer', ports: [{ port: 80, protocol: 'TCP' }] } });
     await client.patch(R.services, 'default', 'web', { status: { loadBalancer: { ingress: [{ ip: IP }] } } }, { status: true });
-    // node2: a Layer 2 member with the same secret, members and address
-    node2Pid = lab.startNode(n2, {
+    // node2: a Layer 2 member with the same secret and members, without the Service
+    lab.startNode(n2, {
       node: 'node2',
       secret: SECRET,
       bind: { address: n2.mgmt, port: 7946 },
       members: [{ name: 'node1', address: n1.mgmt, port: 7946 }, { name: 'node2', address: n2.mgmt, port: 7946 }],
-      services: [{ ip: IP }],
+      services: [],
       logLevel: 'info',
     });
     // node1: the Kubernetes speaker and its page
@@ -103,19 +103,12 @@ describe('status page in Chromium: a leaving speaker hands its Layer 2 address o
 
   after(async () => {
     await browser?.close().catch(() => undefined);
-    if (node2Pid) {
-      try {
-        process.kill(node2Pid, 'SIGCONT');
-      } catch {
-        // already gone
-      }
-    }
     for (const p of procs.reverse()) await p.stop();
     await server?.close();
     await lab?.teardown();
   });
 
-  it('drained while the next owner cannot confirm: the page shows the address being handed over, then handed over', async (t) => {
+  it('drained while the next owner does not confirm: the page shows the address being handed over, then handed over', async (t) => {
     if (!need(t) || !page || !lab) return;
     const n1 = lab.nodes[0];
     assert.ok(n1);
@@ -137,13 +130,12 @@ describe('status page in Chromium: a leaving speaker hands its Layer 2 address o
       };
       new MutationObserver(note).observe(document.body, { subtree: true, childList: true, characterData: true });
     })()`);
-    process.kill(node2Pid, 'SIGSTOP'); // alive in node1's view for a while, but it will not confirm
     const drained = await speakerGet({ nsDut: n1.ns }, '/drain?period=1s', 'POST');
     assert.equal(drained.status, 200, drained.body);
     await page.waitForFunction(`window.seen.some((s) => s.includes('.handover-pill') && s.includes('handing over to node2'))`, undefined, { timeout: 20000 });
     const seen = (await page.evaluate('window.seen')) as string[];
     assert.ok(seen.some((s) => s.startsWith('#layer2 .handover') && s.includes('Leaving') && s.includes(`${IP} \u2192 node2`)), seen.join('\n'));
-    // the handover times out (node2 never confirmed): every address handed over, node1 answers nothing
+    // the handover time runs out (node2 never confirmed): every address handed over, node1 answers nothing
     await page.locator('#layer2 .handover', { hasText: 'every address handed over' }).waitFor({ timeout: 20000 });
     await l2.locator('dd', { hasText: 'nothing' }).waitFor({ timeout: 20000 });
     await l2.locator('.pill', { hasText: 'leaving' }).waitFor({ timeout: 5000 });
@@ -151,7 +143,6 @@ describe('status page in Chromium: a leaving speaker hands its Layer 2 address o
     const path = join(ARTIFACTS, 'status-page-leaving.png');
     await page.screenshot({ path, fullPage: true });
     process.stdout.write(`# status page screenshot: ${path}\n`);
-    process.kill(node2Pid, 'SIGCONT');
-    await waitFor('node2 answers for the address', () => (lab?.status(lab.nodes[1] as (typeof lab.nodes)[number])?.announcing.some((a) => a.ip === IP) ? true : undefined), 30000, 200);
+    assert.match(await page.locator('#layer2 .card.layer2 dd').first().innerText(), /node2/, 'node2 is still alive: it was simply not configured for the address');
   });
 });
