@@ -73,8 +73,8 @@ export interface NodeAgentOptions {
 }
 
 export interface ApplyResult {
-  /** False when the plan is the same as the previous apply's. */
-  changed: boolean;
+  /** False when the plan is the same as the previous apply's (computed on first read). */
+  readonly changed: boolean;
   plan: AppliedPlan;
 }
 
@@ -97,7 +97,8 @@ export function blockedReason(b: BlockedSession): string {
 
 export class NodeAgent {
   private applied: AppliedPlan | undefined;
-  private planKey = planKeyOf(undefined);
+  /** The plan driven last (what `changed` compares with); undefined before the first. */
+  private lastDriven: AppliedPlan | undefined;
   private generation = 0;
   private blockedKey = '';
   private stopped = false;
@@ -198,14 +199,22 @@ export class NodeAgent {
     }
     for (const e of this.o.extensions ?? []) e.apply(plan);
 
-    const key = planKeyOf(plan);
-    const changed = key !== this.planKey;
-    this.planKey = key;
+    // `changed` is worked out when asked for (a digest of every route costs a millisecond per
+    // thousand routes; standalone's reloads do not need it)
+    const before = this.lastDriven;
+    this.lastDriven = plan;
     this.applied = plan;
     this.assignments = inputs.assignments;
     this.bgpAnnounced = undefined;
     this.generation++;
-    return { changed, plan };
+    let changed: boolean | undefined;
+    return {
+      get changed(): boolean {
+        changed ??= planKeyOf(before) !== planKeyOf(plan);
+        return changed;
+      },
+      plan,
+    };
   }
 
   /** Trailing weight updates: drive the last plan again when the earliest held weight is due. */

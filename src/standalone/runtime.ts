@@ -22,7 +22,7 @@ import { formatDiagnostic } from '../config/path.ts';
 import type { Node } from '../model/objects.ts';
 import { syntheticNode } from '../model/node.ts';
 import { rangeSize } from '../ip/index.ts';
-import type { NodeAgent } from '../node/agent.ts';
+import type { ApplyResult, NodeAgent } from '../node/agent.ts';
 import type { NodeStatus, NodeStatusView } from '../node/types.ts';
 import { FULL_STATUS_LISTS, ListShaper, joinNotices } from '../observability/statuslists.ts';
 import type { StatusLists } from '../observability/statuslists.ts';
@@ -147,7 +147,8 @@ export interface PoolUsage {
 export interface ReloadResult {
   ok: boolean;
   errors: string[];
-  changed: boolean;
+  /** The plan differs from the last one (worked out on first read). */
+  readonly changed: boolean;
 }
 
 export { formatDiagnostic, syntheticNode };
@@ -351,10 +352,10 @@ export class Standalone {
 
     const defer = this.opts.deferStateWrite;
     if (!defer) this.saveAssignments(alloc.assignments);
-    let changed: boolean;
+    let applied: ApplyResult;
     let sessions: { peer: string; routes: number }[];
     try {
-      const applied = this.deps.agent.apply({
+      applied = this.deps.agent.apply({
         config,
         services: objects.services,
         assignments: alloc.assignments,
@@ -365,7 +366,6 @@ export class Standalone {
         // a folder usually has no EndpointSlices: then every Service counts as served here
         assumeEndpoints: objects.endpointSlices.length === 0,
       });
-      changed = applied.changed;
       sessions = applied.plan.sessions.filter((a) => a.blocked === null).map((a) => ({ peer: a.plan.peer, routes: a.plan.routes.length }));
     } catch (e) {
       this.log.error({ err: e }, 'internal error while planning; keeping the previous state');
@@ -395,7 +395,14 @@ export class Standalone {
       },
       underLastGood ? 'Service changes applied under the last good configuration' : 'configuration applied',
     );
-    return underLastGood ? { ok: false, errors, changed } : { ok: true, errors: [], changed };
+    // `changed` (a digest of the plan) only when the caller asks for it
+    return {
+      ok: !underLastGood,
+      errors: underLastGood ? errors : [],
+      get changed(): boolean {
+        return applied.changed;
+      },
+    };
   }
 
   /** Writes a deferred state file update now (no-op when none is pending). */
