@@ -131,10 +131,8 @@ async function probeMove(l: Lab, what: string, from: string, to: string, move: (
     return neighbourMAC(l.client, 'eth0', V4) === node(from).mac0 && neighbourMAC(l.client, 'eth0', V6) === node(from).mac0;
   });
   const pcap = join(l.dir, `move-${what.replace(/[^a-z]+/gi, '-')}.pcap`);
-  const dump = l.spawnIn(l.client, ['tcpdump', '-i', 'eth0', '--immediate-mode', '-U', '-n', '-w', pcap, 'arp or icmp6'], `${pcap}.log`);
-  await waitFor('tcpdump to listen', 10_000, () => /listening on/.test(sh('cat', [`${pcap}.log`], true)));
-  const arp = l.streamIn(l.client, ['stdbuf', '-oL', 'arping', '-i', 'eth0', '-W', '0.04', V4]);
-  const nd = l.streamIn(l.client, ['sh', '-c', `while :; do ndisc6 -q -1 -r 1 -w 200 ${V6} eth0 || echo MISS; done`]);
+  const dump = await l.captureClient(pcap);
+  const { arp, nd } = l.probeClient(V4, V6);
   await waitFor('arping answered', 10_000, () => arp.lines.some((x) => x.text.includes(node(from).mac0)));
   await waitFor('ndisc6 answered', 10_000, () => nd.lines.some((x) => x.text === node(from).mac0));
   const t0 = Date.now();

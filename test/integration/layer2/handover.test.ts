@@ -70,10 +70,8 @@ test('layer 2 handover: the owner stops (SIGTERM = planned stop), every ARP/NDP 
     await waitFor(`${V4} resolves to ${X}`, 20_000, () => JSON.stringify(arpingOnce(l.client, 'eth0', V4, 1)) === JSON.stringify([node(X).mac0]));
     await waitFor(`${V6} resolves to ${X}`, 20_000, () => ndiscOnce(l.client, 'eth0', V6) === node(X).mac0);
     const pcap = join(l.dir, `handover-${run}.pcap`);
-    const dump = l.spawnIn(l.client, ['tcpdump', '-i', 'eth0', '--immediate-mode', '-U', '-n', '-w', pcap, 'arp or icmp6'], `${pcap}.log`);
-    await waitFor('tcpdump to listen', 10_000, () => /listening on/.test(sh('cat', [`${pcap}.log`], true)));
-    const arp = l.streamIn(l.client, ['stdbuf', '-oL', 'arping', '-i', 'eth0', '-W', '0.04', V4]);
-    const nd = l.streamIn(l.client, ['sh', '-c', `while :; do ndisc6 -q -1 -r 1 -w 200 ${V6} eth0 || echo MISS; done`]);
+    const dump = await l.captureClient(pcap);
+    const { arp, nd } = l.probeClient(V4, V6);
     await waitFor('arping answered by the owner', 10_000, () => arp.lines.some((x) => x.text.includes(node(X).mac0)));
     await waitFor('ndisc6 answered by the owner', 10_000, () => nd.lines.some((x) => x.text === node(X).mac0));
     const t0 = Date.now();

@@ -195,6 +195,25 @@ export class Lab {
     return { lines, stop: () => this.stopProc(p, 'SIGINT') };
   }
 
+  /** tcpdump of ARP and ICMPv6 on the client's eth0 into `pcap`; resolves once it listens. */
+  async captureClient(pcap: string): Promise<ChildProcess> {
+    const dump = this.spawnIn(this.client, ['tcpdump', '-i', 'eth0', '--immediate-mode', '-U', '-n', '-w', pcap, 'arp or icmp6'], `${pcap}.log`);
+    await waitFor('tcpdump to listen', 10_000, () => /listening on/.test(sh('cat', [`${pcap}.log`], true)));
+    return dump;
+  }
+
+  /**
+   * The client asking continuously: Debian's arping every 40 ms for `v4` (a "timeout" line for a
+   * request not answered before the next), ndisc6 in a loop for `v6` ("miss" when not answered
+   * within 200 ms). Lines are lowercase, stamped when read.
+   */
+  probeClient(v4: string, v6: string): { arp: ReturnType<Lab['streamIn']>; nd: ReturnType<Lab['streamIn']> } {
+    return {
+      arp: this.streamIn(this.client, ['stdbuf', '-oL', 'arping', '-i', 'eth0', '-W', '0.04', v4]),
+      nd: this.streamIn(this.client, ['sh', '-c', `while :; do ndisc6 -q -1 -r 1 -w 200 ${v6} eth0 || echo MISS; done`]),
+    };
+  }
+
   async stopProc(p: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
     if (p.exitCode !== null || p.signalCode !== null) return;
     const done = new Promise<void>((r) => p.once('exit', () => r()));
