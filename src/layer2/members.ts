@@ -1,7 +1,7 @@
 // Speaker liveness over UDP (the shell around gossip.ts): every probe interval each speaker
 // sends an authenticated heartbeat to every other member, carrying the IPs it cannot announce;
 // MemberTable turns received heartbeats into the alive set. A change (member up/down, a new
-// ineligible list, a new announcing list) emits 'change'. On stop a "leaving" heartbeat is sent
+// ineligible list, a new announcing or handing-over list) emits 'change'. On stop a "leaving" heartbeat is sent
 // so peers re-elect at once instead of waiting for the timeout; setLeaving(true) sends it on
 // every heartbeat while the speaker keeps running (handover before a planned stop or drain).
 
