@@ -331,6 +331,8 @@ interface ParsedFile {
   /** invalid YAML, non-object documents... (file order) */
   errors: Diagnostic[];
   entries: Entry[];
+  /** Its cluster objects, made by the first assemble (see InputSet.files). */
+  inputs?: FileInputs;
 }
 
 function checkCluster(lo: LoadedObject, kind: string, errors: Diagnostic[]): boolean {
@@ -504,12 +506,16 @@ function assemble(files: ParsedFile[], retain: boolean, memo?: BuildMemo): Input
   }
   set.files = [];
   for (const f of files) {
-    const mine: FileInputs = { file: f.file, ok: f.errors.length === 0, ...noObjects() };
+    // made once per parsed file (a file read again is a new ParsedFile); read-only afterwards
+    const made = f.inputs !== undefined;
+    const mine: FileInputs = f.inputs ?? { file: f.file, ok: f.errors.length === 0, ...noObjects() };
+    f.inputs = mine;
     set.files.push(mine);
     for (const e of f.entries) {
       if (e.cluster === undefined) continue;
       for (const d of e.errors) set.errors.push(d);
       for (const w of e.warnings) set.warnings.push(w);
+      if (made) continue;
       if (!e.ok) {
         mine.ok = false;
         continue;

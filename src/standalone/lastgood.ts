@@ -39,9 +39,8 @@ export function mergeFiles(files: readonly FileInputs[], good: ReadonlyMap<strin
   const stale: FileObjects[] = [];
   for (const f of files) {
     if (f.ok) {
-      const objects: FileObjects = { services: f.services, nodes: f.nodes, endpointSlices: f.endpointSlices, namespaces: f.namespaces, secrets: f.secrets };
-      next.set(f.file, objects);
-      fresh.push(objects);
+      next.set(f.file, f); // (its FileObjects part)
+      fresh.push(f);
       continue;
     }
     kept.push(f.file);
@@ -55,13 +54,16 @@ export function mergeFiles(files: readonly FileInputs[], good: ReadonlyMap<strin
   }
   const out: FileObjects = { services: [], nodes: [], endpointSlices: [], namespaces: [], secrets: [] };
   for (const kind of KINDS) {
-    const seen = new Set<string>();
     const target = out[kind] as Named[];
+    if (stale.length === 0) {
+      for (const o of fresh) for (const x of o[kind] as Named[]) target.push(x);
+      continue;
+    }
+    const seen = new Set<string>();
     for (const o of fresh) for (const x of o[kind] as Named[]) {
       seen.add(keyOf(x));
       target.push(x);
     }
-    if (stale.length === 0) continue;
     for (const o of stale) for (const x of o[kind] as Named[]) if (!seen.has(keyOf(x))) target.push(x);
   }
   return { objects: out, kept, next };
