@@ -135,7 +135,7 @@ export class Controller {
     this.namespaces = new Informer<KubeObject>(o.client, R.namespaces, common);
     this.secrets = new Informer<KubeObject>(o.client, R.secrets, { ...common, namespace: o.namespace });
     this.configInformers = CONFIG_RESOURCES.map((r) => new Informer<KubeObject>(o.client, r, { ...common, namespace: o.namespace }));
-    // Events yield to Service writes: while reconciles run or wait, one event write at a time.
+    // Events yield to Service writes: while reconciles run or wait, events wait (at most 30 s).
     this.events = new EventRecorder(o.client, 'metallb-controller', o.identity, o.logger, undefined, {
       yieldTo: () => this.reconciling > 0 || this.queue.len() > 0,
       ...(o.metrics ? { onLost: (reason) => o.metrics?.eventsDropped.inc({ reason }) } : {}),

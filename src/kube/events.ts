@@ -7,7 +7,9 @@
 // reconciliation).
 // Like client-go's broadcaster, events are handed to a sink of their own: emit() queues and
 // returns, a few writes run in the background, and a caller's more important writes go first
-// (`yieldTo`: while it says so, one event write at a time). Memory is bounded (`maxQueued`);
+// (`yieldTo`: while it says so, no event write starts unless the oldest has waited `maxDelayMs`,
+// and then one at a time, so a long burst delays events but never starves them). Memory is
+// bounded (`maxQueued`);
 // what cannot be queued, and what the API server refuses, is counted (`lost`, `onLost`) and
 // logged, never dropped silently; flush() waits for everything queued (on shutdown).
 
@@ -44,6 +46,8 @@ interface Seen {
 const CACHE_SIZE = 4096;
 /** Event writes in flight at once when nothing has priority; callers need not await emit(). */
 const MAX_IN_FLIGHT = 4;
+/** How long events may wait behind `yieldTo` before they are written anyway. */
+const MAX_DELAY_MS = 30000;
 /** Events waiting beyond this are dropped, counted and logged (client-go's broadcaster queues 1000). */
 const MAX_QUEUED = 16384;
 
@@ -54,13 +58,20 @@ export interface EventRecorderOptions {
   maxQueued?: number;
   /** Event writes in flight at most. Default 4. */
   concurrency?: number;
-  /** While this returns true (more important writes pending), one event write at a time. */
+  /**
+   * While this returns true (more important writes pending), events wait; one that has waited
+   * `maxDelayMs` (default 30000) is written anyway, one at a time. Call kick() when it may have
+   * turned false.
+   */
   yieldTo?: () => boolean;
+  maxDelayMs?: number;
   /** Called for every event that will not be written. */
   onLost?: (reason: EventLoss) => void;
 }
 
 interface Queued {
+  /** performance.now() when queued. */
+  at: number;
   obj: InvolvedObject;
   type: 'Normal' | 'Warning';
   reason: string;
@@ -84,6 +95,7 @@ export class EventRecorder {
   private inFlight = 0;
   private queue: (Queued | undefined)[] = [];
   private head = 0;
+  private timer?: NodeJS.Timeout;
   private idle: (() => void)[] = [];
   /** Requests made (create / patch / get), for tests and benchmarks. */
   readonly stats = { created: 0, aggregated: 0, failed: 0 };
@@ -134,22 +146,33 @@ export class EventRecorder {
       return Promise.resolve();
     }
     return new Promise<void>((done) => {
-      this.queue.push({ obj, type, reason, message, done });
+      this.queue.push({ at: performance.now(), obj, type, reason, message, done });
       this.kick();
     });
   }
 
   /** Starts queued writes up to the allowed concurrency (call when `yieldTo` may have changed). */
   kick(): void {
-    const limit = this.opts.yieldTo?.() ? 1 : Math.max(1, this.opts.concurrency ?? MAX_IN_FLIGHT);
+    const yielding = this.opts.yieldTo?.() ?? false;
+    const limit = yielding ? 1 : Math.max(1, this.opts.concurrency ?? MAX_IN_FLIGHT);
     while (this.inFlight < limit && this.queued > 0) {
       const e = this.queue[this.head];
+      if (!e) {
+        this.head++;
+        continue;
+      }
+      if (yielding) {
+        const wait = e.at + (this.opts.maxDelayMs ?? MAX_DELAY_MS) - performance.now();
+        if (wait > 0) {
+          this.wakeIn(wait);
+          return;
+        }
+      }
       this.queue[this.head++] = undefined;
       if (this.head > 1024 && this.head * 2 > this.queue.length) {
         this.queue = this.queue.slice(this.head);
         this.head = 0;
       }
-      if (!e) continue;
       this.inFlight++;
       void this.write(e.obj, e.type, e.reason, e.message).finally(() => {
         this.inFlight--;
@@ -158,6 +181,16 @@ export class EventRecorder {
         if (this.pending === 0) for (const w of this.idle.splice(0)) w();
       });
     }
+  }
+
+  /** Checks again when the oldest queued event is due (events waiting behind `yieldTo`). */
+  private wakeIn(ms: number): void {
+    if (this.timer) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.kick();
+    }, Math.ceil(ms));
+    this.timer.unref?.();
   }
 
   private lose(why: EventLoss, fields: Record<string, unknown>): void {

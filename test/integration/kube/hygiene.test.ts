@@ -114,7 +114,7 @@ test('events: a repeat bumps count/lastTimestamp of one object, also after a res
   }
 });
 
-test('events: a bounded queue behind higher-priority writes; what does not fit is counted and logged, the rest is written', async () => {
+test('events: a bounded queue behind higher-priority writes (delayed, never starved); what does not fit is counted and logged', async () => {
   const server = await FakeApiServer.start({ requestLatencyMs: 20 });
   const client = KubeClient.fromOptions({ kubeconfig: kc(server) });
   const { lines, logger } = capture();
@@ -122,20 +122,28 @@ test('events: a bounded queue behind higher-priority writes; what does not fit i
     const svc = await client.create(R.services, { metadata: { name: 'busy', namespace: 'default' }, spec: { type: 'LoadBalancer', ports: [{ port: 80 }] } });
     let busy = true;
     const lost: string[] = [];
-    const rec = new EventRecorder(client, 'metallb-controller', 'c1', logger, undefined, { maxQueued: 3, yieldTo: () => busy, onLost: (r) => lost.push(r) });
+    const rec = new EventRecorder(client, 'metallb-controller', 'c1', logger, undefined, { maxQueued: 3, yieldTo: () => busy, maxDelayMs: 300, onLost: (r) => lost.push(r) });
     const before = server.requests.length;
+    const created = (): number => server.requests.slice(before).filter((r) => r.path.includes('/events') && r.verb === 'create').length;
     for (let i = 0; i < 10; i++) void rec.service(svc, 'Normal', 'IPAllocated', `Assigned IP ["192.0.2.${i}"]`);
-    // one write in flight (busy), three queued, six dropped
-    assert.equal(rec.pending, 4);
-    assert.deepEqual(rec.lost, { queue_full: 6, write_failed: 0 });
-    assert.deepEqual(lost, Array(6).fill('queue_full'));
+    // while busy nothing is written at once: three wait, seven are dropped
+    assert.equal(rec.pending, 3);
+    assert.deepEqual(rec.lost, { queue_full: 7, write_failed: 0 });
+    assert.deepEqual(lost, Array(7).fill('queue_full'));
     assert.equal(lines.filter((l) => l['msg'] === 'event queue full; dropping events').length, 1, 'logged once per 1000 drops');
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(created(), 0, 'events wait while the higher-priority work runs');
+    // still busy: after maxDelayMs the waiting events are written anyway
+    const end = Date.now() + 20000;
+    while (created() < 3 && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(created(), 3, 'delayed, not starved');
     busy = false;
+    void rec.service(svc, 'Normal', 'IPAllocated', 'Assigned IP ["192.0.2.99"]');
     await rec.flush();
     assert.equal(rec.pending, 0);
     assert.deepEqual(server.countByVerb((r) => server.requests.indexOf(r) >= before && r.path.includes('/events')), { create: 4 });
     const evs = (await client.list(R.events, { namespace: 'default' })).items;
-    assert.deepEqual(evs.map((e) => e['message']).sort(), [0, 1, 2, 3].map((i) => `Assigned IP ["192.0.2.${i}"]`));
+    assert.deepEqual(evs.map((e) => e['message']).sort(), [0, 1, 2, 99].map((i) => `Assigned IP ["192.0.2.${i}"]`));
   } finally {
     await server.close();
   }
