@@ -116,7 +116,7 @@ export class Controller {
    * is not visible yet and writing again would be a duplicate (the annotation patch's watch
    * event can arrive before the status patch's). A version from anyone else means write.
    */
-  private readonly pending = new Map<string, { ips: string[]; pool: string; rvs: Set<string> }>();
+  private readonly pending = new Map<string, { ips: string[]; pool: string; rvs: Set<string>; before: string }>();
   /**
    * Whether the API server keeps an annotation sent with a Service status write (kube-apiserver
    * does): undefined until the first such write answers.
@@ -142,7 +142,7 @@ export class Controller {
     });
 
     const svcKey = (s: Svc): void => this.queue.add(SVC + keyOf(s));
-    this.services.addHandler({ add: svcKey, update: (_a, b) => svcKey(b), delete: svcKey });
+    this.services.addHandler({ add: svcKey, update: (_a, b) => (this.isOwnEcho(b) ? undefined : svcKey(b)), delete: svcKey });
     const cfg = (): void => this.queue.add(CONFIG_KEY);
     const cfgUpdate = (a: KubeObject, b: KubeObject): void => {
       if (specOrLabelsChanged(a, b)) cfg();
@@ -415,6 +415,21 @@ export class Controller {
     await this.write(svc, namespace, name, res.assignment, current, annotated);
   }
 
+  /**
+   * The watch event of our own write: the object exactly as our patch left it (its
+   * resourceVersion is the one our patch returned, so nobody else changed it since) and showing
+   * what we wrote. Nothing to reconcile; the write is visible now.
+   */
+  private isOwnEcho(svc: Svc): boolean {
+    const key = keyOf(svc);
+    const p = this.pending.get(key);
+    const rv = svc.metadata.resourceVersion ?? '';
+    if (!p || rv === p.before || !p.rvs.has(rv)) return false;
+    if (svc.metadata.annotations?.[ANN_ALLOCATED_FROM_POOL] !== p.pool || !sameList(ingressIPs(svc), p.ips)) return false;
+    this.pending.delete(key);
+    return true;
+  }
+
   /** True when our last write of `a` to this Service is simply not in the cache yet. */
   private ownWriteInFlight(key: string, svc: Svc, a: Assignment): boolean {
     const p = this.pending.get(key);
@@ -449,7 +464,7 @@ export class Controller {
     if (ok) {
       const rvs = new Set<string>([svc.metadata.resourceVersion ?? '']);
       for (const r of results) if (r.status === 'fulfilled' && r.value.metadata.resourceVersion) rvs.add(r.value.metadata.resourceVersion);
-      this.pending.set(key, { ips: [...a.ips], pool: a.pool, rvs });
+      this.pending.set(key, { ips: [...a.ips], pool: a.pool, rvs, before: svc.metadata.resourceVersion ?? '' });
     }
     if (statusChanged && ok) {
       // Posted in the background (bounded by the recorder): the reconcile does not wait for it.
