@@ -1,6 +1,6 @@
 // Runs `metallb-ts standalone` as a real process inside a namespace and talks to it.
 
-import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { existsSync } from 'node:fs';
@@ -96,4 +96,16 @@ export interface StandaloneStatusView {
     routes: { prefix: string; nextHop: string | null; localPref: number | null; communities: string[]; largeCommunities: string[] }[];
     speaker: { state?: string; counters?: { updatesReceived?: number } } | null;
   }[];
+}
+
+/**
+ * Rewrites the graceful restart marker a stopped process wrote (`STATE.restart`) so that every
+ * session's restart time ends `seconds` from now: the next process keeps (adopts) the routes of
+ * the previous run until then. Returns how many sessions the marker held.
+ */
+export function shortenRestartMarker(markerPath: string, seconds: number): number {
+  const marker = JSON.parse(readFileSync(markerPath, 'utf8')) as { stoppedAt: number; sessions: { restartTime: number }[] };
+  for (const m of marker.sessions) m.restartTime = Math.ceil((Date.now() - marker.stoppedAt) / 1000) + seconds;
+  writeFileSync(markerPath, JSON.stringify(marker));
+  return marker.sessions.length;
 }

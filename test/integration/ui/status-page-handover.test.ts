@@ -11,9 +11,6 @@
 import { after, before, describe, it } from 'node:test';
 import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { chromium } from 'playwright-core';
 import type { Browser, Page } from 'playwright-core';
 import type { FakeApiServer } from '../../support/apiserver/index.ts';
 import { R } from '../../../src/kube/client.ts';
@@ -24,10 +21,7 @@ import { IN_CI } from '../lib/prereq.ts';
 import { waitFor } from '../lib/proc.ts';
 import type { Managed } from '../lib/proc.ts';
 import { createReadyNode, speakerGet, startLabApiServer, startSpeakerInLab } from '../lib/kubespeaker.ts';
-import { REPO_ROOT } from '../lib/standalone.ts';
-
-const CHROMIUM = '/usr/bin/chromium';
-const ARTIFACTS = join(REPO_ROOT, 'artifacts', 'ui');
+import { chromiumInNamespace, missingChromium, screenshot } from './chromium.ts';
 const NS = 'metallb-system';
 const SECRET = 'status-page-handover-secret';
 const FWD_PORT = 16451;
@@ -36,7 +30,7 @@ const cands = ['node1', 'node2'].map((name) => ({ name, labels: {} }));
 const IP = Array.from({ length: 40 }, (_, i) => `10.77.0.${60 + i}`).find((ip) => electL2Owner(ip, cands, []) === 'node1') ?? '';
 
 describe('status page in Chromium: a leaving speaker hands its Layer 2 address over', { concurrency: false }, () => {
-  const why = missingPrerequisites() ?? (existsSync(CHROMIUM) ? undefined : `missing ${CHROMIUM} (Debian package chromium)`);
+  const why = missingPrerequisites() ?? missingChromium();
   let lab: Lab | undefined;
   let server: FakeApiServer | undefined;
   let client: KubeClient | undefined;
@@ -90,15 +84,7 @@ describe('status page in Chromium: a leaving speaker hands its Layer 2 address o
       env: { METALLB_ML_SECRET_KEY: SECRET },
     }).procs;
     await waitFor('speaker /readyz', async () => ((await speakerGet({ nsDut: n1.ns }, '/readyz')).status === 200 ? true : undefined), 90000, 300);
-    const wrapper = join(lab.dir, 'chromium-in-ns.sh');
-    writeFileSync(wrapper, `#!/bin/sh\nexec ip netns exec ${n1.ns} ${CHROMIUM} "$@"\n`);
-    chmodSync(wrapper, 0o755);
-    browser = await chromium.launch({
-      executablePath: wrapper,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-      timeout: 60000,
-    });
-    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    ({ browser, page } = await chromiumInNamespace(n1.ns, lab.dir));
   });
 
   after(async () => {
@@ -139,10 +125,7 @@ describe('status page in Chromium: a leaving speaker hands its Layer 2 address o
     await page.locator('#layer2 .handover', { hasText: 'every address handed over' }).waitFor({ timeout: 20000 });
     await l2.locator('dd', { hasText: 'nothing' }).waitFor({ timeout: 20000 });
     await l2.locator('.pill', { hasText: 'leaving' }).waitFor({ timeout: 5000 });
-    mkdirSync(ARTIFACTS, { recursive: true });
-    const path = join(ARTIFACTS, 'status-page-leaving.png');
-    await page.screenshot({ path, fullPage: true });
-    process.stdout.write(`# status page screenshot: ${path}\n`);
+    await screenshot(page, 'status-page-leaving.png');
     assert.match(await page.locator('#layer2 .card.layer2 dd').first().innerText(), /node2/, 'node2 is still alive: it was simply not configured for the address');
   });
 });

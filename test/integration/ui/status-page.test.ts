@@ -7,23 +7,20 @@
 import { after, before, describe, it } from 'node:test';
 import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
 import type { Browser, Page } from 'playwright-core';
 import type { Lab } from '../lib/netns.ts';
 import { missing, runnable } from '../lib/prereq.ts';
 import type { Bird } from '../lib/routers.ts';
 import { startBirdLab } from '../lib/birdlab.ts';
-import { REPO_ROOT, StandaloneProcess, removeManifest, writeManifest } from '../lib/standalone.ts';
+import { StandaloneProcess, removeManifest, writeManifest } from '../lib/standalone.ts';
 import { stopAll } from '../lib/proc.ts';
 import { advertisementsYaml, peerYaml, poolsYaml, routesOf, serviceYaml } from '../lib/interop.ts';
+import { chromiumInNamespace, missingChromium, screenshot } from './chromium.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ARTIFACTS = join(REPO_ROOT, 'artifacts', 'ui');
 
 describe('status page in Chromium against standalone + BIRD', { concurrency: false }, () => {
-  const why = missing(['ip', 'bird', 'birdc']) ?? (existsSync(CHROMIUM) ? undefined : `missing ${CHROMIUM} (Debian package chromium)`);
+  const why = missing(['ip', 'bird', 'birdc']) ?? missingChromium();
   let lab: Lab | undefined;
   let bird: Bird | undefined;
   let sa: StandaloneProcess | undefined;
@@ -58,15 +55,7 @@ describe('status page in Chromium against standalone + BIRD', { concurrency: fal
     await sa.waitReady();
     // Chromium runs inside the DUT namespace (the HTTP endpoint listens on its loopback);
     // playwright talks to it over a pipe, which `ip netns exec` passes through
-    const wrapper = join(lab.dir, 'chromium-in-ns.sh');
-    writeFileSync(wrapper, `#!/bin/sh\nexec ip netns exec ${lab.nsDut} ${CHROMIUM} "$@"\n`);
-    chmodSync(wrapper, 0o755);
-    browser = await chromium.launch({
-      executablePath: wrapper,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-      timeout: 60000,
-    });
-    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    ({ browser, page } = await chromiumInNamespace(lab.nsDut, lab.dir));
   });
 
   after(async () => {
@@ -93,18 +82,14 @@ describe('status page in Chromium against standalone + BIRD', { concurrency: fal
     const route = page.locator('details[data-peer="bird-rtr"] tr.route', { hasText: `${ip}/32` });
     await route.waitFor({ timeout: 15000 });
 
-    mkdirSync(ARTIFACTS, { recursive: true });
-    const desktop = join(ARTIFACTS, 'status-page-desktop.png');
-    await page.screenshot({ path: desktop, fullPage: true });
+    const desktop = await screenshot(page, 'status-page-desktop.png');
     await page.setViewportSize({ width: 390, height: 844 });
-    const phone = join(ARTIFACTS, 'status-page-phone.png');
-    await page.screenshot({ path: phone, fullPage: true });
+    const phone = await screenshot(page, 'status-page-phone.png');
     // on a phone the tables stack: no horizontal scrolling
     const overflow = Number(await page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth'));
     assert.ok(overflow <= 0, `page is ${overflow}px wider than a 390px phone screen`);
     await page.setViewportSize({ width: 1280, height: 900 });
     t.diagnostic(`screenshots: ${desktop} ${phone}`);
-    process.stdout.write(`# status page screenshots: ${desktop} ${phone}\n`);
   });
 
   it('deleting the Service file updates the page without a reload', async (t) => {
@@ -115,8 +100,6 @@ describe('status page in Chromium against standalone + BIRD', { concurrency: fal
     await page.locator('#services .empty').waitFor({ timeout: 5000 });
     await page.waitForFunction(`document.querySelectorAll('details[data-peer="bird-rtr"] tr.route').length === 0`, undefined, { timeout: 15000 });
     assert.equal(await page.evaluate('window.marker'), 42, 'the page was not reloaded');
-    const path = join(ARTIFACTS, 'status-page-after-delete.png');
-    await page.screenshot({ path, fullPage: true });
-    process.stdout.write(`# status page screenshot after delete: ${path}\n`);
+    await screenshot(page, 'status-page-after-delete.png');
   });
 });
