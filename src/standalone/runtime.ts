@@ -14,6 +14,7 @@
 //     file at startup), the state file is rewritten if anything changed, and the NodeAgent
 //     applies the new inputs (the speaker sends only the differences).
 
+import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import { IncrementalAllocation } from '../allocator/index.ts';
 import type { Config } from '../config/types.ts';
@@ -27,7 +28,7 @@ import type { NodeStatus, NodeStatusView } from '../node/types.ts';
 import { FULL_STATUS_LISTS, ListShaper, joinNotices } from '../observability/statuslists.ts';
 import type { StatusLists } from '../observability/statuslists.ts';
 import type { StoredAssignment } from './state.ts';
-import { BackgroundStateWriter, StateSerializer, loadState, serializeState, writeStateText } from './state.ts';
+import { BackgroundStateWriter, loadState, serializeState, writeStateText } from './state.ts';
 import { mergeFiles } from './lastgood.ts';
 import type { FileObjects } from './lastgood.ts';
 
@@ -226,9 +227,8 @@ export class Standalone {
   private stateRecovery: StateRecovery | null = null;
   /** The file on disk is bad (found so at start): do not rotate it into `.prev`. */
   private stateFileBad = false;
-  /** The state file's text last written (or read); '' when unknown. */
+  /** digest of the state file content last written (or read) */
   private savedState = '';
-  private readonly serializer = new StateSerializer();
   /** Assignments waiting for a deferred state file write (deferStateWrite). */
   private pendingState: Record<string, StoredAssignment> | undefined;
   private previous: Record<string, StoredAssignment> = {};
@@ -270,7 +270,7 @@ export class Standalone {
       this.log.warn({ stateFile: this.opts.statePath, dropped: st.dropped }, 'state file: malformed entries ignored');
     }
     this.previous = st.assignments;
-    this.savedState = st.error ? '' : serializeState(st.assignments);
+    this.savedState = st.error ? '' : digest(serializeState(st.assignments));
     this.log.info({ stateFile: this.opts.statePath, services: Object.keys(st.assignments).length }, 'state loaded');
     return this.reload();
   }
@@ -418,12 +418,13 @@ export class Standalone {
   }
 
   private saveAssignments(assignments: Record<string, StoredAssignment>): void {
-    const text = this.serializer.serialize(assignments);
+    const data = serializeState(assignments);
+    const text = digest(data);
     if (text === this.savedState) return;
     if (this.background) {
       this.savedState = text; // on its way: the same assignments are not queued again
       this.background.write(
-        text,
+        data,
         () => !this.stateFileBad,
         (err) => {
           if (err === null) {
@@ -439,7 +440,7 @@ export class Standalone {
       return;
     }
     try {
-      writeStateText(this.opts.statePath, text, { rotate: !this.stateFileBad });
+      writeStateText(this.opts.statePath, data, { rotate: !this.stateFileBad });
       this.savedState = text;
       this.stateError = null;
       this.stateFileBad = false;
@@ -533,4 +534,8 @@ function staleFilesOf(inputs: InputSetLike, kept: readonly string[]): StaleFile[
     byFile.set(d.file, { file: d.file, reason: formatDiagnostic(d), effect });
   }
   return [...byFile.values()];
+}
+
+function digest(text: string): string {
+  return createHash('sha256').update(text).digest('base64');
 }

@@ -125,36 +125,6 @@ export function serializeState(assignments: Record<string, StoredAssignment>): s
   return JSON.stringify(doc, null, 2) + '\n';
 }
 
-/**
- * serializeState for a caller that serializes again after every change: the text of each entry
- * is kept per assignment object (an allocation that hands out the same object for an unchanged
- * Service, like IncrementalAllocation, makes only the changed entries' text anew). Exactly
- * serializeState's output.
- */
-export class StateSerializer {
-  private cache = new WeakMap<StoredAssignment, { key: string; ips: string[]; pool: string; text: string }>();
-
-  serialize(assignments: Record<string, StoredAssignment>): string {
-    const keys = Object.keys(assignments);
-    let sorted = true;
-    for (let i = 1; i < keys.length && sorted; i++) sorted = (keys[i - 1] as string) < (keys[i] as string);
-    if (!sorted) keys.sort();
-    if (keys.length === 0) return serializeState({});
-    const parts: string[] = [];
-    for (const k of keys) {
-      const a = assignments[k] as StoredAssignment;
-      let c = this.cache.get(a);
-      if (c === undefined || c.key !== k || c.ips !== a.ips || c.pool !== a.pool) {
-        const entry = JSON.stringify({ ips: a.ips, pool: a.pool }, null, 2).replace(/\n/g, '\n    ');
-        c = { key: k, ips: a.ips, pool: a.pool, text: `    ${JSON.stringify(k)}: ${entry}` };
-        this.cache.set(a, c);
-      }
-      parts.push(c.text);
-    }
-    return `{\n  "version": 1,\n  "assignments": {\n${parts.join(',\n')}\n  }\n}\n`;
-  }
-}
-
 /** Name of the temporary file used while writing `path` (hidden, same directory). */
 export function stateTempName(path: string): string {
   return join(dirname(path), `.${basename(path)}.tmp-${process.pid}`);
