@@ -5,14 +5,17 @@
 // real NodeAgent; tests may give it a recording BGP speaker.
 //
 // Reload semantics:
-//   - the folder is read as a whole; while any file has an error, the last good configuration
+//   - the folder is read as a whole (only the files the watcher names are looked at again, the
+//     result is the same); while any file has an error, the last good configuration
 //     stays in force, the broken files' Services/Nodes/... keep their last good state
 //     (lastgood.ts) and every other file's objects are applied under it (errors and the stale
 //     files are logged and shown in /status, `stale` is set); with no good configuration yet,
 //     nothing is announced;
 //   - otherwise Services are (re)allocated starting from the previous assignments (the state
-//     file at startup), the state file is rewritten if anything changed, and the NodeAgent
-//     applies the new inputs (the speaker sends only the differences).
+//     file at startup; IncrementalAllocation decides only the changed Services when the
+//     configuration is the same object, with allocate()'s result), the NodeAgent applies the
+//     new inputs (the speaker sends only the differences), and the state file is rewritten if
+//     anything changed (in the background in the CLI).
 
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
