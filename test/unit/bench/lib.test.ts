@@ -44,6 +44,11 @@ test('parseArgs: subsets, sizes, smoke, errors', () => {
   assert.equal(s.runs, 1);
   assert.deepEqual(s.benches, ['fulltable', 'churn', 'allocation', 'failure', 'footprint', 'coldstart', 'controller']);
   assert.equal(parseArgs(['-h']), 'help');
+  const f = parseArgs(['footprint', '--sessions', '10', '--poll', '/status?routes=count']);
+  assert.ok(f !== 'help');
+  assert.deepEqual([f.sessions, f.poll], [[10], '/status?routes=count']);
+  assert.throws(() => parseArgs(['footprint', '--poll', 'status']), /--poll: "status" is not a path/);
+  assert.throws(() => parseArgs(['footprint', '--sessions', '0']), /--sessions: at least 1 session/);
   assert.throws(() => parseArgs(['nosuch']), /unknown benchmark or option "nosuch"/);
   assert.throws(() => parseArgs(['--runs', '0']), /--runs/);
   assert.throws(() => parseArgs(['--n', 'abc']), /not a non-negative integer/);
