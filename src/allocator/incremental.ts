@@ -22,7 +22,8 @@ interface Last {
   /** Sorted. */
   keys: string[];
   output: AllocationOutput;
-  results: Map<string, ServiceResult>;
+  /** Keys that got no address (an error) last time: placed again. */
+  failed: Set<string>;
 }
 
 function sameItems<T>(a: readonly T[] | undefined, b: readonly T[] | undefined): boolean {
@@ -46,8 +47,19 @@ function search(keys: string[], key: string): number {
   return -lo - 1;
 }
 
+/**
+ * Above this many Services nothing is kept between calls (every call is a full pass): the kept
+ * Allocator costs ~0.4 KB per Service, which would break the memory budget of a standalone
+ * process with 100k Services (docs/benchmarks.md §5), where a full pass is what a change costs
+ * anyway among the other per-Service work of a reload.
+ */
+export const INCREMENTAL_MAX_SERVICES = 20_000;
+
 export class IncrementalAllocation {
   private last: Last | undefined;
+
+  constructor(private readonly maxServices = INCREMENTAL_MAX_SERVICES) {}
+
   /** How the last call was computed, and how many Services it decided again. */
   lastPass: { full: boolean; decided: number } = { full: true, decided: 0 };
 
@@ -68,9 +80,13 @@ export class IncrementalAllocation {
   }
 
   private remember(input: AllocationInput, alloc: Allocator, byKey: Map<string, Service>, keys: string[], output: AllocationOutput): void {
-    const results = new Map<string, ServiceResult>();
-    for (const r of output.results) results.set(r.key, r);
-    this.last = { config: input.config, namespaces: input.namespaces, lbClass: input.loadBalancerClass, alloc, byKey, keys, output, results };
+    if (keys.length > this.maxServices) {
+      this.last = undefined;
+      return;
+    }
+    const failed = new Set<string>();
+    for (const r of output.results) if (r.error !== undefined) failed.add(r.key);
+    this.last = { config: input.config, namespaces: input.namespaces, lbClass: input.loadBalancerClass, alloc, byKey, keys, output: { assignments: output.assignments, results: [] }, failed };
   }
 
   /** undefined: a full pass is needed (the Allocator may have been changed: it is dropped). */
@@ -116,7 +132,7 @@ export class IncrementalAllocation {
       toPlace.push(key);
     }
     // Services without an address are placed again: an address may have been freed
-    for (const [key, r] of l.results) if (r.error !== undefined && !decided.has(key) && byKey.has(key)) toPlace.push(key);
+    for (const key of l.failed) if (!decided.has(key) && byKey.has(key)) toPlace.push(key);
     toPlace.sort();
     const place = (key: string): void => {
       const r = alloc.assign(byKey.get(key) as Service, [], key);
@@ -141,8 +157,7 @@ export class IncrementalAllocation {
       // unchanged: held as before (restored by a full pass: unchanged), or not managed (no result)
       const a = l.output.assignments[key];
       if (a === undefined) continue;
-      const r = l.results.get(key);
-      results.push(r !== undefined && !r.changed ? r : { key, assignment: a, changed: false });
+      results.push({ key, assignment: a, changed: false });
       assignments[key] = a;
     }
     const output = { assignments, results };

@@ -74,3 +74,14 @@ test('incremental allocation decides only what changed (and what has no address)
   inc.allocate({ config: { ...cfg }, services: edited, previous: second.assignments });
   assert.equal(inc.lastPass.full, true);
 });
+
+test('above maxServices nothing is kept: every call is a full pass, with the same output', () => {
+  const cfg = config({ pools: (RANDOM_POOL_SETS[5] as () => ReturnType<(typeof RANDOM_POOL_SETS)[0]>)() });
+  const rnd = mulberry32(11);
+  const services = NAMES.map((n) => randomService(rnd, n));
+  const inc = new IncrementalAllocation(5);
+  const first = inc.allocate({ config: cfg, services, previous: {} });
+  const again = inc.allocate({ config: cfg, services, previous: first.assignments });
+  assert.equal(inc.lastPass.full, true);
+  assert.deepEqual(again, allocate({ config: cfg, services, previous: first.assignments }));
+});
