@@ -8,7 +8,7 @@
 // In the same run, a plain client does the same status patches (one per Service) sequentially
 // and 8-way concurrently against the same server: the reference for what the server offers.
 // Prints a table (stderr) and one JSON line per result on stdout.
-// Run: node --import tsx bench/controller.ts [--n 10000] [--latency-ms 5] [--workers 8]
+// Run: node --import tsx bench/controller.ts [--n 10000] [--latency-ms 5] [--workers 16]
 //      [--baseline N (default: --n)] [--smoke] [--from-source] [--profile DIR (node --cpu-prof
 //      of the API server and the controller)]
 
@@ -35,7 +35,7 @@ interface Args {
 }
 
 function parse(argv: string[]): Args {
-  const a: Args = { n: 10000, latencyMs: 5, workers: 8, baseline: -1, fromSource: false };
+  const a: Args = { n: 10000, latencyMs: 5, workers: 16, baseline: -1, fromSource: false };
   let smoke = false;
   for (let i = 0; i < argv.length; i++) {
     const num = (): number => {

@@ -6,7 +6,7 @@ import { createLogger, isLogFormat, isLogLevel } from '../observability/logger.t
 import { parseListenAddress, startHttpServer } from '../observability/http.ts';
 import type { RunningHttpServer } from '../observability/http.ts';
 import { KubeClient, kubeClientIdentity } from '../kube/client.ts';
-import { Controller } from '../kube/controller.ts';
+import { Controller, DEFAULT_WORKERS } from '../kube/controller.ts';
 import { createKubeMetrics } from '../kube/metrics.ts';
 import { parseArgs, parseSeconds, pick, UsageError } from './args.ts';
 import { WebhookServer } from '../kube/webhook.ts';
@@ -40,7 +40,7 @@ options:
   --lease-duration S         seconds (default 15)
   --renew-deadline S         seconds (default 10)
   --retry-period S           seconds (default 2)
-  --workers N                concurrent Service reconciles (API writes in flight; default 8)
+  --workers N                concurrent Service reconciles (API writes in flight; default 16)
   --http-listen ADDR         /healthz /readyz /status /metrics (default 0.0.0.0:7472; "off" disables)
   --ml-secret-name NAME      Secret holding the speakers' Layer 2 gossip key; created when missing
                              (default metallb-memberlist; "off": never create it)
@@ -119,7 +119,7 @@ export async function run(argv: string[]): Promise<number> {
   const retryPeriod = parseSeconds('--retry-period', v.get('--retry-period'), 2);
   for (const x of [leaseDuration, renewDeadline, retryPeriod]) if (typeof x === 'string') return fail(x);
   if ((renewDeadline as number) >= (leaseDuration as number)) return fail('--renew-deadline must be shorter than --lease-duration');
-  const workersText = v.get('--workers') ?? '8';
+  const workersText = v.get('--workers') ?? String(DEFAULT_WORKERS);
   const workers = Number(workersText);
   if (!Number.isInteger(workers) || workers < 1 || workers > 256) return fail(`--workers must be an integer from 1 to 256, not "${workersText}"`);
   const listenText = v.get('--http-listen') ?? '0.0.0.0:7472';

@@ -38,6 +38,9 @@ import { review } from './webhook.ts';
 import type { AdmissionRequest, AdmissionResponse } from './webhook.ts';
 import type { WebhookCerts } from './webhookcert/rotator.ts';
 
+/** Concurrent Service reconciles (API writes in flight) unless told otherwise (docs/kubernetes.md). */
+export const DEFAULT_WORKERS = 16;
+
 export interface ControllerOptions {
   client: KubeClient;
   /** Where the metallb.io objects, the Lease and ConfigurationState live. */
@@ -62,7 +65,7 @@ export interface ControllerOptions {
   memberlistSecretName?: string;
   /** Default true. */
   createMemberlistSecret?: boolean;
-  /** Concurrent reconciles (API writes in flight). Default 8. */
+  /** Concurrent reconciles (API writes in flight). Default DEFAULT_WORKERS (16). */
   workers?: number;
   /** Pool status is written at most this often (ms). Default 250. */
   poolStatusIntervalMs?: number;
@@ -205,7 +208,7 @@ export class Controller {
     // their pools, Services before the config) would publish a spurious Invalid state or
     // re-allocate addresses. Keys queued meanwhile are de-duplicated and run afterwards.
     if (!(await waitForCacheSync(this.allInformers(), { signal: this.stopping.signal }))) return;
-    const n = Math.max(1, this.o.workers ?? 8);
+    const n = Math.max(1, this.o.workers ?? DEFAULT_WORKERS);
     for (let i = 0; i < n; i++) {
       this.workers.push(
         runWorker(
