@@ -8,11 +8,12 @@ import { after, before, describe, it } from 'node:test';
 import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { Lab } from '../lib/netns.ts';
+import type { Lab } from '../lib/netns.ts';
+import { unnumberedLab } from '../lib/unnumbered.ts';
 import { runnable } from '../lib/prereq.ts';
 import { Frr } from '../lib/routers.ts';
 import { StandaloneProcess, writeManifest } from '../lib/standalone.ts';
-import { must, stopAll, waitFor } from '../lib/proc.ts';
+import { stopAll, waitFor } from '../lib/proc.ts';
 import { packetAddonAvailable } from '../../../src/native/packet.ts';
 import { bfdTestsMissing } from './prereq.ts';
 
@@ -61,12 +62,6 @@ interface SpeakerView {
   bfd?: { state: string; peerAddress?: string; holdingBgpDown: boolean; detectionTimeMs: number; localDiag: string; error?: string };
 }
 
-function linkLocal(ns: string, ifname: string): string {
-  const out = must('ip', ['-n', ns, '-6', '-o', 'addr', 'show', 'dev', ifname, 'scope', 'link']);
-  const m = /inet6 (fe80:[0-9a-f:]+)\//.exec(out);
-  if (!m?.[1]) throw new Error(`no link-local address on ${ns}/${ifname}: ${out}`);
-  return m[1];
-}
 
 describe('BFD on an unnumbered BGPPeer (interface: eth0) against FRR bfdd', { concurrency: false }, () => {
   const why = bfdTestsMissing() ?? (packetAddonAvailable() ? undefined : 'native addon metallb_packet.node not built (npm run build:native)');
@@ -89,10 +84,10 @@ describe('BFD on an unnumbered BGPPeer (interface: eth0) against FRR bfdd', { co
 
   before(async () => {
     if (why) return;
-    lab = new Lab('bfdunnum', { linkLocalOnly: true }).setup();
-    lab.exec(lab.nsDut, 'ip', ['addr', 'add', `${NODE_ADDRESS}/32`, 'dev', 'lo']);
-    ourLL = linkLocal(lab.nsDut, 'eth0');
-    frrLL = linkLocal(lab.nsRtr, 'eth0');
+    const u = unnumberedLab('bfdunnum', NODE_ADDRESS);
+    lab = u.lab;
+    ourLL = u.nodeLL;
+    frrLL = u.routerLL;
     frr = new Frr({
       ns: lab.nsRtr,
       dir: join(lab.dir, 'frr'),

@@ -8,11 +8,12 @@ import { after, before, describe, it } from 'node:test';
 import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { Lab } from '../lib/netns.ts';
+import type { Lab } from '../lib/netns.ts';
+import { unnumberedLab } from '../lib/unnumbered.ts';
 import { missing, runnable } from '../lib/prereq.ts';
 import { Bird } from '../lib/routers.ts';
 import { StandaloneProcess, writeManifest } from '../lib/standalone.ts';
-import { must, stopAll, waitFor } from '../lib/proc.ts';
+import { stopAll, waitFor } from '../lib/proc.ts';
 import { packetAddonAvailable } from '../../../src/native/packet.ts';
 import type { UnnumberedStatus } from '../../../src/bgp/speaker/unnumbered.ts';
 
@@ -77,12 +78,6 @@ interface SpeakerView {
   unnumbered?: UnnumberedStatus;
 }
 
-function linkLocal(ns: string, ifname: string): string {
-  const out = must('ip', ['-n', ns, '-6', '-o', 'addr', 'show', 'dev', ifname, 'scope', 'link']);
-  const m = /inet6 (fe80:[0-9a-f:]+)\//.exec(out);
-  if (!m?.[1]) throw new Error(`no link-local address on ${ns}/${ifname}: ${out}`);
-  return m[1];
-}
 
 describe('unnumbered BGPPeer (interface: eth0) against BIRD 2 (radv + dynamic link-local neighbor)', { concurrency: false }, () => {
   const why = missing(['ip', 'bird', 'birdc']) ?? (packetAddonAvailable() ? undefined : 'native addon metallb_packet.node not built (npm run build:native)');
@@ -100,10 +95,10 @@ describe('unnumbered BGPPeer (interface: eth0) against BIRD 2 (radv + dynamic li
 
   before(async () => {
     if (why) return;
-    lab = new Lab('unnumbird', { linkLocalOnly: true }).setup();
-    lab.exec(lab.nsDut, 'ip', ['addr', 'add', `${NODE_ADDRESS}/32`, 'dev', 'lo']);
-    ourLL = linkLocal(lab.nsDut, 'eth0');
-    birdLL = linkLocal(lab.nsRtr, 'eth0');
+    const u = unnumberedLab('unnumbird', NODE_ADDRESS);
+    lab = u.lab;
+    ourLL = u.nodeLL;
+    birdLL = u.routerLL;
     bird = new UnnumberedBird({ ns: lab.nsRtr, dir: join(lab.dir, 'bird'), asn: 64600, routerId: '10.255.0.2', listen4: [], listen6: [], neighbors: [] });
     await bird.start();
     const manifests = join(lab.dir, 'manifests');

@@ -10,7 +10,8 @@ import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { Lab } from '../lib/netns.ts';
+import type { Lab } from '../lib/netns.ts';
+import { unnumberedLab } from '../lib/unnumbered.ts';
 import { missing, runnable } from '../lib/prereq.ts';
 import { Frr } from '../lib/routers.ts';
 import { StandaloneProcess, removeManifest, writeManifest } from '../lib/standalone.ts';
@@ -75,13 +76,6 @@ interface SpeakerView {
   unnumbered?: UnnumberedStatus;
 }
 
-/** The link-local address of `ifname` in namespace `ns`. */
-function linkLocal(ns: string, ifname: string): string {
-  const out = must('ip', ['-n', ns, '-6', '-o', 'addr', 'show', 'dev', ifname, 'scope', 'link']);
-  const m = /inet6 (fe80:[0-9a-f:]+)\//.exec(out);
-  if (!m?.[1]) throw new Error(`no link-local address on ${ns}/${ifname}: ${out}`);
-  return m[1];
-}
 
 interface ZebraNexthop {
   ip?: string;
@@ -121,11 +115,11 @@ describe('unnumbered BGPPeer (interface: eth0) against FRR `neighbor eth0 interf
 
   before(async () => {
     if (why) return;
-    lab = new Lab('unnum', { linkLocalOnly: true }).setup();
     // a loopback address for the node (router ID, --node-address): nothing on the link itself
-    lab.exec(lab.nsDut, 'ip', ['addr', 'add', `${NODE_ADDRESS}/32`, 'dev', 'lo']);
-    ourLL = linkLocal(lab.nsDut, 'eth0');
-    frrLL = linkLocal(lab.nsRtr, 'eth0');
+    const u = unnumberedLab('unnum', NODE_ADDRESS);
+    lab = u.lab;
+    ourLL = u.nodeLL;
+    frrLL = u.routerLL;
     frr = new Frr({
       ns: lab.nsRtr,
       dir: join(lab.dir, 'frr'),

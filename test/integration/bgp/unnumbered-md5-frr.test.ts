@@ -8,7 +8,8 @@ import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { Lab } from '../lib/netns.ts';
+import type { Lab } from '../lib/netns.ts';
+import { unnumberedLab } from '../lib/unnumbered.ts';
 import { missing, runnable } from '../lib/prereq.ts';
 import { Frr } from '../lib/routers.ts';
 import { StandaloneProcess, writeManifest } from '../lib/standalone.ts';
@@ -51,8 +52,7 @@ describe('TCP-MD5 on an unnumbered BGPPeer against FRR', { concurrency: false },
 
   before(async () => {
     if (why) return;
-    lab = new Lab('unnummd5', { linkLocalOnly: true }).setup();
-    lab.exec(lab.nsDut, 'ip', ['addr', 'add', `${NODE_ADDRESS}/32`, 'dev', 'lo']);
+    lab = unnumberedLab('unnummd5', NODE_ADDRESS).lab;
     frr = new Frr({
       ns: lab.nsRtr,
       dir: join(lab.dir, 'frr'),
