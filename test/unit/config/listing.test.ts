@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { InputCache, readInputs, type InputSet } from '../../../src/config/load.ts';
 import { compareReadingOrder } from '../../../src/config/listing.ts';
+import { mulberry32 } from '../helpers/random.ts';
 
 const POOL = `apiVersion: metallb.io/v1beta1
 kind: IPAddressPool
@@ -25,18 +26,6 @@ spec:
   loadBalancerIP: 192.0.2.${ip}
   ports: [{ port: 80 }]
 `;
-}
-
-/** Deterministic pseudo-random numbers (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function comparable(set: InputSet): unknown {
@@ -57,7 +46,7 @@ const NAMES = ['a', 'b', 'b-1', 'b.yaml', 'bb', 'B', 'c.yml', 'd.json', 'z.yaml.
 
 test('reading only the changed files gives what a full read gives (random changes, several seeds)', () => {
   for (let seed = 1; seed <= 12; seed++) {
-    const rand = rng(seed);
+    const rand = mulberry32(seed);
     const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)] as T;
     const base = mkdtempSync(join(tmpdir(), 'mlbts-listing-'));
     try {

@@ -43,14 +43,19 @@ function put(dir: string, name: string, text: string): void {
   renameSync(join(dir, `.${name}.tmp`), join(dir, name));
 }
 
-test('deferred state write: announce first, persist right after; stop() flushes; loader cache in use', async () => {
+/** A temp dir with a manifest folder `m` (configuration and Service a) and the state file path. */
+function folderWithA(): { d: string; folder: string; sp: string } {
   const d = mkdtempSync(join(tmpdir(), 'mlbt-defer-'));
+  const folder = join(d, 'm');
+  mkdirSync(folder);
+  put(folder, 'config.yaml', CONFIG);
+  put(folder, 'a.yaml', service('a'));
+  return { d, folder, sp: join(d, 'state.json') };
+}
+
+test('deferred state write: announce first, persist right after; stop() flushes; loader cache in use', async () => {
+  const { d, folder, sp } = folderWithA();
   try {
-    const folder = join(d, 'm');
-    const sp = join(d, 'state.json');
-    mkdirSync(folder);
-    put(folder, 'config.yaml', CONFIG);
-    put(folder, 'a.yaml', service('a'));
     const logger = pino({ level: 'silent' });
     const speaker = new RecordingSpeaker();
     const plans = speaker.plans;
@@ -93,13 +98,8 @@ test('deferred state write: announce first, persist right after; stop() flushes;
 });
 
 test('background state write (as the CLI runs): written off the event loop, stop() waits for it', async () => {
-  const d = mkdtempSync(join(tmpdir(), 'mlbt-defer-'));
+  const { d, folder, sp } = folderWithA();
   try {
-    const folder = join(d, 'm');
-    const sp = join(d, 'state.json');
-    mkdirSync(folder);
-    put(folder, 'config.yaml', CONFIG);
-    put(folder, 'a.yaml', service('a'));
     const logger = pino({ level: 'silent' });
     const queued: (() => void)[] = [];
     const rt = new Standalone(
