@@ -4,7 +4,9 @@
 //
 // Two speeds (see docs/standalone.md "Watching the folder"):
 //   - fast (next event-loop turn, events of the same turn coalesced): a manifest that is gone
-//     (unlink, or moved away), and a manifest that was just renamed into place — a `rename`
+//     (unlink, or moved away) and still gone 2 ms later (not replaced by an editor or `git
+//     checkout`, and not renamed away next to a new name such as an editor's `x.yaml~`), and a
+//     manifest that was just renamed into place — a `rename`
 //     event for an existing `*.yaml|*.yml|*.json` right after a `rename` event, in the same
 //     folder, for another name that is gone now and that was written shortly before (the
 //     temporary file: `write tmp; rename tmp x.yaml`). A rename replaces the file at once, so
@@ -43,6 +45,13 @@ export interface FolderWatcherOptions {
 
 /** How long a written non-manifest name counts as a temporary file that may be renamed into place. */
 const WRITTEN_MEMORY_MS = 10_000;
+/**
+ * A manifest that is gone is looked at again this much later before its removal is applied: an
+ * editor or `git checkout` that replaces a file by unlinking (or renaming away) the old one and
+ * creating the new one has created it by then, and the file then waits for quiet instead of
+ * having its Services withdrawn for a moment.
+ */
+const REMOVAL_RECHECK_MS = 2;
 
 export class FolderWatcher {
   private readonly roots: string[];
@@ -66,6 +75,9 @@ export class FolderWatcher {
   private readonly lastEvent = new Map<string, { type: string; name: string }>();
   /** Paths with a `change` event lately (temporary files being written), with when. */
   private readonly written = new Map<string, number>();
+  /** Manifests gone in the last batch, applied after a short re-check (REMOVAL_RECHECK_MS). */
+  private readonly gone = new Set<string>();
+  private goneTimer: NodeJS.Timeout | undefined;
 
   constructor(
     roots: string[],
@@ -159,6 +171,15 @@ export class FolderWatcher {
     this.batch = [];
     const now = Date.now();
     for (const [p, t] of this.written) if (now - t > WRITTEN_MEMORY_MS) this.written.delete(p);
+    // names of this batch that were moved or created and exist now, per folder: a manifest moved
+    // away next to one of them is an editor's backup rename (`x.yaml` -> `x.yaml~`), not a removal
+    const appeared = new Map<string, Set<string>>();
+    for (const { dir, type, name } of batch) {
+      if (type !== 'rename' || name === null || statOf(join(dir, name)) === 'none') continue;
+      let set = appeared.get(dir);
+      if (!set) appeared.set(dir, (set = new Set()));
+      set.add(name);
+    }
     for (const { dir, type, name } of batch) {
       if (name === null) {
         this.quietChange(undefined);
@@ -180,13 +201,28 @@ export class FolderWatcher {
       } else if (!manifest) {
         // a temporary file created, renamed or removed: nothing to read
       } else if (st === 'none') {
-        this.fastChange(path); // removed or moved away
+        const others = [...(appeared.get(dir) ?? [])].some((n) => n !== name);
+        if (others) this.quietChange(path); // moved away next to a new name: likely replaced in a moment
+        else this.gone.add(path); // removed or moved away: applied after a re-check
       } else if (before?.type === 'rename' && before.name !== name && this.renamedFrom(join(dir, before.name))) {
         this.fastChange(path); // renamed into place
       } else {
         this.quietChange(path); // created in place (or moved in from elsewhere): wait for quiet
       }
     }
+    this.flushFast();
+    if (this.gone.size > 0 && !this.goneTimer) this.goneTimer = setTimeout(() => this.recheckGone(), REMOVAL_RECHECK_MS);
+  }
+
+  /** Gone manifests still gone: removed at once; back again (replaced): read after the quiet period. */
+  private recheckGone(): void {
+    this.goneTimer = undefined;
+    if (this.closed) return;
+    for (const path of this.gone) {
+      if (statOf(path) === 'none') this.fastChange(path);
+      else this.quietChange(path);
+    }
+    this.gone.clear();
     this.flushFast();
   }
 
@@ -260,6 +296,7 @@ export class FolderWatcher {
   close(): void {
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
+    if (this.goneTimer) clearTimeout(this.goneTimer);
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     for (const w of this.watchers.values()) w.close();
     this.watchers.clear();

@@ -123,7 +123,7 @@ test('an in-place write waits for the quiet period; a partial new file is never 
   });
 });
 
-test('a file removed and another created in place in the same turn: the new one still waits', async () => {
+test('a file removed and another created in place in the same turn: both wait for quiet (it may be its replacement)', async () => {
   await withWatcher(1000, async (d, calls) => {
     const old = join(d, 'old.yaml');
     putAtomically(old, 'a: 1\n');
@@ -133,14 +133,35 @@ test('a file removed and another created in place in the same turn: the new one 
     const fd = openSync(f, 'w');
     writeSync(fd, 'a: ');
     await sleep(100);
-    // the removal went fast; the half-written file was not part of it
-    await waitFor(() => calls.length === 2, 20_000);
-    assert.deepEqual(calls[1]?.files, [old]);
+    assert.equal(calls.length, 1, 'neither the removal nor the half-written file is handed over yet');
     writeSync(fd, '2\n');
     closeSync(fd);
-    await waitFor(() => calls.length === 3, 20_000);
-    assert.deepEqual(calls[2]?.files, [f]);
-    assert.equal(calls[2]?.content.get(f), 'a: 2\n');
+    await waitFor(() => calls.length === 2, 20_000);
+    assert.deepEqual(calls[1]?.files, [f, old]);
+    assert.equal(calls[1]?.content.get(f), 'a: 2\n');
+    assert.equal(calls[1]?.content.get(old), null);
+  });
+});
+
+test('a file replaced by unlink + create (git checkout) or by a backup rename + new file (vim): never handed over as removed', async () => {
+  await withWatcher(50, async (d, calls) => {
+    const f = join(d, 'svc.yaml');
+    putAtomically(f, 'v: 1\n');
+    await waitFor(() => calls.length === 1, 20_000);
+    // git: unlink, then create and write the new version
+    unlinkSync(f);
+    writeFileSync(f, 'v: 2\n');
+    await waitFor(() => calls.some((c) => c.content.get(f) === 'v: 2\n'), 20_000);
+    // vim (backupcopy=no/auto): rename to the backup, write the new file in place, drop the backup
+    const n = calls.length;
+    renameSync(f, `${f}~`);
+    await sleep(20); // the new file comes well after the removal was seen (the backup name tells)
+    writeFileSync(f, 'v: 3\n');
+    unlinkSync(`${f}~`);
+    await waitFor(() => calls.some((c) => c.content.get(f) === 'v: 3\n'), 20_000);
+    await sleep(100);
+    assert.ok(calls.length > n);
+    for (const c of calls) if (c.files.includes(f)) assert.notEqual(c.content.get(f), null, `a change handed over ${f} while it did not exist: ${JSON.stringify(c.files)}`);
   });
 });
 
