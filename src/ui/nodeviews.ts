@@ -2,7 +2,9 @@
 // sessions: the received routes in the kernel (extensions.receivedRoutes: src/routes/sync.ts,
 // with the routes adopted from the previous run over our graceful restart) and the Layer 2
 // side (layer2Agent: src/layer2/supervisor.ts, with the addresses being handed over: while this
-// node leaves, or on any move to another live speaker, make-before-break). Narrow readers over unknown JSON, as in viewmodel.ts.
+// node leaves, or on any move to another live speaker, make-before-break). Narrow readers over unknown JSON (readers.ts).
+
+import { arr, isRec, num, rec, str, strs } from './readers.ts';
 
 export interface ReceivedView {
   /** Kernel routing table and metric of our routes. */
@@ -39,14 +41,6 @@ export interface Layer2View {
 
 /** The page lists at most this many failed received routes. */
 export const FAILED_SHOWN = 50;
-
-type Rec = Record<string, unknown>;
-const isRec = (v: unknown): v is Rec => typeof v === 'object' && v !== null && !Array.isArray(v);
-const rec = (v: unknown): Rec => (isRec(v) ? v : {});
-const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
-const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
-const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
-const strs = (v: unknown): string[] => arr(v).filter((x): x is string => typeof x === 'string');
 
 /** /status extensions.receivedRoutes; null when the node does not install received routes. */
 export function receivedView(extensions: unknown): ReceivedView | null {

@@ -4,6 +4,7 @@
 // changes, only the readers below change.
 
 import { layer2View, receivedView } from './nodeviews.ts';
+import { arr, bool, isRec, num, rec, str, strs, type Rec } from './readers.ts';
 import type { Layer2View, ReceivedView } from './nodeviews.ts';
 
 export type { Layer2View, ReceivedView };
@@ -127,17 +128,6 @@ export interface ViewModel {
 export const ROUTES_SHOWN = 500;
 /** The page lists at most this many Services (the count of the others is shown). */
 export const SERVICES_SHOWN = 500;
-
-// --- narrow readers over unknown JSON ------------------------------------------------------
-
-type Rec = Record<string, unknown>;
-const isRec = (v: unknown): v is Rec => typeof v === 'object' && v !== null && !Array.isArray(v);
-const rec = (v: unknown): Rec => (isRec(v) ? v : {});
-const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
-const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
-const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
-const bool = (v: unknown): boolean | null => (typeof v === 'boolean' ? v : null);
-const strs = (v: unknown): string[] => arr(v).filter((x): x is string => typeof x === 'string');
 
 function route(v: unknown): RouteView {
   const r = rec(v);
@@ -270,6 +260,7 @@ function nodeSessions(st: Rec): { sessions: SessionView[]; routers: RouterView[]
 /** Standalone's /status (src/standalone/runtime.ts StandaloneStatus: a NodeStatus plus the folder's state). */
 function fromStandalone(st: Rec): ViewModel {
   const { sessions, routers } = nodeSessions(st);
+  const layer2 = layer2View(st.layer2Agent);
   const errors = strs(st.configErrors);
   const ready = bool(st.ready);
   return {
@@ -290,16 +281,17 @@ function fromStandalone(st: Rec): ViewModel {
     },
     sessions,
     routers,
-    ...serviceViews(st.services, num(st.serviceCount), routers, st.layer2, layer2View(st.layer2Agent)),
+    ...serviceViews(st.services, num(st.serviceCount), routers, st.layer2, layer2),
     pools: pools(st.pools),
     received: receivedView(st.extensions),
-    layer2: layer2View(st.layer2Agent),
+    layer2,
   };
 }
 
 /** The Kubernetes speaker's /status (src/kube/speaker.ts KubeSpeakerStatus: a NodeStatus plus config validity). */
 function fromSpeaker(st: Rec): ViewModel {
   const { sessions, routers } = nodeSessions(st);
+  const layer2 = layer2View(st.layer2Agent);
   // the speaker does not allocate: its Services are the addresses it announces
   const announced = new Map<string, { ips: string[] }>();
   for (const r of routers) {
@@ -326,10 +318,10 @@ function fromSpeaker(st: Rec): ViewModel {
     config: { state: st.configValid === false ? 'invalid' : 'ok', errors: strs(st.configErrors), warnings: [], staleFiles: [], generation: num(st.generation), lastReload: null },
     sessions,
     routers,
-    ...serviceViews(list, null, routers, st.layer2, layer2View(st.layer2Agent)),
+    ...serviceViews(list, null, routers, st.layer2, layer2),
     pools: pools(st.pools),
     received: receivedView(st.extensions),
-    layer2: layer2View(st.layer2Agent),
+    layer2,
   };
 }
 
