@@ -190,8 +190,13 @@ export class MemberTable {
     return { ok: true, changed };
   }
 
+  /** Its last message is younger than deadAfter (whether or not it is leaving). */
+  private isHeard(m: MemberState, now: number): boolean {
+    return m.lastHeard !== undefined && now - m.lastHeard < this.deadAfterMs;
+  }
+
   private isAlive(m: MemberState, now: number): boolean {
-    return !m.left && m.lastHeard !== undefined && now - m.lastHeard < this.deadAfterMs;
+    return !m.left && this.isHeard(m, now);
   }
 
   /** Re-evaluates timeouts; returns true when some member's liveness (or being heard) changed. */
@@ -199,7 +204,7 @@ export class MemberTable {
     let changed = false;
     for (const m of this.members.values()) {
       const a = this.isAlive(m, now);
-      const h = m.lastHeard !== undefined && now - m.lastHeard < this.deadAfterMs;
+      const h = this.isHeard(m, now);
       if (a !== m.alive || h !== m.heard) {
         m.alive = a;
         m.heard = h;
