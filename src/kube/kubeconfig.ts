@@ -65,15 +65,9 @@ interface Merged {
 }
 
 function readYaml(file: string): Rec {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new Error(`cannot load kubeconfig ${file}: ${(e as Error).message}`);
-  }
   let doc: unknown;
   try {
-    doc = parse(text);
+    doc = parse(readFileSync(file, 'utf8'));
   } catch (e) {
     throw new Error(`cannot load kubeconfig ${file}: ${(e as Error).message}`);
   }
