@@ -15,8 +15,6 @@ import type { Logger } from 'pino';
 import { loadCredentials } from './kubeconfig.ts';
 import type { Credentials, LoadOptions, RequestAuth } from './kubeconfig.ts';
 
-export type { LoadOptions } from './kubeconfig.ts';
-
 export interface ResourceRef {
   group: string; // '' = core
   version: string;
