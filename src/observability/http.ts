@@ -112,8 +112,7 @@ async function handle(ep: HttpEndpoints, ui: UiHandler | undefined, req: Incomin
     send(res, 405, 'text/plain; charset=utf-8', 'method not allowed\n');
     return;
   }
-  const path = cpath;
-  switch (path) {
+  switch (cpath) {
     case '/healthz':
       send(res, 200, 'text/plain; charset=utf-8', 'ok\n');
       return;
@@ -136,7 +135,7 @@ async function handle(ep: HttpEndpoints, ui: UiHandler | undefined, req: Incomin
       send(res, 200, ep.registry.contentType, await ep.registry.metrics());
       return;
   }
-  if (ui?.handle(path ?? '/', req, res)) return;
+  if (ui?.handle(cpath, req, res)) return;
   send(res, 404, 'text/plain; charset=utf-8', 'not found\n');
 }
 

@@ -298,7 +298,7 @@ export class Standalone {
     this.lastReload = { at: new Date(this.now()).toISOString(), ok: false };
     let inputs: InputSetLike;
     try {
-      inputs = changedFiles === undefined ? this.deps.readInputs(this.opts.paths) : this.deps.readInputs(this.opts.paths, changedFiles);
+      inputs = this.deps.readInputs(this.opts.paths, changedFiles);
     } catch (e) {
       return this.fail([`reading ${this.opts.paths.join(', ')}: ${(e as Error).message}`]);
     }
