@@ -14,7 +14,7 @@ export function isManifestName(name: string): boolean {
 }
 
 /** A file found, with what identifies its version. */
-export interface FoundFile {
+interface FoundFile {
   file: string;
   /** mtime/ctime/size/inode */
   key: string;

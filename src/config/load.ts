@@ -14,7 +14,6 @@ import { serviceWarnings } from './service.ts';
 import { compareDiagnostics, fieldDiagnostic as diag, isRecord, type FieldPath } from './path.ts';
 
 export type { LoadedObject } from './types.ts';
-export { isManifestName } from './listing.ts';
 
 export interface InputSet {
   /** undefined when errors.length > 0 */

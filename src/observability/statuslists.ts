@@ -28,7 +28,7 @@ export interface StatusLists {
 /** The default of /status: lists cut at this many entries each. */
 export const DEFAULT_LIST_LIMIT = 1000;
 
-export const DEFAULT_STATUS_LISTS: StatusLists = { routes: DEFAULT_LIST_LIMIT, services: DEFAULT_LIST_LIMIT };
+const DEFAULT_STATUS_LISTS: StatusLists = { routes: DEFAULT_LIST_LIMIT, services: DEFAULT_LIST_LIMIT };
 /** Every entry of every list (what status() without arguments returns). */
 export const FULL_STATUS_LISTS: StatusLists = { routes: 'all', services: 'all' };
 /** Counts only (e.g. the sessions' phases after `drain`). */
@@ -37,7 +37,7 @@ export const COUNT_STATUS_LISTS: StatusLists = { routes: 'count', services: 'cou
 export const METRICS_STATUS_LISTS: StatusLists = { routes: 'count', services: 'count', announced: 'all' };
 
 /** Which kind of list: the query parameter that sets its limit. */
-export type ListKind = 'routes' | 'services' | 'announced';
+type ListKind = 'routes' | 'services' | 'announced';
 
 /** The top-level `truncated` of a /status answer whose lists were cut. */
 export interface TruncatedNotice {
@@ -50,7 +50,7 @@ export interface TruncatedNotice {
   full: string;
 }
 
-export const STATUS_QUERY_HELP = 'routes=all|count|N, services=all|count|N (N: at most N entries per list)';
+const STATUS_QUERY_HELP = 'routes=all|count|N, services=all|count|N (N: at most N entries per list)';
 
 function parseLimit(name: string, v: string): { limit: ListLimit } | { error: string } {
   if (v === 'all' || v === 'count') return { limit: v };

@@ -186,7 +186,7 @@ export function writeStateText(path: string, data: string, opts: SaveOptions = {
  * writeStateText on the thread pool (open, write, fsync, link, rename, folder fsync as
  * promises): the event loop keeps running while the disk works. Same steps, same guarantees.
  */
-export async function writeStateTextAsync(path: string, data: string, opts: SaveOptions = {}): Promise<void> {
+async function writeStateTextAsync(path: string, data: string, opts: SaveOptions = {}): Promise<void> {
   const tmp = stateTempName(path);
   let fh: FileHandle | undefined;
   try {

@@ -24,7 +24,7 @@
 import { watch, readdirSync, statSync } from 'node:fs';
 import type { FSWatcher } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { isManifestName } from '../config/load.ts';
+import { isManifestName } from '../config/listing.ts';
 
 /** What changed: `files` (absolute paths) to re-read, or `sweep`: re-read the whole folder. */
 export interface FolderChange {
