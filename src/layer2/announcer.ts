@@ -15,7 +15,7 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import { Counter, register as defaultRegistry, type Registry } from 'prom-client';
-import { formatIP, tryParseIP, type IP } from '../ip/index.ts';
+import { canonicalIP, formatIP, tryParseIP, type IP } from '../ip/index.ts';
 import { ETH_P_ARP, ETH_P_IPV6, loadPacketAddon, type NativePacketSocket, type PacketAddon } from '../native/packet.ts';
 import { ARP_REQUEST, buildARPReply, buildGratuitousARP, parseARPFrame } from './arp.ts';
 import { formatMAC, parseEthernet, parseMAC } from './ethernet.ts';
@@ -137,8 +137,8 @@ export class Layer2Announcer extends EventEmitter {
   reannounce(ips: readonly string[]): void {
     if (this.stopped) return;
     for (const text of ips) {
-      const ip = tryParseIP(text);
-      const o = ip ? this.owned.get(formatIP(ip)) : undefined;
+      const key = canonicalIP(text);
+      const o = key === undefined ? undefined : this.owned.get(key);
       if (!o) continue;
       for (const ifn of o.ifaces) this.scheduleGratuitous(o, ifn);
     }
