@@ -80,11 +80,6 @@ export class ListShaper {
     return kind === 'announced' ? (this.lists.announced ?? this.lists.services) : this.lists[kind];
   }
 
-  /** Whether lists of this kind are left out (count only). */
-  countOnly(kind: ListKind): boolean {
-    return this.limit(kind) === 'count';
-  }
-
   /**
    * The list at `path` of `total` entries: `first(n)` makes its first n entries (called only
    * when the list is shown). Undefined when only the count is asked for.
