@@ -272,12 +272,12 @@ export class NodeAgent {
     const p = this.applied;
     const speaker = this.o.bgp.status();
     const shape = new ListShaper(lists);
-    // sessions sharing one routes array share its status too
+    // sessions sharing one routes array share its status too (one shape: the same `n` for it)
     const shown = new Map<PlannedRoute[], RouteStatus[]>();
     const routesOf = (routes: PlannedRoute[], n: number): RouteStatus[] => {
       let r = shown.get(routes);
-      if (r === undefined || r.length < n) shown.set(routes, (r = (n === routes.length ? routes : routes.slice(0, n)).map(routeStatus)));
-      return r.length === n ? r : r.slice(0, n);
+      if (r === undefined) shown.set(routes, (r = (n === routes.length ? routes : routes.slice(0, n)).map(routeStatus)));
+      return r;
     };
     const one = (a: AppliedSession): NodeSessionView => {
       const s = a.plan;
