@@ -165,7 +165,7 @@ export class BfdSupervisor implements GatedSpeaker {
     const sessions = this.plan;
     this.wanted = new Map();
     this.unavailable = new Map();
-    const waiting: string[] = [];
+    const waiting = new Set<string>();
     for (const s of sessions) {
       const name = s.config.bfdProfile;
       if (name === undefined) continue;
@@ -179,7 +179,7 @@ export class BfdSupervisor implements GatedSpeaker {
       const spec = bfdSpecFor(s, profile, ifname === undefined ? undefined : this.links.get(ifname)?.peer);
       if (typeof spec === 'string') {
         this.unavailable.set(key, spec);
-        if (ifname !== undefined && this.links.has(ifname)) waiting.push(key);
+        if (ifname !== undefined && this.links.has(ifname)) waiting.add(key);
         continue;
       }
       const warnings = profileWarnings(profile);
@@ -190,7 +190,7 @@ export class BfdSupervisor implements GatedSpeaker {
       this.wanted.set(key, { plan: s, profile, spec, warnings });
     }
     for (const [key, why] of this.unavailable) {
-      if (waiting.includes(key)) this.opts.log.info({ session: key }, `BFD for this BGP session: ${why}`);
+      if (waiting.has(key)) this.opts.log.info({ session: key }, `BFD for this BGP session: ${why}`);
       else this.opts.log.warn({ session: key }, `no BFD for this BGP session: ${why}`);
     }
     for (const k of [...this.held]) if (!this.wanted.has(k)) this.held.delete(k);
