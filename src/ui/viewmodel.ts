@@ -224,6 +224,7 @@ function services(list: unknown, routers: RouterView[], l2: unknown, handover: M
     const ips = strs(r.ips);
     const announcedTo = [...new Set(ips.flatMap((ip) => byIp.get(ip) ?? []))].sort();
     const o = ips.map((ip) => owner.get(ip)).find((x) => x !== undefined) ?? null;
+    const moving = ips.find((ip) => handover.has(ip));
     return {
       key: `${str(r.namespace) ?? ''}/${str(r.name) ?? ''}`,
       ips,
@@ -231,7 +232,7 @@ function services(list: unknown, routers: RouterView[], l2: unknown, handover: M
       error: str(r.error),
       announcedTo,
       l2Owner: o,
-      l2HandingOverTo: ips.filter((ip) => handover.has(ip)).map((ip) => ({ to: handover.get(ip) ?? null }))[0] ?? null,
+      l2HandingOverTo: moving === undefined ? null : { to: handover.get(moving) ?? null },
     };
   });
 }
