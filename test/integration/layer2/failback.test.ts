@@ -157,7 +157,12 @@ async function probeMove(l: Lab, what: string, from: string, to: string, move: (
   assert.deepEqual([...c.arp.replies.keys()], [node(from).mac0, node(to).mac0], `${what}: ARP answered by ${from}, then ${to}: ${show(c.arp)}`);
   assert.deepEqual([...c.nd.replies.keys()], [node(from).mac0, node(to).mac0], `${what}: NDP answered by ${from}, then ${to}: ${show(c.nd)}`);
   assert.ok(sum(c.arp) >= c.arp.requests, `${what}: ${c.arp.requests - sum(c.arp)} ARP requests unanswered (${show(c.arp)})`);
-  assert.ok(sum(c.nd) >= c.nd.requests, `${what}: ${c.nd.requests - sum(c.nd)} neighbor solicitations unanswered (${show(c.nd)})`);
+  // ndisc6 in a loop asks ~1000 times a second: at that rate the capture (or a socket buffer)
+  // occasionally loses a single frame on a loaded machine (1 of 2654 in one CI run). A handover
+  // gap loses a run of them (the break-before-make code lost 4-6 per move, and 21-25 ARP requests
+  // asked 25 times a second); ARP must be exact, NDP may miss at most 1 per 1000 requests.
+  const ndSlack = Math.floor(c.nd.requests / 1000);
+  assert.ok(sum(c.nd) + ndSlack >= c.nd.requests, `${what}: ${c.nd.requests - sum(c.nd)} neighbor solicitations unanswered, more than ${ndSlack} lost frames (${show(c.nd)})`);
   assert.deepEqual([...new Set(c.arp.last)], [node(to).mac0], `${what}: only ${to} answers ARP in the end`);
   assert.deepEqual([...new Set(c.nd.last)], [node(to).mac0], `${what}: only ${to} answers NDP in the end`);
   // the last word clients hear is the new owner's: it announced itself again after the old owner's last frame
